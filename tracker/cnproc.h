@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The kernel's process-events connector (cn_proc) through libmnl: the
+ * socket, the subscription, and a parser that turns raw netlink datagrams
+ * into struct cnproc_event after checking every length. The parser is pure
+ * so unit tests and the fuzzer feed it bytes directly.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum cnproc_event_type {
+	CNPROC_EV_FORK,
+	CNPROC_EV_EXEC,
+	CNPROC_EV_EXIT,
+	CNPROC_EV_COMM,
+	CNPROC_EV_UID,
+	CNPROC_EV_GID,
+	CNPROC_EV_OTHER, /* sid, ptrace, coredump, ack, unknown: counted, ignored */
+};
+
+struct cnproc_event {
+	enum cnproc_event_type type;
+	guint32 cpu;
+	guint64 timestamp_ns; /* CLOCK_MONOTONIC, as the kernel's ktime_get_ns() */
+	/* The acting task: for FORK the child, for the rest the subject. */
+	pid_t pid;  /* thread id */
+	pid_t tgid; /* process id */
+	union {
+		struct {
+			pid_t parent_pid, parent_tgid;
+		} fork;
+		struct {
+			guint32 code;   /* raw wait status: code << 8, or signal | 0x80 core */
+			guint32 signal; /* exit_signal: SIGCHLD for a leader, -1 for a thread */
+		} exit;
+		struct {
+			char comm[17];
+		} comm;
+		struct {
+			guint32 real, effective;
+		} id;
+	} u;
+};
+
+typedef void (*cnproc_event_fn)(const struct cnproc_event *ev, void *data);
+
+/* Parses one datagram as received from the socket: one or more netlink
+ * messages, each a struct cn_msg holding a struct proc_event. Every length
+ * is checked before a field is read; messages not from the proc connector
+ * are skipped. Returns the number of events reported, or -EBADMSG when the
+ * datagram is malformed (events before the fault are still reported), or
+ * -ENOBUFS when the datagram holds an NLMSG_OVERRUN. */
+int cnproc_parse(const void *buf, size_t len, cnproc_event_fn fn, void *data);
+
+struct cnproc;
+
+/* Opens the connector socket, raises its receive buffer to rcvbuf bytes
+ * (SO_RCVBUFFORCE, falling back to SO_RCVBUF) and subscribes. Fails with
+ * a message naming the cause and the fix (not root, no CONFIG_PROC_EVENTS). */
+struct cnproc *cnproc_open(guint rcvbuf, GError **error);
+
+int cnproc_fd(const struct cnproc *cn);
+
+/* Receives one datagram (blocking unless the fd is non-blocking) and
+ * reports its events. Returns the number of events, -EAGAIN, -EINTR,
+ * -ENOBUFS when the kernel dropped events (the caller must rescan),
+ * or another -errno. */
+int cnproc_receive(struct cnproc *cn, cnproc_event_fn fn, void *data);
+
+/* Unsubscribes and closes. NULL is fine. */
+void cnproc_close(struct cnproc *cn);

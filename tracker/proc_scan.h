@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The /proc reader: parses /proc/<pid>/stat and /proc/<pid>/status, and reads
+ * one process (stat, status, cmdline, exe) through a single directory fd so
+ * that every file read belongs to the same task even if the pid is recycled
+ * meanwhile. All paths are relative to a "proc root" directory fd, so unit
+ * tests point it at a fake /proc tree.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Longest comm the kernel shows (workqueue workers get 64 bytes in 6.x). */
+#define LIN_COMM_MAX 64
+/* cmdline bytes kept; the rest is cut (status says "Cmdline:\ttruncated"). */
+#define LIN_CMDLINE_MAX (64 * 1024)
+
+/* PF_KTHREAD from include/linux/sched.h: field 9 (flags) of stat. */
+#define LIN_PF_KTHREAD 0x00200000u
+
+/* What field 3..22 of /proc/<pid>/stat gave. */
+struct lin_stat {
+	pid_t pid;
+	char comm[LIN_COMM_MAX];
+	char state;
+	pid_t ppid;
+	guint32 flags;
+	guint64 start_ticks;
+};
+
+/* What /proc/<pid>/status gave. */
+struct lin_status {
+	pid_t tgid;
+	uid_t ruid, euid;
+	gid_t rgid, egid;
+	guint threads;
+};
+
+/* What to read in proc_scan_read_process(). */
+enum {
+	PROC_READ_STAT = 1 << 0,
+	PROC_READ_STATUS = 1 << 1,
+	PROC_READ_CMDLINE = 1 << 2,
+	PROC_READ_EXE = 1 << 3,
+	PROC_READ_ALL = 0xf,
+};
+
+/* One process as read from /proc. Strings are g_malloc'd; clear with
+ * lin_proc_info_clear(). */
+struct lin_proc_info {
+	struct lin_stat stat;
+	struct lin_status status;
+	char *cmdline; /* NUL-separated argv, NOT NUL-terminated as a C string */
+	gsize cmdline_len;
+	gboolean cmdline_truncated;
+	char *exe; /* absolute path, or NULL (kernel thread, unreadable) */
+	guint read_ok; /* PROC_READ_* bits that succeeded */
+};
+
+/* Parses the text of /proc/<pid>/stat. The comm may hold spaces and ')':
+ * the comm ends at the LAST ')'. Returns 0 or -EINVAL. */
+int proc_scan_parse_stat(const char *buf, size_t len, struct lin_stat *out);
+
+/* Parses the text of /proc/<pid>/status (Tgid, Uid, Gid, Threads).
+ * Returns 0 or -EINVAL when a required line is missing or malformed. */
+int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out);
+
+/* Reads /proc/<pid> (relative to proc_root_fd) into out. When
+ * expect_start is non-zero and the stat start time differs, returns -ESRCH
+ * (the pid was recycled). PROC_READ_STAT is always done first, through the
+ * same directory fd as the other files. Returns 0 when at least stat was
+ * read (check out->read_ok for the rest), or -errno. */
+int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, guint what,
+			   struct lin_proc_info *out);
+
+void lin_proc_info_clear(struct lin_proc_info *info);
+
+typedef void (*proc_scan_fn)(const struct lin_proc_info *info, void *data);
+
+/* Calls fn for every process directory (numeric name) under proc_root_fd,
+ * read with PROC_READ_ALL. Entries that vanish meanwhile are skipped.
+ * Returns the number of processes reported, or -errno. */
+int proc_scan_foreach(int proc_root_fd, proc_scan_fn fn, void *data);
+
+/* Appends to tids (GArray of pid_t) every thread of pid except pid itself,
+ * from /proc/<pid>/task. Returns 0 or -errno. */
+int proc_scan_threads(int proc_root_fd, pid_t pid, GArray *tids);

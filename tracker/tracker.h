@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The process table: one record per process ever observed, keyed by
+ * (pid, start ticks), with the creator link, the children list, a by-pid
+ * index to the newest holder of each pid, and the exited records kept until
+ * the retention limit. Fed by one thread (the event thread) through
+ * tracker_bootstrap(), tracker_handle_event() and tracker_rescan(); read by
+ * any number of threads under tracker_read_lock(). Knows nothing of FUSE.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cnproc.h"
+#include "proc_scan.h"
+#include "strpool.h"
+
+enum lin_exit_kind {
+	LIN_EXIT_RUNNING = 0,
+	LIN_EXIT_CODE,    /* exited N: exit_status holds the raw wait status */
+	LIN_EXIT_SIGNAL,  /* killed by a signal: exit_status holds the raw wait status */
+	LIN_EXIT_UNKNOWN, /* the exit was never reported (missed event, rescan) */
+};
+
+enum lin_process_flag {
+	LIN_PROC_KTHREAD = 1 << 0,
+	LIN_PROC_CMDLINE_MISSED = 1 << 1,    /* could not read cmdline in time */
+	LIN_PROC_CMDLINE_TRUNCATED = 1 << 2, /* longer than LIN_CMDLINE_MAX */
+	LIN_PROC_FORK_SEEN = 1 << 3,         /* creator comes from a FORK event */
+	LIN_PROC_LEADER_EXITED = 1 << 4,     /* leader gone, other threads still run */
+	LIN_PROC_START_ESTIMATED = 1 << 5,   /* start from the event clock, /proc was gone */
+	LIN_PROC_FROM_SCAN = 1 << 6,         /* found by a /proc scan, not by an event */
+	LIN_PROC_EVICTABLE = 1 << 7,         /* linked in the eviction queue */
+};
+
+/*
+ * One process. Every field is protected by tracker->lock: written by the
+ * event thread under the write lock, read under the read lock.
+ */
+struct lin_process {
+	guint64 serial;      /* unique, never reused, increasing: inode numbers derive from it */
+	guint64 start_ticks; /* field 22 of /proc/<pid>/stat */
+	guint64 exit_ns;     /* CLOCK_REALTIME ns of the exit; 0 while running */
+	guint64 seen_ns;     /* CLOCK_MONOTONIC ns of the event or scan that created the record */
+	pid_t pid;
+	pid_t creator_pid; /* the creator's pid even when no record of it exists (0 for none) */
+	uid_t ruid, euid;
+	gid_t rgid, egid;
+	guint32 exit_status; /* raw wait status from the EXIT event */
+	guint16 flags;       /* enum lin_process_flag */
+	guint8 exit_kind;    /* enum lin_exit_kind */
+	guint8 pad_;
+	guint32 live_threads; /* threads other than the leader known alive */
+	guint32 keep_children; /* children that are running or have keep_children > 0 */
+	guint32 exec_count;
+
+	struct lin_process *creator; /* NULL when unknown or forgotten */
+	/* Children in serial order. */
+	struct lin_process *first_child, *last_child;
+	struct lin_process *prev_sibling, *next_sibling;
+	/* Older records with the same pid (the by-pid index holds the newest). */
+	struct lin_process *older_same_pid;
+	/* Every record in serial order (root readdir). */
+	struct lin_process *all_prev, *all_next;
+	/* Exited records in exit order, oldest first, that may be forgotten. */
+	struct lin_process *evict_prev, *evict_next;
+
+	struct lin_str *comm;
+	struct lin_str *exe;     /* NULL: no exe (kernel thread) or unreadable */
+	struct lin_str *cmdline; /* NULL: empty */
+};
+
+static inline gboolean lin_process_running(const struct lin_process *p)
+{
+	return p->exit_kind == LIN_EXIT_RUNNING;
+}
+
+struct tracker_config {
+	int proc_root_fd;          /* /proc, or a fake tree in tests; not owned */
+	guint max_exited;          /* retention limit; 0 means keep everything */
+	guint64 boot_offset_ns;    /* CLOCK_BOOTTIME - CLOCK_MONOTONIC at start */
+	guint64 boot_realtime_ns;  /* CLOCK_REALTIME of boot (ticks 0) */
+	guint hz;                  /* clock ticks per second (sysconf(_SC_CLK_TCK)) */
+	/* Clock for exit times and seen_ns; NULL means the real clocks. Tests set
+	 * it to make records reproducible. */
+	guint64 (*now_realtime_ns)(void);
+	guint64 (*now_monotonic_ns)(void);
+};
+
+/* Fills cfg from the running system (/proc, clocks, CLK_TCK). */
+void tracker_config_init_system(struct tracker_config *cfg, int proc_root_fd);
+
+struct tracker_stats {
+	guint64 events_fork, events_thread_fork, events_exec, events_exit, events_thread_exit;
+	guint64 events_comm, events_uid, events_gid, events_other;
+	guint64 events_malformed;
+	guint64 overflows;      /* ENOBUFS reports from the kernel */
+	guint64 rescans;
+	guint64 exits_missed;   /* records marked exited by a rescan or a pid reuse */
+	guint64 cmdline_missed; /* execs whose cmdline could not be read in time */
+	guint64 out_of_order;   /* EXEC/EXIT that arrived before their FORK */
+	guint64 processes_live, processes_exited, processes_forgotten, processes_pinned;
+	guint64 threads_live;
+	guint64 record_bytes; /* records and their indexes */
+	guint64 string_bytes; /* interned strings */
+	guint64 strings;      /* distinct interned strings */
+	guint64 started_monotonic_ns;
+};
+
+enum lin_change_kind {
+	LIN_CHANGE_NEW,    /* a record appeared (its creator's children/ changed) */
+	LIN_CHANGE_EXEC,   /* cmdline, exe, comm, ids may have changed */
+	LIN_CHANGE_COMM,
+	LIN_CHANGE_ID,
+	LIN_CHANGE_EXIT,
+	LIN_CHANGE_CREATOR, /* an out-of-order FORK fixed the creator */
+	LIN_CHANGE_FORGET, /* the record is gone; serial no longer resolves */
+};
+
+/* What changed, for kernel cache invalidation. Names are given so the
+ * receiver needs no lock to build them. */
+struct lin_change {
+	enum lin_change_kind kind;
+	guint64 serial;
+	pid_t pid;
+	guint64 start_ticks;
+	guint64 creator_serial; /* 0 when none */
+	gboolean newest_for_pid; /* by-pid/<pid> now or until now pointed here */
+};
+
+typedef void (*tracker_change_fn)(const struct lin_change *change, void *data);
+
+struct tracker;
+
+struct tracker *tracker_new(const struct tracker_config *cfg);
+void tracker_free(struct tracker *t);
+const struct tracker_config *tracker_get_config(const struct tracker *t);
+
+/* Receives every change, on the feeding thread, after the write lock is
+ * released. It must not block (queue the work). */
+void tracker_set_change_fn(struct tracker *t, tracker_change_fn fn, void *data);
+
+/* --- Feeding side: one thread only. --- */
+
+/* Adds every process in /proc. Returns the number found, or -errno. */
+int tracker_bootstrap(struct tracker *t);
+
+/* Applies one kernel event. For EXEC it reads /proc/<pid> at once, before
+ * taking the lock, so the cmdline is caught while it is still there. */
+void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev);
+
+/* The kernel dropped events: counts it and rescans /proc. */
+void tracker_overflow(struct tracker *t);
+
+/* Reconciles the table with /proc: running records that are gone become
+ * exited (unknown), new processes are added. Returns 0 or -errno. */
+int tracker_rescan(struct tracker *t);
+
+/* Counts a datagram the parser rejected. */
+void tracker_count_malformed(struct tracker *t);
+
+/* Periodic housekeeping (expire out-of-order leftovers); call every ~100 ms. */
+void tracker_tick(struct tracker *t);
+
+/* --- Reading side: any thread, between read_lock and read_unlock. --- */
+
+void tracker_read_lock(struct tracker *t);
+void tracker_read_unlock(struct tracker *t);
+
+struct lin_process *tracker_find(struct tracker *t, pid_t pid, guint64 start_ticks);
+struct lin_process *tracker_find_serial(struct tracker *t, guint64 serial);
+/* The newest record for pid (by-pid/<pid>). */
+struct lin_process *tracker_find_pid(struct tracker *t, pid_t pid);
+/* The process a thread id belongs to, newest record; NULL when unknown. */
+struct lin_process *tracker_find_tid(struct tracker *t, pid_t tid);
+/* The first record in serial order whose serial is > after (0: the first). */
+struct lin_process *tracker_first_after(struct tracker *t, guint64 after);
+/* Number of pids in the by-pid index, and the next pid after 'after' in
+ * ascending order (for by-pid/ readdir); returns 0 when none is left. */
+pid_t tracker_next_pid(struct tracker *t, pid_t after);
+
+void tracker_get_stats(struct tracker *t, struct tracker_stats *out);
+
+/* Convenience for both sides: "<pid>-<start>" into buf (at least 32 bytes). */
+int lin_process_name(const struct lin_process *p, char *buf, size_t size);
