@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Rendering of file contents and symlink targets from tracker records, and
+ * the parsing of the names a reader looks up. Everything here is a pure
+ * function of its arguments: the caller holds tracker_read_lock() while the
+ * records are read, and unit tests feed records built by hand.
+ */
+#include "render.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define NS_PER_SEC G_GUINT64_CONSTANT(1000000000)
+#define NS_PER_MS  G_GUINT64_CONSTANT(1000000)
+
+/* Bounds the ancestry walk. The tracker refuses creator cycles, but a
+ * reader must never hang on a corrupt table. */
+#define ANCESTRY_MAX_STEPS (1u << 20)
+
+/* Parses digits from *pos up to a non-digit into *value. Rejects an empty
+ * run, a leading zero before more digits (names must have one spelling, so
+ * "01-5" and "1-5" cannot both resolve), and overflow past max. */
+static int parse_decimal(const char **pos, guint64 max, guint64 *value)
+{
+	const char *s = *pos;
+	guint64 v = 0;
+
+	if (!g_ascii_isdigit(*s))
+		return -ENOENT;
+	if (s[0] == '0' && g_ascii_isdigit(s[1]))
+		return -ENOENT;
+	for (; g_ascii_isdigit(*s); s++) {
+		guint digit = (guint)(*s - '0');
+
+		if (v > (max - digit) / 10)
+			return -ENOENT;
+		v = v * 10 + digit;
+	}
+	*pos = s;
+	*value = v;
+	return 0;
+}
+
+int fs_parse_process_name(const char *name, pid_t *pid, guint64 *start)
+{
+	const char *pos = name;
+	guint64 pid_value, start_value;
+
+	if (parse_decimal(&pos, INT_MAX, &pid_value) < 0 || pid_value == 0)
+		return -ENOENT;
+	if (*pos++ != '-')
+		return -ENOENT;
+	if (parse_decimal(&pos, G_MAXUINT64, &start_value) < 0 || *pos != '\0')
+		return -ENOENT;
+	*pid = (pid_t)pid_value;
+	*start = start_value;
+	return 0;
+}
+
+int fs_parse_pid(const char *name, pid_t *pid)
+{
+	const char *pos = name;
+	guint64 value;
+
+	if (parse_decimal(&pos, INT_MAX, &value) < 0 || value == 0 || *pos != '\0')
+		return -ENOENT;
+	*pid = (pid_t)value;
+	return 0;
+}
+
+int fs_process_name(pid_t pid, guint64 start_ticks, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%d-%" G_GUINT64_FORMAT, (int)pid, start_ticks);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : n;
+}
+
+guint64 fs_start_realtime_ns(const struct lin_process *p, const struct tracker_config *cfg)
+{
+	guint64 hz = cfg->hz ? cfg->hz : 100;
+
+	/* Split so that ticks * 1e9 cannot overflow (it would after ~6 years
+	 * of uptime at 100 Hz). */
+	return cfg->boot_realtime_ns + p->start_ticks / hz * NS_PER_SEC +
+	       p->start_ticks % hz * NS_PER_SEC / hz;
+}
+
+void fs_format_iso8601(guint64 realtime_ns, char *buf, size_t size)
+{
+	time_t seconds = (time_t)(realtime_ns / NS_PER_SEC);
+	guint millis = (guint)(realtime_ns % NS_PER_SEC / NS_PER_MS);
+	struct tm tm;
+	size_t n = 0;
+
+	if (gmtime_r(&seconds, &tm))
+		n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0) {
+		g_strlcpy(buf, "unknown", size);
+		return;
+	}
+	snprintf(buf + n, size - n, ".%03uZ", millis);
+}
+
+/* Appends bytes so that one value stays on one line: a comm or a path may
+ * hold any byte but NUL. Backslash, tab and newline get C escapes, other
+ * control bytes octal ones, the way /proc/<pid>/status escapes Name. */
+static void append_escaped(GString *out, const char *data, gsize len)
+{
+	for (gsize i = 0; i < len; i++) {
+		guchar c = (guchar)data[i];
+
+		if (c == '\\')
+			g_string_append(out, "\\\\");
+		else if (c == '\n')
+			g_string_append(out, "\\n");
+		else if (c == '\t')
+			g_string_append(out, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			g_string_append_printf(out, "\\%03o", c);
+		else
+			g_string_append_c(out, (gchar)c);
+	}
+}
+
+static void append_str_escaped(GString *out, const struct lin_str *s)
+{
+	if (s)
+		append_escaped(out, s->data, s->len);
+}
+
+void fs_append_exit_code(GString *out, const struct lin_process *p)
+{
+	guint32 status = p->exit_status;
+	guint signal;
+	const char *abbrev;
+
+	switch ((enum lin_exit_kind)p->exit_kind) {
+	case LIN_EXIT_RUNNING:
+		g_string_append(out, "-");
+		return;
+	case LIN_EXIT_UNKNOWN:
+		g_string_append(out, "unknown");
+		return;
+	case LIN_EXIT_CODE:
+	case LIN_EXIT_SIGNAL:
+		break;
+	}
+	/* Decoded from the raw wait status, as WIFEXITED/WTERMSIG would. */
+	if ((status & 0x7f) == 0) {
+		g_string_append_printf(out, "exited %u", (status >> 8) & 0xff);
+		return;
+	}
+	signal = status & 0x7f;
+	abbrev = sigabbrev_np((int)signal);
+	if (abbrev)
+		g_string_append_printf(out, "killed by SIG%s", abbrev);
+	else
+		g_string_append_printf(out, "killed by signal %u", signal);
+	if (status & 0x80)
+		g_string_append(out, " (core dumped)");
+}
+
+void fs_render_comm(GString *out, const struct lin_process *p)
+{
+	if (p->comm)
+		g_string_append_len(out, p->comm->data, p->comm->len);
+	g_string_append_c(out, '\n');
+}
+
+static const char *cmdline_state(const struct lin_process *p)
+{
+	if (p->flags & LIN_PROC_CMDLINE_MISSED)
+		return "missed";
+	if (p->flags & LIN_PROC_CMDLINE_TRUNCATED)
+		return "truncated";
+	return "ok";
+}
+
+void fs_render_status(GString *out, const struct lin_process *p, const struct tracker_config *cfg)
+{
+	gboolean running = lin_process_running(p);
+	char when[64];
+
+	g_string_append(out, "Name:\t");
+	append_str_escaped(out, p->comm);
+	g_string_append_printf(out, "\nPid:\t%d\nPPid:\t%d\nStart:\t%" G_GUINT64_FORMAT "\n",
+			       (int)p->pid, (int)p->creator_pid, p->start_ticks);
+	fs_format_iso8601(fs_start_realtime_ns(p, cfg), when, sizeof(when));
+	g_string_append_printf(out, "StartTime:\t%s\n", when);
+	g_string_append_printf(out, "State:\t%s\n", running ? "running" : "exited");
+
+	if (running)
+		g_strlcpy(when, "-", sizeof(when));
+	else if (p->exit_ns == 0)
+		g_strlcpy(when, "unknown", sizeof(when));
+	else
+		fs_format_iso8601(p->exit_ns, when, sizeof(when));
+	g_string_append_printf(out, "ExitTime:\t%s\n", when);
+
+	g_string_append(out, "ExitCode:\t");
+	fs_append_exit_code(out, p);
+	g_string_append_printf(out, "\nUid:\t%u\t%u\nGid:\t%u\t%u\n", (guint)p->ruid, (guint)p->euid,
+			       (guint)p->rgid, (guint)p->egid);
+	g_string_append(out, "Exe:\t");
+	append_str_escaped(out, p->exe);
+	g_string_append_printf(out, "\nCmdline:\t%s\n", cmdline_state(p));
+	g_string_append_printf(out, "Threads:\t%u\n", running ? 1 + p->live_threads : 0);
+	g_string_append_printf(out, "Execs:\t%u\n", p->exec_count);
+	g_string_append_printf(out, "Creator:\t%s\n",
+			       (p->flags & LIN_PROC_FORK_SEEN) ? "fork" : "proc");
+	g_string_append_printf(out, "Kthread:\t%s\n", (p->flags & LIN_PROC_KTHREAD) ? "yes" : "no");
+}
+
+void fs_render_ancestry(GString *out, const struct lin_process *p)
+{
+	char name[FS_NAME_MAX];
+
+	for (guint steps = 0; p && steps < ANCESTRY_MAX_STEPS; p = p->creator, steps++) {
+		fs_process_name(p->pid, p->start_ticks, name, sizeof(name));
+		g_string_append(out, name);
+		g_string_append_c(out, '\t');
+		append_str_escaped(out, p->comm);
+		g_string_append_c(out, '\n');
+	}
+}
+
+struct stat_field {
+	const char *key;
+	size_t offset;
+};
+
+#define TRACKER_FIELD(name) {#name, offsetof(struct tracker_stats, name)}
+#define FS_FIELD(name)      {"fs_" #name, offsetof(struct fs_counters, name)}
+
+/* In the order of struct tracker_stats, so the file reads like the header. */
+static const struct stat_field tracker_fields[] = {
+	TRACKER_FIELD(events_fork),
+	TRACKER_FIELD(events_thread_fork),
+	TRACKER_FIELD(events_exec),
+	TRACKER_FIELD(events_exit),
+	TRACKER_FIELD(events_thread_exit),
+	TRACKER_FIELD(events_comm),
+	TRACKER_FIELD(events_uid),
+	TRACKER_FIELD(events_gid),
+	TRACKER_FIELD(events_other),
+	TRACKER_FIELD(events_malformed),
+	TRACKER_FIELD(overflows),
+	TRACKER_FIELD(rescans),
+	TRACKER_FIELD(exits_missed),
+	TRACKER_FIELD(cmdline_missed),
+	TRACKER_FIELD(out_of_order),
+	TRACKER_FIELD(processes_live),
+	TRACKER_FIELD(processes_exited),
+	TRACKER_FIELD(processes_forgotten),
+	TRACKER_FIELD(processes_pinned),
+	TRACKER_FIELD(threads_live),
+	TRACKER_FIELD(record_bytes),
+	TRACKER_FIELD(string_bytes),
+	TRACKER_FIELD(strings),
+	TRACKER_FIELD(started_monotonic_ns),
+};
+
+static const struct stat_field fs_fields[] = {
+	FS_FIELD(notify_queued),
+	FS_FIELD(notify_sent),
+	FS_FIELD(notify_uncached),
+	FS_FIELD(notify_failed),
+};
+
+/* A compile-time reminder: a field added to either struct must be listed. */
+G_STATIC_ASSERT(G_N_ELEMENTS(tracker_fields) * sizeof(guint64) == sizeof(struct tracker_stats));
+G_STATIC_ASSERT(G_N_ELEMENTS(fs_fields) * sizeof(guint64) == sizeof(struct fs_counters));
+
+static void append_fields(GString *out, const void *base, const struct stat_field *fields,
+			  gsize count)
+{
+	for (gsize i = 0; i < count; i++) {
+		guint64 value;
+
+		memcpy(&value, (const char *)base + fields[i].offset, sizeof(value));
+		g_string_append_printf(out, "%s %" G_GUINT64_FORMAT "\n", fields[i].key, value);
+	}
+}
+
+void fs_render_stats(GString *out, const struct tracker_stats *stats,
+		     const struct fs_counters *counters, guint64 now_monotonic_ns)
+{
+	guint64 uptime_ns = now_monotonic_ns > stats->started_monotonic_ns
+				    ? now_monotonic_ns - stats->started_monotonic_ns
+				    : 0;
+
+	append_fields(out, stats, tracker_fields, G_N_ELEMENTS(tracker_fields));
+	g_string_append_printf(out, "uptime_seconds %" G_GUINT64_FORMAT "\n", uptime_ns / NS_PER_SEC);
+	append_fields(out, counters, fs_fields, G_N_ELEMENTS(fs_fields));
+}
+
+/* Formats prefix + "<pid>-<start>" into buf. */
+static int link_to(const char *prefix, const struct lin_process *target, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s%d-%" G_GUINT64_FORMAT, prefix, (int)target->pid,
+			 target->start_ticks);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : n;
+}
+
+int fs_link_parent(const struct lin_process *p, char *buf, size_t size)
+{
+	if (!p->creator)
+		return -ENOENT;
+	return link_to("../", p->creator, buf, size);
+}
+
+int fs_link_child(const struct lin_process *child, char *buf, size_t size)
+{
+	return link_to("../../", child, buf, size);
+}
+
+int fs_link_by_pid(const struct lin_process *p, char *buf, size_t size)
+{
+	return link_to("../", p, buf, size);
+}
+
+int fs_link_self(const struct lin_process *p, char *buf, size_t size)
+{
+	return link_to("", p, buf, size);
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Pure functions that turn tracker records into what a reader sees: the
+ * parsing of "<pid>-<start>" names, the text of status, ancestry and stats,
+ * and symlink targets. They take no lock and touch no global state, so the
+ * FUSE layer calls them under tracker_read_lock() and unit tests call them
+ * on records built by hand.
+ */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "tracker.h"
+
+/* Longest "<pid>-<start>" plus its NUL: 10 digits, '-', 20 digits. */
+#define FS_NAME_MAX 32
+
+/* The fs's own counters, shown in stats after the tracker's. */
+struct fs_counters {
+	guint64 notify_queued;  /* changes handed to the notifier thread */
+	guint64 notify_sent;    /* invalidations the kernel applied */
+	guint64 notify_uncached; /* invalidations for nodes the kernel did not cache */
+	guint64 notify_failed;  /* invalidations the kernel refused otherwise */
+};
+
+/* Parses a strict "<pid>-<start>": decimal digits only, no sign, no leading
+ * zero (except "0" itself for start), pid in 1..INT_MAX, start in guint64,
+ * nothing after. Returns 0 or -ENOENT (a name that cannot be a process). */
+int fs_parse_process_name(const char *name, pid_t *pid, guint64 *start);
+
+/* Parses a strict decimal pid (by-pid/<pid>), 1..INT_MAX. 0 or -ENOENT. */
+int fs_parse_pid(const char *name, pid_t *pid);
+
+/* "<pid>-<start>" into buf. Returns the length, or -ENAMETOOLONG. */
+int fs_process_name(pid_t pid, guint64 start_ticks, char *buf, size_t size);
+
+/* Wall-clock time of a process's start: boot_realtime_ns + ticks / hz. */
+guint64 fs_start_realtime_ns(const struct lin_process *p, const struct tracker_config *cfg);
+
+/* "2026-11-22T13:15:02.120Z" into buf (at least 32 bytes). */
+void fs_format_iso8601(guint64 realtime_ns, char *buf, size_t size);
+
+/* "exited N", "killed by SIGKILL (core dumped)", "unknown", or "-". */
+void fs_append_exit_code(GString *out, const struct lin_process *p);
+
+/* The comm file: the comm and a newline, like /proc/<pid>/comm. */
+void fs_render_comm(GString *out, const struct lin_process *p);
+
+/* The status file: one "Key:\tvalue" line per field. */
+void fs_render_status(GString *out, const struct lin_process *p, const struct tracker_config *cfg);
+
+/* The ancestry file: "<pid>-<start>\t<comm>" for p, its creator, ... */
+void fs_render_ancestry(GString *out, const struct lin_process *p);
+
+/* The stats file: "key value" per tracker counter, uptime, fs counters. */
+void fs_render_stats(GString *out, const struct tracker_stats *stats,
+		     const struct fs_counters *counters, guint64 now_monotonic_ns);
+
+/* Symlink targets. Each returns the length written to buf (NUL-terminated),
+ * or -errno: -ENOENT when the link does not exist (no creator), or
+ * -ENAMETOOLONG when buf is too small. */
+int fs_link_parent(const struct lin_process *p, char *buf, size_t size);
+int fs_link_child(const struct lin_process *child, char *buf, size_t size);
+int fs_link_by_pid(const struct lin_process *p, char *buf, size_t size);
+int fs_link_self(const struct lin_process *p, char *buf, size_t size);

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The event thread: poll() on the cn_proc socket and a stop eventfd, every
+ * datagram handed to the tracker as it arrives, a /proc rescan when the
+ * kernel says it dropped events, and tracker_tick() about every 100 ms. It
+ * is the only thread that feeds the tracker once the daemon runs, and it
+ * runs at raised priority: the cmdline of a short-lived process is readable
+ * only for a few hundred microseconds after its EXEC event.
+ */
+#ifndef G_LOG_DOMAIN
+#define G_LOG_DOMAIN "lineagefs"
+#endif
+#include "config.h"
+#include "event_thread.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cnproc.h"
+#include "tracker.h"
+
+/* How often tracker_tick() runs, so also the longest poll() sleep. */
+#define EVENT_TICK_US (100 * 1000)
+/* Datagrams read per wakeup before the stop fd and the tick are looked at
+ * again: under a fork storm the socket may never run dry. */
+#define EVENT_BATCH 256
+/* After an overflow report, datagrams still read before the rescan at most
+ * (see event_thread_drain()); a full 8 MiB queue holds about 11000. */
+#define EVENT_OVERFLOW_DRAIN_MAX 65536
+/* Back-off after an unexpected receive error, so a persistent one is not a
+ * busy loop at real-time priority. */
+#define EVENT_ERROR_BACKOFF_MS 10
+/* Low real-time priority: above every normal thread (FUSE workers), below
+ * the kernel's and other daemons' real-time threads. */
+#define EVENT_FIFO_PRIORITY 10
+#define EVENT_NICE          (-10)
+
+enum drain_result {
+	DRAIN_DRY,    /* the socket has nothing more */
+	DRAIN_MORE,   /* the batch is used up, more may be pending */
+	DRAIN_FAILED, /* an unexpected error: back off before the next poll */
+};
+
+struct event_thread {
+	struct tracker *tracker; /* not owned */
+	struct cnproc *cn;       /* not owned */
+	int stop_fd;             /* eventfd, written once by event_thread_stop() */
+	pthread_t thread;
+
+	/* Owned by the thread itself from here on. */
+	gboolean overflow_pending; /* the kernel dropped events, rescan due */
+	guint overflow_drained;    /* datagrams read since the overflow report */
+	guint64 receive_errors;
+	gint64 next_tick_us; /* g_get_monotonic_time() of the next tracker_tick() */
+};
+
+static void event_thread_on_event(const struct cnproc_event *ev, void *data)
+{
+	struct tracker *tracker = data;
+
+	tracker_handle_event(tracker, ev);
+}
+
+/*
+ * SCHED_FIFO when the kernel lets us (CAP_SYS_NICE and real-time budget in
+ * this cgroup), else a negative nice value for this thread only (nice is per
+ * thread on Linux), else nothing. Said once, because a daemon that quietly
+ * runs at normal priority misses cmdlines under load and nobody knows why.
+ */
+static void event_thread_raise_priority(void)
+{
+	struct sched_param param = {.sched_priority = EVENT_FIFO_PRIORITY};
+	int fifo_err;
+	int nice_err;
+
+	fifo_err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+	if (fifo_err == 0) {
+		g_message("event thread: real-time priority (SCHED_FIFO %d)", EVENT_FIFO_PRIORITY);
+		return;
+	}
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), EVENT_NICE) == 0) {
+		g_message("event thread: SCHED_FIFO refused (%s), running at nice %d",
+			  g_strerror(fifo_err), EVENT_NICE);
+		return;
+	}
+	nice_err = errno;
+	g_warning("event thread: cannot raise its priority (SCHED_FIFO: %s; nice %d: %s); "
+		  "cmdlines of short-lived processes may be missed under load "
+		  "(run as root or grant CAP_SYS_NICE)",
+		  g_strerror(fifo_err), EVENT_NICE, g_strerror(nice_err));
+}
+
+static void event_thread_repair(struct event_thread *et)
+{
+	et->overflow_pending = FALSE;
+	et->overflow_drained = 0;
+	tracker_overflow(et->tracker);
+}
+
+/*
+ * Reads up to EVENT_BATCH datagrams. An ENOBUFS report does not rescan at
+ * once: the kernel reports the drop before the datagrams still queued, and
+ * those are older than the drop. Applied after a rescan they would replay
+ * stale EXITs onto processes that recycled the pid meanwhile, so the rescan
+ * waits until they are read (or until EVENT_OVERFLOW_DRAIN_MAX, when the
+ * queue refills as fast as it drains). Several reports before one rescan
+ * make one repair.
+ */
+static enum drain_result event_thread_drain(struct event_thread *et)
+{
+	for (guint n = 0; n < EVENT_BATCH; n++) {
+		int ret = cnproc_receive(et->cn, event_thread_on_event, et->tracker);
+
+		if (ret >= 0) {
+			if (et->overflow_pending &&
+			    ++et->overflow_drained >= EVENT_OVERFLOW_DRAIN_MAX)
+				event_thread_repair(et);
+			continue;
+		}
+		switch (-ret) {
+		case EAGAIN:
+			return DRAIN_DRY;
+		case EINTR:
+			break;
+		case ENOBUFS:
+			if (!et->overflow_pending)
+				g_debug("event thread: the kernel dropped events, rescan due");
+			et->overflow_pending = TRUE;
+			et->overflow_drained = 0;
+			break;
+		case EBADMSG:
+			tracker_count_malformed(et->tracker);
+			break;
+		default:
+			/* Once loudly, then quietly: a broken socket must not
+			 * flood the log at real-time priority. */
+			if (et->receive_errors++ == 0)
+				g_warning("event thread: cannot receive process events: %s",
+					  g_strerror(-ret));
+			else
+				g_debug("event thread: receive failed again: %s",
+					g_strerror(-ret));
+			return DRAIN_FAILED;
+		}
+	}
+	return DRAIN_MORE;
+}
+
+static void event_thread_maybe_tick(struct event_thread *et)
+{
+	gint64 now = g_get_monotonic_time();
+
+	if (now < et->next_tick_us)
+		return;
+	tracker_tick(et->tracker);
+	et->next_tick_us = now + EVENT_TICK_US;
+}
+
+static int event_thread_poll_timeout(const struct event_thread *et)
+{
+	gint64 now = g_get_monotonic_time();
+
+	if (now >= et->next_tick_us)
+		return 0;
+	/* Round up: waking a little early would make a 0 ms poll spin. */
+	return (int)((et->next_tick_us - now + 999) / 1000);
+}
+
+static void *event_thread_main(void *data)
+{
+	struct event_thread *et = data;
+	/* The stop fd first, so a back-off poll can watch it alone. */
+	struct pollfd fds[2] = {
+		{.fd = et->stop_fd, .events = POLLIN},
+		{.fd = cnproc_fd(et->cn), .events = POLLIN},
+	};
+	gboolean backoff = FALSE;
+
+	event_thread_raise_priority();
+	et->next_tick_us = g_get_monotonic_time() + EVENT_TICK_US;
+
+	for (;;) {
+		enum drain_result drained;
+		int timeout = backoff ? EVENT_ERROR_BACKOFF_MS : event_thread_poll_timeout(et);
+		int ready = poll(fds, backoff ? 1 : 2, timeout);
+
+		if (ready < 0) {
+			if (errno != EINTR) {
+				g_warning("event thread: poll: %s", g_strerror(errno));
+				g_usleep(EVENT_ERROR_BACKOFF_MS * 1000);
+			}
+			continue;
+		}
+		if (fds[0].revents != 0)
+			break;
+		if (backoff) {
+			backoff = FALSE;
+			fds[1].revents = POLLIN;
+		}
+		if (fds[1].revents & POLLNVAL) {
+			g_critical("event thread: the cn_proc socket was closed under it; "
+				   "no more process events");
+			break;
+		}
+		/* POLLERR too: that is how a pending ENOBUFS shows up. */
+		if (fds[1].revents != 0) {
+			drained = event_thread_drain(et);
+			if (drained == DRAIN_DRY && et->overflow_pending)
+				event_thread_repair(et);
+			backoff = drained == DRAIN_FAILED;
+		}
+		event_thread_maybe_tick(et);
+	}
+	return NULL;
+}
+
+struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GError **error)
+{
+	struct event_thread *et;
+	sigset_t all_signals, old_signals;
+	int socket_flags;
+	int err;
+
+	et = g_new0(struct event_thread, 1);
+	et->tracker = t;
+	et->cn = cn;
+
+	/* Draining reads until EAGAIN; a blocking socket would park the
+	 * thread in recv() where it cannot see the stop fd. */
+	socket_flags = fcntl(cnproc_fd(cn), F_GETFL);
+	if (socket_flags < 0 || fcntl(cnproc_fd(cn), F_SETFL, socket_flags | O_NONBLOCK) < 0) {
+		err = errno;
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+			    "cannot make the cn_proc socket non-blocking: %s", g_strerror(err));
+		goto err_free;
+	}
+
+	et->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (et->stop_fd < 0) {
+		err = errno;
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+			    "cannot create the event thread's stop eventfd: %s", g_strerror(err));
+		goto err_free;
+	}
+
+	/* The thread starts with every signal blocked: SIGINT/SIGTERM must
+	 * reach a FUSE thread, whose interrupted read() ends the session
+	 * loop; delivered here they would do nothing until the next request. */
+	sigfillset(&all_signals);
+	pthread_sigmask(SIG_SETMASK, &all_signals, &old_signals);
+	err = pthread_create(&et->thread, NULL, event_thread_main, et);
+	pthread_sigmask(SIG_SETMASK, &old_signals, NULL);
+	if (err != 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+			    "cannot start the event thread: %s", g_strerror(err));
+		goto err_close_stop_fd;
+	}
+	return et;
+
+err_close_stop_fd:
+	close(et->stop_fd);
+err_free:
+	g_free(et);
+	return NULL;
+}
+
+void event_thread_stop(struct event_thread *et)
+{
+	uint64_t one = 1;
+
+	if (et == NULL)
+		return;
+	/* An eventfd write only fails when the counter would overflow, which
+	 * one write cannot do; EINTR is the one case to retry. */
+	while (write(et->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+	pthread_join(et->thread, NULL);
+	close(et->stop_fd);
+	g_free(et);
+}

@@ -1,0 +1,692 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests for the process table: synthetic cn_proc event sequences
+ * against a fake /proc tree, one test per kernel fact the tracker must
+ * handle (threads, leader exit, non-leader exec, reparenting, out-of-order
+ * delivery, missed exits, pid reuse), plus retention and rescan repair.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fakeproc.h"
+#include "tracker.h"
+
+#define HZ 100
+#define NS_PER_TICK (1000000000ull / HZ)
+
+struct fixture {
+	struct fakeproc *fp;
+	struct tracker *t;
+	GArray *changes; /* struct lin_change */
+	guint64 clock;   /* fake monotonic clock */
+};
+
+static struct fixture *current;
+
+static guint64 fake_monotonic(void)
+{
+	return current->clock;
+}
+
+static guint64 fake_realtime(void)
+{
+	return 1700000000ull * 1000000000ull + current->clock;
+}
+
+static void record_change(const struct lin_change *change, void *data)
+{
+	struct fixture *f = data;
+
+	g_array_append_val(f->changes, *change);
+}
+
+/* Adds a fake /proc entry with sensible defaults. */
+static void add_proc(struct fixture *f, pid_t pid, pid_t ppid, guint64 start, const char *comm,
+		     const char *argv0)
+{
+	g_autofree char *exe = g_strdup_printf("/usr/bin/%s", comm);
+	g_autofree char *cmdline = g_strdup_printf("%s%c--flag%c", argv0, 0, 0);
+	struct fakeproc_proc proc = {
+		.pid = pid,
+		.ppid = ppid,
+		.start_ticks = start,
+		.comm = comm,
+		.state = 'S',
+		.uid = 1000,
+		.gid = 1000,
+		.cmdline = cmdline,
+		.cmdline_len = strlen(argv0) + 1 + strlen("--flag") + 1,
+		.exe = exe,
+		.threads = 1,
+	};
+
+	fakeproc_add(f->fp, &proc);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = g_new0(struct fixture, 1);
+	struct tracker_config cfg = {0};
+
+	current = f;
+	f->clock = 1000 * NS_PER_TICK;
+	f->fp = fakeproc_new();
+	f->changes = g_array_new(FALSE, FALSE, sizeof(struct lin_change));
+	cfg.proc_root_fd = fakeproc_root_fd(f->fp);
+	cfg.max_exited = 0;
+	cfg.hz = HZ;
+	cfg.now_monotonic_ns = fake_monotonic;
+	cfg.now_realtime_ns = fake_realtime;
+	f->t = tracker_new(&cfg);
+	tracker_set_change_fn(f->t, record_change, f);
+
+	/* init, kthreadd, a kernel worker and a shell */
+	add_proc(f, 1, 0, 1, "systemd", "/sbin/init");
+	add_proc(f, 100, 1, 50, "bash", "-bash");
+	{
+		struct fakeproc_proc kthreadd = {.pid = 2,
+						 .ppid = 0,
+						 .start_ticks = 1,
+						 .comm = "kthreadd",
+						 .state = 'S',
+						 .flags = LIN_PF_KTHREAD,
+						 .threads = 1};
+		struct fakeproc_proc worker = kthreadd;
+
+		fakeproc_add(f->fp, &kthreadd);
+		worker.pid = 3;
+		worker.ppid = 2;
+		worker.comm = "kworker/0:0-events";
+		fakeproc_add(f->fp, &worker);
+	}
+	assert_int_equal(tracker_bootstrap(f->t), 4);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	tracker_free(f->t);
+	fakeproc_free(f->fp);
+	g_array_unref(f->changes);
+	g_free(f);
+	current = NULL;
+	return 0;
+}
+
+/* Timestamp for the next event instead of "now": out-of-order delivery
+ * hands the tracker an event stamped before the ones it already saw. */
+static guint64 next_timestamp;
+
+static void feed(struct fixture *f, struct cnproc_event ev)
+{
+	f->clock += NS_PER_TICK;
+	ev.timestamp_ns = next_timestamp ? next_timestamp : f->clock;
+	next_timestamp = 0;
+	tracker_handle_event(f->t, &ev);
+}
+
+static void ev_fork(struct fixture *f, pid_t parent, pid_t child_pid, pid_t child_tgid)
+{
+	struct cnproc_event ev = {.type = CNPROC_EV_FORK, .pid = child_pid, .tgid = child_tgid};
+
+	ev.u.fork.parent_pid = parent;
+	ev.u.fork.parent_tgid = parent;
+	feed(f, ev);
+}
+
+static void ev_exec(struct fixture *f, pid_t pid)
+{
+	feed(f, (struct cnproc_event){.type = CNPROC_EV_EXEC, .pid = pid, .tgid = pid});
+}
+
+static void ev_exit(struct fixture *f, pid_t pid, pid_t tgid, guint32 code)
+{
+	struct cnproc_event ev = {.type = CNPROC_EV_EXIT, .pid = pid, .tgid = tgid};
+
+	ev.u.exit.code = code;
+	ev.u.exit.signal = pid == tgid ? SIGCHLD : (guint32)-1;
+	feed(f, ev);
+}
+
+static struct lin_process *find(struct fixture *f, pid_t pid, guint64 start)
+{
+	struct lin_process *p;
+
+	tracker_read_lock(f->t);
+	p = tracker_find(f->t, pid, start);
+	tracker_read_unlock(f->t);
+	return p;
+}
+
+static guint count_pid(struct fixture *f, pid_t pid)
+{
+	guint n = 0;
+
+	for (struct lin_process *p = tracker_find_pid(f->t, pid); p; p = p->older_same_pid)
+		n++;
+	return n;
+}
+
+static const char *str(const struct lin_str *s)
+{
+	return s ? s->data : "";
+}
+
+static void test_bootstrap(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *init = find(f, 1, 1), *bash = find(f, 100, 50);
+	struct lin_process *kthreadd = find(f, 2, 1), *worker = find(f, 3, 1);
+
+	assert_non_null(init);
+	assert_non_null(bash);
+	assert_ptr_equal(bash->creator, init);
+	assert_int_equal(bash->creator_pid, 1);
+	assert_null(init->creator);
+	assert_string_equal(str(bash->comm), "bash");
+	assert_string_equal(str(bash->exe), "/usr/bin/bash");
+	assert_int_equal(bash->cmdline->len, strlen("-bash") + 1 + strlen("--flag") + 1);
+	assert_memory_equal(bash->cmdline->data, "-bash\0--flag\0", bash->cmdline->len);
+	assert_int_equal(bash->euid, 1000);
+	assert_true(worker->flags & LIN_PROC_KTHREAD);
+	assert_ptr_equal(worker->creator, kthreadd);
+	assert_null(worker->exe);
+	assert_null(worker->cmdline);
+	assert_false(worker->flags & LIN_PROC_CMDLINE_MISSED);
+	assert_string_equal(str(worker->comm), "kworker/0:0-events");
+	assert_true(lin_process_running(bash));
+}
+
+static void test_fork_exec_exit(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *bash = find(f, 100, 50), *child;
+
+	add_proc(f, 200, 100, 1010, "bash", "-bash");
+	ev_fork(f, 100, 200, 200);
+	child = find(f, 200, 1010);
+	assert_non_null(child);
+	assert_ptr_equal(child->creator, bash);
+	assert_ptr_equal(bash->first_child, child);
+	/* Before exec a child runs its creator's program. */
+	assert_ptr_equal(child->cmdline, bash->cmdline);
+	assert_true(child->flags & LIN_PROC_FORK_SEEN);
+
+	add_proc(f, 200, 100, 1010, "sleep", "sleep");
+	ev_exec(f, 200);
+	assert_ptr_equal(find(f, 200, 1010), child);
+	assert_string_equal(str(child->comm), "sleep");
+	assert_string_equal(str(child->exe), "/usr/bin/sleep");
+	assert_memory_equal(child->cmdline->data, "sleep\0--flag\0", child->cmdline->len);
+	assert_int_equal(child->exec_count, 1);
+
+	fakeproc_remove(f->fp, 200);
+	ev_exit(f, 200, 200, 3 << 8);
+	assert_int_equal(child->exit_kind, LIN_EXIT_CODE);
+	assert_int_equal(WEXITSTATUS(child->exit_status), 3);
+	assert_true(child->exit_ns > 0);
+	assert_ptr_equal(child->creator, bash);
+	assert_int_equal(count_pid(f, 200), 1);
+}
+
+static void test_killed_by_signal(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *child;
+
+	add_proc(f, 201, 100, 1020, "bash", "-bash");
+	ev_fork(f, 100, 201, 201);
+	ev_exit(f, 201, 201, SIGKILL);
+	child = find(f, 201, 1020);
+	assert_int_equal(child->exit_kind, LIN_EXIT_SIGNAL);
+	assert_int_equal(WTERMSIG(child->exit_status), SIGKILL);
+}
+
+/* Thread creation sends FORK with child_pid != child_tgid: no process. */
+static void test_thread_fork_is_not_a_process(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *bash = find(f, 100, 50);
+	struct tracker_stats stats;
+
+	ev_fork(f, 100, 150, 100);
+	ev_fork(f, 100, 151, 100);
+	assert_null(tracker_find_pid(f->t, 150));
+	assert_int_equal(count_pid(f, 100), 1);
+	assert_int_equal(bash->live_threads, 2);
+	assert_ptr_equal(tracker_find_tid(f->t, 151), bash);
+	ev_exit(f, 150, 100, 0);
+	assert_int_equal(bash->live_threads, 1);
+	assert_null(tracker_find_tid(f->t, 150));
+	assert_true(lin_process_running(bash));
+	tracker_get_stats(f->t, &stats);
+	assert_int_equal(stats.events_thread_fork, 2);
+	assert_int_equal(stats.events_fork, 0);
+	assert_int_equal(stats.events_thread_exit, 1);
+}
+
+/* The leader calls pthread_exit() while two threads run: the process ends
+ * with its last thread, with that thread's status. */
+static void test_leader_exits_first(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *p;
+
+	add_proc(f, 300, 100, 1030, "worker", "worker");
+	ev_fork(f, 100, 300, 300);
+	ev_fork(f, 300, 301, 300);
+	ev_fork(f, 300, 302, 300);
+	p = find(f, 300, 1030);
+	ev_exit(f, 300, 300, 0);
+	assert_true(lin_process_running(p));
+	assert_true(p->flags & LIN_PROC_LEADER_EXITED);
+	ev_exit(f, 301, 300, 0);
+	assert_true(lin_process_running(p));
+	ev_exit(f, 302, 300, 5 << 8);
+	assert_false(lin_process_running(p));
+	assert_int_equal(p->exit_kind, LIN_EXIT_CODE);
+	assert_int_equal(WEXITSTATUS(p->exit_status), 5);
+	assert_int_equal(p->live_threads, 0);
+}
+
+/* exec from a non-leader thread: EXIT(pid == tgid) then EXEC(tgid). */
+static void test_exec_from_thread(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *p;
+
+	add_proc(f, 400, 100, 1040, "python3", "python3");
+	ev_fork(f, 100, 400, 400);
+	ev_fork(f, 400, 401, 400);
+	p = find(f, 400, 1040);
+	ev_exit(f, 400, 400, 0);
+	assert_true(lin_process_running(p));
+	add_proc(f, 400, 100, 1040, "ls", "ls");
+	ev_exec(f, 400);
+	assert_true(lin_process_running(p));
+	assert_int_equal(count_pid(f, 400), 1);
+	assert_string_equal(str(p->comm), "ls");
+	assert_int_equal(p->live_threads, 0);
+	assert_false(p->flags & LIN_PROC_LEADER_EXITED);
+	assert_int_equal(p->exit_ns, 0);
+
+	/* Same, but the thread's FORK was never seen: the EXIT ends the
+	 * record and the EXEC must bring the same record back, not a twin. */
+	add_proc(f, 410, 100, 1041, "python3", "python3");
+	ev_fork(f, 100, 410, 410);
+	p = find(f, 410, 1041);
+	ev_exit(f, 410, 410, 0);
+	assert_false(lin_process_running(p));
+	add_proc(f, 410, 100, 1041, "ls", "ls");
+	ev_exec(f, 410);
+	assert_true(lin_process_running(p));
+	assert_int_equal(count_pid(f, 410), 1);
+	assert_string_equal(str(p->comm), "ls");
+}
+
+/* The kernel reparents orphans without an event: parent stays the creator,
+ * even after a rescan sees the new ppid in /proc. */
+static void test_orphan_keeps_creator(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *mid, *orphan;
+
+	add_proc(f, 500, 100, 1050, "sh", "sh");
+	ev_fork(f, 100, 500, 500);
+	add_proc(f, 501, 500, 1051, "sh", "sh");
+	ev_fork(f, 500, 501, 501);
+	fakeproc_remove(f->fp, 500);
+	ev_exit(f, 500, 500, 0);
+	add_proc(f, 501, 1, 1051, "sleep", "sleep");
+	ev_exec(f, 501);
+	mid = find(f, 500, 1050);
+	orphan = find(f, 501, 1051);
+	assert_ptr_equal(orphan->creator, mid);
+	assert_int_equal(orphan->creator_pid, 500);
+	assert_int_equal(tracker_rescan(f->t), 0);
+	assert_ptr_equal(orphan->creator, mid);
+	assert_true(lin_process_running(orphan));
+}
+
+/* EXEC delivered before its FORK: the record is made from /proc, then the
+ * FORK only corrects the creator. */
+static void test_exec_before_fork(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *p, *bash = find(f, 100, 50);
+	struct tracker_stats stats;
+
+	add_proc(f, 600, 1, 1060, "curl", "curl");
+	ev_exec(f, 600);
+	p = find(f, 600, 1060);
+	assert_non_null(p);
+	assert_int_equal(p->creator_pid, 1);
+	ev_fork(f, 100, 600, 600);
+	assert_int_equal(count_pid(f, 600), 1);
+	assert_ptr_equal(p->creator, bash);
+	assert_int_equal(p->creator_pid, 100);
+	assert_string_equal(str(p->comm), "curl");
+	tracker_get_stats(f->t, &stats);
+	assert_true(stats.out_of_order >= 1);
+}
+
+/* EXIT delivered before its FORK, the process already reaped: the FORK
+ * creates the record and the waiting exit is applied to it. */
+static void test_exit_before_fork(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *p;
+
+	ev_exit(f, 610, 610, 7 << 8);
+	assert_null(tracker_find_pid(f->t, 610));
+	ev_fork(f, 100, 610, 610);
+	p = tracker_find_pid(f->t, 610);
+	assert_non_null(p);
+	assert_true(p->flags & LIN_PROC_START_ESTIMATED);
+	assert_int_equal(p->exit_kind, LIN_EXIT_CODE);
+	assert_int_equal(WEXITSTATUS(p->exit_status), 7);
+	assert_int_equal(count_pid(f, 610), 1);
+}
+
+/* EXEC then EXIT both before the FORK, the process gone by then. */
+static void test_exec_exit_before_fork(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *p;
+
+	guint64 forked_at = f->clock + NS_PER_TICK / 2;
+
+	add_proc(f, 620, 100, 1062, "true", "/bin/true");
+	ev_exec(f, 620);
+	fakeproc_remove(f->fp, 620);
+	ev_exit(f, 620, 620, 0);
+	next_timestamp = forked_at;
+	ev_fork(f, 100, 620, 620);
+	assert_int_equal(count_pid(f, 620), 1);
+	p = tracker_find_pid(f->t, 620);
+	assert_int_equal(p->start_ticks, 1062);
+	assert_int_equal(p->creator_pid, 100);
+	assert_string_equal(str(p->comm), "true");
+	assert_int_equal(p->exit_kind, LIN_EXIT_CODE);
+}
+
+/* A FORK for a pid whose record still runs: that record's EXIT was lost. */
+static void test_missed_exit(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *old, *young;
+	struct tracker_stats stats;
+
+	add_proc(f, 700, 100, 1070, "a", "a");
+	ev_fork(f, 100, 700, 700);
+	old = find(f, 700, 1070);
+	add_proc(f, 700, 100, 1170, "b", "b");
+	ev_fork(f, 100, 700, 700);
+	young = find(f, 700, 1170);
+	assert_non_null(young);
+	assert_ptr_not_equal(old, young);
+	assert_int_equal(old->exit_kind, LIN_EXIT_UNKNOWN);
+	assert_ptr_equal(tracker_find_pid(f->t, 700), young);
+	tracker_get_stats(f->t, &stats);
+	assert_int_equal(stats.exits_missed, 1);
+}
+
+/* A recycled pid gets a new record; the old one stays reachable. */
+static void test_pid_reuse(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *first, *second;
+
+	add_proc(f, 800, 100, 1080, "a", "a");
+	ev_fork(f, 100, 800, 800);
+	ev_exit(f, 800, 800, 0);
+	add_proc(f, 800, 100, 1180, "b", "b");
+	ev_fork(f, 100, 800, 800);
+	first = find(f, 800, 1080);
+	second = find(f, 800, 1180);
+	assert_non_null(first);
+	assert_non_null(second);
+	assert_ptr_not_equal(first, second);
+	assert_false(lin_process_running(first));
+	assert_true(lin_process_running(second));
+	assert_ptr_equal(tracker_find_pid(f->t, 800), second);
+	assert_true(second->serial > first->serial);
+}
+
+static void test_comm_and_ids(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *bash = find(f, 100, 50);
+	struct cnproc_event comm = {.type = CNPROC_EV_COMM, .pid = 100, .tgid = 100};
+	struct cnproc_event thread_comm = {.type = CNPROC_EV_COMM, .pid = 150, .tgid = 100};
+	struct cnproc_event uid = {.type = CNPROC_EV_UID, .pid = 100, .tgid = 100};
+
+	memcpy(comm.u.comm.comm, "renamed", 8);
+	memcpy(thread_comm.u.comm.comm, "thread-name", 12);
+	uid.u.id.real = 1000;
+	uid.u.id.effective = 0;
+	feed(f, comm);
+	feed(f, thread_comm);
+	feed(f, uid);
+	assert_string_equal(str(bash->comm), "renamed");
+	assert_int_equal(bash->ruid, 1000);
+	assert_int_equal(bash->euid, 0);
+}
+
+/* A vanished process is caught by the rescan after an overflow. */
+static void test_rescan_repairs(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *gone, *fresh, *fresh_child;
+	struct tracker_stats stats;
+
+	add_proc(f, 900, 100, 1090, "a", "a");
+	ev_fork(f, 100, 900, 900);
+	gone = find(f, 900, 1090);
+	fakeproc_remove(f->fp, 900);
+	/* Events lost: 910 and its child 911 were born unseen. */
+	add_proc(f, 911, 910, 1092, "child", "child");
+	add_proc(f, 910, 100, 1091, "parent", "parent");
+	tracker_overflow(f->t);
+	fresh = find(f, 910, 1091);
+	fresh_child = find(f, 911, 1092);
+	assert_int_equal(gone->exit_kind, LIN_EXIT_UNKNOWN);
+	assert_non_null(fresh);
+	assert_non_null(fresh_child);
+	assert_ptr_equal(fresh_child->creator, fresh);
+	assert_ptr_equal(fresh->creator, find(f, 100, 50));
+	tracker_get_stats(f->t, &stats);
+	assert_int_equal(stats.overflows, 1);
+	assert_int_equal(stats.rescans, 1);
+	/* A second rescan duplicates nothing. */
+	assert_int_equal(tracker_rescan(f->t), 0);
+	assert_int_equal(count_pid(f, 910), 1);
+	assert_int_equal(count_pid(f, 100), 1);
+	assert_int_equal(count_pid(f, 900), 1);
+}
+
+/* A FORK for a process the bootstrap already found (the window between
+ * subscribing and scanning) merges and names the creator. */
+static void test_fork_after_scan(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *p;
+
+	add_proc(f, 950, 1, 995, "daemon", "daemon");
+	assert_int_equal(tracker_rescan(f->t), 0);
+	p = find(f, 950, 995);
+	assert_ptr_equal(p->creator, find(f, 1, 1));
+	ev_fork(f, 100, 950, 950);
+	assert_int_equal(count_pid(f, 950), 1);
+	assert_ptr_equal(p->creator, find(f, 100, 50));
+}
+
+static guint count_children(const struct lin_process *p)
+{
+	guint n = 0;
+
+	for (const struct lin_process *c = p->first_child; c; c = c->next_sibling)
+		n++;
+	return n;
+}
+
+/* Oldest exited first, never an ancestor of a running process. */
+static void test_retention(void **state)
+{
+	struct fixture *f = *state;
+	struct tracker_config cfg = *tracker_get_config(f->t);
+	struct lin_process *bash, *keeper, *held, *p;
+	struct tracker_stats stats;
+
+	tracker_free(f->t);
+	cfg.max_exited = 3;
+	f->t = tracker_new(&cfg);
+	assert_int_equal(tracker_bootstrap(f->t), 4);
+	bash = find(f, 100, 50);
+
+	/* keeper (exited) -> held (running): keeper must stay. */
+	add_proc(f, 1000, 100, 2000, "keeper", "keeper");
+	ev_fork(f, 100, 1000, 1000);
+	add_proc(f, 1001, 1000, 2001, "held", "held");
+	ev_fork(f, 1000, 1001, 1001);
+	ev_exit(f, 1000, 1000, 0);
+	keeper = find(f, 1000, 2000);
+	held = find(f, 1001, 2001);
+
+	for (pid_t pid = 1100; pid < 1110; pid++) {
+		add_proc(f, pid, 100, 2100 + pid, "short", "short");
+		ev_fork(f, 100, pid, pid);
+		ev_exit(f, pid, pid, 0);
+	}
+	tracker_get_stats(f->t, &stats);
+	assert_ptr_equal(find(f, 1000, 2000), keeper);
+	assert_non_null(find(f, 1001, 2001));
+	/* The limit counts keeper, which is pinned: the 2 newest short ones stay. */
+	assert_int_equal(stats.processes_exited, 3);
+	assert_int_equal(stats.processes_forgotten, 8);
+	assert_int_equal(stats.processes_pinned, 1);
+	assert_null(find(f, 1100, 3200));
+	assert_null(find(f, 1107, 3207));
+	assert_non_null(find(f, 1108, 3208));
+	assert_non_null(find(f, 1109, 3209));
+	/* Forgotten children left their creator's list. */
+	assert_int_equal(count_children(bash), 3);
+
+	/* Once held exits, keeper is just an old exited process. */
+	ev_exit(f, 1001, 1001, 0);
+	tracker_get_stats(f->t, &stats);
+	assert_int_equal(stats.processes_exited, 3);
+	assert_int_equal(stats.processes_pinned, 0);
+	assert_null(find(f, 1108, 3208));
+	assert_non_null(find(f, 1109, 3209));
+	assert_non_null(find(f, 1000, 2000));
+	for (pid_t pid = 1200; pid < 1203; pid++) {
+		add_proc(f, pid, 100, 2100 + pid, "short", "short");
+		ev_fork(f, 100, pid, pid);
+		ev_exit(f, pid, pid, 0);
+	}
+	assert_null(find(f, 1000, 2000));
+	assert_null(find(f, 1001, 2001));
+	p = find(f, 1202, 3302);
+	assert_non_null(p);
+	assert_ptr_equal(p->creator, bash);
+}
+
+/* Memory stays flat: records are recycled once the limit is reached. */
+static void test_retention_is_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct tracker_config cfg = *tracker_get_config(f->t);
+	struct tracker_stats before, after;
+
+	tracker_free(f->t);
+	cfg.max_exited = 50;
+	f->t = tracker_new(&cfg);
+	assert_int_equal(tracker_bootstrap(f->t), 4);
+	for (int i = 0; i < 2000; i++) {
+		ev_fork(f, 100, 20000 + i % 5000, 20000 + i % 5000);
+		ev_exit(f, 20000 + i % 5000, 20000 + i % 5000, 0);
+		if (i == 999)
+			tracker_get_stats(f->t, &before);
+	}
+	tracker_get_stats(f->t, &after);
+	assert_int_equal(after.processes_exited, 50);
+	assert_int_equal(after.record_bytes, before.record_bytes);
+	assert_int_equal(after.string_bytes, before.string_bytes);
+}
+
+static void test_changes_and_iteration(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *child, *p;
+	guint news = 0, execs = 0, exits = 0;
+	guint64 last = 0;
+
+	g_array_set_size(f->changes, 0);
+	add_proc(f, 1300, 100, 2300, "x", "x");
+	ev_fork(f, 100, 1300, 1300);
+	ev_exec(f, 1300);
+	ev_exit(f, 1300, 1300, 0);
+	child = find(f, 1300, 2300);
+	for (guint i = 0; i < f->changes->len; i++) {
+		struct lin_change *c = &g_array_index(f->changes, struct lin_change, i);
+
+		assert_int_equal(c->serial, child->serial);
+		assert_int_equal(c->creator_serial, find(f, 100, 50)->serial);
+		news += c->kind == LIN_CHANGE_NEW;
+		execs += c->kind == LIN_CHANGE_EXEC;
+		exits += c->kind == LIN_CHANGE_EXIT;
+	}
+	assert_int_equal(news, 1);
+	assert_int_equal(execs, 1);
+	assert_int_equal(exits, 1);
+
+	/* Iteration by serial sees every record once, in order. */
+	for (p = tracker_first_after(f->t, 0); p; p = tracker_first_after(f->t, p->serial)) {
+		assert_true(p->serial > last);
+		last = p->serial;
+	}
+	assert_int_equal(last, child->serial);
+	assert_int_equal(tracker_next_pid(f->t, 0), 1);
+	assert_int_equal(tracker_next_pid(f->t, 3), 100);
+	assert_int_equal(tracker_next_pid(f->t, 100), 1300);
+	assert_int_equal(tracker_next_pid(f->t, 1300), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_exec_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thread_fork_is_not_a_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leader_exits_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_from_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_orphan_keeps_creator, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_before_fork, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exit_before_fork, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_exit_before_fork, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missed_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pid_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_comm_and_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rescan_repairs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_after_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_and_iteration, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("tracker", tests, NULL, NULL);
+}

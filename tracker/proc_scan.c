@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The /proc reader. The parsers take raw bytes that need not be
+ * NUL-terminated and never look past the given length, because they also
+ * face a fuzzer. The reader opens /proc/<pid> once and reads every file
+ * through that directory fd: if the pid is recycled between two reads, the
+ * later reads fail with ESRCH instead of describing another process. It runs
+ * on the event thread for every EXEC, racing the exit of short-lived
+ * processes, so it uses plain syscalls into stack buffers and allocates
+ * nothing but the strings it returns.
+ */
+#include "config.h"
+
+#include "proc_scan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Large enough for any stat line (52 numbers and a 64-byte comm take ~1.2 KiB)
+ * and for the head of status up to Threads; status lines after Threads
+ * (Cpus_allowed, Mems_allowed) may be cut, which is harmless. */
+#define PROC_TEXT_MAX 4096
+/* Longest exe link accepted: the kernel's d_path() in /proc gives at most a
+ * page, but a fake tree may hold longer symlinks on some file systems. */
+#define PROC_EXE_MAX (64 * 1024)
+
+/* --- Parsing --- */
+
+/* Parses the unsigned decimal tok[0..len) into *out, which must not exceed max. */
+static int parse_u64(const char *tok, size_t len, guint64 max, guint64 *out)
+{
+	guint64 v = 0;
+
+	if (len == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned int digit = (unsigned char)tok[i] - '0';
+
+		if (digit > 9)
+			return -EINVAL;
+		if (v > (max - digit) / 10)
+			return -EINVAL;
+		v = v * 10 + digit;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Checks that tok[0..len) is a signed decimal that fits in 64 bits. */
+static int check_s64(const char *tok, size_t len)
+{
+	guint64 ignored;
+
+	if (len > 0 && tok[0] == '-')
+		return parse_u64(tok + 1, len - 1, (guint64)G_MAXINT64 + 1, &ignored);
+	return parse_u64(tok, len, G_MAXINT64, &ignored);
+}
+
+/* Moves *pos past one ' ' and returns in tok/tok_len the run of non-space
+ * bytes after it, which must not be empty. */
+static int stat_next_field(const char *buf, size_t len, size_t *pos, const char **tok,
+			   size_t *tok_len)
+{
+	size_t start;
+
+	if (*pos >= len || buf[*pos] != ' ')
+		return -EINVAL;
+	start = ++*pos;
+	while (*pos < len && buf[*pos] != ' ' && buf[*pos] != '\n')
+		(*pos)++;
+	if (*pos == start)
+		return -EINVAL;
+	*tok = buf + start;
+	*tok_len = *pos - start;
+	return 0;
+}
+
+int proc_scan_parse_stat(const char *buf, size_t len, struct lin_stat *out)
+{
+	const char *open_paren, *close_paren, *tok;
+	size_t comm_len, pos, tok_len;
+	guint64 v;
+	int field, ret;
+
+	if (!buf || len == 0)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+
+	/* "<pid> (" */
+	open_paren = memchr(buf, '(', len);
+	if (!open_paren || open_paren - buf < 2 || open_paren[-1] != ' ')
+		return -EINVAL;
+	ret = parse_u64(buf, (size_t)(open_paren - buf) - 1, G_MAXINT32, &v);
+	if (ret < 0 || v == 0)
+		return -EINVAL;
+	out->pid = (pid_t)v;
+
+	/* The comm is whatever the task named itself, ')' and spaces included;
+	 * no later field can hold a ')', so the comm ends at the last one. */
+	close_paren = memrchr(open_paren + 1, ')', len - (size_t)(open_paren + 1 - buf));
+	if (!close_paren)
+		return -EINVAL;
+	comm_len = (size_t)(close_paren - open_paren - 1);
+	comm_len = MIN(comm_len, sizeof(out->comm) - 1);
+	memcpy(out->comm, open_paren + 1, comm_len);
+	out->comm[comm_len] = '\0';
+
+	/* Fields 3..22, each after one space. */
+	pos = (size_t)(close_paren + 1 - buf);
+	for (field = 3; field <= 22; field++) {
+		ret = stat_next_field(buf, len, &pos, &tok, &tok_len);
+		if (ret < 0)
+			return ret;
+		switch (field) {
+		case 3:
+			if (tok_len != 1)
+				return -EINVAL;
+			out->state = tok[0];
+			break;
+		case 4:
+			ret = parse_u64(tok, tok_len, G_MAXINT32, &v);
+			out->ppid = (pid_t)v;
+			break;
+		case 9:
+			ret = parse_u64(tok, tok_len, G_MAXUINT32, &v);
+			out->flags = (guint32)v;
+			break;
+		case 22:
+			ret = parse_u64(tok, tok_len, G_MAXUINT64, &v);
+			out->start_ticks = v;
+			break;
+		default:
+			/* tty_nr, tpgid, priority and nice may be negative. */
+			ret = check_s64(tok, tok_len);
+			break;
+		}
+		if (ret < 0)
+			return -EINVAL;
+	}
+	/* Field 23 and on, or the end of the line. */
+	if (pos < len && buf[pos] != ' ' && buf[pos] != '\n')
+		return -EINVAL;
+	return 0;
+}
+
+/* Parses the value of a status line: count whitespace-separated unsigned
+ * numbers, no more and no fewer, each at most max. */
+static int status_numbers(const char *val, size_t len, guint64 max, guint64 *nums, guint count)
+{
+	size_t pos = 0;
+
+	for (guint i = 0; i < count; i++) {
+		size_t start;
+
+		while (pos < len && (val[pos] == '\t' || val[pos] == ' '))
+			pos++;
+		start = pos;
+		while (pos < len && val[pos] != '\t' && val[pos] != ' ')
+			pos++;
+		if (parse_u64(val + start, pos - start, max, &nums[i]) < 0)
+			return -EINVAL;
+	}
+	while (pos < len && (val[pos] == '\t' || val[pos] == ' '))
+		pos++;
+	return pos == len ? 0 : -EINVAL;
+}
+
+enum {
+	STATUS_HAVE_TGID = 1 << 0,
+	STATUS_HAVE_UID = 1 << 1,
+	STATUS_HAVE_GID = 1 << 2,
+	STATUS_HAVE_THREADS = 1 << 3,
+	STATUS_HAVE_ALL = 0xf,
+};
+
+int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out)
+{
+	static const struct {
+		const char *key;
+		guint have;
+		guint count;
+		guint64 max;
+	} keys[] = {
+		{"Tgid:", STATUS_HAVE_TGID, 1, G_MAXINT32},
+		/* real, effective, saved, filesystem */
+		{"Uid:", STATUS_HAVE_UID, 4, G_MAXUINT32},
+		{"Gid:", STATUS_HAVE_GID, 4, G_MAXUINT32},
+		{"Threads:", STATUS_HAVE_THREADS, 1, G_MAXUINT32},
+	};
+	size_t pos = 0;
+	guint have = 0;
+
+	if (!buf)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+
+	while (pos < len && have != STATUS_HAVE_ALL) {
+		const char *line = buf + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t line_len = nl ? (size_t)(nl - line) : len - pos;
+
+		pos += line_len + 1;
+		for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
+			size_t key_len = strlen(keys[k].key);
+			guint64 nums[4];
+
+			if (line_len < key_len || memcmp(line, keys[k].key, key_len) != 0)
+				continue;
+			if (have & keys[k].have)
+				return -EINVAL;
+			if (status_numbers(line + key_len, line_len - key_len, keys[k].max, nums,
+					   keys[k].count) < 0)
+				return -EINVAL;
+			switch (keys[k].have) {
+			case STATUS_HAVE_TGID:
+				out->tgid = (pid_t)nums[0];
+				break;
+			case STATUS_HAVE_UID:
+				out->ruid = (uid_t)nums[0];
+				out->euid = (uid_t)nums[1];
+				break;
+			case STATUS_HAVE_GID:
+				out->rgid = (gid_t)nums[0];
+				out->egid = (gid_t)nums[1];
+				break;
+			case STATUS_HAVE_THREADS:
+				out->threads = (guint)nums[0];
+				break;
+			default:
+				g_assert_not_reached();
+			}
+			have |= keys[k].have;
+			break;
+		}
+	}
+	return have == STATUS_HAVE_ALL ? 0 : -EINVAL;
+}
+
+/* --- Reading --- */
+
+/* Writes pid in decimal, NUL-terminated, into buf (at least 12 bytes). */
+static void format_pid(pid_t pid, char *buf)
+{
+	char digits[12];
+	size_t n = 0, i = 0;
+	guint32 v = (guint32)pid;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		buf[i++] = digits[--n];
+	buf[i] = '\0';
+}
+
+/* Parses a directory entry name that is a pid; returns 0 for anything else. */
+static pid_t parse_pid_name(const char *name)
+{
+	guint64 v;
+
+	if (parse_u64(name, strlen(name), G_MAXINT32, &v) < 0)
+		return 0;
+	return (pid_t)v;
+}
+
+/*
+ * Reads up to size bytes of dirfd/name into buf; *len gets the count. With
+ * one_record, a short read ending in '\n' is taken as the whole file: stat
+ * and status are single seq_file records that the kernel hands out in one
+ * read, and skipping the read() that would return 0 matters on the EXEC path.
+ */
+static int read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean one_record,
+			size_t *len)
+{
+	size_t total = 0;
+	int fd, err = 0;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	while (total < size) {
+		ssize_t n = read(fd, buf + total, size - total);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (one_record && total < size && buf[total - 1] == '\n')
+			break;
+	}
+	close(fd);
+	*len = total;
+	return err;
+}
+
+/* Reads cmdline: LIN_CMDLINE_MAX bytes at most, the rest only noted. */
+static int read_cmdline(int dirfd, struct lin_proc_info *out)
+{
+	char head[PROC_TEXT_MAX];
+	size_t total = 0, cap;
+	char *buf;
+	int fd, err = 0;
+
+	fd = openat(dirfd, "cmdline", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+
+	/* Most command lines fit the stack buffer: one exact-size copy then. */
+	buf = head;
+	cap = sizeof(head);
+	for (;;) {
+		ssize_t n;
+
+		if (total == cap) {
+			if (buf != head)
+				break;
+			/* One byte more than kept, to learn whether it was cut. */
+			cap = LIN_CMDLINE_MAX + 1;
+			buf = g_malloc(cap);
+			memcpy(buf, head, total);
+		}
+		n = read(fd, buf + total, cap - total);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+	}
+	close(fd);
+
+	if (err < 0) {
+		if (buf != head)
+			g_free(buf);
+		return err;
+	}
+	if (total > LIN_CMDLINE_MAX) {
+		out->cmdline_truncated = TRUE;
+		total = LIN_CMDLINE_MAX;
+	}
+	out->cmdline_len = total;
+	if (buf != head)
+		out->cmdline = g_realloc(buf, total);
+	else if (total > 0)
+		out->cmdline = g_memdup2(head, total);
+	return 0;
+}
+
+/* Reads the exe link verbatim, " (deleted)" suffix included. */
+static int read_exe(int dirfd, struct lin_proc_info *out)
+{
+	char stack_buf[PATH_MAX];
+	char *buf = stack_buf;
+	size_t size = sizeof(stack_buf);
+	ssize_t n;
+
+	for (;;) {
+		n = readlinkat(dirfd, "exe", buf, size);
+		if (n < 0) {
+			int err = -errno;
+
+			if (buf != stack_buf)
+				g_free(buf);
+			return err;
+		}
+		/* readlink() truncates silently: a full buffer may be a cut path. */
+		if ((size_t)n < size)
+			break;
+		if (size >= PROC_EXE_MAX) {
+			if (buf != stack_buf)
+				g_free(buf);
+			return -ENAMETOOLONG;
+		}
+		if (buf != stack_buf)
+			g_free(buf);
+		size *= 2;
+		buf = g_malloc(size);
+	}
+	if (n == 0) {
+		if (buf != stack_buf)
+			g_free(buf);
+		return -EINVAL;
+	}
+	out->exe = g_strndup(buf, (gsize)n);
+	if (buf != stack_buf)
+		g_free(buf);
+	return 0;
+}
+
+int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, guint what,
+			   struct lin_proc_info *out)
+{
+	char name[16];
+	char text[PROC_TEXT_MAX];
+	size_t len;
+	int dirfd, ret;
+
+	memset(out, 0, sizeof(*out));
+	if (pid <= 0)
+		return -EINVAL;
+
+	format_pid(pid, name);
+	dirfd = openat(proc_root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+
+	/* stat first: it tells whether this is still the process asked for. */
+	ret = read_file_at(dirfd, "stat", text, sizeof(text), TRUE, &len);
+	if (ret < 0)
+		goto out;
+	ret = proc_scan_parse_stat(text, len, &out->stat);
+	if (ret < 0)
+		goto out;
+	if (expect_start && out->stat.start_ticks != expect_start) {
+		ret = -ESRCH;
+		goto out;
+	}
+	out->read_ok |= PROC_READ_STAT;
+
+	/* From here on a failure only leaves its bit unset in read_ok. */
+	if (what & PROC_READ_STATUS) {
+		if (read_file_at(dirfd, "status", text, sizeof(text), TRUE, &len) == 0) {
+			/* A full buffer may end in a cut line; keep whole lines only. */
+			if (len == sizeof(text)) {
+				const char *nl = memrchr(text, '\n', len);
+
+				len = nl ? (size_t)(nl + 1 - text) : 0;
+			}
+			if (proc_scan_parse_status(text, len, &out->status) == 0)
+				out->read_ok |= PROC_READ_STATUS;
+		}
+	}
+	if (what & PROC_READ_CMDLINE) {
+		if (read_cmdline(dirfd, out) == 0)
+			out->read_ok |= PROC_READ_CMDLINE;
+	}
+	if (what & PROC_READ_EXE) {
+		ret = read_exe(dirfd, out);
+		/* A kernel thread has no mm, hence no exe: that is its answer. */
+		if (ret == 0 || (ret == -ENOENT && (out->stat.flags & LIN_PF_KTHREAD)))
+			out->read_ok |= PROC_READ_EXE;
+	}
+	ret = 0;
+out:
+	close(dirfd);
+	if (ret < 0)
+		lin_proc_info_clear(out);
+	return ret;
+}
+
+void lin_proc_info_clear(struct lin_proc_info *info)
+{
+	if (!info)
+		return;
+	g_free(info->cmdline);
+	g_free(info->exe);
+	memset(info, 0, sizeof(*info));
+}
+
+/* Opens dirfd/path as a directory stream with its own file offset. */
+static DIR *open_dir_at(int dirfd, const char *path, int *err)
+{
+	DIR *dir;
+	int fd;
+
+	fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	dir = fdopendir(fd);
+	if (!dir) {
+		*err = -errno;
+		close(fd);
+		return NULL;
+	}
+	return dir;
+}
+
+int proc_scan_foreach(int proc_root_fd, proc_scan_fn fn, void *data)
+{
+	struct lin_proc_info info;
+	struct dirent *de;
+	int count = 0, err = 0;
+	DIR *dir;
+
+	/* A fresh open, not a dup: a dup would share (and move) the caller's offset. */
+	dir = open_dir_at(proc_root_fd, ".", &err);
+	if (!dir)
+		return err;
+	for (;;) {
+		pid_t pid;
+		int ret;
+
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			err = errno ? -errno : 0;
+			break;
+		}
+		pid = parse_pid_name(de->d_name);
+		if (pid <= 0)
+			continue;
+		ret = proc_scan_read_process(proc_root_fd, pid, 0, PROC_READ_ALL, &info);
+		if (ret < 0) {
+			/* Exited since readdir (ENOENT, ESRCH), or not a process we
+			 * can parse: neither stops the scan. */
+			if (ret != -ENOENT && ret != -ESRCH)
+				g_debug("proc_scan: skipping pid %d: %s", pid, g_strerror(-ret));
+			continue;
+		}
+		fn(&info, data);
+		lin_proc_info_clear(&info);
+		if (count < G_MAXINT)
+			count++;
+	}
+	closedir(dir);
+	return err < 0 ? err : count;
+}
+
+int proc_scan_threads(int proc_root_fd, pid_t pid, GArray *tids)
+{
+	char path[32];
+	struct dirent *de;
+	int err = 0;
+	DIR *dir;
+
+	if (pid <= 0)
+		return -EINVAL;
+	format_pid(pid, path);
+	strcat(path, "/task");
+	dir = open_dir_at(proc_root_fd, path, &err);
+	if (!dir)
+		return err;
+	for (;;) {
+		pid_t tid;
+
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			err = errno ? -errno : 0;
+			break;
+		}
+		tid = parse_pid_name(de->d_name);
+		if (tid > 0 && tid != pid)
+			g_array_append_val(tids, tid);
+	}
+	closedir(dir);
+	return err;
+}
