@@ -188,7 +188,7 @@ void fs_render_status(GString *out, const struct lin_process *p, const struct tr
 	g_string_append(out, "Name:\t");
 	append_str_escaped(out, p->comm);
 	g_string_append_printf(out, "\nPid:\t%d\nPPid:\t%d\nStart:\t%" G_GUINT64_FORMAT "\n",
-			       (int)p->pid, (int)p->creator_pid, p->start_ticks);
+	                       (int)p->pid, (int)p->creator_pid, p->start_ticks);
 	fs_format_iso8601(fs_start_realtime_ns(p, cfg), when, sizeof(when));
 	g_string_append_printf(out, "StartTime:\t%s\n", when);
 	g_string_append_printf(out, "State:\t%s\n", running ? "running" : "exited");
@@ -203,15 +203,15 @@ void fs_render_status(GString *out, const struct lin_process *p, const struct tr
 
 	g_string_append(out, "ExitCode:\t");
 	fs_append_exit_code(out, p);
-	g_string_append_printf(out, "\nUid:\t%u\t%u\nGid:\t%u\t%u\n", (guint)p->ruid, (guint)p->euid,
-			       (guint)p->rgid, (guint)p->egid);
+	g_string_append_printf(out, "\nUid:\t%u\t%u\nGid:\t%u\t%u\n", (guint)p->ruid,
+	                       (guint)p->euid, (guint)p->rgid, (guint)p->egid);
 	g_string_append(out, "Exe:\t");
 	append_str_escaped(out, p->exe);
 	g_string_append_printf(out, "\nCmdline:\t%s\n", cmdline_state(p));
 	g_string_append_printf(out, "Threads:\t%u\n", running ? 1 + p->live_threads : 0);
 	g_string_append_printf(out, "Execs:\t%u\n", p->exec_count);
 	g_string_append_printf(out, "Creator:\t%s\n",
-			       (p->flags & LIN_PROC_FORK_SEEN) ? "fork" : "proc");
+	                       (p->flags & LIN_PROC_FORK_SEEN) ? "fork" : "proc");
 	g_string_append_printf(out, "Kthread:\t%s\n", (p->flags & LIN_PROC_KTHREAD) ? "yes" : "no");
 }
 
@@ -233,42 +233,48 @@ struct stat_field {
 	size_t offset;
 };
 
-#define TRACKER_FIELD(name) {#name, offsetof(struct tracker_stats, name)}
-#define FS_FIELD(name)      {"fs_" #name, offsetof(struct fs_counters, name)}
+#define TRACKER_FIELD(name)                                                                        \
+	{                                                                                          \
+#name, offsetof(struct tracker_stats, name)                                        \
+	}
+#define FS_FIELD(name)                                                                             \
+	{                                                                                          \
+		"fs_" #name, offsetof(struct fs_counters, name)                                    \
+	}
 
 /* In the order of struct tracker_stats, so the file reads like the header. */
 static const struct stat_field tracker_fields[] = {
-	TRACKER_FIELD(events_fork),
-	TRACKER_FIELD(events_thread_fork),
-	TRACKER_FIELD(events_exec),
-	TRACKER_FIELD(events_exit),
-	TRACKER_FIELD(events_thread_exit),
-	TRACKER_FIELD(events_comm),
-	TRACKER_FIELD(events_uid),
-	TRACKER_FIELD(events_gid),
-	TRACKER_FIELD(events_other),
-	TRACKER_FIELD(events_malformed),
-	TRACKER_FIELD(overflows),
-	TRACKER_FIELD(rescans),
-	TRACKER_FIELD(exits_missed),
-	TRACKER_FIELD(cmdline_missed),
-	TRACKER_FIELD(out_of_order),
-	TRACKER_FIELD(processes_live),
-	TRACKER_FIELD(processes_exited),
-	TRACKER_FIELD(processes_forgotten),
-	TRACKER_FIELD(processes_pinned),
-	TRACKER_FIELD(threads_live),
-	TRACKER_FIELD(record_bytes),
-	TRACKER_FIELD(string_bytes),
-	TRACKER_FIELD(strings),
-	TRACKER_FIELD(started_monotonic_ns),
+    TRACKER_FIELD(events_fork),
+    TRACKER_FIELD(events_thread_fork),
+    TRACKER_FIELD(events_exec),
+    TRACKER_FIELD(events_exit),
+    TRACKER_FIELD(events_thread_exit),
+    TRACKER_FIELD(events_comm),
+    TRACKER_FIELD(events_uid),
+    TRACKER_FIELD(events_gid),
+    TRACKER_FIELD(events_other),
+    TRACKER_FIELD(events_malformed),
+    TRACKER_FIELD(overflows),
+    TRACKER_FIELD(rescans),
+    TRACKER_FIELD(exits_missed),
+    TRACKER_FIELD(cmdline_missed),
+    TRACKER_FIELD(out_of_order),
+    TRACKER_FIELD(processes_live),
+    TRACKER_FIELD(processes_exited),
+    TRACKER_FIELD(processes_forgotten),
+    TRACKER_FIELD(processes_pinned),
+    TRACKER_FIELD(threads_live),
+    TRACKER_FIELD(record_bytes),
+    TRACKER_FIELD(string_bytes),
+    TRACKER_FIELD(strings),
+    TRACKER_FIELD(started_monotonic_ns),
 };
 
 static const struct stat_field fs_fields[] = {
-	FS_FIELD(notify_queued),
-	FS_FIELD(notify_sent),
-	FS_FIELD(notify_uncached),
-	FS_FIELD(notify_failed),
+    FS_FIELD(notify_queued),
+    FS_FIELD(notify_sent),
+    FS_FIELD(notify_uncached),
+    FS_FIELD(notify_failed),
 };
 
 /* A compile-time reminder: a field added to either struct must be listed. */
@@ -276,7 +282,7 @@ G_STATIC_ASSERT(G_N_ELEMENTS(tracker_fields) * sizeof(guint64) == sizeof(struct 
 G_STATIC_ASSERT(G_N_ELEMENTS(fs_fields) * sizeof(guint64) == sizeof(struct fs_counters));
 
 static void append_fields(GString *out, const void *base, const struct stat_field *fields,
-			  gsize count)
+                          gsize count)
 {
 	for (gsize i = 0; i < count; i++) {
 		guint64 value;
@@ -287,14 +293,15 @@ static void append_fields(GString *out, const void *base, const struct stat_fiel
 }
 
 void fs_render_stats(GString *out, const struct tracker_stats *stats,
-		     const struct fs_counters *counters, guint64 now_monotonic_ns)
+                     const struct fs_counters *counters, guint64 now_monotonic_ns)
 {
 	guint64 uptime_ns = now_monotonic_ns > stats->started_monotonic_ns
-				    ? now_monotonic_ns - stats->started_monotonic_ns
-				    : 0;
+	                        ? now_monotonic_ns - stats->started_monotonic_ns
+	                        : 0;
 
 	append_fields(out, stats, tracker_fields, G_N_ELEMENTS(tracker_fields));
-	g_string_append_printf(out, "uptime_seconds %" G_GUINT64_FORMAT "\n", uptime_ns / NS_PER_SEC);
+	g_string_append_printf(out, "uptime_seconds %" G_GUINT64_FORMAT "\n",
+	                       uptime_ns / NS_PER_SEC);
 	append_fields(out, counters, fs_fields, G_N_ELEMENTS(fs_fields));
 }
 
@@ -302,7 +309,7 @@ void fs_render_stats(GString *out, const struct tracker_stats *stats,
 static int link_to(const char *prefix, const struct lin_process *target, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "%s%d-%" G_GUINT64_FORMAT, prefix, (int)target->pid,
-			 target->start_ticks);
+	                 target->start_ticks);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : n;
 }

@@ -18,10 +18,10 @@
 
 /* The fs's own counters, shown in stats after the tracker's. */
 struct fs_counters {
-	guint64 notify_queued;  /* changes handed to the notifier thread */
-	guint64 notify_sent;    /* invalidations the kernel applied */
+	guint64 notify_queued;   /* changes handed to the notifier thread */
+	guint64 notify_sent;     /* invalidations the kernel applied */
 	guint64 notify_uncached; /* invalidations for nodes the kernel did not cache */
-	guint64 notify_failed;  /* invalidations the kernel refused otherwise */
+	guint64 notify_failed;   /* invalidations the kernel refused otherwise */
 };
 
 /* Parses a strict "<pid>-<start>": decimal digits only, no sign, no leading
@@ -55,7 +55,7 @@ void fs_render_ancestry(GString *out, const struct lin_process *p);
 
 /* The stats file: "key value" per tracker counter, uptime, fs counters. */
 void fs_render_stats(GString *out, const struct tracker_stats *stats,
-		     const struct fs_counters *counters, guint64 now_monotonic_ns);
+                     const struct fs_counters *counters, guint64 now_monotonic_ns);
 
 /* Symlink targets. Each returns the length written to buf (NUL-terminated),
  * or -errno: -ENOENT when the link does not exist (no creator), or

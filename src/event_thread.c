@@ -89,14 +89,14 @@ static void event_thread_raise_priority(void)
 	}
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), EVENT_NICE) == 0) {
 		g_message("event thread: SCHED_FIFO refused (%s), running at nice %d",
-			  g_strerror(fifo_err), EVENT_NICE);
+		          g_strerror(fifo_err), EVENT_NICE);
 		return;
 	}
 	nice_err = errno;
 	g_warning("event thread: cannot raise its priority (SCHED_FIFO: %s; nice %d: %s); "
-		  "cmdlines of short-lived processes may be missed under load "
-		  "(run as root or grant CAP_SYS_NICE)",
-		  g_strerror(fifo_err), EVENT_NICE, g_strerror(nice_err));
+	          "cmdlines of short-lived processes may be missed under load "
+	          "(run as root or grant CAP_SYS_NICE)",
+	          g_strerror(fifo_err), EVENT_NICE, g_strerror(nice_err));
 }
 
 static void event_thread_repair(struct event_thread *et)
@@ -145,10 +145,9 @@ static enum drain_result event_thread_drain(struct event_thread *et)
 			 * flood the log at real-time priority. */
 			if (et->receive_errors++ == 0)
 				g_warning("event thread: cannot receive process events: %s",
-					  g_strerror(-ret));
+				          g_strerror(-ret));
 			else
-				g_debug("event thread: receive failed again: %s",
-					g_strerror(-ret));
+				g_debug("event thread: receive failed again: %s", g_strerror(-ret));
 			return DRAIN_FAILED;
 		}
 	}
@@ -180,8 +179,8 @@ static void *event_thread_main(void *data)
 	struct event_thread *et = data;
 	/* The stop fd first, so a back-off poll can watch it alone. */
 	struct pollfd fds[2] = {
-		{.fd = et->stop_fd, .events = POLLIN},
-		{.fd = cnproc_fd(et->cn), .events = POLLIN},
+	    {.fd = et->stop_fd, .events = POLLIN},
+	    {.fd = cnproc_fd(et->cn), .events = POLLIN},
 	};
 	gboolean backoff = FALSE;
 
@@ -208,7 +207,7 @@ static void *event_thread_main(void *data)
 		}
 		if (fds[1].revents & POLLNVAL) {
 			g_critical("event thread: the cn_proc socket was closed under it; "
-				   "no more process events");
+			           "no more process events");
 			break;
 		}
 		/* POLLERR too: that is how a pending ENOBUFS shows up. */
@@ -240,7 +239,7 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GE
 	if (socket_flags < 0 || fcntl(cnproc_fd(cn), F_SETFL, socket_flags | O_NONBLOCK) < 0) {
 		err = errno;
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
-			    "cannot make the cn_proc socket non-blocking: %s", g_strerror(err));
+		            "cannot make the cn_proc socket non-blocking: %s", g_strerror(err));
 		goto err_free;
 	}
 
@@ -248,7 +247,7 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GE
 	if (et->stop_fd < 0) {
 		err = errno;
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
-			    "cannot create the event thread's stop eventfd: %s", g_strerror(err));
+		            "cannot create the event thread's stop eventfd: %s", g_strerror(err));
 		goto err_free;
 	}
 
@@ -261,7 +260,7 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GE
 	pthread_sigmask(SIG_SETMASK, &old_signals, NULL);
 	if (err != 0) {
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
-			    "cannot start the event thread: %s", g_strerror(err));
+		            "cannot start the event thread: %s", g_strerror(err));
 		goto err_close_stop_fd;
 	}
 	return et;

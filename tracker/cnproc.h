@@ -51,15 +51,29 @@ typedef void (*cnproc_event_fn)(const struct cnproc_event *ev, void *data);
  * messages, each a struct cn_msg holding a struct proc_event. Every length
  * is checked before a field is read; messages not from the proc connector
  * are skipped. Returns the number of events reported, or -EBADMSG when the
- * datagram is malformed (events before the fault are still reported), or
- * -ENOBUFS when the datagram holds an NLMSG_OVERRUN. */
+ * datagram is malformed or empty (events before the fault are still
+ * reported), or -ENOBUFS when the datagram holds an NLMSG_OVERRUN, or the
+ * negative errno of an NLMSG_ERROR that is not an ack. */
 int cnproc_parse(const void *buf, size_t len, cnproc_event_fn fn, void *data);
 
 struct cnproc;
 
+/* GError domain of cnproc_open(). */
+#define CNPROC_ERROR (cnproc_error_quark())
+GQuark cnproc_error_quark(void);
+
+enum cnproc_error {
+	CNPROC_ERROR_PERMISSION,     /* not root: needs CAP_NET_ADMIN */
+	CNPROC_ERROR_UNSUPPORTED,    /* no CONFIG_CONNECTOR / CONFIG_PROC_EVENTS */
+	CNPROC_ERROR_NOT_SUBSCRIBED, /* no ack: not in the initial namespaces */
+	CNPROC_ERROR_FAILED,         /* anything else; the message has strerror */
+};
+
 /* Opens the connector socket, raises its receive buffer to rcvbuf bytes
- * (SO_RCVBUFFORCE, falling back to SO_RCVBUF) and subscribes. Fails with
- * a message naming the cause and the fix (not root, no CONFIG_PROC_EVENTS). */
+ * (SO_RCVBUFFORCE, falling back to SO_RCVBUF; 0 keeps the default),
+ * subscribes and waits (briefly) for the kernel's ack of the subscription.
+ * Fails with a CNPROC_ERROR whose message names the cause and the fix (not
+ * root, no CONFIG_PROC_EVENTS, not in the initial namespaces). */
 struct cnproc *cnproc_open(guint rcvbuf, GError **error);
 
 int cnproc_fd(const struct cnproc *cn);

@@ -141,8 +141,9 @@ int proc_scan_parse_stat(const char *buf, size_t len, struct lin_stat *out)
 		if (ret < 0)
 			return -EINVAL;
 	}
-	/* Field 23 and on, or the end of the line. */
-	if (pos < len && buf[pos] != ' ' && buf[pos] != '\n')
+	/* Field 23 follows on every kernel since 2.6: without it, starttime
+	 * itself may have been cut short. */
+	if (pos >= len || (buf[pos] != ' ' && buf[pos] != '\n'))
 		return -EINVAL;
 	return 0;
 }

@@ -52,11 +52,15 @@ enum {
 struct lin_proc_info {
 	struct lin_stat stat;
 	struct lin_status status;
-	char *cmdline; /* NUL-separated argv, NOT NUL-terminated as a C string */
+	char *cmdline; /* NUL-separated argv, NOT NUL-terminated as a C string;
+			* NULL when empty (kernel thread, zombie) */
 	gsize cmdline_len;
 	gboolean cmdline_truncated;
 	char *exe; /* absolute path, or NULL (kernel thread, unreadable) */
-	guint read_ok; /* PROC_READ_* bits that succeeded */
+	/* PROC_READ_* bits that succeeded. PROC_READ_EXE is set with exe NULL
+	 * for a kernel thread (it has no exe), but not for a user process whose
+	 * link could not be read (exited, no permission). */
+	guint read_ok;
 };
 
 /* Parses the text of /proc/<pid>/stat. The comm may hold spaces and ')':
@@ -70,8 +74,10 @@ int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out);
 /* Reads /proc/<pid> (relative to proc_root_fd) into out. When
  * expect_start is non-zero and the stat start time differs, returns -ESRCH
  * (the pid was recycled). PROC_READ_STAT is always done first, through the
- * same directory fd as the other files. Returns 0 when at least stat was
- * read (check out->read_ok for the rest), or -errno. */
+ * same directory fd as the other files. out is overwritten, not cleared.
+ * Returns 0 when at least stat was read (check out->read_ok for the rest),
+ * or -errno: -ENOENT/-ESRCH when the process is gone, -EINVAL when stat
+ * does not parse. On error out holds nothing to free. */
 int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, guint what,
 			   struct lin_proc_info *out);
 

@@ -769,6 +769,38 @@ static void handle_id(struct tracker *t, const struct cnproc_event *ev)
 	queue_change(t, LIN_CHANGE_ID, p, is_newest(t, p));
 }
 
+void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
+			 const struct lin_proc_info *info)
+{
+	write_lock(t);
+	switch (ev->type) {
+	case CNPROC_EV_FORK:
+		if (ev->pid == ev->tgid)
+			handle_fork(t, ev, info);
+		else
+			handle_thread_fork(t, ev);
+		break;
+	case CNPROC_EV_EXEC:
+		handle_exec(t, ev, info);
+		break;
+	case CNPROC_EV_EXIT:
+		handle_exit(t, ev);
+		break;
+	case CNPROC_EV_COMM:
+		handle_comm(t, ev);
+		break;
+	case CNPROC_EV_UID:
+	case CNPROC_EV_GID:
+		handle_id(t, ev);
+		break;
+	case CNPROC_EV_OTHER:
+		t->stats.events_other++;
+		break;
+	}
+	enforce_retention(t);
+	write_unlock(t);
+}
+
 void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev)
 {
 	struct lin_proc_info info = {0};
@@ -791,34 +823,7 @@ void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev)
 	case CNPROC_EV_OTHER:
 		break;
 	}
-
-	write_lock(t);
-	switch (ev->type) {
-	case CNPROC_EV_FORK:
-		if (ev->pid == ev->tgid)
-			handle_fork(t, ev, &info);
-		else
-			handle_thread_fork(t, ev);
-		break;
-	case CNPROC_EV_EXEC:
-		handle_exec(t, ev, &info);
-		break;
-	case CNPROC_EV_EXIT:
-		handle_exit(t, ev);
-		break;
-	case CNPROC_EV_COMM:
-		handle_comm(t, ev);
-		break;
-	case CNPROC_EV_UID:
-	case CNPROC_EV_GID:
-		handle_id(t, ev);
-		break;
-	case CNPROC_EV_OTHER:
-		t->stats.events_other++;
-		break;
-	}
-	enforce_retention(t);
-	write_unlock(t);
+	tracker_apply_event(t, ev, &info);
 	lin_proc_info_clear(&info);
 }
 

@@ -151,6 +151,12 @@ int tracker_bootstrap(struct tracker *t);
  * taking the lock, so the cmdline is caught while it is still there. */
 void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev);
 
+/* The second half of tracker_handle_event(): applies an event with what
+ * was read of /proc for it (read_ok == 0: nothing could be read). Exposed
+ * for benchmarks and fuzzers that synthesize both. */
+void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
+			 const struct lin_proc_info *info);
+
 /* The kernel dropped events: counts it and rescans /proc. */
 void tracker_overflow(struct tracker *t);
 

@@ -572,7 +572,8 @@ static void test_retention(void **state)
 	}
 	tracker_get_stats(f->t, &stats);
 	assert_ptr_equal(find(f, 1000, 2000), keeper);
-	assert_non_null(find(f, 1001, 2001));
+	assert_ptr_equal(find(f, 1001, 2001), held);
+	assert_int_equal(keeper->keep_children, 1);
 	/* The limit counts keeper, which is pinned: the 2 newest short ones stay. */
 	assert_int_equal(stats.processes_exited, 3);
 	assert_int_equal(stats.processes_forgotten, 8);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The FUSE low-level filesystem: the mount's tree ("<pid>-<start>/" per
+ * record, by-pid/, self, stats) answered from the tracker's records under
+ * its read lock, with inode numbers derived from record serials so no
+ * per-inode state is kept. Replies carry long cache timeouts; a notifier
+ * thread invalidates the kernel's caches when the tracker reports a change.
+ */
+#pragma once
+
+#include <fuse_lowlevel.h>
+#include <glib.h>
+
+#include "tracker.h"
+
+struct lin_fs;
+
+/* t is not owned and must outlive the fs. */
+struct lin_fs *fs_new(struct tracker *t);
+/* Stops the notifier if it still runs. NULL is fine. */
+void fs_free(struct lin_fs *fs);
+
+/* fuse_session_new() with this fs's operations and the fs as userdata.
+ * Returns NULL with error set on failure. */
+struct fuse_session *fs_session_new(struct lin_fs *fs, struct fuse_args *args, GError **error);
+
+/* The tracker's change hook: tracker_set_change_fn(t, fs_on_change, fs).
+ * Runs on the tracker's feeding thread; never blocks, only queues. */
+void fs_on_change(const struct lin_change *change, void *data);
+
+/* Starts the thread that sends the kernel cache invalidations for queued
+ * changes. Call once the session is mounted; until then (and after
+ * fs_stop_notifier()) replies use short cache timeouts instead. */
+gboolean fs_start_notifier(struct lin_fs *fs, struct fuse_session *se, GError **error);
+/* Stops and joins the notifier thread. Call before unmounting. */
+void fs_stop_notifier(struct lin_fs *fs);

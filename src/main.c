@@ -1,0 +1,637 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * lineagefs: the daemon's entry point. Parses the command line (lineagefs
+ * options plus every standard FUSE option), checks what a user can get wrong
+ * before touching anything (mountpoint, /dev/fuse, /proc, the proc
+ * connector), then wires the pieces in the one order that loses no event:
+ * subscribe to cn_proc, scan /proc, mount, start the event thread, serve.
+ * Every startup failure is one line on stderr naming the cause and the fix,
+ * and unwinds so that nothing stays mounted.
+ */
+#ifndef G_LOG_DOMAIN
+#define G_LOG_DOMAIN "lineagefs"
+#endif
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fuse_lowlevel.h>
+#include <fuse_opt.h>
+#include <glib.h>
+
+#include "cnproc.h"
+#include "event_thread.h"
+#include "fs.h"
+#include "tracker.h"
+
+#define LIN_DEFAULT_MAX_EXITED 100000u
+#define LIN_DEFAULT_RCVBUF     (8u * 1024 * 1024)
+/* Below a page the kernel rounds up anyway; tests use small buffers to
+ * force an overflow. */
+#define LIN_MIN_RCVBUF 4096u
+/* The kernel caps a socket buffer at INT_MAX / 2 (it doubles the value). */
+#define LIN_MAX_RCVBUF (1024u * 1024 * 1024)
+/* Idle FUSE workers kept when -o max_idle_threads is not given: libfuse's
+ * own default keeps every thread ever started. */
+#define LIN_DEFAULT_IDLE_THREADS 10
+/* Exit status for a command line error, as getopt-style tools do. */
+#define LIN_EXIT_USAGE 2
+
+/* One numeric option: its spellings, its range, and how errors name it. */
+struct lin_numeric_option {
+	const char *long_name;  /* "--max-exited" */
+	const char *mount_name; /* "max_exited" in -o lists */
+	guint64 min, max;
+	gboolean size_suffix; /* K, M, G multiply by 1024, 1024^2, 1024^3 */
+	const char *expected; /* range as shown in error messages */
+	size_t offset;        /* of the guint in struct lin_options */
+};
+
+struct lin_options {
+	guint max_exited;
+	guint rcvbuf;
+	char *mountpoint; /* as given on the command line; g_malloc'd */
+	gboolean show_help;
+	gboolean show_version;
+	gboolean reported; /* an error line was printed already */
+};
+
+/* The numeric ones first: they index lin_numeric_options[]. */
+enum {
+	LIN_KEY_MAX_EXITED,
+	LIN_KEY_RCVBUF,
+	LIN_KEY_HELP,
+	LIN_KEY_VERSION,
+};
+
+static const struct lin_numeric_option lin_numeric_options[] = {
+    [LIN_KEY_MAX_EXITED] =
+        {
+            .long_name = "--max-exited",
+            .mount_name = "max_exited",
+            .min = 0,
+            .max = G_MAXUINT32,
+            .expected = "0..4294967295",
+            .offset = G_STRUCT_OFFSET(struct lin_options, max_exited),
+        },
+    [LIN_KEY_RCVBUF] =
+        {
+            .long_name = "--rcvbuf",
+            .mount_name = "rcvbuf",
+            .min = LIN_MIN_RCVBUF,
+            .max = LIN_MAX_RCVBUF,
+            .size_suffix = TRUE,
+            .expected = "4096..1073741824 bytes, or with a K, M or G suffix",
+            .offset = G_STRUCT_OFFSET(struct lin_options, rcvbuf),
+        },
+};
+
+static const struct fuse_opt lin_fuse_opts[] = {
+    FUSE_OPT_KEY("-h", LIN_KEY_HELP),
+    FUSE_OPT_KEY("--help", LIN_KEY_HELP),
+    FUSE_OPT_KEY("-V", LIN_KEY_VERSION),
+    FUSE_OPT_KEY("--version", LIN_KEY_VERSION),
+    FUSE_OPT_KEY("--max-exited=", LIN_KEY_MAX_EXITED),
+    FUSE_OPT_KEY("max_exited=", LIN_KEY_MAX_EXITED),
+    FUSE_OPT_KEY("--rcvbuf=", LIN_KEY_RCVBUF),
+    FUSE_OPT_KEY("rcvbuf=", LIN_KEY_RCVBUF),
+    FUSE_OPT_END,
+};
+
+/*
+ * libfuse reports its own failures (unknown option, mount refused) through
+ * fuse_log() on a line of its own, sometimes in several calls per line. During
+ * startup the first line is kept instead, to be folded into lineagefs's single
+ * error line; once the filesystem serves, everything (the -d trace too) goes
+ * to stderr as is. Written only before the FUSE threads exist.
+ */
+static gboolean lin_fuse_log_capture = TRUE;
+static char lin_fuse_log_first[512];
+static gboolean lin_fuse_log_first_done; /* its newline was seen */
+
+static void lin_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	size_t used = strlen(lin_fuse_log_first);
+
+	if (!lin_fuse_log_capture || level > FUSE_LOG_ERR) {
+		vfprintf(stderr, fmt, ap);
+		return;
+	}
+	if (lin_fuse_log_first_done)
+		return;
+	vsnprintf(lin_fuse_log_first + used, sizeof(lin_fuse_log_first) - used, fmt, ap);
+	if (strchr(lin_fuse_log_first + used, '\n') != NULL ||
+	    strlen(lin_fuse_log_first) + 1 >= sizeof(lin_fuse_log_first)) {
+		lin_fuse_log_first_done = TRUE;
+		/* A second line in one call is dropped with the rest. */
+		lin_fuse_log_first[strcspn(lin_fuse_log_first, "\n")] = '\0';
+		g_strstrip(lin_fuse_log_first);
+	}
+}
+
+/* What libfuse said last, without its "fuse: " prefix; "" when nothing. */
+static const char *lin_fuse_said(void)
+{
+	const char *said = lin_fuse_log_first;
+
+	if (g_str_has_prefix(said, "fuse: "))
+		said += strlen("fuse: ");
+	return said;
+}
+
+/* The one error line for a failed libfuse call. */
+static void lin_report_fuse_failure(const char *what, const char *fix)
+{
+	if (lin_fuse_said()[0] != '\0')
+		fprintf(stderr, "lineagefs: %s: %s (%s)\n", what, lin_fuse_said(), fix);
+	else
+		fprintf(stderr, "lineagefs: %s (%s)\n", what, fix);
+	lin_fuse_log_first[0] = '\0';
+	lin_fuse_log_first_done = FALSE;
+}
+
+/*
+ * Parses an unsigned decimal, with an optional binary size suffix. strtoull()
+ * alone would accept " 5", "-1" (as 2^64-1) and "5abc", so the text is
+ * checked around it. Prints the error line and returns FALSE when invalid.
+ */
+static gboolean lin_parse_numeric(const struct lin_numeric_option *option, const char *name,
+                                  const char *text, guint *out)
+{
+	unsigned long long value;
+	unsigned shift = 0;
+	char *end;
+
+	if (text[0] == '\0') {
+		fprintf(stderr, "lineagefs: %s: missing value (expected %s)\n", name,
+		        option->expected);
+		return FALSE;
+	}
+	if (text[0] == '-' && g_ascii_isdigit(text[1])) {
+		fprintf(stderr, "lineagefs: %s: '%s' is negative (expected %s)\n", name, text,
+		        option->expected);
+		return FALSE;
+	}
+	if (!g_ascii_isdigit(text[0]))
+		goto not_a_number;
+
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (option->size_suffix && *end != '\0' && end[1] == '\0') {
+		switch (g_ascii_toupper(*end)) {
+		case 'K':
+			shift = 10;
+			break;
+		case 'M':
+			shift = 20;
+			break;
+		case 'G':
+			shift = 30;
+			break;
+		default:
+			goto not_a_number;
+		}
+		end++;
+	}
+	if (*end != '\0')
+		goto not_a_number;
+	if (errno == ERANGE || value > (option->max >> shift) || (value << shift) < option->min) {
+		fprintf(stderr, "lineagefs: %s: '%s' is out of range (expected %s)\n", name, text,
+		        option->expected);
+		return FALSE;
+	}
+	*out = (guint)(value << shift);
+	return TRUE;
+
+not_a_number:
+	fprintf(stderr, "lineagefs: %s: '%s' is not a number (expected %s)\n", name, text,
+	        option->expected);
+	return FALSE;
+}
+
+static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct lin_options *opts = data;
+	const struct lin_numeric_option *option;
+	g_autofree char *name = NULL;
+	const char *value;
+
+	(void)outargs;
+	switch (key) {
+	case LIN_KEY_HELP:
+		opts->show_help = TRUE;
+		return 0;
+	case LIN_KEY_VERSION:
+		opts->show_version = TRUE;
+		return 0;
+	case LIN_KEY_MAX_EXITED:
+	case LIN_KEY_RCVBUF:
+		option = &lin_numeric_options[key];
+		value = strchr(arg, '=') + 1;
+		/* Name it as the user spelled it. */
+		if (g_str_has_prefix(arg, "--"))
+			name = g_strdup(option->long_name);
+		else
+			name = g_strdup_printf("-o %s", option->mount_name);
+		if (!lin_parse_numeric(option, name, value,
+		                       (guint *)((char *)opts + option->offset))) {
+			opts->reported = TRUE;
+			return -1;
+		}
+		return 0;
+	case FUSE_OPT_KEY_NONOPT:
+		if (opts->mountpoint != NULL) {
+			fprintf(stderr,
+			        "lineagefs: unexpected argument '%s' after MOUNTPOINT '%s' "
+			        "(give exactly one MOUNTPOINT; see lineagefs --help)\n",
+			        arg, opts->mountpoint);
+			opts->reported = TRUE;
+			return -1;
+		}
+		/* Kept here rather than by fuse_parse_cmdline(), whose realpath()
+		 * would fail on a missing directory with a message of its own. */
+		opts->mountpoint = g_strdup(arg);
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * fuse_opt matches "--name=value" only; "--name value" is joined into that
+ * form here so both spellings work. "-o" lists and everything after "--"
+ * pass unchanged.
+ */
+static gboolean lin_args_init(int argc, char **argv, struct fuse_args *args)
+{
+	for (int i = 0; i < argc; i++) {
+		const struct lin_numeric_option *joined = NULL;
+		g_autofree char *arg = NULL;
+
+		if (i > 0 && strcmp(argv[i], "--") == 0) {
+			for (; i < argc; i++) {
+				if (fuse_opt_add_arg(args, argv[i]) < 0)
+					return FALSE;
+			}
+			break;
+		}
+		if (i > 0 && strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+			if (fuse_opt_add_arg(args, argv[i]) < 0 ||
+			    fuse_opt_add_arg(args, argv[i + 1]) < 0)
+				return FALSE;
+			i++;
+			continue;
+		}
+		for (size_t k = 0; i > 0 && k < G_N_ELEMENTS(lin_numeric_options); k++) {
+			if (strcmp(argv[i], lin_numeric_options[k].long_name) == 0)
+				joined = &lin_numeric_options[k];
+		}
+		if (joined != NULL) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "lineagefs: %s: missing value (expected %s)\n",
+				        joined->long_name, joined->expected);
+				return FALSE;
+			}
+			arg = g_strconcat(argv[i], "=", argv[i + 1], NULL);
+			i++;
+		}
+		if (fuse_opt_add_arg(args, arg != NULL ? arg : argv[i]) < 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void lin_print_help(const char *progname)
+{
+	printf("usage: %s [options] MOUNTPOINT\n"
+	       "\n"
+	       "Mirrors the Linux process tree, exited processes included, as a read-only\n"
+	       "filesystem at MOUNTPOINT. Runs as root: the proc connector needs it.\n"
+	       "\n"
+	       "lineagefs options:\n"
+	       "    --max-exited=N         exited processes kept before the oldest are\n"
+	       "                           forgotten; 0 keeps all (default: %u)\n"
+	       "    --rcvbuf=BYTES         netlink receive buffer, %u..%u bytes, K/M/G\n"
+	       "                           suffixes allowed (default: %u = 8M)\n"
+	       "    -o max_exited=N        same as --max-exited\n"
+	       "    -o rcvbuf=BYTES        same as --rcvbuf\n"
+	       "    -h   --help            print this help and exit\n"
+	       "    -V   --version         print the version and exit\n"
+	       "\n"
+	       "The mount is always read-only, as -o ro,fsname=lineagefs,subtype=lineagefs.\n"
+	       "Without -o max_idle_threads, up to %d idle FUSE threads are kept.\n"
+	       "\n"
+	       "FUSE options:\n",
+	       progname, LIN_DEFAULT_MAX_EXITED, LIN_MIN_RCVBUF, LIN_MAX_RCVBUF, LIN_DEFAULT_RCVBUF,
+	       LIN_DEFAULT_IDLE_THREADS);
+	fflush(stdout);
+	fuse_cmdline_help();
+	fuse_lowlevel_help();
+}
+
+/* The mountpoint must be an existing directory; each way it is not gets
+ * its own fix. */
+static gboolean lin_check_mountpoint(const char *path)
+{
+	struct stat st;
+	int err;
+
+	if (stat(path, &st) < 0) {
+		err = errno;
+		if (err == ENOENT)
+			fprintf(stderr,
+			        "lineagefs: mountpoint %s: %s (create it with mkdir -p %s)\n", path,
+			        g_strerror(err), path);
+		else if (err == ENOTCONN)
+			fprintf(stderr,
+			        "lineagefs: mountpoint %s: %s (a dead FUSE mount is still there: "
+			        "fusermount3 -u %s)\n",
+			        path, g_strerror(err), path);
+		else
+			fprintf(stderr,
+			        "lineagefs: mountpoint %s: %s (check the path and the permissions "
+			        "of its parents)\n",
+			        path, g_strerror(err));
+		return FALSE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr,
+		        "lineagefs: mountpoint %s: %s (give a directory; create one with "
+		        "mkdir -p DIR)\n",
+		        path, g_strerror(ENOTDIR));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Opening /dev/fuse now turns "fuse: device not found" deep inside the mount
+ * into a message with the fix, before any work is done. */
+static gboolean lin_check_dev_fuse(void)
+{
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	int err;
+
+	if (fd >= 0) {
+		close(fd);
+		return TRUE;
+	}
+	err = errno;
+	switch (err) {
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		fprintf(stderr,
+		        "lineagefs: cannot open /dev/fuse: %s (load the FUSE module with "
+		        "'modprobe fuse')\n",
+		        g_strerror(err));
+		break;
+	case EACCES:
+	case EPERM:
+		fprintf(stderr, "lineagefs: cannot open /dev/fuse: %s (run lineagefs as root)\n",
+		        g_strerror(err));
+		break;
+	default:
+		fprintf(stderr,
+		        "lineagefs: cannot open /dev/fuse: %s (check 'modprobe fuse' and run "
+		        "lineagefs as root)\n",
+		        g_strerror(err));
+		break;
+	}
+	return FALSE;
+}
+
+/* libfuse's multi-threaded loop with lineagefs's idle-thread default; the
+ * user's -o clone_fd, max_idle_threads and max_threads still apply. */
+static int lin_serve(struct fuse_session *se, const struct fuse_cmdline_opts *fuse_opts)
+{
+	struct fuse_loop_config *loop_config;
+	unsigned idle_threads;
+	int ret;
+
+	if (fuse_opts->singlethread)
+		return fuse_session_loop(se);
+
+	loop_config = fuse_loop_cfg_create();
+	if (loop_config == NULL)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(loop_config, (unsigned)fuse_opts->clone_fd);
+	idle_threads = fuse_opts->max_idle_threads;
+	if (idle_threads == UINT_MAX) /* fuse_parse_cmdline()'s "not given" */
+		idle_threads = LIN_DEFAULT_IDLE_THREADS;
+	fuse_loop_cfg_set_idle_threads(loop_config, idle_threads);
+	fuse_loop_cfg_set_max_threads(loop_config, fuse_opts->max_threads);
+	ret = fuse_session_loop_mt(se, loop_config);
+	fuse_loop_cfg_destroy(loop_config);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct lin_options opts = {
+	    .max_exited = LIN_DEFAULT_MAX_EXITED,
+	    .rcvbuf = LIN_DEFAULT_RCVBUF,
+	};
+	struct fuse_cmdline_opts fuse_opts = {0};
+	g_autoptr(GError) error = NULL;
+	g_autofree char *mountpoint = NULL;
+	struct tracker_config config;
+	struct tracker *tracker;
+	struct cnproc *cn;
+	struct lin_fs *fs;
+	struct fuse_session *se;
+	struct event_thread *et;
+	sigset_t all_signals, old_signals;
+	gboolean notifier_started;
+	int proc_root_fd;
+	int found;
+	int ret;
+	int status = EXIT_FAILURE;
+
+	fuse_set_log_func(lin_fuse_log);
+
+	/* --- The command line. --- */
+	if (!lin_args_init(argc, argv, &args)) {
+		status = LIN_EXIT_USAGE;
+		goto out_args;
+	}
+	if (fuse_opt_parse(&args, &opts, lin_fuse_opts, lin_opt_proc) < 0) {
+		if (!opts.reported)
+			lin_report_fuse_failure("bad command line", "see lineagefs --help");
+		status = LIN_EXIT_USAGE;
+		goto out_args;
+	}
+	if (opts.show_help) {
+		lin_print_help(argc > 0 ? argv[0] : "lineagefs");
+		status = EXIT_SUCCESS;
+		goto out_args;
+	}
+	if (opts.show_version) {
+		printf("lineagefs %s\n", LINEAGEFS_VERSION);
+		status = EXIT_SUCCESS;
+		goto out_args;
+	}
+	/* Last, so that a user's -o rw or fsname= cannot override them. */
+	if (fuse_opt_add_arg(&args, "-oro,fsname=lineagefs,subtype=lineagefs") < 0 ||
+	    fuse_parse_cmdline(&args, &fuse_opts) < 0) {
+		lin_report_fuse_failure("bad command line", "see lineagefs --help");
+		status = LIN_EXIT_USAGE;
+		goto out_args;
+	}
+	if (opts.mountpoint == NULL) {
+		fprintf(stderr, "lineagefs: no MOUNTPOINT given (usage: lineagefs [options] "
+		                "MOUNTPOINT; see lineagefs --help)\n");
+		status = LIN_EXIT_USAGE;
+		goto out_args;
+	}
+	if (fuse_opts.debug)
+		g_log_set_debug_enabled(TRUE);
+
+	/* --- What the user can get wrong, before any work. --- */
+	if (!lin_check_mountpoint(opts.mountpoint))
+		goto out_args;
+	/* Absolute, because fuse_daemonize() moves to / and the unmount at
+	 * exit must still find it. */
+	mountpoint = realpath(opts.mountpoint, NULL);
+	if (mountpoint == NULL) {
+		fprintf(stderr, "lineagefs: mountpoint %s: %s (check the path)\n", opts.mountpoint,
+		        g_strerror(errno));
+		goto out_args;
+	}
+	if (!lin_check_dev_fuse())
+		goto out_args;
+	proc_root_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (proc_root_fd < 0) {
+		fprintf(stderr,
+		        "lineagefs: cannot open /proc: %s (mount it: mount -t proc proc /proc)\n",
+		        g_strerror(errno));
+		goto out_args;
+	}
+
+	/* --- The tracker, subscribed before the scan: an event between the
+	 * scan and the subscription would be lost for good, while one seen by
+	 * both is merely applied twice. --- */
+	tracker_config_init_system(&config, proc_root_fd);
+	config.max_exited = opts.max_exited;
+	tracker = tracker_new(&config);
+	if (tracker == NULL) {
+		fprintf(stderr, "lineagefs: cannot create the process table (out of memory)\n");
+		goto out_proc_root;
+	}
+	cn = cnproc_open(opts.rcvbuf, &error);
+	if (cn == NULL) {
+		fprintf(stderr, "lineagefs: %s\n", error->message);
+		goto out_tracker;
+	}
+	found = tracker_bootstrap(tracker);
+	if (found < 0) {
+		fprintf(stderr, "lineagefs: cannot scan /proc: %s (is procfs mounted on /proc?)\n",
+		        g_strerror(-found));
+		goto out_cnproc;
+	}
+	g_debug("found %d processes in /proc", found);
+
+	/* --- The filesystem and its FUSE session. --- */
+	fs = fs_new(tracker);
+	if (fs == NULL) {
+		fprintf(stderr, "lineagefs: cannot create the filesystem (out of memory)\n");
+		goto out_cnproc;
+	}
+	tracker_set_change_fn(tracker, fs_on_change, fs);
+	se = fs_session_new(fs, &args, &error);
+	if (se == NULL) {
+		/* Options fuse_parse_cmdline() left alone are checked only here. */
+		if (strstr(lin_fuse_said(), "unknown option") != NULL) {
+			lin_report_fuse_failure("bad command line", "see lineagefs --help");
+			status = LIN_EXIT_USAGE;
+		} else {
+			lin_report_fuse_failure(error != NULL ? error->message
+			                                      : "cannot create the FUSE session",
+			                        "see lineagefs --help");
+		}
+		goto out_fs;
+	}
+	if (fuse_set_signal_handlers(se) < 0) {
+		fprintf(stderr,
+		        "lineagefs: cannot install signal handlers: %s (out of resources?)\n",
+		        g_strerror(errno));
+		goto out_session;
+	}
+	if (fuse_session_mount(se, mountpoint) < 0) {
+		g_autofree char *what = g_strdup_printf("cannot mount on %s", mountpoint);
+
+		lin_report_fuse_failure(what, "check that it is a directory and that lineagefs "
+		                              "runs as root");
+		goto out_signals;
+	}
+	/* Forks: every thread must start after it, or it would stay behind in
+	 * the parent that exits. */
+	if (fuse_daemonize(fuse_opts.foreground) < 0) {
+		lin_report_fuse_failure("cannot become a daemon", "run it with -f");
+		goto out_unmount;
+	}
+
+	/* --- The threads. --- */
+	et = event_thread_start(tracker, cn, &error);
+	if (et == NULL) {
+		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
+		goto out_unmount;
+	}
+	/* The notifier inherits this mask: a SIGTERM it took instead of a FUSE
+	 * thread would leave the session loop blocked in read(). */
+	sigfillset(&all_signals);
+	pthread_sigmask(SIG_SETMASK, &all_signals, &old_signals);
+	notifier_started = fs_start_notifier(fs, se, &error);
+	pthread_sigmask(SIG_SETMASK, &old_signals, NULL);
+	if (!notifier_started) {
+		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
+		goto out_event_thread;
+	}
+	lin_fuse_log_capture = FALSE;
+	g_debug("serving %s", mountpoint);
+
+	/* --- Serve until unmounted or signalled. The loop returns the signal
+	 * number after SIGINT/SIGTERM/SIGHUP and 0 after fusermount3 -u: both
+	 * are the user's way to stop. --- */
+	ret = lin_serve(se, &fuse_opts);
+	if (ret < 0)
+		fprintf(stderr, "lineagefs: the FUSE session failed: %s\n", g_strerror(-ret));
+	else
+		status = EXIT_SUCCESS;
+	g_debug("stopping (%s)", ret > 0 ? g_strsignal(ret) : ret == 0 ? "unmounted" : "error");
+
+	fs_stop_notifier(fs);
+out_event_thread:
+	event_thread_stop(et);
+out_unmount:
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_session:
+	fuse_session_destroy(se);
+out_fs:
+	/* The event thread is gone or never ran: no more changes for fs. */
+	tracker_set_change_fn(tracker, NULL, NULL);
+	fs_free(fs);
+out_cnproc:
+	cnproc_close(cn);
+out_tracker:
+	tracker_free(tracker);
+out_proc_root:
+	close(proc_root_fd);
+out_args:
+	g_free(opts.mountpoint);
+	free(fuse_opts.mountpoint);
+	fuse_opt_free_args(&args);
+	return status;
+}

@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Threads are not processes: the kernel facts around thread groups."""
+
+import os
+import subprocess
+import threading
+
+import pytest
+
+from helpers import (
+    HELPER_ENV,
+    barrier,
+    errno_of,
+    proc_name,
+    proc_state,
+    proc_tids,
+    read_bytes,
+    read_text,
+    status,
+    wait_entry,
+    wait_exited,
+    wait_for,
+)
+
+THREADS_SCRIPT = """
+import sys, threading
+stop = threading.Event()
+ids = []
+lock = threading.Lock()
+def worker():
+    with lock:
+        ids.append(threading.get_native_id())
+    stop.wait()
+threads = [threading.Thread(target=worker) for _ in range(8)]
+for t in threads:
+    t.start()
+while len(ids) < 8:
+    pass
+print(" ".join(map(str, ids)), flush=True)
+sys.stdin.read()
+stop.set()
+"""
+
+
+def helper(name):
+    d = os.environ.get("LINEAGEFS_HELPER_DIR")
+    path = os.path.join(d, name) if d else None
+    if not path or not os.access(path, os.X_OK):
+        pytest.skip("%s not built (run through meson test)" % name)
+    return path
+
+
+def names_with_pid(mnt, pid):
+    return [n for n in os.listdir(mnt) if n.startswith("%d-" % pid)]
+
+
+def test_eight_threads_are_one_directory(mnt, procs):
+    p = subprocess.Popen(["/usr/bin/python3", "-c", THREADS_SCRIPT], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    procs.append(p)
+    tids = [int(t) for t in p.stdout.readline().split()]
+    assert len(tids) == 8 and p.pid not in tids
+    assert set(tids) <= set(proc_tids(p.pid))
+    name = proc_name(p.pid)
+    wait_entry(mnt, name)
+    wait_for(lambda: status(mnt, name)["Threads"] == "9",
+             what="Threads: 9 (8 + the leader), have %s" % status(mnt, name).get("Threads"))
+    barrier(mnt)
+
+    top = os.listdir(mnt)
+    assert names_with_pid(mnt, p.pid) == [name]
+    for tid in tids:
+        thread_name = "%d-%d" % (tid, int(read_text("/proc/%d/task/%d/stat" % (p.pid, tid))
+                                           .rsplit(")", 1)[1].split()[19]))
+        assert thread_name not in top, "thread %s listed as a process" % thread_name
+        assert errno_of(os.lstat, os.path.join(mnt, thread_name)) == 2
+        assert errno_of(os.lstat, os.path.join(mnt, "by-pid", str(tid))) == 2, \
+            "by-pid/%d (a thread id) exists" % tid
+    me = proc_name(os.getpid())
+    kids = os.listdir(os.path.join(mnt, me, "children"))
+    assert name in kids
+    assert not [k for k in kids if int(k.split("-")[0]) in tids]
+
+    p.stdin.close()
+    p.wait()
+    st = wait_exited(mnt, name)
+    assert st["ExitCode"] == "exited 0"
+    assert names_with_pid(mnt, p.pid) == [name]
+
+
+def test_leader_pthread_exit_keeps_process_running(mnt, procs):
+    path = helper("helper_leader_exit")
+    p = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                         env=HELPER_ENV)
+    procs.append(p)
+    assert p.stdout.readline().split()[0] == "ready"
+    name = proc_name(p.pid)
+    # The leader is gone (a zombie in /proc); the other threads run on.
+    wait_for(lambda: proc_state(p.pid) == "Z", what="the leader's pthread_exit")
+    assert len(proc_tids(p.pid)) >= 3
+    wait_entry(mnt, name)
+    barrier(mnt)  # the leader's EXIT has been processed by now
+    st = status(mnt, name)
+    assert st["State"] == "running", "leader exited with threads alive, yet %r" % st
+    assert st["ExitCode"] == "-"
+    assert os.readlink(os.path.join(mnt, "by-pid", str(p.pid))) == "../" + name
+
+    p.stdin.close()  # a worker calls exit(7)
+    assert p.wait() == 7
+    st = wait_exited(mnt, name)
+    assert st["ExitCode"] == "exited 7"
+    assert names_with_pid(mnt, p.pid) == [name]
+
+
+def test_exec_from_non_leader_thread(mnt, procs):
+    path = helper("helper_thread_exec")
+    args = ["before exec", "\u00e9\u00e8 \u2713"]
+    p = subprocess.Popen([path] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True, env=HELPER_ENV)
+    procs.append(p)
+    line = p.stdout.readline().split()
+    assert line[0] == "tid"
+    tid = int(line[1])
+    assert tid != p.pid
+    name = proc_name(p.pid)
+    wait_entry(mnt, name)
+    first = (path + "\0" + "\0".join(args) + "\0").encode()
+    wait_for(lambda: read_bytes(os.path.join(mnt, name, "cmdline")) == first,
+             what="cmdline before the exec")
+
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    assert p.stdout.readline().split() == ["after-exec", str(p.pid)]
+    # The kernel gave the exec'ing thread the leader's pid and start time.
+    assert proc_name(p.pid) == name
+    expected = (path + "\0--after-exec\0" + "\0".join(args) + "\0").encode()
+    wait_for(lambda: read_bytes(os.path.join(mnt, name, "cmdline")) == expected,
+             what="cmdline after the exec from thread %d" % tid)
+    barrier(mnt)
+    st = status(mnt, name)
+    assert st["State"] == "running", "exec from a thread ended the process: %r" % st
+    assert st["Execs"] == "2"
+    assert st["Threads"] == "1"
+    assert names_with_pid(mnt, p.pid) == [name]
+    assert names_with_pid(mnt, tid) == [], "the exec'ing thread got a directory"
+    assert os.readlink(os.path.join(mnt, name, "exe")) == os.path.realpath(path)
+
+    p.stdin.close()
+    assert p.wait() == 0
+    st = wait_exited(mnt, name)
+    assert st["ExitCode"] == "exited 0"
+
+
+def test_self_from_a_thread_is_the_process(mnt):
+    me = proc_name(os.getpid())
+    result = {}
+
+    def reader():
+        result["tid"] = threading.get_native_id()
+        result["self"] = os.readlink(os.path.join(mnt, "self"))
+        result["pid"] = read_text(os.path.join(mnt, "self", "status"))
+
+    t = threading.Thread(target=reader)
+    t.start()
+    t.join()
+    assert result["tid"] != os.getpid()
+    assert result["self"] == me, "self read by thread %d resolved to %s" % (result["tid"], result["self"])
+    assert "Pid:\t%d\n" % os.getpid() in result["pid"]

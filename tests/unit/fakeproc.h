@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A fake /proc for unit tests: a temporary directory holding <pid>/stat,
+ * status, cmdline, comm, exe and task/ laid out and formatted the way the
+ * kernel does, so the /proc reader and the tracker run against processes a
+ * test invents, exits and recycles at will.
+ */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+struct fakeproc;
+
+/* Creates an empty tree (mkdtemp under g_get_tmp_dir()); aborts on failure. */
+struct fakeproc *fakeproc_new(void);
+/* Removes the tree and closes its fd. NULL is fine. */
+void fakeproc_free(struct fakeproc *fp);
+/* An O_DIRECTORY fd of the root, owned by fp: pass it as proc_root_fd. */
+int fakeproc_root_fd(const struct fakeproc *fp);
+const char *fakeproc_path(const struct fakeproc *fp);
+
+struct fakeproc_proc {
+	pid_t pid, ppid;
+	guint64 start_ticks;
+	const char *comm; /* NULL: "fake" */
+	char state;       /* 0: 'S' */
+	guint32 flags;    /* field 9 of stat; LIN_PF_KTHREAD for a kernel thread */
+	uid_t uid;
+	gid_t gid;
+	const char *cmdline; /* cmdline_len bytes, NUL-separated argv */
+	gsize cmdline_len;
+	const char *exe; /* NULL: no exe link */
+	guint threads;   /* 0: 1 + ntids */
+	const pid_t *tids;
+	gsize ntids;
+};
+
+/* Writes <pid>/stat, status, cmdline, comm, exe and task/<tid>/ for the
+ * process and its tids, replacing whatever pid had. Aborts on failure. */
+void fakeproc_add(struct fakeproc *fp, const struct fakeproc_proc *proc);
+/* Removes <pid>/ entirely; a missing pid is fine. */
+void fakeproc_remove(struct fakeproc *fp, pid_t pid);

@@ -1,0 +1,769 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests of the /proc reader: the stat and status parsers on real,
+ * hostile and truncated text (always in exact-size heap buffers, so ASan
+ * catches a read past the length), proc_scan_read_process() and
+ * proc_scan_foreach() on a fake tree, and a few checks against the real
+ * /proc for this very process.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fakeproc.h"
+#include "proc_scan.h"
+
+/* A stat line as the kernel prints it for a user process. */
+#define REAL_STAT                                                                                  \
+	"3208 (cat) R 3203 3203 2402 0 -1 4194304 100 0 0 0 0 0 0 0 20 0 1 0 31258 3133440 389 "   \
+	"18446744073709551615 94416175292416 94416175312297 140726679759664 0 0 0 0 0 0 0 0 0 17 " \
+	"1 0 0 0 0 0 94416175328304 94416175329920 94416336392192 140726679767495 "                \
+	"140726679767515 140726679767515 140726679769067 0\n"
+
+#define REAL_STATUS                                                                                \
+	"Name:\tcat\nUmask:\t0022\nState:\tR (running)\nTgid:\t3209\nNgid:\t0\nPid:\t3209\n"       \
+	"PPid:\t3203\nTracerPid:\t0\nUid:\t1000\t0\t0\t0\nGid:\t100\t5\t5\t5\nFDSize:\t256\n"      \
+	"Groups:\t \nNStgid:\t3209\nNSpid:\t3209\nVmPeak:\t    3060 kB\nThreads:\t3\n"             \
+	"SigQ:\t0/96365\nCpus_allowed_list:\t0-1\n"
+
+/* Parses text from an exact-size copy: no NUL after it, nothing to overrun into. */
+static int parse_stat_exact(const char *text, size_t len, struct lin_stat *out)
+{
+	g_autofree char *copy = g_memdup2(text, len);
+
+	return proc_scan_parse_stat(copy, len, out);
+}
+
+static int parse_stat_str(const char *text, struct lin_stat *out)
+{
+	return parse_stat_exact(text, strlen(text), out);
+}
+
+static int parse_status_str(const char *text, struct lin_status *out)
+{
+	size_t len = strlen(text);
+	g_autofree char *copy = g_memdup2(text, len);
+
+	return proc_scan_parse_status(copy, len, out);
+}
+
+/* A stat line for pid 7 with the given comm and the rest of REAL_STAT. */
+static char *stat_with_comm(const char *comm)
+{
+	return g_strdup_printf("7 (%s) S 1 7 7 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 123456 0 0 "
+			       "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+			       comm);
+}
+
+/* --- stat --- */
+
+static void test_stat_real(void **state)
+{
+	struct lin_stat st;
+
+	(void)state;
+	assert_int_equal(parse_stat_str(REAL_STAT, &st), 0);
+	assert_int_equal(st.pid, 3208);
+	assert_string_equal(st.comm, "cat");
+	assert_int_equal(st.state, 'R');
+	assert_int_equal(st.ppid, 3203);
+	assert_int_equal(st.flags, 4194304);
+	assert_int_equal(st.start_ticks, 31258);
+}
+
+static void test_stat_hostile_comm(void **state)
+{
+	static const char *const comms[] = {"a b) (c", ") )", "", "(", ")", "x) S 1 2 3", " ", "((("};
+	struct lin_stat st;
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(comms); i++) {
+		g_autofree char *line = stat_with_comm(comms[i]);
+
+		assert_int_equal(parse_stat_str(line, &st), 0);
+		assert_string_equal(st.comm, comms[i]);
+		assert_int_equal(st.pid, 7);
+		assert_int_equal(st.state, 'S');
+		assert_int_equal(st.ppid, 1);
+		assert_int_equal(st.flags, 4194560);
+		assert_int_equal(st.start_ticks, 123456);
+	}
+}
+
+static void test_stat_long_comm(void **state)
+{
+	g_autofree char *comm = g_strnfill(200, 'w');
+	g_autofree char *line = stat_with_comm(comm);
+	struct lin_stat st;
+
+	(void)state;
+	assert_int_equal(parse_stat_str(line, &st), 0);
+	assert_int_equal(strlen(st.comm), LIN_COMM_MAX - 1);
+	assert_int_equal(st.start_ticks, 123456);
+}
+
+static void test_stat_kthread(void **state)
+{
+	static const char line[] = "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 5 0 0 20 0 1 0 0 0 0 "
+				   "18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 1 0 "
+				   "0 0 0 0 0 0 0 0 0 0 0 0\n";
+	struct lin_stat st;
+
+	(void)state;
+	assert_int_equal(parse_stat_str(line, &st), 0);
+	assert_true(st.flags & LIN_PF_KTHREAD);
+	assert_int_equal(st.ppid, 0);
+	assert_int_equal(st.start_ticks, 0);
+}
+
+static void test_stat_truncated(void **state)
+{
+	static const char line[] = REAL_STAT;
+	/* Field 22 ("31258") and the space that proves it was not cut. */
+	const char *after_start = strstr(line, " 31258 ") + strlen(" 31258");
+	size_t complete = (size_t)(after_start - line) + 1;
+	struct lin_stat st;
+
+	(void)state;
+	for (size_t len = 0; len < complete; len++)
+		assert_int_equal(parse_stat_exact(line, len, &st), -EINVAL);
+	for (size_t len = complete; len <= strlen(line); len++) {
+		assert_int_equal(parse_stat_exact(line, len, &st), 0);
+		assert_int_equal(st.start_ticks, 31258);
+	}
+}
+
+static void test_stat_garbage(void **state)
+{
+	static const char *const lines[] = {
+		"",
+		"(",
+		")",
+		"()",
+		"abc",
+		"\n",
+		"1 (x)",
+		"1 (x) S",
+		"1 x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+		"(x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+		"1(x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+		"0 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+		"-1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+		"1a (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+		"1 (x)  S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+		"1 (x) SS 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+		"1 (x) S -1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+		"1 (x) S 1 1 1 0 -1 -4 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 -5 0\n",
+		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5x 0\n",
+		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5\t0\n",
+		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5",
+		"1 (x) S 1 1 1 0 - 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 \n",
+		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+	};
+	struct lin_stat st;
+
+	(void)state;
+	/* All but the last are malformed. */
+	for (size_t i = 0; i + 1 < G_N_ELEMENTS(lines); i++) {
+		if (parse_stat_str(lines[i], &st) != -EINVAL)
+			fail_msg("accepted: \"%s\"", lines[i]);
+	}
+	assert_int_equal(parse_stat_str(lines[G_N_ELEMENTS(lines) - 1], &st), 0);
+	assert_int_equal(st.start_ticks, 5);
+
+	/* A NUL inside a number is not a digit. */
+	{
+		static const char nul_line[] = "1 (x) S 1\0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n";
+
+		assert_int_equal(parse_stat_exact(nul_line, sizeof(nul_line) - 1, &st), -EINVAL);
+	}
+	assert_int_equal(proc_scan_parse_stat(NULL, 0, &st), -EINVAL);
+}
+
+static void test_stat_huge_numbers(void **state)
+{
+	struct lin_stat st;
+
+	(void)state;
+	/* The largest values each field can hold. */
+	assert_int_equal(parse_stat_str("2147483647 (x) S 2147483647 1 1 0 -1 4294967295 0 0 0 0 0 0 "
+					"0 0 20 -20 1 0 18446744073709551615 0\n",
+					&st),
+			 0);
+	assert_int_equal(st.pid, G_MAXINT32);
+	assert_int_equal(st.ppid, G_MAXINT32);
+	assert_int_equal(st.flags, G_MAXUINT32);
+	assert_true(st.start_ticks == G_MAXUINT64);
+
+	/* One more than that, field by field. */
+	assert_int_equal(parse_stat_str("2147483648 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+					&st),
+			 -EINVAL);
+	assert_int_equal(parse_stat_str("1 (x) S 2147483648 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+					&st),
+			 -EINVAL);
+	assert_int_equal(parse_stat_str("1 (x) S 1 1 1 0 -1 4294967296 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+					&st),
+			 -EINVAL);
+	assert_int_equal(parse_stat_str("1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
+					"18446744073709551616 0\n",
+					&st),
+			 -EINVAL);
+	assert_int_equal(parse_stat_str("1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
+					"99999999999999999999999999 0\n",
+					&st),
+			 -EINVAL);
+	/* Fields that are not kept are still numbers that fit 64 bits. */
+	assert_int_equal(parse_stat_str("1 (x) S 1 1 1 0 -9223372036854775808 0 0 0 0 0 0 0 0 0 20 0 "
+					"1 0 5 0\n",
+					&st),
+			 0);
+	assert_int_equal(parse_stat_str("1 (x) S 1 1 1 0 -9223372036854775809 0 0 0 0 0 0 0 0 0 20 0 "
+					"1 0 5 0\n",
+					&st),
+			 -EINVAL);
+	assert_int_equal(parse_stat_str("1 (x) S 1 1 1 0 -1 0 99999999999999999999 0 0 0 0 0 0 0 20 "
+					"0 1 0 5 0\n",
+					&st),
+			 -EINVAL);
+}
+
+/* --- status --- */
+
+static void test_status_real(void **state)
+{
+	struct lin_status st;
+
+	(void)state;
+	assert_int_equal(parse_status_str(REAL_STATUS, &st), 0);
+	assert_int_equal(st.tgid, 3209);
+	assert_int_equal(st.ruid, 1000);
+	assert_int_equal(st.euid, 0);
+	assert_int_equal(st.rgid, 100);
+	assert_int_equal(st.egid, 5);
+	assert_int_equal(st.threads, 3);
+
+	/* The last line without its newline is still whole. */
+	assert_int_equal(parse_status_str("Tgid:\t1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t12",
+					  &st),
+			 0);
+	assert_int_equal(st.threads, 12);
+	/* Largest ids. */
+	assert_int_equal(parse_status_str("Tgid:\t2147483647\nUid:\t4294967295\t4294967294\t0\t0\n"
+					  "Gid:\t65534\t65534\t0\t0\nThreads:\t1\n",
+					  &st),
+			 0);
+	assert_int_equal(st.tgid, G_MAXINT32);
+	assert_true(st.ruid == 4294967295u);
+	assert_true(st.euid == 4294967294u);
+}
+
+static void test_status_malformed(void **state)
+{
+	static const char *const texts[] = {
+		"",
+		"\n\n\n",
+		/* A required line missing. */
+		"Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+		"Tgid:\t1\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+		"Tgid:\t1\nUid:\t0\t0\t0\t0\nThreads:\t1\n",
+		"Tgid:\t1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n",
+		/* Wrong column counts. */
+		"Tgid:\t1\nUid:\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+		"Tgid:\t1\nUid:\t0\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+		"Tgid:\t1 2\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+		"Tgid:\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+		/* Not numbers, too large. */
+		"Tgid:\tx\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+		"Tgid:\t-1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+		"Tgid:\t2147483648\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+		"Tgid:\t1\nUid:\t4294967296\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+		"Tgid:\t1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1kB\n",
+		/* The same line twice. */
+		"Tgid:\t1\nTgid:\t2\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+	};
+	struct lin_status st;
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(texts); i++) {
+		if (parse_status_str(texts[i], &st) != -EINVAL)
+			fail_msg("accepted: \"%s\"", texts[i]);
+	}
+}
+
+static void test_status_truncated(void **state)
+{
+	static const char text[] = REAL_STATUS;
+	/* The end of the Threads value, the last needed field. */
+	size_t complete = (size_t)(strstr(text, "Threads:\t3") - text) + strlen("Threads:\t3");
+	struct lin_status st;
+
+	(void)state;
+	for (size_t len = 0; len < complete; len++) {
+		g_autofree char *copy = g_memdup2(text, len);
+
+		assert_int_equal(proc_scan_parse_status(copy, len, &st), -EINVAL);
+	}
+	assert_int_equal(proc_scan_parse_status(text, complete, &st), 0);
+	assert_int_equal(st.threads, 3);
+}
+
+/* --- read_process on a fake tree --- */
+
+static int setup_fake(void **state)
+{
+	*state = fakeproc_new();
+	return 0;
+}
+
+static int teardown_fake(void **state)
+{
+	fakeproc_free(*state);
+	return 0;
+}
+
+static void test_read_process(void **state)
+{
+	static const char argv[] = "sleep\0" "10\0";
+	struct fakeproc *fp = *state;
+	struct fakeproc_proc proc = {
+		.pid = 100,
+		.ppid = 1,
+		.start_ticks = 5000,
+		.comm = "sleep",
+		.state = 'S',
+		.uid = 1000,
+		.gid = 100,
+		.cmdline = argv,
+		.cmdline_len = sizeof(argv) - 1,
+		.exe = "/usr/bin/sleep",
+	};
+	struct lin_proc_info info;
+
+	fakeproc_add(fp, &proc);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 100, 0, PROC_READ_ALL, &info),
+			 0);
+	assert_int_equal(info.read_ok, PROC_READ_ALL);
+	assert_int_equal(info.stat.pid, 100);
+	assert_int_equal(info.stat.ppid, 1);
+	assert_string_equal(info.stat.comm, "sleep");
+	assert_int_equal(info.stat.start_ticks, 5000);
+	assert_int_equal(info.status.tgid, 100);
+	assert_int_equal(info.status.ruid, 1000);
+	assert_int_equal(info.status.egid, 100);
+	assert_int_equal(info.status.threads, 1);
+	assert_int_equal(info.cmdline_len, sizeof(argv) - 1);
+	assert_memory_equal(info.cmdline, argv, sizeof(argv) - 1);
+	assert_false(info.cmdline_truncated);
+	assert_string_equal(info.exe, "/usr/bin/sleep");
+	lin_proc_info_clear(&info);
+	assert_null(info.cmdline);
+	assert_null(info.exe);
+
+	/* The right start time is accepted. */
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 100, 5000, PROC_READ_ALL,
+						&info),
+			 0);
+	lin_proc_info_clear(&info);
+
+	/* Only what was asked (stat always). */
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 100, 0, PROC_READ_STAT, &info),
+			 0);
+	assert_int_equal(info.read_ok, PROC_READ_STAT);
+	assert_null(info.cmdline);
+	assert_null(info.exe);
+	lin_proc_info_clear(&info);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 100, 0, PROC_READ_EXE, &info),
+			 0);
+	assert_int_equal(info.read_ok, PROC_READ_STAT | PROC_READ_EXE);
+	assert_string_equal(info.exe, "/usr/bin/sleep");
+	lin_proc_info_clear(&info);
+}
+
+static void test_read_process_recycled(void **state)
+{
+	struct fakeproc *fp = *state;
+	struct fakeproc_proc proc = {.pid = 200, .ppid = 1, .start_ticks = 777, .exe = "/bin/a"};
+	struct lin_proc_info info;
+
+	fakeproc_add(fp, &proc);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 200, 777, PROC_READ_ALL, &info),
+			 0);
+	lin_proc_info_clear(&info);
+
+	/* pid 200 exits and is reused by another process. */
+	proc.start_ticks = 900;
+	proc.exe = "/bin/b";
+	fakeproc_add(fp, &proc);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 200, 777, PROC_READ_ALL, &info),
+			 -ESRCH);
+	assert_null(info.exe);
+	assert_int_equal(info.read_ok, 0);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 200, 900, PROC_READ_ALL, &info),
+			 0);
+	assert_string_equal(info.exe, "/bin/b");
+	lin_proc_info_clear(&info);
+
+	/* Gone. */
+	fakeproc_remove(fp, 200);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 200, 0, PROC_READ_ALL, &info),
+			 -ENOENT);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 0, 0, PROC_READ_ALL, &info),
+			 -EINVAL);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), -5, 0, PROC_READ_ALL, &info),
+			 -EINVAL);
+}
+
+static void test_read_process_no_exe(void **state)
+{
+	struct fakeproc *fp = *state;
+	struct fakeproc_proc proc = {.pid = 300, .ppid = 1, .start_ticks = 1, .cmdline = "x", .cmdline_len = 2};
+	struct lin_proc_info info;
+
+	/* A user process whose exe cannot be read: not a success. */
+	fakeproc_add(fp, &proc);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, &info),
+			 0);
+	assert_null(info.exe);
+	assert_int_equal(info.read_ok, PROC_READ_ALL & ~PROC_READ_EXE);
+	assert_int_equal(info.cmdline_len, 2);
+	lin_proc_info_clear(&info);
+
+	/* A deleted executable keeps the kernel's suffix. */
+	proc.exe = "/tmp/build/a.out (deleted)";
+	fakeproc_add(fp, &proc);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, &info),
+			 0);
+	assert_string_equal(info.exe, "/tmp/build/a.out (deleted)");
+	lin_proc_info_clear(&info);
+}
+
+static void test_read_process_long_exe(void **state)
+{
+	struct fakeproc *fp = *state;
+	/* The longest target a symlink can hold (PATH_MAX - 1). */
+	g_autofree char *exe = g_strnfill(4095, 'e');
+	struct fakeproc_proc proc = {.pid = 301, .ppid = 1, .start_ticks = 1};
+	struct lin_proc_info info;
+
+	exe[0] = '/';
+	for (size_t i = 100; i < 4095; i += 100)
+		exe[i] = '/';
+	proc.exe = exe;
+	fakeproc_add(fp, &proc);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 301, 0, PROC_READ_ALL, &info),
+			 0);
+	assert_int_equal(info.read_ok, PROC_READ_ALL);
+	assert_string_equal(info.exe, exe);
+	lin_proc_info_clear(&info);
+}
+
+static void test_read_process_kthread(void **state)
+{
+	struct fakeproc *fp = *state;
+	struct fakeproc_proc proc = {
+		.pid = 2, .ppid = 0, .start_ticks = 0, .comm = "kthreadd", .flags = 0x00208040,
+	};
+	struct fakeproc_proc worker = {
+		.pid = 45, .ppid = 2, .start_ticks = 3, .comm = "kworker/0:1-events", .state = 'I',
+		.flags = 0x04208060,
+	};
+	struct lin_proc_info info;
+
+	fakeproc_add(fp, &proc);
+	fakeproc_add(fp, &worker);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 2, 0, PROC_READ_ALL, &info), 0);
+	/* No cmdline and no exe is the complete answer for a kernel thread. */
+	assert_int_equal(info.read_ok, PROC_READ_ALL);
+	assert_true(info.stat.flags & LIN_PF_KTHREAD);
+	assert_null(info.cmdline);
+	assert_int_equal(info.cmdline_len, 0);
+	assert_null(info.exe);
+	assert_string_equal(info.stat.comm, "kthreadd");
+	lin_proc_info_clear(&info);
+
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 45, 0, PROC_READ_ALL, &info), 0);
+	assert_int_equal(info.read_ok, PROC_READ_ALL);
+	assert_string_equal(info.stat.comm, "kworker/0:1-events");
+	assert_int_equal(info.stat.state, 'I');
+	assert_int_equal(info.stat.ppid, 2);
+	lin_proc_info_clear(&info);
+}
+
+/* Checks a cmdline of len bytes, the stack-buffer and the limit edges among them. */
+static void check_cmdline(struct fakeproc *fp, gsize len)
+{
+	g_autofree char *argv = g_malloc(len);
+	struct fakeproc_proc proc = {.pid = 400, .ppid = 1, .start_ticks = 9, .exe = "/bin/sh"};
+	gsize want = MIN(len, LIN_CMDLINE_MAX);
+	struct lin_proc_info info;
+
+	for (gsize i = 0; i < len; i++)
+		argv[i] = (i % 7 == 6) ? '\0' : (char)('a' + i % 26);
+	proc.cmdline = argv;
+	proc.cmdline_len = len;
+	fakeproc_add(fp, &proc);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 400, 9, PROC_READ_ALL, &info),
+			 0);
+	assert_true(info.read_ok & PROC_READ_CMDLINE);
+	assert_int_equal(info.cmdline_len, want);
+	assert_int_equal(info.cmdline_truncated, len > LIN_CMDLINE_MAX);
+	if (want)
+		assert_memory_equal(info.cmdline, argv, want);
+	else
+		assert_null(info.cmdline);
+	lin_proc_info_clear(&info);
+}
+
+static void test_read_process_cmdline(void **state)
+{
+	static const gsize lens[] = {0, 1, 4095, 4096, 4097, 10000, LIN_CMDLINE_MAX - 1,
+				     LIN_CMDLINE_MAX, LIN_CMDLINE_MAX + 1, LIN_CMDLINE_MAX + 100,
+				     3 * LIN_CMDLINE_MAX};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(lens); i++)
+		check_cmdline(*state, lens[i]);
+}
+
+static void test_read_process_bad_files(void **state)
+{
+	struct fakeproc *fp = *state;
+	struct fakeproc_proc proc = {.pid = 500, .ppid = 1, .start_ticks = 42, .exe = "/bin/x"};
+	struct lin_proc_info info;
+	g_autofree char *path = NULL;
+
+	/* status missing: the rest still reads. */
+	fakeproc_add(fp, &proc);
+	path = g_strdup_printf("%s/500/status", fakeproc_path(fp));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 500, 42, PROC_READ_ALL, &info),
+			 0);
+	assert_int_equal(info.read_ok, PROC_READ_ALL & ~PROC_READ_STATUS);
+	assert_string_equal(info.exe, "/bin/x");
+	lin_proc_info_clear(&info);
+
+	/* A malformed stat fails the whole read. */
+	g_free(path);
+	path = g_strdup_printf("%s/500/stat", fakeproc_path(fp));
+	assert_true(g_file_set_contents(path, "500 (x) S 1 garbage\n", -1, NULL));
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 500, 0, PROC_READ_ALL, &info),
+			 -EINVAL);
+	assert_null(info.exe);
+
+	/* No stat at all: the directory of a task being torn down. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 500, 0, PROC_READ_ALL, &info),
+			 -ENOENT);
+}
+
+/* --- foreach and threads --- */
+
+static void collect_pid(const struct lin_proc_info *info, void *data)
+{
+	GArray *pids = data;
+
+	/* Everything foreach reports was read whole. */
+	assert_true(info->read_ok & PROC_READ_STAT);
+	g_array_append_val(pids, info->stat.pid);
+}
+
+static gint cmp_pid(gconstpointer a, gconstpointer b)
+{
+	pid_t pa = *(const pid_t *)a, pb = *(const pid_t *)b;
+
+	return (pa > pb) - (pa < pb);
+}
+
+static void mkdir_in(struct fakeproc *fp, const char *name)
+{
+	g_autofree char *path = g_build_filename(fakeproc_path(fp), name, NULL);
+
+	assert_int_equal(mkdir(path, 0755), 0);
+}
+
+static void test_foreach(void **state)
+{
+	static const pid_t want[] = {1, 2, 17, 4000, 4194304};
+	struct fakeproc *fp = *state;
+	g_autoptr(GArray) pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	g_autofree char *self = g_build_filename(fakeproc_path(fp), "self", NULL);
+
+	/* An empty /proc. */
+	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), collect_pid, pids), 0);
+	assert_int_equal(pids->len, 0);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+		struct fakeproc_proc proc = {.pid = want[i], .ppid = 1, .start_ticks = 10 + i,
+					     .exe = i == 1 ? NULL : "/bin/sh",
+					     .flags = i == 1 ? LIN_PF_KTHREAD : 0};
+
+		fakeproc_add(fp, &proc);
+	}
+	/* What /proc also holds and must not be taken for processes. */
+	assert_int_equal(symlink("4000", self), 0);
+	mkdir_in(fp, "sys");
+	mkdir_in(fp, "123abc");
+	mkdir_in(fp, "00x");
+	mkdir_in(fp, "99999999999");
+	/* A process that vanished between readdir and the read. */
+	mkdir_in(fp, "77");
+
+	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), collect_pid, pids),
+			 G_N_ELEMENTS(want));
+	g_array_sort(pids, cmp_pid);
+	assert_int_equal(pids->len, G_N_ELEMENTS(want));
+	assert_memory_equal(pids->data, want, sizeof(want));
+
+	/* A second scan through the same root fd sees the same. */
+	g_array_set_size(pids, 0);
+	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), collect_pid, pids),
+			 G_N_ELEMENTS(want));
+
+	fakeproc_remove(fp, 17);
+	g_array_set_size(pids, 0);
+	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), collect_pid, pids),
+			 G_N_ELEMENTS(want) - 1);
+}
+
+static void test_threads(void **state)
+{
+	static const pid_t tids[] = {601, 650, 602};
+	struct fakeproc *fp = *state;
+	struct fakeproc_proc proc = {.pid = 600, .ppid = 1, .start_ticks = 1, .tids = tids, .ntids = 3};
+	struct fakeproc_proc single = {.pid = 700, .ppid = 1, .start_ticks = 1};
+	g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	struct lin_proc_info info;
+
+	fakeproc_add(fp, &proc);
+	fakeproc_add(fp, &single);
+	assert_int_equal(proc_scan_threads(fakeproc_root_fd(fp), 600, found), 0);
+	g_array_sort(found, cmp_pid);
+	assert_int_equal(found->len, 3);
+	assert_int_equal(g_array_index(found, pid_t, 0), 601);
+	assert_int_equal(g_array_index(found, pid_t, 1), 602);
+	assert_int_equal(g_array_index(found, pid_t, 2), 650);
+
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 600, 0, PROC_READ_STATUS, &info),
+			 0);
+	assert_int_equal(info.status.threads, 4);
+	lin_proc_info_clear(&info);
+
+	/* Appends, and a lone leader adds nothing. */
+	assert_int_equal(proc_scan_threads(fakeproc_root_fd(fp), 700, found), 0);
+	assert_int_equal(found->len, 3);
+	assert_int_equal(proc_scan_threads(fakeproc_root_fd(fp), 701, found), -ENOENT);
+	assert_int_equal(found->len, 3);
+}
+
+/* --- the real /proc --- */
+
+static void test_real_self(void **state)
+{
+	g_autofree char *cmdline = NULL, *exe = NULL;
+	struct lin_proc_info info;
+	gsize cmdline_len;
+	int proc_fd;
+
+	(void)state;
+	proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(proc_fd >= 0);
+	assert_true(g_file_get_contents("/proc/self/cmdline", &cmdline, &cmdline_len, NULL));
+	exe = g_file_read_link("/proc/self/exe", NULL);
+	assert_non_null(exe);
+
+	assert_int_equal(proc_scan_read_process(proc_fd, getpid(), 0, PROC_READ_ALL, &info), 0);
+	assert_int_equal(info.read_ok, PROC_READ_ALL);
+	assert_int_equal(info.stat.pid, getpid());
+	assert_int_equal(info.stat.ppid, getppid());
+	assert_int_equal(info.status.tgid, getpid());
+	assert_int_equal(info.status.ruid, getuid());
+	assert_int_equal(info.status.euid, geteuid());
+	assert_int_equal(info.status.rgid, getgid());
+	assert_false(info.stat.flags & LIN_PF_KTHREAD);
+	assert_int_equal(info.cmdline_len, cmdline_len);
+	assert_memory_equal(info.cmdline, cmdline, cmdline_len);
+	assert_string_equal(info.exe, exe);
+
+	/* The start time identifies this process and no other. */
+	{
+		guint64 start = info.stat.start_ticks;
+
+		lin_proc_info_clear(&info);
+		assert_int_equal(proc_scan_read_process(proc_fd, getpid(), start, PROC_READ_STAT,
+							&info),
+				 0);
+		assert_int_equal(proc_scan_read_process(proc_fd, getpid(), start + 1,
+							PROC_READ_STAT, &info),
+				 -ESRCH);
+	}
+	close(proc_fd);
+}
+
+static void find_self(const struct lin_proc_info *info, void *data)
+{
+	int *seen = data;
+
+	if (info->stat.pid == getpid()) {
+		assert_true(info->read_ok & PROC_READ_EXE);
+		(*seen)++;
+	}
+	/* Kernel threads come with nothing to free and no errors. */
+	if (info->stat.flags & LIN_PF_KTHREAD) {
+		assert_null(info->exe);
+		assert_null(info->cmdline);
+	}
+}
+
+static void test_real_foreach(void **state)
+{
+	int proc_fd, seen = 0, count;
+
+	(void)state;
+	proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(proc_fd >= 0);
+	count = proc_scan_foreach(proc_fd, find_self, &seen);
+	assert_true(count >= 1);
+	assert_int_equal(seen, 1);
+	close(proc_fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stat_real),
+		cmocka_unit_test(test_stat_hostile_comm),
+		cmocka_unit_test(test_stat_long_comm),
+		cmocka_unit_test(test_stat_kthread),
+		cmocka_unit_test(test_stat_truncated),
+		cmocka_unit_test(test_stat_garbage),
+		cmocka_unit_test(test_stat_huge_numbers),
+		cmocka_unit_test(test_status_real),
+		cmocka_unit_test(test_status_malformed),
+		cmocka_unit_test(test_status_truncated),
+		cmocka_unit_test_setup_teardown(test_read_process, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_read_process_recycled, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_read_process_no_exe, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_read_process_long_exe, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_read_process_kthread, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_read_process_cmdline, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_read_process_bad_files, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_foreach, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_threads, setup_fake, teardown_fake),
+		cmocka_unit_test(test_real_self),
+		cmocka_unit_test(test_real_foreach),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
