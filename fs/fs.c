@@ -40,8 +40,7 @@ enum fs_kind {
 	FS_KIND_CHILDREN,    /* <pid>-<start>/children/ */
 	FS_KIND_STATUS,      /* <pid>-<start>/status */
 	FS_KIND_ANCESTRY,    /* <pid>-<start>/ancestry */
-	FS_KIND_CHILD_LINK,  /* <creator>/children/<pid>-<start>: one per record, as a
-	                        record has one creator */
+	FS_KIND_CHILD_LINK,  /* <creator>/children/<pid>-<start>: a record has one creator */
 	FS_KIND_BY_PID_LINK, /* by-pid/<pid> while this record is the newest */
 	FS_KIND_SELF_LINK,   /* self, as seen by a thread of this record */
 	FS_KIND_COUNT,
@@ -203,7 +202,10 @@ static void node_of(struct fs_node *node, struct lin_process *p, enum fs_kind ki
 }
 
 /* How long the kernel may trust what it was told about a process's nodes:
- * every change to them is invalidated by the notifier while it runs. */
+ * every change to them is invalidated by the notifier while it runs.
+ * Called under the read lock, so a change rendered too late to see is
+ * reported by fs_on_change() after this read, and is queued if it said
+ * "long". */
 static double process_timeout(struct lin_fs *fs)
 {
 	return g_atomic_int_get(&fs->notifier_on) ? CACHE_LONG_S : CACHE_SHORT_S;
@@ -597,7 +599,7 @@ static int fs_do_readlink(struct lin_fs *fs, fuse_ino_t ino, GString *target)
 /* Renders the whole file at open so every read of this descriptor sees one
  * consistent snapshot, as a read of /proc/<pid>/status does. */
 static int fs_do_open(struct lin_fs *fs, fuse_ino_t ino, struct fuse_file_info *fi,
-                      GString **content)
+                      GBytes **content)
 {
 	g_autoptr(GString) rendered = NULL;
 	struct fs_node node;
@@ -608,8 +610,12 @@ static int fs_do_open(struct lin_fs *fs, fuse_ino_t ino, struct fuse_file_info *
 	rendered = g_string_new(NULL);
 	tracker_read_lock(fs->tracker);
 	ret = node_resolve(fs, ino, &node);
+	if (ret == 0 && kind_is_dir(node.kind))
+		ret = -EISDIR;
+	else if (ret == 0 && kind_is_link(node.kind))
+		ret = -ELOOP; /* the kernel follows links before opening */
 	if (ret == 0)
-		ret = kind_is_dir(node.kind) ? -EISDIR : node_render(fs, &node, rendered);
+		ret = node_render(fs, &node, rendered);
 	if (ret == 0) {
 		if (node.kind == FS_KIND_STATS || node.kind == FS_KIND_ANCESTRY ||
 		    lin_process_running(node.process)) {
@@ -622,7 +628,7 @@ static int fs_do_open(struct lin_fs *fs, fuse_ino_t ino, struct fuse_file_info *
 	}
 	tracker_read_unlock(fs->tracker);
 	if (ret == 0)
-		*content = g_steal_pointer(&rendered);
+		*content = g_string_free_to_bytes(g_steal_pointer(&rendered));
 	return ret;
 }
 
@@ -1034,7 +1040,7 @@ static void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 static void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct lin_fs *fs = fuse_req_userdata(req);
-	GString *content = NULL;
+	GBytes *content = NULL;
 	int ret = fs_do_open(fs, ino, fi, &content);
 
 	if (ret < 0) {
@@ -1044,25 +1050,30 @@ static void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fi->fh = (uint64_t)(uintptr_t)content;
 	/* -ENOENT: the open was interrupted and no release will follow. */
 	if (fuse_reply_open(req, fi) == -ENOENT)
-		g_string_free(content, TRUE);
+		g_bytes_unref(content);
 }
 
 static void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi)
 {
-	const GString *content = (const GString *)(uintptr_t)fi->fh;
+	/* Our own reference: the kernel may finish with the file as soon as
+	 * it has this reply, and the RELEASE it then sends can be handled on
+	 * another thread before fuse_reply_buf() has returned here. */
+	g_autoptr(GBytes) content = g_bytes_ref((GBytes *)(uintptr_t)fi->fh);
+	gsize len;
+	const char *data = g_bytes_get_data(content, &len);
 
 	(void)ino;
-	if (off < 0 || (size_t)off >= content->len)
+	if (off < 0 || (gsize)off >= len)
 		fuse_reply_buf(req, NULL, 0);
 	else
-		fuse_reply_buf(req, content->str + off, MIN(size, content->len - (size_t)off));
+		fuse_reply_buf(req, data + off, MIN(size, len - (gsize)off));
 }
 
 static void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	g_string_free((GString *)(uintptr_t)fi->fh, TRUE);
+	g_bytes_unref((GBytes *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 

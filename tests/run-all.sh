@@ -63,8 +63,8 @@ fi
 if [ -f tests/fuzz/meson.build ]; then
 	echo "== build-fuzz: clang build with the libFuzzer targets, fuzz suite"
 	# CC only matters when the directory is first configured.
-	if CC=clang setup_build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
-		-Db_lundef=false; then
+	# The fuzz targets bring their own -fsanitize=fuzzer,address,undefined.
+	if CC=clang setup_build build-fuzz -Dfuzz=true; then
 		run_suites build-fuzz fuzz
 	else
 		echo "run-all.sh: meson setup build-fuzz failed" >&2

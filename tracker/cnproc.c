@@ -31,14 +31,18 @@
 #define CNPROC_ACK_TIMEOUT_MS 500
 
 /* Byte offsets in a struct proc_event, and the end of one of its members. */
-#define EV_OFF(member) offsetof(struct proc_event, member)
-#define EV_END(member) (EV_OFF(member) + sizeof(((struct proc_event *)NULL)->member))
+#define MEMBER_SIZE(type, member) sizeof(((type *)NULL)->member)
+#define EV_OFF(member)            offsetof(struct proc_event, member)
+#define EV_END(member)            (EV_OFF(member) + MEMBER_SIZE(struct proc_event, member))
 
-G_DEFINE_QUARK(lineagefs-cnproc-error, cnproc_error)
+/* The kernel's comm is 16 bytes that need not end in NUL; ours has room for one. */
+G_STATIC_ASSERT(MEMBER_SIZE(struct cnproc_event, u.comm.comm) ==
+                MEMBER_SIZE(struct proc_event, event_data.comm.comm) + 1);
 
 struct cnproc {
 	struct mnl_socket *nl;
-	guint32 seq; /* of our control messages; the kernel's ack echoes it */
+	guint32 seq;   /* of our control messages */
+	guint32 nonce; /* cn_msg.ack of our LISTEN; the kernel acks with nonce + 1 */
 	guint8 buf[CNPROC_RECV_SIZE] __attribute__((aligned(8)));
 };
 
@@ -48,7 +52,7 @@ struct parse_ctx {
 	cnproc_event_fn fn;
 	void *data;
 	gboolean want_ack;
-	guint32 ack_seq;
+	guint32 ack_nonce;
 	gboolean acked;
 	guint32 ack_err;
 };
@@ -117,8 +121,8 @@ static int parse_proc_event(const guint8 *p, size_t len, struct cnproc_event *ev
 		ev->type = CNPROC_EV_COMM;
 		ev->pid = get_pid(p, EV_OFF(event_data.comm.process_pid));
 		ev->tgid = get_pid(p, EV_OFF(event_data.comm.process_tgid));
-		G_STATIC_ASSERT(sizeof(ev->u.comm.comm) == sizeof(((struct proc_event *)NULL)->event_data.comm.comm) + 1);
-		memcpy(ev->u.comm.comm, p + EV_OFF(event_data.comm.comm), sizeof(ev->u.comm.comm) - 1);
+		memcpy(ev->u.comm.comm, p + EV_OFF(event_data.comm.comm),
+		       sizeof(ev->u.comm.comm) - 1);
 		ev->u.comm.comm[sizeof(ev->u.comm.comm) - 1] = '\0';
 		return 0;
 	case PROC_EVENT_UID:
@@ -175,9 +179,10 @@ static int parse_cn_msg(const guint8 *p, size_t len, struct parse_ctx *ctx)
 	if (ret < 0)
 		return ret;
 
-	/* cn_proc_ack() echoes our seq and answers ack + 1 (we send 0). */
+	/* cn_proc_ack() answers with our cn_msg.ack + 1. It does not keep our
+	 * seq: since 4.x the kernel overwrites it with a per-CPU counter. */
 	if (ctx->want_ack && get_u32(event, EV_OFF(what)) == PROC_EVENT_NONE &&
-	    cn.seq == ctx->ack_seq && cn.ack == 1) {
+	    cn.ack == ctx->ack_nonce + 1) {
 		ctx->acked = TRUE;
 		ctx->ack_err = get_u32(event, EV_OFF(event_data.ack.err));
 	}
@@ -242,8 +247,8 @@ static int parse_datagram(const void *buf, size_t len, struct parse_ctx *ctx)
 int cnproc_parse(const void *buf, size_t len, cnproc_event_fn fn, void *data)
 {
 	struct parse_ctx ctx = {
-		.fn = fn,
-		.data = data,
+	    .fn = fn,
+	    .data = data,
 	};
 
 	return parse_datagram(buf, len, &ctx);
@@ -251,7 +256,12 @@ int cnproc_parse(const void *buf, size_t len, cnproc_event_fn fn, void *data)
 
 /* --- The socket --- */
 
-static int send_mcast_op(struct cnproc *cn, enum proc_cn_mcast_op op)
+GQuark cnproc_error_quark(void)
+{
+	return g_quark_from_static_string("lineagefs-cnproc-error");
+}
+
+static int send_mcast_op(struct cnproc *cn, enum proc_cn_mcast_op op, guint32 ack)
 {
 	union {
 		guint8 bytes[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(guint32))];
@@ -271,7 +281,7 @@ static int send_mcast_op(struct cnproc *cn, enum proc_cn_mcast_op op)
 	msg->id.idx = CN_IDX_PROC;
 	msg->id.val = CN_VAL_PROC;
 	msg->seq = cn->seq;
-	msg->ack = 0;
+	msg->ack = ack;
 	msg->len = sizeof(op32);
 	memcpy(msg->data, &op32, sizeof(op32));
 
@@ -291,8 +301,8 @@ static int send_mcast_op(struct cnproc *cn, enum proc_cn_mcast_op op)
 static int wait_for_ack(struct cnproc *cn)
 {
 	struct parse_ctx ctx = {
-		.want_ack = TRUE,
-		.ack_seq = cn->seq,
+	    .want_ack = TRUE,
+	    .ack_nonce = cn->nonce,
 	};
 	gint64 deadline = g_get_monotonic_time() + CNPROC_ACK_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
 	int fd = mnl_socket_get_fd(cn->nl);
@@ -326,24 +336,25 @@ static void set_open_error(GError **error, const char *step, int err)
 	case EPERM:
 	case EACCES:
 		g_set_error(error, CNPROC_ERROR, CNPROC_ERROR_PERMISSION,
-			    "no permission for the netlink proc connector: run as root (needs "
-			    "CAP_NET_ADMIN)");
+		            "no permission for the netlink proc connector: run as root (needs "
+		            "CAP_NET_ADMIN)");
 		return;
 	case EPROTONOSUPPORT:
 	case ENOENT:
 		g_set_error(error, CNPROC_ERROR, CNPROC_ERROR_UNSUPPORTED,
-			    "the kernel has no proc connector (CONFIG_PROC_EVENTS): use a kernel "
-			    "built with CONFIG_CONNECTOR=y and CONFIG_PROC_EVENTS=y");
+		            "the kernel has no proc connector (CONFIG_PROC_EVENTS): use a kernel "
+		            "built with CONFIG_CONNECTOR=y and CONFIG_PROC_EVENTS=y");
 		return;
 	case ETIMEDOUT:
-		g_set_error(error, CNPROC_ERROR, CNPROC_ERROR_NOT_SUBSCRIBED,
-			    "the kernel did not answer the proc connector subscription: run "
-			    "lineagefs in the initial user and PID namespaces (not in a container), "
-			    "on a kernel with CONFIG_PROC_EVENTS=y");
+		g_set_error(
+		    error, CNPROC_ERROR, CNPROC_ERROR_NOT_SUBSCRIBED,
+		    "the kernel did not answer the proc connector subscription: run "
+		    "lineagefs in the initial user and PID namespaces (not in a container), "
+		    "on a kernel with CONFIG_PROC_EVENTS=y");
 		return;
 	default:
 		g_set_error(error, CNPROC_ERROR, CNPROC_ERROR_FAILED,
-			    "cannot %s the netlink proc connector: %s", step, g_strerror(err));
+		            "cannot %s the netlink proc connector: %s", step, g_strerror(err));
 		return;
 	}
 }
@@ -370,8 +381,9 @@ struct cnproc *cnproc_open(guint rcvbuf, GError **error)
 	int ret;
 
 	cn = g_new0(struct cnproc, 1);
-	/* Any non-zero start tells our acks from another listener's. */
-	cn->seq = g_random_int() | 1;
+	/* The kernel acks every LISTEN to every listener: a random nonce tells
+	 * ours from another daemon's starting at the same time. */
+	cn->nonce = g_random_int_range(0, G_MAXINT32);
 
 	cn->nl = mnl_socket_open(NETLINK_CONNECTOR);
 	if (!cn->nl) {
@@ -388,7 +400,7 @@ struct cnproc *cnproc_open(guint rcvbuf, GError **error)
 		set_open_error(error, "bind", errno);
 		goto err_close;
 	}
-	ret = send_mcast_op(cn, PROC_CN_MCAST_LISTEN);
+	ret = send_mcast_op(cn, PROC_CN_MCAST_LISTEN, cn->nonce);
 	if (ret < 0) {
 		set_open_error(error, "subscribe to", -ret);
 		goto err_close;
@@ -429,7 +441,7 @@ void cnproc_close(struct cnproc *cn)
 	if (!cn)
 		return;
 	/* The kernel only emits events while someone listens; say we stopped. */
-	send_mcast_op(cn, PROC_CN_MCAST_IGNORE);
+	send_mcast_op(cn, PROC_CN_MCAST_IGNORE, 0);
 	mnl_socket_close(cn->nl);
 	g_free(cn);
 }

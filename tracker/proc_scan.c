@@ -63,7 +63,7 @@ static int check_s64(const char *tok, size_t len)
 /* Moves *pos past one ' ' and returns in tok/tok_len the run of non-space
  * bytes after it, which must not be empty. */
 static int stat_next_field(const char *buf, size_t len, size_t *pos, const char **tok,
-			   size_t *tok_len)
+                           size_t *tok_len)
 {
 	size_t start;
 
@@ -186,11 +186,11 @@ int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out)
 		guint count;
 		guint64 max;
 	} keys[] = {
-		{"Tgid:", STATUS_HAVE_TGID, 1, G_MAXINT32},
-		/* real, effective, saved, filesystem */
-		{"Uid:", STATUS_HAVE_UID, 4, G_MAXUINT32},
-		{"Gid:", STATUS_HAVE_GID, 4, G_MAXUINT32},
-		{"Threads:", STATUS_HAVE_THREADS, 1, G_MAXUINT32},
+	    {"Tgid:", STATUS_HAVE_TGID, 1, G_MAXINT32},
+	    /* real, effective, saved, filesystem */
+	    {"Uid:", STATUS_HAVE_UID, 4, G_MAXUINT32},
+	    {"Gid:", STATUS_HAVE_GID, 4, G_MAXUINT32},
+	    {"Threads:", STATUS_HAVE_THREADS, 1, G_MAXUINT32},
 	};
 	size_t pos = 0;
 	guint have = 0;
@@ -214,7 +214,7 @@ int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out)
 			if (have & keys[k].have)
 				return -EINVAL;
 			if (status_numbers(line + key_len, line_len - key_len, keys[k].max, nums,
-					   keys[k].count) < 0)
+			                   keys[k].count) < 0)
 				return -EINVAL;
 			switch (keys[k].have) {
 			case STATUS_HAVE_TGID:
@@ -276,7 +276,7 @@ static pid_t parse_pid_name(const char *name)
  * read, and skipping the read() that would return 0 matters on the EXEC path.
  */
 static int read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean one_record,
-			size_t *len)
+                        size_t *len)
 {
 	size_t total = 0;
 	int fd, err = 0;
@@ -402,7 +402,7 @@ static int read_exe(int dirfd, struct lin_proc_info *out)
 }
 
 int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, guint what,
-			   struct lin_proc_info *out)
+                           struct lin_proc_info *out)
 {
 	char name[16];
 	char text[PROC_TEXT_MAX];

@@ -52,8 +52,9 @@ enum {
 struct lin_proc_info {
 	struct lin_stat stat;
 	struct lin_status status;
-	char *cmdline; /* NUL-separated argv, NOT NUL-terminated as a C string;
-			* NULL when empty (kernel thread, zombie) */
+	/* NUL-separated argv, NOT NUL-terminated as a C string; NULL when
+	 * empty (kernel thread, zombie). */
+	char *cmdline;
 	gsize cmdline_len;
 	gboolean cmdline_truncated;
 	char *exe; /* absolute path, or NULL (kernel thread, unreadable) */
@@ -79,7 +80,7 @@ int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out);
  * or -errno: -ENOENT/-ESRCH when the process is gone, -EINVAL when stat
  * does not parse. On error out holds nothing to free. */
 int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, guint what,
-			   struct lin_proc_info *out);
+                           struct lin_proc_info *out);
 
 void lin_proc_info_clear(struct lin_proc_info *info);
 

@@ -15,10 +15,10 @@
 #include <string.h>
 
 struct lin_strpool {
-	GHashTable *set;     /* struct lin_str * -> itself */
-	gsize bytes;         /* sum of str_size() over the set */
+	GHashTable *set;       /* struct lin_str * -> itself */
+	gsize bytes;           /* sum of str_size() over the set */
 	struct lin_str *probe; /* scratch key for lookups; never in the set */
-	gsize probe_cap;     /* bytes of data probe can hold, NUL included */
+	gsize probe_cap;       /* bytes of data probe can hold, NUL included */
 };
 
 static gsize str_size(guint32 len)
@@ -50,7 +50,8 @@ static gboolean str_equal(gconstpointer a, gconstpointer b)
 {
 	const struct lin_str *sa = a, *sb = b;
 
-	return sa->hash == sb->hash && sa->len == sb->len && memcmp(sa->data, sb->data, sa->len) == 0;
+	return sa->hash == sb->hash && sa->len == sb->len &&
+	       memcmp(sa->data, sb->data, sa->len) == 0;
 }
 
 struct lin_strpool *lin_strpool_new(void)
@@ -128,7 +129,8 @@ void lin_strpool_unref(struct lin_strpool *pool, struct lin_str *s)
 	pool->bytes -= str_size(s->len);
 	/* The set owns the key: removing it frees s. */
 	if (!g_hash_table_remove(pool->set, s))
-		g_critical("lin_strpool_unref: string %p is not in pool %p", (void *)s, (void *)pool);
+		g_critical("lin_strpool_unref: string %p is not in pool %p", (void *)s,
+		           (void *)pool);
 }
 
 guint lin_strpool_count(const struct lin_strpool *pool)

@@ -80,6 +80,22 @@ def proc_comm(pid):
         return f.read().rstrip(b"\n").decode("utf-8", "replace")
 
 
+def wait_exec(pid, comm, timeout=DEFAULT_TIMEOUT):
+    """Wait until /proc shows pid after its exec to comm.
+
+    The kernel sets the new comm before it lays out the new argv, so a
+    reader can briefly see the new comm with an empty cmdline: wait for both.
+    """
+
+    def done():
+        if proc_comm(pid) != comm:
+            return False
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read() != b""
+
+    wait_for(done, timeout, "pid %d to exec %s" % (pid, comm))
+
+
 def proc_name(pid):
     """The lineagefs directory name of a live (or zombie) pid."""
     return "%d-%d" % (pid, proc_start(pid))

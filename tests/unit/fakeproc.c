@@ -145,7 +145,7 @@ static const char *state_name(char state)
 }
 
 static void write_stat(int dirfd, const struct fakeproc_proc *proc, const char *comm, char state,
-		       guint threads)
+                       guint threads)
 {
 	g_autoptr(GString) text = g_string_new(NULL);
 	gboolean kthread = (proc->flags & LIN_PF_KTHREAD) != 0;
@@ -153,50 +153,51 @@ static void write_stat(int dirfd, const struct fakeproc_proc *proc, const char *
 	/* Fields 1-22: pid comm state ppid pgrp session tty_nr tpgid flags
 	 * minflt cminflt majflt cmajflt utime stime cutime cstime priority nice
 	 * num_threads itrealvalue starttime. */
-	g_string_append_printf(text, "%d (%s) %c %d %d %d 0 -1 %u 100 0 0 0 3 1 0 0 20 0 %u 0 %" G_GUINT64_FORMAT, proc->pid, comm,
-			       state, proc->ppid, proc->pid, proc->pid, proc->flags, threads,
-			       proc->start_ticks);
+	g_string_append_printf(
+	    text, "%d (%s) %c %d %d %d 0 -1 %u 100 0 0 0 3 1 0 0 20 0 %u 0 %" G_GUINT64_FORMAT,
+	    proc->pid, comm, state, proc->ppid, proc->pid, proc->pid, proc->flags, threads,
+	    proc->start_ticks);
 	/* Fields 23-52: vsize rss rsslim, then the memory layout, signals,
 	 * wchan, exit_signal, processor, policy and the arg/env addresses.
 	 * Kernel threads show zeros where a user process has addresses. */
 	if (kthread)
 		g_string_append(text, " 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 "
-				      "17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+		                      "17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
 	else
 		g_string_append(text, " 3133440 389 18446744073709551615 94416175292416 "
-				      "94416175312297 140726679759664 0 0 0 0 0 0 0 0 0 17 1 0 0 "
-				      "0 0 0 94416175328304 94416175329920 94416336392192 "
-				      "140726679767495 140726679767515 140726679767515 "
-				      "140726679769067 0\n");
+		                      "94416175312297 140726679759664 0 0 0 0 0 0 0 0 0 17 1 0 0 "
+		                      "0 0 0 94416175328304 94416175329920 94416336392192 "
+		                      "140726679767495 140726679767515 140726679767515 "
+		                      "140726679769067 0\n");
 	write_text_at(dirfd, "stat", text);
 }
 
 static void write_status(int dirfd, const struct fakeproc_proc *proc, const char *comm, char state,
-			 guint threads)
+                         guint threads)
 {
 	g_autoptr(GString) text = g_string_new(NULL);
 	gboolean kthread = (proc->flags & LIN_PF_KTHREAD) != 0;
 
 	g_string_append_printf(text,
-			       "Name:\t%s\nUmask:\t0022\nState:\t%c (%s)\nTgid:\t%d\nNgid:\t0\n"
-			       "Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
-			       "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
-			       "FDSize:\t64\nGroups:\t \nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\n"
-			       "NSsid:\t%d\nKthread:\t%d\n",
-			       comm, state, state_name(state), proc->pid, proc->pid, proc->ppid,
-			       proc->uid, proc->uid, proc->uid, proc->uid, proc->gid, proc->gid,
-			       proc->gid, proc->gid, proc->pid, proc->pid, proc->pid, proc->pid,
-			       kthread ? 1 : 0);
+	                       "Name:\t%s\nUmask:\t0022\nState:\t%c (%s)\nTgid:\t%d\nNgid:\t0\n"
+	                       "Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
+	                       "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
+	                       "FDSize:\t64\nGroups:\t \nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\n"
+	                       "NSsid:\t%d\nKthread:\t%d\n",
+	                       comm, state, state_name(state), proc->pid, proc->pid, proc->ppid,
+	                       proc->uid, proc->uid, proc->uid, proc->uid, proc->gid, proc->gid,
+	                       proc->gid, proc->gid, proc->pid, proc->pid, proc->pid, proc->pid,
+	                       kthread ? 1 : 0);
 	if (!kthread)
 		g_string_append(text, "VmPeak:\t    3060 kB\nVmSize:\t    3060 kB\n"
-				      "VmRSS:\t    1748 kB\nVmSwap:\t       0 kB\n");
+		                      "VmRSS:\t    1748 kB\nVmSwap:\t       0 kB\n");
 	g_string_append_printf(text,
-			       "Threads:\t%u\nSigQ:\t0/96365\nSigPnd:\t0000000000000000\n"
-			       "CapEff:\t000001fffeffffff\nNoNewPrivs:\t0\nSeccomp:\t0\n"
-			       "Cpus_allowed:\t3\nCpus_allowed_list:\t0-1\n"
-			       "Mems_allowed_list:\t0\nvoluntary_ctxt_switches:\t3\n"
-			       "nonvoluntary_ctxt_switches:\t0\n",
-			       threads);
+	                       "Threads:\t%u\nSigQ:\t0/96365\nSigPnd:\t0000000000000000\n"
+	                       "CapEff:\t000001fffeffffff\nNoNewPrivs:\t0\nSeccomp:\t0\n"
+	                       "Cpus_allowed:\t3\nCpus_allowed_list:\t0-1\n"
+	                       "Mems_allowed_list:\t0\nvoluntary_ctxt_switches:\t3\n"
+	                       "nonvoluntary_ctxt_switches:\t0\n",
+	                       threads);
 	write_text_at(dirfd, "status", text);
 }
 

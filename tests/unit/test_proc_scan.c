@@ -61,8 +61,8 @@ static int parse_status_str(const char *text, struct lin_status *out)
 static char *stat_with_comm(const char *comm)
 {
 	return g_strdup_printf("7 (%s) S 1 7 7 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 123456 0 0 "
-			       "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
-			       comm);
+	                       "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+	                       comm);
 }
 
 /* --- stat --- */
@@ -83,7 +83,8 @@ static void test_stat_real(void **state)
 
 static void test_stat_hostile_comm(void **state)
 {
-	static const char *const comms[] = {"a b) (c", ") )", "", "(", ")", "x) S 1 2 3", " ", "((("};
+	static const char *const comms[] = {"a b) (c", ") )",        "",  "(",
+	                                    ")",       "x) S 1 2 3", " ", "((("};
 	struct lin_stat st;
 
 	(void)state;
@@ -114,9 +115,10 @@ static void test_stat_long_comm(void **state)
 
 static void test_stat_kthread(void **state)
 {
-	static const char line[] = "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 5 0 0 20 0 1 0 0 0 0 "
-				   "18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 1 0 "
-				   "0 0 0 0 0 0 0 0 0 0 0 0\n";
+	static const char line[] =
+	    "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 5 0 0 20 0 1 0 0 0 0 "
+	    "18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 1 0 "
+	    "0 0 0 0 0 0 0 0 0 0 0 0\n";
 	struct lin_stat st;
 
 	(void)state;
@@ -146,31 +148,31 @@ static void test_stat_truncated(void **state)
 static void test_stat_garbage(void **state)
 {
 	static const char *const lines[] = {
-		"",
-		"(",
-		")",
-		"()",
-		"abc",
-		"\n",
-		"1 (x)",
-		"1 (x) S",
-		"1 x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-		"(x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-		"1(x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-		"0 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-		"-1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-		"1a (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-		"1 (x)  S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-		"1 (x) SS 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-		"1 (x) S -1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-		"1 (x) S 1 1 1 0 -1 -4 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 -5 0\n",
-		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5x 0\n",
-		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5\t0\n",
-		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5",
-		"1 (x) S 1 1 1 0 - 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 \n",
-		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+	    "",
+	    "(",
+	    ")",
+	    "()",
+	    "abc",
+	    "\n",
+	    "1 (x)",
+	    "1 (x) S",
+	    "1 x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+	    "(x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+	    "1(x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+	    "0 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+	    "-1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+	    "1a (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+	    "1 (x)  S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+	    "1 (x) SS 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+	    "1 (x) S -1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+	    "1 (x) S 1 1 1 0 -1 -4 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+	    "1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 -5 0\n",
+	    "1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5x 0\n",
+	    "1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5\t0\n",
+	    "1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5",
+	    "1 (x) S 1 1 1 0 - 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
+	    "1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 \n",
+	    "1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
 	};
 	struct lin_stat st;
 
@@ -185,7 +187,8 @@ static void test_stat_garbage(void **state)
 
 	/* A NUL inside a number is not a digit. */
 	{
-		static const char nul_line[] = "1 (x) S 1\0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n";
+		static const char nul_line[] =
+		    "1 (x) S 1\0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n";
 
 		assert_int_equal(parse_stat_exact(nul_line, sizeof(nul_line) - 1, &st), -EINVAL);
 	}
@@ -198,46 +201,50 @@ static void test_stat_huge_numbers(void **state)
 
 	(void)state;
 	/* The largest values each field can hold. */
-	assert_int_equal(parse_stat_str("2147483647 (x) S 2147483647 1 1 0 -1 4294967295 0 0 0 0 0 0 "
-					"0 0 20 -20 1 0 18446744073709551615 0\n",
-					&st),
-			 0);
+	assert_int_equal(
+	    parse_stat_str("2147483647 (x) S 2147483647 1 1 0 -1 4294967295 0 0 0 0 0 0 "
+	                   "0 0 20 -20 1 0 18446744073709551615 0\n",
+	                   &st),
+	    0);
 	assert_int_equal(st.pid, G_MAXINT32);
 	assert_int_equal(st.ppid, G_MAXINT32);
 	assert_int_equal(st.flags, G_MAXUINT32);
 	assert_true(st.start_ticks == G_MAXUINT64);
 
 	/* One more than that, field by field. */
-	assert_int_equal(parse_stat_str("2147483648 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-					&st),
-			 -EINVAL);
-	assert_int_equal(parse_stat_str("1 (x) S 2147483648 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-					&st),
-			 -EINVAL);
-	assert_int_equal(parse_stat_str("1 (x) S 1 1 1 0 -1 4294967296 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-					&st),
-			 -EINVAL);
+	assert_int_equal(
+	    parse_stat_str("2147483648 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n", &st),
+	    -EINVAL);
+	assert_int_equal(
+	    parse_stat_str("1 (x) S 2147483648 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n", &st),
+	    -EINVAL);
+	assert_int_equal(
+	    parse_stat_str("1 (x) S 1 1 1 0 -1 4294967296 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n", &st),
+	    -EINVAL);
 	assert_int_equal(parse_stat_str("1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
-					"18446744073709551616 0\n",
-					&st),
-			 -EINVAL);
+	                                "18446744073709551616 0\n",
+	                                &st),
+	                 -EINVAL);
 	assert_int_equal(parse_stat_str("1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
-					"99999999999999999999999999 0\n",
-					&st),
-			 -EINVAL);
+	                                "99999999999999999999999999 0\n",
+	                                &st),
+	                 -EINVAL);
 	/* Fields that are not kept are still numbers that fit 64 bits. */
-	assert_int_equal(parse_stat_str("1 (x) S 1 1 1 0 -9223372036854775808 0 0 0 0 0 0 0 0 0 20 0 "
-					"1 0 5 0\n",
-					&st),
-			 0);
-	assert_int_equal(parse_stat_str("1 (x) S 1 1 1 0 -9223372036854775809 0 0 0 0 0 0 0 0 0 20 0 "
-					"1 0 5 0\n",
-					&st),
-			 -EINVAL);
-	assert_int_equal(parse_stat_str("1 (x) S 1 1 1 0 -1 0 99999999999999999999 0 0 0 0 0 0 0 20 "
-					"0 1 0 5 0\n",
-					&st),
-			 -EINVAL);
+	assert_int_equal(
+	    parse_stat_str("1 (x) S 1 1 1 0 -9223372036854775808 0 0 0 0 0 0 0 0 0 20 0 "
+	                   "1 0 5 0\n",
+	                   &st),
+	    0);
+	assert_int_equal(
+	    parse_stat_str("1 (x) S 1 1 1 0 -9223372036854775809 0 0 0 0 0 0 0 0 0 20 0 "
+	                   "1 0 5 0\n",
+	                   &st),
+	    -EINVAL);
+	assert_int_equal(
+	    parse_stat_str("1 (x) S 1 1 1 0 -1 0 99999999999999999999 0 0 0 0 0 0 0 20 "
+	                   "0 1 0 5 0\n",
+	                   &st),
+	    -EINVAL);
 }
 
 /* --- status --- */
@@ -256,15 +263,14 @@ static void test_status_real(void **state)
 	assert_int_equal(st.threads, 3);
 
 	/* The last line without its newline is still whole. */
-	assert_int_equal(parse_status_str("Tgid:\t1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t12",
-					  &st),
-			 0);
+	assert_int_equal(
+	    parse_status_str("Tgid:\t1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t12", &st), 0);
 	assert_int_equal(st.threads, 12);
 	/* Largest ids. */
 	assert_int_equal(parse_status_str("Tgid:\t2147483647\nUid:\t4294967295\t4294967294\t0\t0\n"
-					  "Gid:\t65534\t65534\t0\t0\nThreads:\t1\n",
-					  &st),
-			 0);
+	                                  "Gid:\t65534\t65534\t0\t0\nThreads:\t1\n",
+	                                  &st),
+	                 0);
 	assert_int_equal(st.tgid, G_MAXINT32);
 	assert_true(st.ruid == 4294967295u);
 	assert_true(st.euid == 4294967294u);
@@ -273,26 +279,26 @@ static void test_status_real(void **state)
 static void test_status_malformed(void **state)
 {
 	static const char *const texts[] = {
-		"",
-		"\n\n\n",
-		/* A required line missing. */
-		"Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
-		"Tgid:\t1\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
-		"Tgid:\t1\nUid:\t0\t0\t0\t0\nThreads:\t1\n",
-		"Tgid:\t1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n",
-		/* Wrong column counts. */
-		"Tgid:\t1\nUid:\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
-		"Tgid:\t1\nUid:\t0\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
-		"Tgid:\t1 2\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
-		"Tgid:\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
-		/* Not numbers, too large. */
-		"Tgid:\tx\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
-		"Tgid:\t-1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
-		"Tgid:\t2147483648\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
-		"Tgid:\t1\nUid:\t4294967296\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
-		"Tgid:\t1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1kB\n",
-		/* The same line twice. */
-		"Tgid:\t1\nTgid:\t2\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+	    "",
+	    "\n\n\n",
+	    /* A required line missing. */
+	    "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+	    "Tgid:\t1\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+	    "Tgid:\t1\nUid:\t0\t0\t0\t0\nThreads:\t1\n",
+	    "Tgid:\t1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n",
+	    /* Wrong column counts. */
+	    "Tgid:\t1\nUid:\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+	    "Tgid:\t1\nUid:\t0\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+	    "Tgid:\t1 2\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+	    "Tgid:\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+	    /* Not numbers, too large. */
+	    "Tgid:\tx\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+	    "Tgid:\t-1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+	    "Tgid:\t2147483648\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+	    "Tgid:\t1\nUid:\t4294967296\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
+	    "Tgid:\t1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1kB\n",
+	    /* The same line twice. */
+	    "Tgid:\t1\nTgid:\t2\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
 	};
 	struct lin_status st;
 
@@ -336,25 +342,26 @@ static int teardown_fake(void **state)
 
 static void test_read_process(void **state)
 {
-	static const char argv[] = "sleep\0" "10\0";
+	static const char argv[] = "sleep\0"
+	                           "10\0";
 	struct fakeproc *fp = *state;
 	struct fakeproc_proc proc = {
-		.pid = 100,
-		.ppid = 1,
-		.start_ticks = 5000,
-		.comm = "sleep",
-		.state = 'S',
-		.uid = 1000,
-		.gid = 100,
-		.cmdline = argv,
-		.cmdline_len = sizeof(argv) - 1,
-		.exe = "/usr/bin/sleep",
+	    .pid = 100,
+	    .ppid = 1,
+	    .start_ticks = 5000,
+	    .comm = "sleep",
+	    .state = 'S',
+	    .uid = 1000,
+	    .gid = 100,
+	    .cmdline = argv,
+	    .cmdline_len = sizeof(argv) - 1,
+	    .exe = "/usr/bin/sleep",
 	};
 	struct lin_proc_info info;
 
 	fakeproc_add(fp, &proc);
 	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 100, 0, PROC_READ_ALL, &info),
-			 0);
+	                 0);
 	assert_int_equal(info.read_ok, PROC_READ_ALL);
 	assert_int_equal(info.stat.pid, 100);
 	assert_int_equal(info.stat.ppid, 1);
@@ -373,20 +380,19 @@ static void test_read_process(void **state)
 	assert_null(info.exe);
 
 	/* The right start time is accepted. */
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 100, 5000, PROC_READ_ALL,
-						&info),
-			 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 100, 5000, PROC_READ_ALL, &info), 0);
 	lin_proc_info_clear(&info);
 
 	/* Only what was asked (stat always). */
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 100, 0, PROC_READ_STAT, &info),
-			 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 100, 0, PROC_READ_STAT, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_STAT);
 	assert_null(info.cmdline);
 	assert_null(info.exe);
 	lin_proc_info_clear(&info);
 	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 100, 0, PROC_READ_EXE, &info),
-			 0);
+	                 0);
 	assert_int_equal(info.read_ok, PROC_READ_STAT | PROC_READ_EXE);
 	assert_string_equal(info.exe, "/usr/bin/sleep");
 	lin_proc_info_clear(&info);
@@ -399,43 +405,44 @@ static void test_read_process_recycled(void **state)
 	struct lin_proc_info info;
 
 	fakeproc_add(fp, &proc);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 200, 777, PROC_READ_ALL, &info),
-			 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 200, 777, PROC_READ_ALL, &info), 0);
 	lin_proc_info_clear(&info);
 
 	/* pid 200 exits and is reused by another process. */
 	proc.start_ticks = 900;
 	proc.exe = "/bin/b";
 	fakeproc_add(fp, &proc);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 200, 777, PROC_READ_ALL, &info),
-			 -ESRCH);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 200, 777, PROC_READ_ALL, &info), -ESRCH);
 	assert_null(info.exe);
 	assert_int_equal(info.read_ok, 0);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 200, 900, PROC_READ_ALL, &info),
-			 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 200, 900, PROC_READ_ALL, &info), 0);
 	assert_string_equal(info.exe, "/bin/b");
 	lin_proc_info_clear(&info);
 
 	/* Gone. */
 	fakeproc_remove(fp, 200);
 	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 200, 0, PROC_READ_ALL, &info),
-			 -ENOENT);
+	                 -ENOENT);
 	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 0, 0, PROC_READ_ALL, &info),
-			 -EINVAL);
+	                 -EINVAL);
 	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), -5, 0, PROC_READ_ALL, &info),
-			 -EINVAL);
+	                 -EINVAL);
 }
 
 static void test_read_process_no_exe(void **state)
 {
 	struct fakeproc *fp = *state;
-	struct fakeproc_proc proc = {.pid = 300, .ppid = 1, .start_ticks = 1, .cmdline = "x", .cmdline_len = 2};
+	struct fakeproc_proc proc = {
+	    .pid = 300, .ppid = 1, .start_ticks = 1, .cmdline = "x", .cmdline_len = 2};
 	struct lin_proc_info info;
 
 	/* A user process whose exe cannot be read: not a success. */
 	fakeproc_add(fp, &proc);
 	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, &info),
-			 0);
+	                 0);
 	assert_null(info.exe);
 	assert_int_equal(info.read_ok, PROC_READ_ALL & ~PROC_READ_EXE);
 	assert_int_equal(info.cmdline_len, 2);
@@ -445,7 +452,7 @@ static void test_read_process_no_exe(void **state)
 	proc.exe = "/tmp/build/a.out (deleted)";
 	fakeproc_add(fp, &proc);
 	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, &info),
-			 0);
+	                 0);
 	assert_string_equal(info.exe, "/tmp/build/a.out (deleted)");
 	lin_proc_info_clear(&info);
 }
@@ -464,7 +471,7 @@ static void test_read_process_long_exe(void **state)
 	proc.exe = exe;
 	fakeproc_add(fp, &proc);
 	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 301, 0, PROC_READ_ALL, &info),
-			 0);
+	                 0);
 	assert_int_equal(info.read_ok, PROC_READ_ALL);
 	assert_string_equal(info.exe, exe);
 	lin_proc_info_clear(&info);
@@ -474,17 +481,26 @@ static void test_read_process_kthread(void **state)
 {
 	struct fakeproc *fp = *state;
 	struct fakeproc_proc proc = {
-		.pid = 2, .ppid = 0, .start_ticks = 0, .comm = "kthreadd", .flags = 0x00208040,
+	    .pid = 2,
+	    .ppid = 0,
+	    .start_ticks = 0,
+	    .comm = "kthreadd",
+	    .flags = 0x00208040,
 	};
 	struct fakeproc_proc worker = {
-		.pid = 45, .ppid = 2, .start_ticks = 3, .comm = "kworker/0:1-events", .state = 'I',
-		.flags = 0x04208060,
+	    .pid = 45,
+	    .ppid = 2,
+	    .start_ticks = 3,
+	    .comm = "kworker/0:1-events",
+	    .state = 'I',
+	    .flags = 0x04208060,
 	};
 	struct lin_proc_info info;
 
 	fakeproc_add(fp, &proc);
 	fakeproc_add(fp, &worker);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 2, 0, PROC_READ_ALL, &info), 0);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 2, 0, PROC_READ_ALL, &info),
+	                 0);
 	/* No cmdline and no exe is the complete answer for a kernel thread. */
 	assert_int_equal(info.read_ok, PROC_READ_ALL);
 	assert_true(info.stat.flags & LIN_PF_KTHREAD);
@@ -494,7 +510,8 @@ static void test_read_process_kthread(void **state)
 	assert_string_equal(info.stat.comm, "kthreadd");
 	lin_proc_info_clear(&info);
 
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 45, 0, PROC_READ_ALL, &info), 0);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 45, 0, PROC_READ_ALL, &info),
+	                 0);
 	assert_int_equal(info.read_ok, PROC_READ_ALL);
 	assert_string_equal(info.stat.comm, "kworker/0:1-events");
 	assert_int_equal(info.stat.state, 'I');
@@ -516,7 +533,7 @@ static void check_cmdline(struct fakeproc *fp, gsize len)
 	proc.cmdline_len = len;
 	fakeproc_add(fp, &proc);
 	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 400, 9, PROC_READ_ALL, &info),
-			 0);
+	                 0);
 	assert_true(info.read_ok & PROC_READ_CMDLINE);
 	assert_int_equal(info.cmdline_len, want);
 	assert_int_equal(info.cmdline_truncated, len > LIN_CMDLINE_MAX);
@@ -529,9 +546,17 @@ static void check_cmdline(struct fakeproc *fp, gsize len)
 
 static void test_read_process_cmdline(void **state)
 {
-	static const gsize lens[] = {0, 1, 4095, 4096, 4097, 10000, LIN_CMDLINE_MAX - 1,
-				     LIN_CMDLINE_MAX, LIN_CMDLINE_MAX + 1, LIN_CMDLINE_MAX + 100,
-				     3 * LIN_CMDLINE_MAX};
+	static const gsize lens[] = {0,
+	                             1,
+	                             4095,
+	                             4096,
+	                             4097,
+	                             10000,
+	                             LIN_CMDLINE_MAX - 1,
+	                             LIN_CMDLINE_MAX,
+	                             LIN_CMDLINE_MAX + 1,
+	                             LIN_CMDLINE_MAX + 100,
+	                             3 * LIN_CMDLINE_MAX};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(lens); i++)
 		check_cmdline(*state, lens[i]);
@@ -548,8 +573,8 @@ static void test_read_process_bad_files(void **state)
 	fakeproc_add(fp, &proc);
 	path = g_strdup_printf("%s/500/status", fakeproc_path(fp));
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 500, 42, PROC_READ_ALL, &info),
-			 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 500, 42, PROC_READ_ALL, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_ALL & ~PROC_READ_STATUS);
 	assert_string_equal(info.exe, "/bin/x");
 	lin_proc_info_clear(&info);
@@ -559,13 +584,13 @@ static void test_read_process_bad_files(void **state)
 	path = g_strdup_printf("%s/500/stat", fakeproc_path(fp));
 	assert_true(g_file_set_contents(path, "500 (x) S 1 garbage\n", -1, NULL));
 	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 500, 0, PROC_READ_ALL, &info),
-			 -EINVAL);
+	                 -EINVAL);
 	assert_null(info.exe);
 
 	/* No stat at all: the directory of a task being torn down. */
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 500, 0, PROC_READ_ALL, &info),
-			 -ENOENT);
+	                 -ENOENT);
 }
 
 /* --- foreach and threads --- */
@@ -605,9 +630,11 @@ static void test_foreach(void **state)
 	assert_int_equal(pids->len, 0);
 
 	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
-		struct fakeproc_proc proc = {.pid = want[i], .ppid = 1, .start_ticks = 10 + i,
-					     .exe = i == 1 ? NULL : "/bin/sh",
-					     .flags = i == 1 ? LIN_PF_KTHREAD : 0};
+		struct fakeproc_proc proc = {.pid = want[i],
+		                             .ppid = 1,
+		                             .start_ticks = 10 + i,
+		                             .exe = i == 1 ? NULL : "/bin/sh",
+		                             .flags = i == 1 ? LIN_PF_KTHREAD : 0};
 
 		fakeproc_add(fp, &proc);
 	}
@@ -621,7 +648,7 @@ static void test_foreach(void **state)
 	mkdir_in(fp, "77");
 
 	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), collect_pid, pids),
-			 G_N_ELEMENTS(want));
+	                 G_N_ELEMENTS(want));
 	g_array_sort(pids, cmp_pid);
 	assert_int_equal(pids->len, G_N_ELEMENTS(want));
 	assert_memory_equal(pids->data, want, sizeof(want));
@@ -629,19 +656,20 @@ static void test_foreach(void **state)
 	/* A second scan through the same root fd sees the same. */
 	g_array_set_size(pids, 0);
 	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), collect_pid, pids),
-			 G_N_ELEMENTS(want));
+	                 G_N_ELEMENTS(want));
 
 	fakeproc_remove(fp, 17);
 	g_array_set_size(pids, 0);
 	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), collect_pid, pids),
-			 G_N_ELEMENTS(want) - 1);
+	                 G_N_ELEMENTS(want) - 1);
 }
 
 static void test_threads(void **state)
 {
 	static const pid_t tids[] = {601, 650, 602};
 	struct fakeproc *fp = *state;
-	struct fakeproc_proc proc = {.pid = 600, .ppid = 1, .start_ticks = 1, .tids = tids, .ntids = 3};
+	struct fakeproc_proc proc = {
+	    .pid = 600, .ppid = 1, .start_ticks = 1, .tids = tids, .ntids = 3};
 	struct fakeproc_proc single = {.pid = 700, .ppid = 1, .start_ticks = 1};
 	g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	struct lin_proc_info info;
@@ -655,8 +683,8 @@ static void test_threads(void **state)
 	assert_int_equal(g_array_index(found, pid_t, 1), 602);
 	assert_int_equal(g_array_index(found, pid_t, 2), 650);
 
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 600, 0, PROC_READ_STATUS, &info),
-			 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 600, 0, PROC_READ_STATUS, &info), 0);
 	assert_int_equal(info.status.threads, 4);
 	lin_proc_info_clear(&info);
 
@@ -701,12 +729,11 @@ static void test_real_self(void **state)
 		guint64 start = info.stat.start_ticks;
 
 		lin_proc_info_clear(&info);
-		assert_int_equal(proc_scan_read_process(proc_fd, getpid(), start, PROC_READ_STAT,
-							&info),
-				 0);
-		assert_int_equal(proc_scan_read_process(proc_fd, getpid(), start + 1,
-							PROC_READ_STAT, &info),
-				 -ESRCH);
+		assert_int_equal(
+		    proc_scan_read_process(proc_fd, getpid(), start, PROC_READ_STAT, &info), 0);
+		assert_int_equal(
+		    proc_scan_read_process(proc_fd, getpid(), start + 1, PROC_READ_STAT, &info),
+		    -ESRCH);
 	}
 	close(proc_fd);
 }
@@ -742,27 +769,27 @@ static void test_real_foreach(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stat_real),
-		cmocka_unit_test(test_stat_hostile_comm),
-		cmocka_unit_test(test_stat_long_comm),
-		cmocka_unit_test(test_stat_kthread),
-		cmocka_unit_test(test_stat_truncated),
-		cmocka_unit_test(test_stat_garbage),
-		cmocka_unit_test(test_stat_huge_numbers),
-		cmocka_unit_test(test_status_real),
-		cmocka_unit_test(test_status_malformed),
-		cmocka_unit_test(test_status_truncated),
-		cmocka_unit_test_setup_teardown(test_read_process, setup_fake, teardown_fake),
-		cmocka_unit_test_setup_teardown(test_read_process_recycled, setup_fake, teardown_fake),
-		cmocka_unit_test_setup_teardown(test_read_process_no_exe, setup_fake, teardown_fake),
-		cmocka_unit_test_setup_teardown(test_read_process_long_exe, setup_fake, teardown_fake),
-		cmocka_unit_test_setup_teardown(test_read_process_kthread, setup_fake, teardown_fake),
-		cmocka_unit_test_setup_teardown(test_read_process_cmdline, setup_fake, teardown_fake),
-		cmocka_unit_test_setup_teardown(test_read_process_bad_files, setup_fake, teardown_fake),
-		cmocka_unit_test_setup_teardown(test_foreach, setup_fake, teardown_fake),
-		cmocka_unit_test_setup_teardown(test_threads, setup_fake, teardown_fake),
-		cmocka_unit_test(test_real_self),
-		cmocka_unit_test(test_real_foreach),
+	    cmocka_unit_test(test_stat_real),
+	    cmocka_unit_test(test_stat_hostile_comm),
+	    cmocka_unit_test(test_stat_long_comm),
+	    cmocka_unit_test(test_stat_kthread),
+	    cmocka_unit_test(test_stat_truncated),
+	    cmocka_unit_test(test_stat_garbage),
+	    cmocka_unit_test(test_stat_huge_numbers),
+	    cmocka_unit_test(test_status_real),
+	    cmocka_unit_test(test_status_malformed),
+	    cmocka_unit_test(test_status_truncated),
+	    cmocka_unit_test_setup_teardown(test_read_process, setup_fake, teardown_fake),
+	    cmocka_unit_test_setup_teardown(test_read_process_recycled, setup_fake, teardown_fake),
+	    cmocka_unit_test_setup_teardown(test_read_process_no_exe, setup_fake, teardown_fake),
+	    cmocka_unit_test_setup_teardown(test_read_process_long_exe, setup_fake, teardown_fake),
+	    cmocka_unit_test_setup_teardown(test_read_process_kthread, setup_fake, teardown_fake),
+	    cmocka_unit_test_setup_teardown(test_read_process_cmdline, setup_fake, teardown_fake),
+	    cmocka_unit_test_setup_teardown(test_read_process_bad_files, setup_fake, teardown_fake),
+	    cmocka_unit_test_setup_teardown(test_foreach, setup_fake, teardown_fake),
+	    cmocka_unit_test_setup_teardown(test_threads, setup_fake, teardown_fake),
+	    cmocka_unit_test(test_real_self),
+	    cmocka_unit_test(test_real_foreach),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -101,8 +101,8 @@ static void test_binary_contents(void **state)
 	assert_string_equal(empty->data, "");
 	assert_int_equal(lin_strpool_count(pool), 4);
 	assert_int_equal(lin_strpool_bytes(pool), str_bytes(sizeof(argv_a) - 1) +
-							  str_bytes(sizeof(argv_b) - 1) +
-							  str_bytes(2) + str_bytes(0));
+	                                              str_bytes(sizeof(argv_b) - 1) + str_bytes(2) +
+	                                              str_bytes(0));
 
 	lin_strpool_unref(pool, a);
 	lin_strpool_unref(pool, b);
@@ -153,11 +153,11 @@ static void test_free_with_live_strings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dedup),
-		cmocka_unit_test(test_refcount),
-		cmocka_unit_test(test_binary_contents),
-		cmocka_unit_test(test_many),
-		cmocka_unit_test(test_free_with_live_strings),
+	    cmocka_unit_test(test_dedup),
+	    cmocka_unit_test(test_refcount),
+	    cmocka_unit_test(test_binary_contents),
+	    cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_free_with_live_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Writes the fuzzers' seed corpora into corpus/<target>/.
+
+The cn_proc datagrams are real: captured from a 6.18 kernel (a LISTEN ack,
+then the FORK, EXEC and EXIT of /bin/true), plus datagrams built here with
+the same layout for the events that capture did not produce. The /proc
+texts are real stat and status files of a user process, init, kthreadd and
+an idle kernel thread, plus stat lines with hostile comms.
+
+Run it from this directory; it rewrites the corpus directories.
+"""
+import os
+import struct
+
+# nlmsghdr(16, type NLMSG_DONE) + cn_msg(20, idx 1 val 1) + proc_event(40)
+CAPTURED = {
+    "ack": "4c00000003000000c7210000000000000100000001000000c72100003a3000002800000000000000"
+           "010000006e4ab05ec9000000000000000000000000000000000000000000000000000000",
+    "fork": "4c00000003000000c8210000000000000100000001000000c821000000000000280000000100000001"
+            "0000007f78bb5ec9000000472800004728000070280000702800000000000000000000",
+    "exec": "4c00000003000000c9210000000000000100000001000000c921000000000000280000000200000001"
+            "000000b2b2545fc9000000702800007028000000000000000000000000000000000000",
+    "exit": "4c00000003000000ca210000000000000100000001000000ca210000000000002800000000000080010"
+            "00000b3ce6e5fc9000000702800007028000000000000110000004728000047280000",
+    "exit_killed": "4c00000003000000ee1d0000000000000100000001000000ee1d00000000000028000000000000"
+                   "8000000000a334ab63c90000003e2800003e28000000010000110000000b2800000b280000",
+}
+
+PROC_EVENT = {"none": 0, "fork": 1, "exec": 2, "uid": 4, "gid": 0x40, "sid": 0x80,
+              "ptrace": 0x100, "comm": 0x200, "coredump": 0x40000000, "exit": 0x80000000}
+
+
+def datagram(what, data, seq=1, idx=1, val=1, nl_type=3):
+    event = struct.pack("=IIQ", what, 0, 1234567890) + data.ljust(24, b"\0")
+    cn = struct.pack("=IIIIHH", idx, val, seq, 0, len(event), 0) + event
+    return struct.pack("=IHHII", 16 + len(cn), nl_type, 0, seq, 0) + cn
+
+
+def built():
+    ids = struct.pack("=iiII", 300, 300, 1000, 0)
+    return {
+        "comm": datagram(PROC_EVENT["comm"], struct.pack("=ii", 300, 300) + b"kworker/0:1-eve"),
+        "uid": datagram(PROC_EVENT["uid"], ids),
+        "gid": datagram(PROC_EVENT["gid"], ids),
+        "sid": datagram(PROC_EVENT["sid"], struct.pack("=ii", 300, 300)),
+        "ptrace": datagram(PROC_EVENT["ptrace"], struct.pack("=iiii", 300, 300, 1, 1)),
+        "coredump": datagram(PROC_EVENT["coredump"], struct.pack("=iiii", 300, 300, 1, 1)),
+        "thread_exit": datagram(PROC_EVENT["exit"], struct.pack("=iiIIii", 301, 300, 0, 0xffffffff, 1, 1)),
+        "three_events": b"".join(bytes.fromhex(CAPTURED[k]) for k in ("fork", "exec", "exit")),
+        "overrun": bytes.fromhex(CAPTURED["fork"]) + struct.pack("=IHHII", 16, 4, 0, 0, 0),
+        "error": struct.pack("=IHHII", 36, 2, 0, 0, 0) + struct.pack("=i", -1) + bytes(16),
+        "other_connector": datagram(PROC_EVENT["fork"], bytes(16), idx=3, val=1),
+    }
+
+
+STATS = {
+    "user": b"3208 (cat) R 3203 3203 2402 0 -1 4194304 100 0 0 0 0 0 0 0 20 0 1 0 31258 3133440 389 "
+            b"18446744073709551615 94416175292416 94416175312297 140726679759664 0 0 0 0 0 0 0 0 0 "
+            b"17 1 0 0 0 0 0 94416175328304 94416175329920 94416336392192 140726679767495 "
+            b"140726679767515 140726679767515 140726679769067 0\n",
+    "init": b"1 (process_api) S 0 0 0 0 -1 4194560 59084 892272 0 745 205 316 2536 1928 10 -10 13 0 "
+            b"19 46088192 3712 18446744073709551615 1 1 0 0 0 0 0 4096 1256 0 0 0 17 1 0 0 0 0 0 0 "
+            b"0 0 0 0 0 0 0\n",
+    "kthreadd": b"2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 19 0 0 "
+                b"18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+    "idle_kthread": b"15 (rcu_preempt) I 2 0 0 0 -1 2129984 0 0 0 0 0 28 0 0 20 0 1 0 19 0 0 "
+                    b"18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 17 0 0 0 0 0 0 0 0 0 0 0 "
+                    b"0 0 0 0\n",
+    "hostile_comm": b"77 (a b) (c) R 1 77 77 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 99 0 0 0\n",
+    "paren_comm": b"78 () )) S 1 78 78 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0 0\n",
+}
+
+STATUSES = {
+    "user": b"Name:\tcat\nUmask:\t0022\nState:\tR (running)\nTgid:\t3209\nNgid:\t0\nPid:\t3209\n"
+            b"PPid:\t3203\nTracerPid:\t0\nUid:\t1000\t1000\t1000\t1000\nGid:\t100\t100\t100\t100\n"
+            b"FDSize:\t256\nGroups:\t \nNStgid:\t3209\nNSpid:\t3209\nNSpgid:\t3203\nNSsid:\t2402\n"
+            b"Kthread:\t0\nVmPeak:\t    3060 kB\nVmSize:\t    3060 kB\nVmRSS:\t    1748 kB\n"
+            b"Threads:\t1\nSigQ:\t0/96365\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n",
+    "kthreadd": b"Name:\tkthreadd\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t2\nNgid:\t0\nPid:\t2\n"
+                b"PPid:\t0\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\n"
+                b"Groups:\t \nNStgid:\t2\nNSpid:\t2\nNSpgid:\t0\nNSsid:\t0\nKthread:\t1\n"
+                b"Threads:\t1\nSigQ:\t0/96365\nSigPnd:\t0000000000000000\n",
+}
+
+
+def write_dir(name, files):
+    path = os.path.join("corpus", name)
+    os.makedirs(path, exist_ok=True)
+    for old in os.listdir(path):
+        os.unlink(os.path.join(path, old))
+    for key, data in sorted(files.items()):
+        with open(os.path.join(path, key), "wb") as f:
+            f.write(data)
+
+
+def main():
+    cnproc = {k: bytes.fromhex(v) for k, v in CAPTURED.items()}
+    cnproc.update(built())
+    write_dir("cnproc", cnproc)
+    texts = {"stat_" + k: v for k, v in STATS.items()}
+    texts.update({"status_" + k: v for k, v in STATUSES.items()})
+    write_dir("proc_parse", texts)
+
+
+if __name__ == "__main__":
+    main()

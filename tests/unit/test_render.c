@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests for fs/render.c: the exact text of status, ancestry, stats and
+ * symlink targets rendered from records built by hand (a creator chain with
+ * a running shell, a child that exited with 3, a grandchild killed by
+ * SIGKILL with a core, a kernel thread), and the parsing of names.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "render.h"
+
+/* 2026-11-22T14:33:20Z: the wall-clock time of tick 0. */
+#define BOOT_REALTIME_NS G_GUINT64_CONSTANT(1795358000000000000)
+#define NS_PER_SEC       G_GUINT64_CONSTANT(1000000000)
+
+struct fixture {
+	struct lin_strpool *pool;
+	struct tracker_config cfg;
+	struct lin_process init, shell, child, grandchild, kthread;
+};
+
+static struct lin_str *intern(struct fixture *f, const char *s)
+{
+	return lin_strpool_intern(f->pool, s, strlen(s));
+}
+
+static void process_init(struct lin_process *p, guint64 serial, pid_t pid, guint64 start_ticks,
+                         struct lin_process *creator)
+{
+	memset(p, 0, sizeof(*p));
+	p->serial = serial;
+	p->pid = pid;
+	p->start_ticks = start_ticks;
+	p->creator = creator;
+	p->creator_pid = creator ? creator->pid : 0;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = g_new0(struct fixture, 1);
+
+	f->pool = lin_strpool_new();
+	f->cfg.hz = 100;
+	f->cfg.boot_realtime_ns = BOOT_REALTIME_NS;
+
+	/* Found by the bootstrap scan: no FORK seen. */
+	process_init(&f->init, 1, 1, 2, NULL);
+	f->init.comm = intern(f, "systemd");
+	f->init.exe = intern(f, "/usr/lib/systemd/systemd");
+	f->init.exec_count = 1;
+	f->init.flags = LIN_PROC_FROM_SCAN;
+
+	process_init(&f->shell, 2, 100, 5012, &f->init);
+	f->shell.comm = intern(f, "bash");
+	f->shell.exe = intern(f, "/usr/bin/bash");
+	f->shell.ruid = f->shell.euid = 1000;
+	f->shell.rgid = f->shell.egid = 100;
+	f->shell.live_threads = 2;
+	f->shell.exec_count = 1;
+	f->shell.flags = LIN_PROC_FORK_SEEN;
+
+	process_init(&f->child, 3, 200, 6000, &f->shell);
+	f->child.comm = intern(f, "make");
+	f->child.exe = intern(f, "/usr/bin/make");
+	f->child.ruid = 1000;
+	f->child.euid = 0;
+	f->child.rgid = 100;
+	f->child.egid = 0;
+	f->child.exec_count = 2;
+	f->child.flags = LIN_PROC_FORK_SEEN | LIN_PROC_CMDLINE_TRUNCATED;
+	f->child.exit_kind = LIN_EXIT_CODE;
+	f->child.exit_status = 3 << 8;
+	/* Sub-millisecond digits are cut, not rounded. */
+	f->child.exit_ns = BOOT_REALTIME_NS + 70 * NS_PER_SEC + 999999999;
+	f->child.live_threads = 4; /* stale: an exited process shows 0 */
+
+	process_init(&f->grandchild, 4, 300, 6500, &f->child);
+	f->grandchild.comm = intern(f, "cc1");
+	f->grandchild.flags = LIN_PROC_FORK_SEEN | LIN_PROC_CMDLINE_MISSED;
+	f->grandchild.exit_kind = LIN_EXIT_SIGNAL;
+	f->grandchild.exit_status = 9 | 0x80;
+	f->grandchild.exit_ns = BOOT_REALTIME_NS + 66 * NS_PER_SEC + 5000000;
+
+	process_init(&f->kthread, 5, 2, 0, NULL);
+	f->kthread.comm = intern(f, "kthreadd");
+	f->kthread.flags = LIN_PROC_KTHREAD | LIN_PROC_FROM_SCAN;
+
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *all[] = {&f->init, &f->shell, &f->child, &f->grandchild, &f->kthread};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(all); i++) {
+		lin_strpool_unref(f->pool, all[i]->comm);
+		lin_strpool_unref(f->pool, all[i]->exe);
+		lin_strpool_unref(f->pool, all[i]->cmdline);
+	}
+	assert_int_equal(lin_strpool_count(f->pool), 0);
+	lin_strpool_free(f->pool);
+	g_free(f);
+	return 0;
+}
+
+static void assert_status(struct fixture *f, const struct lin_process *p, const char *expected)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	fs_render_status(out, p, &f->cfg);
+	assert_string_equal(out->str, expected);
+}
+
+static void test_parse_valid(void **state)
+{
+	pid_t pid = 0;
+	guint64 start = 0;
+
+	(void)state;
+	assert_int_equal(fs_parse_process_name("123-4567", &pid, &start), 0);
+	assert_int_equal(pid, 123);
+	assert_int_equal(start, 4567);
+
+	assert_int_equal(fs_parse_process_name("1-0", &pid, &start), 0);
+	assert_int_equal(pid, 1);
+	assert_int_equal(start, 0);
+
+	assert_int_equal(fs_parse_process_name("2147483647-18446744073709551615", &pid, &start), 0);
+	assert_int_equal(pid, G_MAXINT);
+	assert_true(start == G_MAXUINT64);
+
+	/* Well-formed but never tracked: the lookup, not the parser, says
+	 * ENOENT. */
+	assert_int_equal(fs_parse_process_name("99999999-1", &pid, &start), 0);
+	assert_int_equal(pid, 99999999);
+	assert_int_equal(start, 1);
+}
+
+static void test_parse_invalid(void **state)
+{
+	static const char *const bad[] = {
+	    "",
+	    "abc",
+	    "1-",
+	    "-1",
+	    "1-2x",
+	    "-",
+	    "1",
+	    "0-5",  /* pid 0 is never a process */
+	    "01-5", /* one spelling per name */
+	    "1-05",
+	    "1-00",
+	    "+1-2",
+	    "1-+2",
+	    "1--2",
+	    " 1-2",
+	    "1-2 ",
+	    "1-2-3",
+	    "2147483648-1",           /* pid past INT_MAX */
+	    "1-18446744073709551616", /* start past 2^64 - 1 */
+	    "99999999999999999999999-1",
+	    "by-pid",
+	    "self",
+	};
+	pid_t pid = 7;
+	guint64 start = 7;
+
+	(void)state;
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		if (fs_parse_process_name(bad[i], &pid, &start) != -ENOENT)
+			fail_msg("\"%s\" parsed as a process name", bad[i]);
+	}
+	/* Untouched on failure. */
+	assert_int_equal(pid, 7);
+	assert_int_equal(start, 7);
+}
+
+static void test_parse_pid(void **state)
+{
+	pid_t pid = 0;
+
+	(void)state;
+	assert_int_equal(fs_parse_pid("4242", &pid), 0);
+	assert_int_equal(pid, 4242);
+	assert_int_equal(fs_parse_pid("2147483647", &pid), 0);
+	assert_int_equal(pid, G_MAXINT);
+	assert_int_equal(fs_parse_pid("0", &pid), -ENOENT);
+	assert_int_equal(fs_parse_pid("042", &pid), -ENOENT);
+	assert_int_equal(fs_parse_pid("2147483648", &pid), -ENOENT);
+	assert_int_equal(fs_parse_pid("12-3", &pid), -ENOENT);
+	assert_int_equal(fs_parse_pid("", &pid), -ENOENT);
+	assert_int_equal(fs_parse_pid("-1", &pid), -ENOENT);
+}
+
+static void test_status_running(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_status(f, &f->shell,
+	              "Name:\tbash\n"
+	              "Pid:\t100\n"
+	              "PPid:\t1\n"
+	              "Start:\t5012\n"
+	              "StartTime:\t2026-11-22T14:34:10.120Z\n"
+	              "State:\trunning\n"
+	              "ExitTime:\t-\n"
+	              "ExitCode:\t-\n"
+	              "Uid:\t1000\t1000\n"
+	              "Gid:\t100\t100\n"
+	              "Exe:\t/usr/bin/bash\n"
+	              "Cmdline:\tok\n"
+	              "Threads:\t3\n"
+	              "Execs:\t1\n"
+	              "Creator:\tfork\n"
+	              "Kthread:\tno\n");
+}
+
+static void test_status_exited_code(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_status(f, &f->child,
+	              "Name:\tmake\n"
+	              "Pid:\t200\n"
+	              "PPid:\t100\n"
+	              "Start:\t6000\n"
+	              "StartTime:\t2026-11-22T14:34:20.000Z\n"
+	              "State:\texited\n"
+	              "ExitTime:\t2026-11-22T14:34:30.999Z\n"
+	              "ExitCode:\texited 3\n"
+	              "Uid:\t1000\t0\n"
+	              "Gid:\t100\t0\n"
+	              "Exe:\t/usr/bin/make\n"
+	              "Cmdline:\ttruncated\n"
+	              "Threads:\t0\n"
+	              "Execs:\t2\n"
+	              "Creator:\tfork\n"
+	              "Kthread:\tno\n");
+}
+
+static void test_status_killed_core(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_status(f, &f->grandchild,
+	              "Name:\tcc1\n"
+	              "Pid:\t300\n"
+	              "PPid:\t200\n"
+	              "Start:\t6500\n"
+	              "StartTime:\t2026-11-22T14:34:25.000Z\n"
+	              "State:\texited\n"
+	              "ExitTime:\t2026-11-22T14:34:26.005Z\n"
+	              "ExitCode:\tkilled by SIGKILL (core dumped)\n"
+	              "Uid:\t0\t0\n"
+	              "Gid:\t0\t0\n"
+	              "Exe:\t\n"
+	              "Cmdline:\tmissed\n"
+	              "Threads:\t0\n"
+	              "Execs:\t0\n"
+	              "Creator:\tfork\n"
+	              "Kthread:\tno\n");
+}
+
+static void test_status_kthread(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_status(f, &f->kthread,
+	              "Name:\tkthreadd\n"
+	              "Pid:\t2\n"
+	              "PPid:\t0\n"
+	              "Start:\t0\n"
+	              "StartTime:\t2026-11-22T14:33:20.000Z\n"
+	              "State:\trunning\n"
+	              "ExitTime:\t-\n"
+	              "ExitCode:\t-\n"
+	              "Uid:\t0\t0\n"
+	              "Gid:\t0\t0\n"
+	              "Exe:\t\n"
+	              "Cmdline:\tok\n"
+	              "Threads:\t1\n"
+	              "Execs:\t0\n"
+	              "Creator:\tproc\n"
+	              "Kthread:\tyes\n");
+}
+
+static void assert_exit_code(struct lin_process *p, guint8 kind, guint32 status,
+                             const char *expected)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	p->exit_kind = kind;
+	p->exit_status = status;
+	fs_append_exit_code(out, p);
+	assert_string_equal(out->str, expected);
+}
+
+static void test_exit_codes(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *p = &f->grandchild;
+
+	assert_exit_code(p, LIN_EXIT_CODE, 0, "exited 0");
+	assert_exit_code(p, LIN_EXIT_CODE, 255 << 8, "exited 255");
+	assert_exit_code(p, LIN_EXIT_SIGNAL, 15, "killed by SIGTERM");
+	assert_exit_code(p, LIN_EXIT_SIGNAL, 11 | 0x80, "killed by SIGSEGV (core dumped)");
+	/* The raw status decides, whatever the kind says. */
+	assert_exit_code(p, LIN_EXIT_CODE, 9, "killed by SIGKILL");
+	assert_exit_code(p, LIN_EXIT_SIGNAL, 1 << 8, "exited 1");
+	/* A signal number with no name still reads as a number. */
+	assert_exit_code(p, LIN_EXIT_SIGNAL, 0x7e, "killed by signal 126");
+	assert_exit_code(p, LIN_EXIT_UNKNOWN, 0, "unknown");
+	assert_exit_code(p, LIN_EXIT_RUNNING, 0, "-");
+}
+
+static void test_status_unknown_exit(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	f->child.exit_kind = LIN_EXIT_UNKNOWN;
+	f->child.exit_ns = 0;
+	fs_render_status(out, &f->child, &f->cfg);
+	assert_non_null(strstr(out->str, "\nState:\texited\nExitTime:\tunknown\n"
+	                                 "ExitCode:\tunknown\n"));
+}
+
+static void test_status_escapes(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	/* A comm and a path may hold any byte but NUL: one line per key. */
+	lin_strpool_unref(f->pool, f->shell.comm);
+	f->shell.comm = intern(f, "a\nb\\c\td\x01");
+	lin_strpool_unref(f->pool, f->shell.exe);
+	f->shell.exe = intern(f, "/tmp/x\ny");
+	fs_render_status(out, &f->shell, &f->cfg);
+	assert_true(g_str_has_prefix(out->str, "Name:\ta\\nb\\\\c\\td\\001\nPid:\t100\n"));
+	assert_non_null(strstr(out->str, "\nExe:\t/tmp/x\\ny\nCmdline:"));
+
+	/* comm itself is raw, like /proc/<pid>/comm. */
+	g_string_truncate(out, 0);
+	fs_render_comm(out, &f->shell);
+	assert_int_equal(out->len, 9);
+	assert_memory_equal(out->str, "a\nb\\c\td\x01\n", 9);
+}
+
+static void test_ancestry(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	fs_render_ancestry(out, &f->grandchild);
+	assert_string_equal(out->str, "300-6500\tcc1\n"
+	                              "200-6000\tmake\n"
+	                              "100-5012\tbash\n"
+	                              "1-2\tsystemd\n");
+
+	g_string_truncate(out, 0);
+	fs_render_ancestry(out, &f->init);
+	assert_string_equal(out->str, "1-2\tsystemd\n");
+
+	/* A forgotten creator ends the chain. */
+	f->child.creator = NULL;
+	g_string_truncate(out, 0);
+	fs_render_ancestry(out, &f->grandchild);
+	assert_string_equal(out->str, "300-6500\tcc1\n"
+	                              "200-6000\tmake\n");
+}
+
+static void test_ancestry_cycle(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GString) out = g_string_new(NULL);
+	gsize lines = 0;
+
+	/* Corrupt table: the walk must still end. */
+	f->init.creator = &f->grandchild;
+	fs_render_ancestry(out, &f->grandchild);
+	for (gsize i = 0; i < out->len; i++)
+		lines += out->str[i] == '\n';
+	assert_int_equal(lines, 1u << 20);
+	assert_true(g_str_has_prefix(out->str, "300-6500\tcc1\n200-6000\tmake\n"));
+	f->init.creator = NULL;
+}
+
+static void test_stats(void **state)
+{
+	struct tracker_stats stats;
+	struct fs_counters counters = {
+	    .notify_queued = 100,
+	    .notify_sent = 101,
+	    .notify_uncached = 102,
+	    .notify_failed = 103,
+	};
+	g_autoptr(GString) out = g_string_new(NULL);
+	guint64 *field = (guint64 *)&stats;
+
+	(void)state;
+	/* Every field a different value, so a swapped key shows. */
+	for (gsize i = 0; i < sizeof(stats) / sizeof(guint64); i++)
+		field[i] = i + 1;
+	stats.started_monotonic_ns = 5 * NS_PER_SEC;
+	fs_render_stats(out, &stats, &counters, 47 * NS_PER_SEC + 700000000);
+	assert_string_equal(out->str, "events_fork 1\n"
+	                              "events_thread_fork 2\n"
+	                              "events_exec 3\n"
+	                              "events_exit 4\n"
+	                              "events_thread_exit 5\n"
+	                              "events_comm 6\n"
+	                              "events_uid 7\n"
+	                              "events_gid 8\n"
+	                              "events_other 9\n"
+	                              "events_malformed 10\n"
+	                              "overflows 11\n"
+	                              "rescans 12\n"
+	                              "exits_missed 13\n"
+	                              "cmdline_missed 14\n"
+	                              "out_of_order 15\n"
+	                              "processes_live 16\n"
+	                              "processes_exited 17\n"
+	                              "processes_forgotten 18\n"
+	                              "processes_pinned 19\n"
+	                              "threads_live 20\n"
+	                              "record_bytes 21\n"
+	                              "string_bytes 22\n"
+	                              "strings 23\n"
+	                              "started_monotonic_ns 5000000000\n"
+	                              "uptime_seconds 42\n"
+	                              "fs_notify_queued 100\n"
+	                              "fs_notify_sent 101\n"
+	                              "fs_notify_uncached 102\n"
+	                              "fs_notify_failed 103\n");
+
+	/* A clock behind the start must not wrap around. */
+	g_string_truncate(out, 0);
+	fs_render_stats(out, &stats, &counters, NS_PER_SEC);
+	assert_non_null(strstr(out->str, "\nuptime_seconds 0\n"));
+}
+
+static void test_links(void **state)
+{
+	struct fixture *f = *state;
+	char buf[64];
+
+	assert_int_equal(fs_link_parent(&f->child, buf, sizeof(buf)), 11);
+	assert_string_equal(buf, "../100-5012");
+	assert_int_equal(fs_link_parent(&f->init, buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(fs_link_parent(&f->kthread, buf, sizeof(buf)), -ENOENT);
+
+	assert_int_equal(fs_link_child(&f->grandchild, buf, sizeof(buf)), 14);
+	assert_string_equal(buf, "../../300-6500");
+
+	assert_int_equal(fs_link_by_pid(&f->kthread, buf, sizeof(buf)), 6);
+	assert_string_equal(buf, "../2-0");
+
+	assert_int_equal(fs_link_self(&f->shell, buf, sizeof(buf)), 8);
+	assert_string_equal(buf, "100-5012");
+
+	/* Too small: an error, never a cut target. */
+	assert_int_equal(fs_link_child(&f->grandchild, buf, 14), -ENAMETOOLONG);
+	assert_int_equal(fs_process_name(300, 6500, buf, 8), -ENAMETOOLONG);
+	assert_int_equal(fs_process_name(300, 6500, buf, 9), 8);
+	assert_string_equal(buf, "300-6500");
+}
+
+static void test_times(void **state)
+{
+	struct fixture *f = *state;
+	char buf[64];
+
+	/* ticks * 1e9 would overflow 64 bits here (~63 years at 100 Hz). */
+	f->shell.start_ticks = G_GUINT64_CONSTANT(200000000000);
+	assert_true(fs_start_realtime_ns(&f->shell, &f->cfg) ==
+	            BOOT_REALTIME_NS + G_GUINT64_CONSTANT(2000000000) * NS_PER_SEC);
+	fs_format_iso8601(fs_start_realtime_ns(&f->shell, &f->cfg), buf, sizeof(buf));
+	assert_string_equal(buf, "2090-04-08T18:06:40.000Z");
+
+	/* A fractional tick at a HZ that does not divide 1e9. */
+	f->cfg.hz = 300;
+	f->shell.start_ticks = 1;
+	assert_true(fs_start_realtime_ns(&f->shell, &f->cfg) == BOOT_REALTIME_NS + 3333333);
+
+	fs_format_iso8601(0, buf, sizeof(buf));
+	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse_valid),
+	    cmocka_unit_test(test_parse_invalid),
+	    cmocka_unit_test(test_parse_pid),
+	    cmocka_unit_test_setup_teardown(test_status_running, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status_exited_code, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status_killed_core, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status_kthread, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exit_codes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status_unknown_exit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status_escapes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ancestry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ancestry_cycle, setup, teardown),
+	    cmocka_unit_test(test_stats),
+	    cmocka_unit_test_setup_teardown(test_links, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_times, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
