@@ -933,6 +933,11 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 	case LIN_CHANGE_CREATOR:
 		inval_inode(fs, serial_ino(change->serial, FS_KIND_PARENT));
 		inval_entry(fs, dir, "parent");
+		if (change->old_creator_serial) {
+			fs_process_name(change->pid, change->start_ticks, name, sizeof(name));
+			inval_entry(fs, serial_ino(change->old_creator_serial, FS_KIND_CHILDREN),
+				    name);
+		}
 		break;
 	case LIN_CHANGE_FORGET:
 		/* Dropping the directory's dentry drops everything below. */

@@ -19,6 +19,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-print_suppressions=0}
 
 status=0
+broken=0 # builds that failed: each counts as one failed test
 testlogs=()
 format_result=
 
@@ -46,6 +47,7 @@ run_suites() {
 		cat "$dir/ninja.log"
 		echo "run-all.sh: build in $dir failed" >&2
 		status=1
+		broken=$((broken + 1))
 		return
 	fi
 	meson test -C "$dir" --print-errorlogs "${args[@]}" || status=1
@@ -58,6 +60,7 @@ if setup_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dtest
 else
 	echo "run-all.sh: meson setup build-asan failed" >&2
 	status=1
+	broken=$((broken + 1))
 fi
 
 if [ -f tests/fuzz/meson.build ]; then
@@ -69,6 +72,7 @@ if [ -f tests/fuzz/meson.build ]; then
 	else
 		echo "run-all.sh: meson setup build-fuzz failed" >&2
 		status=1
+		broken=$((broken + 1))
 	fi
 fi
 
@@ -85,7 +89,7 @@ fi
 # One count per test case where the runner says (pytest's and cmocka's
 # closing lines in the log), else one per meson test.
 summary=$(
-	/usr/bin/python3 - "$format_result" "${testlogs[@]}" <<'EOF'
+	/usr/bin/python3 - "$format_result" "$broken" "${testlogs[@]}" <<'EOF'
 import json
 import re
 import sys
@@ -95,11 +99,12 @@ if sys.argv[1] == "passed":
     passed += 1
 else:
     failed += 1
+failed += int(sys.argv[2])
 
 PYTEST = re.compile(r"^=+ (.*) in [\d.]+s.*=+$", re.M)
 CMOCKA = re.compile(r"^\[  (PASSED|FAILED|SKIPPED) *\] (\d+) test", re.M)
 
-for path in sys.argv[2:]:
+for path in sys.argv[3:]:
     try:
         lines = open(path, encoding="utf-8", errors="replace").read().splitlines()
     except FileNotFoundError:

@@ -135,6 +135,22 @@ static void queue_change(struct tracker *t, enum lin_change_kind kind, const str
 		g_array_append_val(t->changes, change);
 }
 
+static void queue_creator_change(struct tracker *t, const struct lin_process *p,
+				 guint64 old_creator_serial)
+{
+	struct lin_change change = {
+		.kind = LIN_CHANGE_CREATOR,
+		.serial = p->serial,
+		.pid = p->pid,
+		.start_ticks = p->start_ticks,
+		.creator_serial = p->creator ? p->creator->serial : 0,
+		.old_creator_serial = old_creator_serial,
+	};
+
+	if (t->change_fn)
+		g_array_append_val(t->changes, change);
+}
+
 static void write_lock(struct tracker *t)
 {
 	pthread_rwlock_wrlock(&t->lock);
@@ -435,8 +451,14 @@ static void process_forget(struct tracker *t, struct lin_process *p)
 	queue_change(t, LIN_CHANGE_FORGET, p, newest);
 	evict_unlink(t, p);
 	t->stats.processes_pinned--;
-	while (p->first_child)
-		child_unlink(p->first_child);
+	/* The children outlive their creator's record: their parent link
+	 * must go from the kernel's cache too. */
+	while (p->first_child) {
+		struct lin_process *child = p->first_child;
+
+		child_unlink(child);
+		queue_creator_change(t, child, p->serial);
+	}
 	child_unlink(p);
 	by_pid_remove(t, p);
 	g_hash_table_remove(t->by_serial, p);
@@ -612,8 +634,10 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 		p->flags |= LIN_PROC_FORK_SEEN;
 		p->creator_pid = ev->u.fork.parent_tgid;
 		if (creator && p->creator != creator) {
+			guint64 old_serial = p->creator ? p->creator->serial : 0;
+
 			set_creator(t, p, creator);
-			queue_change(t, LIN_CHANGE_CREATOR, p, is_newest(t, p));
+			queue_creator_change(t, p, old_serial);
 		}
 		return;
 	}

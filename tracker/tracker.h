@@ -127,6 +127,7 @@ struct lin_change {
 	pid_t pid;
 	guint64 start_ticks;
 	guint64 creator_serial; /* 0 when none */
+	guint64 old_creator_serial; /* CREATOR: the creator it had before, 0 when none */
 	gboolean newest_for_pid; /* by-pid/<pid> now or until now pointed here */
 };
 
