@@ -45,17 +45,18 @@ done
 	exit 1
 }
 
+# show 'COMMAND': print it as typed, then run it.
 show() {
-	printf '\n$ %s\n' "$*"
-	"$@"
+	printf '\n$ %s\n' "$1"
+	eval "$1"
 }
 
 cd "$mnt"
 echo "lineagefs is mounted at $mnt"
-show sh -c 'ls | head -n 8'
-show cat self/status
-show cat "by-pid/$$/ancestry"
-show bash "$repo/examples/ancestry.sh" $$ "$mnt"
+show 'ls | head -n 8'
+show "cat self/status"
+show "cat by-pid/$$/ancestry"
+show "bash $repo/examples/ancestry.sh $$ $mnt | cut -c 1-120"
 
 # A process that is gone already: the directory stays, with its exit code.
 sh -c 'exit 3' &
@@ -76,8 +77,8 @@ done
 	exit 1
 }
 printf '\n# %s was sh -c '"'"'exit 3'"'"', which has exited\n' "$exited"
-show cat "$exited/status"
-show cat stats
+show "cat $exited/status"
+show "cat stats"
 cd / >/dev/null
 
 printf '\nlineagefs keeps running. Browse %s; stop it with: fusermount3 -u %s\n' "$mnt" "$mnt"

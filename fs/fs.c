@@ -82,6 +82,7 @@ struct lin_fs {
 	GThread *notifier;            /* only touched by start/stop, on the main thread */
 	struct fuse_session *session; /* set before the notifier starts */
 	gint notifier_on;             /* atomic: changes are queued, long timeouts are given */
+	gint no_open;                 /* atomic: the kernel opens files without asking */
 
 	struct fs_counters counters; /* each field updated with __atomic builtins */
 };
@@ -249,9 +250,6 @@ static double node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 		/* Its size follows the comms and the forgetting of ancestors,
 		 * which no change names. */
 		return 0;
-	case FS_KIND_STATUS:
-		/* Threads changes with no tracker change while it runs. */
-		return lin_process_running(node->process) ? 0 : process_timeout(fs);
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
 		return CACHE_LONG_S;
@@ -261,6 +259,7 @@ static double node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_COMM:
 	case FS_KIND_PARENT:
 	case FS_KIND_CHILDREN:
+	case FS_KIND_STATUS:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_COUNT:
 		break;
@@ -380,6 +379,14 @@ static void node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct
 	case FS_KIND_STATS:
 		stat_set_time(st, now_realtime_ns(fs));
 		return;
+	case FS_KIND_ANCESTRY:
+		/* Its content follows other records (their comms, their
+		 * forgetting): a new mtime at every look makes the kernel
+		 * drop its pages (auto_inval_data). */
+		st->st_uid = p->euid;
+		st->st_gid = p->egid;
+		stat_set_time(st, now_realtime_ns(fs));
+		return;
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
 		/* Root-level entries: owned by root, like /proc/self. */
@@ -392,7 +399,6 @@ static void node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct
 	case FS_KIND_PARENT:
 	case FS_KIND_CHILDREN:
 	case FS_KIND_STATUS:
-	case FS_KIND_ANCESTRY:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_COUNT:
 		break;
@@ -923,20 +929,23 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 		break;
 	case LIN_CHANGE_COMM:
 		inval_inode(fs, serial_ino(change->serial, FS_KIND_COMM));
+		inval_inode(fs, serial_ino(change->serial, FS_KIND_STATUS));
 		break;
 	case LIN_CHANGE_ID:
 		inval_process_inodes(fs, change->serial);
 		break;
 	case LIN_CHANGE_EXIT:
+	case LIN_CHANGE_THREADS:
 		inval_inode(fs, serial_ino(change->serial, FS_KIND_STATUS));
 		break;
 	case LIN_CHANGE_CREATOR:
+		inval_inode(fs, serial_ino(change->serial, FS_KIND_STATUS));
 		inval_inode(fs, serial_ino(change->serial, FS_KIND_PARENT));
 		inval_entry(fs, dir, "parent");
 		if (change->old_creator_serial) {
 			fs_process_name(change->pid, change->start_ticks, name, sizeof(name));
 			inval_entry(fs, serial_ino(change->old_creator_serial, FS_KIND_CHILDREN),
-				    name);
+			            name);
 		}
 		break;
 	case LIN_CHANGE_FORGET:
@@ -974,7 +983,8 @@ static void drain_changes(struct lin_fs *fs)
 
 static void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct lin_fs *fs = userdata;
+
 	/* Symlink targets are cached in the page cache; safe because a
 	 * link's inode changes whenever its target can (by-pid, self) or
 	 * the notifier invalidates it (exe, parent). */
@@ -983,6 +993,18 @@ static void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
 	/* ls -l of a directory in one round trip per buffer, not per entry. */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
+	/* No OPEN/RELEASE round trips: the kernel opens files itself and
+	 * keeps their pages, which the notifier drops on every change, so
+	 * a cat of a cached file costs what it costs on /proc. */
+	if (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) {
+		conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
+		g_atomic_int_set(&fs->no_open, 1);
+	}
+	/* Files that change without a tracker change (stats, ancestry) get
+	 * a fresh mtime and a zero attribute timeout: with this, the
+	 * kernel drops their pages when it sees the new mtime. */
+	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
 	/* Inodes are not reconstructible from a file handle across restarts. */
 	conn->want &= ~(unsigned)FUSE_CAP_EXPORT_SUPPORT;
@@ -1046,7 +1068,16 @@ static void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
 	struct lin_fs *fs = fuse_req_userdata(req);
 	GBytes *content = NULL;
-	int ret = fs_do_open(fs, ino, fi, &content);
+	int ret;
+
+	/* ENOSYS makes the kernel stop sending OPEN (and RELEASE) for good;
+	 * reads then render what they need (fs_do_read). */
+	if ((fi->flags & O_ACCMODE) == O_RDONLY && !(fi->flags & O_TRUNC) &&
+	    g_atomic_int_get(&fs->no_open)) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	ret = fs_do_open(fs, ino, fi, &content);
 
 	if (ret < 0) {
 		fuse_reply_err(req, -ret);
@@ -1058,8 +1089,8 @@ static void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		g_bytes_unref(content);
 }
 
-static void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                       struct fuse_file_info *fi)
+/* A read of a file opened with fs_do_open(): serves its snapshot. */
+static void fs_ll_read_snapshot(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	/* Our own reference: the kernel may finish with the file as soon as
 	 * it has this reply, and the RELEASE it then sends can be handled on
@@ -1068,17 +1099,54 @@ static void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	gsize len;
 	const char *data = g_bytes_get_data(content, &len);
 
-	(void)ino;
 	if (off < 0 || (gsize)off >= len)
 		fuse_reply_buf(req, NULL, 0);
 	else
 		fuse_reply_buf(req, data + off, MIN(size, len - (gsize)off));
 }
 
+/* A read without an open (no_open): renders the node now. */
+static int fs_do_read(struct lin_fs *fs, fuse_ino_t ino, GString *content)
+{
+	struct fs_node node;
+	int ret;
+
+	tracker_read_lock(fs->tracker);
+	ret = node_resolve(fs, ino, &node);
+	if (ret == 0 && kind_is_dir(node.kind))
+		ret = -EISDIR;
+	else if (ret == 0 && kind_is_link(node.kind))
+		ret = -EINVAL;
+	if (ret == 0)
+		ret = node_render(fs, &node, content);
+	tracker_read_unlock(fs->tracker);
+	return ret;
+}
+
+static void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+	if (fi->fh == 0) {
+		g_autoptr(GString) content = g_string_new(NULL);
+		int ret = fs_do_read(fuse_req_userdata(req), ino, content);
+
+		if (ret < 0)
+			fuse_reply_err(req, -ret);
+		else if (off < 0 || (gsize)off >= content->len)
+			fuse_reply_buf(req, NULL, 0);
+		else
+			fuse_reply_buf(req, content->str + off,
+			               MIN(size, content->len - (gsize)off));
+		return;
+	}
+	fs_ll_read_snapshot(req, size, off, fi);
+}
+
 static void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	g_bytes_unref((GBytes *)(uintptr_t)fi->fh);
+	if (fi->fh)
+		g_bytes_unref((GBytes *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 

@@ -561,6 +561,11 @@ int main(int argc, char **argv)
 		}
 		goto out_fs;
 	}
+	/* libfuse leaves an ignored signal ignored, and a shell starts every
+	 * background job with SIGINT ignored: "kill -INT" must stop the daemon
+	 * however it was started. SIGHUP keeps nohup's meaning. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	if (fuse_set_signal_handlers(se) < 0) {
 		fprintf(stderr,
 		        "lineagefs: cannot install signal handlers: %s (out of resources?)\n",

@@ -407,6 +407,7 @@ int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, gu
 	char name[16];
 	char text[PROC_TEXT_MAX];
 	size_t len;
+	gboolean exe_missing = FALSE;
 	int dirfd, ret;
 
 	memset(out, 0, sizeof(*out));
@@ -418,7 +419,27 @@ int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, gu
 	if (dirfd < 0)
 		return -errno;
 
-	/* stat first: it tells whether this is still the process asked for. */
+	/* cmdline and exe first: they vanish when the process releases its
+	 * memory at exit, a few hundred microseconds after a short-lived
+	 * process's EXEC event, while stat and status last until it is
+	 * reaped. The directory fd pins the task it was opened for, so a
+	 * recycled pid can only make these reads fail, never return another
+	 * process's data; stat then tells whether it is the process asked for. */
+	if (what & PROC_READ_CMDLINE) {
+		if (read_cmdline(dirfd, out) == 0)
+			out->read_ok |= PROC_READ_CMDLINE;
+	}
+	if (what & PROC_READ_EXE) {
+		int exe_ret = read_exe(dirfd, out);
+
+		/* A kernel thread has no mm, hence no exe: that is its answer
+		 * (checked once stat says it is a kernel thread). */
+		if (exe_ret == 0)
+			out->read_ok |= PROC_READ_EXE;
+		else if (exe_ret == -ENOENT)
+			exe_missing = TRUE;
+	}
+
 	ret = read_file_at(dirfd, "stat", text, sizeof(text), TRUE, &len);
 	if (ret < 0)
 		goto out;
@@ -430,6 +451,8 @@ int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, gu
 		goto out;
 	}
 	out->read_ok |= PROC_READ_STAT;
+	if (exe_missing && (out->stat.flags & LIN_PF_KTHREAD))
+		out->read_ok |= PROC_READ_EXE;
 
 	/* From here on a failure only leaves its bit unset in read_ok. */
 	if (what & PROC_READ_STATUS) {
@@ -443,16 +466,6 @@ int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, gu
 			if (proc_scan_parse_status(text, len, &out->status) == 0)
 				out->read_ok |= PROC_READ_STATUS;
 		}
-	}
-	if (what & PROC_READ_CMDLINE) {
-		if (read_cmdline(dirfd, out) == 0)
-			out->read_ok |= PROC_READ_CMDLINE;
-	}
-	if (what & PROC_READ_EXE) {
-		ret = read_exe(dirfd, out);
-		/* A kernel thread has no mm, hence no exe: that is its answer. */
-		if (ret == 0 || (ret == -ENOENT && (out->stat.flags & LIN_PF_KTHREAD)))
-			out->read_ok |= PROC_READ_EXE;
 	}
 	ret = 0;
 out:

@@ -45,12 +45,12 @@ struct tracker {
 	/* Everything below is protected by lock, and written only by the
 	 * feeding thread. */
 	struct lin_strpool *strings;
-	GHashTable *by_serial;        /* set of struct lin_process *, hashed by serial */
-	struct lin_process **by_pid;  /* pid -> newest record */
+	GHashTable *by_serial;       /* set of struct lin_process *, hashed by serial */
+	struct lin_process **by_pid; /* pid -> newest record */
 	guint by_pid_len;
-	GHashTable *threads;          /* tid -> struct lin_process * (non-leader threads) */
-	GHashTable *pending;          /* pid -> struct pending * */
-	GPtrArray *leader_exited;     /* records with LIN_PROC_LEADER_EXITED */
+	GHashTable *threads;      /* tid -> struct lin_process * (non-leader threads) */
+	GHashTable *pending;      /* pid -> struct pending * */
+	GPtrArray *leader_exited; /* records with LIN_PROC_LEADER_EXITED */
 	struct lin_process *all_head, *all_tail;
 	struct lin_process *evict_head, *evict_tail;
 	struct lin_process *free_records; /* recycled, linked through all_next */
@@ -120,15 +120,15 @@ static guint64 event_start_ticks(const struct tracker *t, guint64 timestamp_ns)
 }
 
 static void queue_change(struct tracker *t, enum lin_change_kind kind, const struct lin_process *p,
-			 gboolean newest_for_pid)
+                         gboolean newest_for_pid)
 {
 	struct lin_change change = {
-		.kind = kind,
-		.serial = p->serial,
-		.pid = p->pid,
-		.start_ticks = p->start_ticks,
-		.creator_serial = p->creator ? p->creator->serial : 0,
-		.newest_for_pid = newest_for_pid,
+	    .kind = kind,
+	    .serial = p->serial,
+	    .pid = p->pid,
+	    .start_ticks = p->start_ticks,
+	    .creator_serial = p->creator ? p->creator->serial : 0,
+	    .newest_for_pid = newest_for_pid,
 	};
 
 	if (t->change_fn)
@@ -136,15 +136,15 @@ static void queue_change(struct tracker *t, enum lin_change_kind kind, const str
 }
 
 static void queue_creator_change(struct tracker *t, const struct lin_process *p,
-				 guint64 old_creator_serial)
+                                 guint64 old_creator_serial)
 {
 	struct lin_change change = {
-		.kind = LIN_CHANGE_CREATOR,
-		.serial = p->serial,
-		.pid = p->pid,
-		.start_ticks = p->start_ticks,
-		.creator_serial = p->creator ? p->creator->serial : 0,
-		.old_creator_serial = old_creator_serial,
+	    .kind = LIN_CHANGE_CREATOR,
+	    .serial = p->serial,
+	    .pid = p->pid,
+	    .start_ticks = p->start_ticks,
+	    .creator_serial = p->creator ? p->creator->serial : 0,
+	    .old_creator_serial = old_creator_serial,
 	};
 
 	if (t->change_fn)
@@ -322,7 +322,7 @@ static void set_creator(struct tracker *t, struct lin_process *child, struct lin
 }
 
 static struct lin_process *process_new(struct tracker *t, pid_t pid, guint64 start_ticks,
-				       guint64 seen_ns)
+                                       guint64 seen_ns)
 {
 	struct lin_process *p = t->free_records;
 
@@ -385,6 +385,7 @@ static void thread_add(struct tracker *t, struct lin_process *p, pid_t tid)
 	g_hash_table_insert(t->threads, GINT_TO_POINTER(tid), p);
 	p->live_threads++;
 	t->stats.threads_live++;
+	queue_change(t, LIN_CHANGE_THREADS, p, FALSE);
 }
 
 static void leader_exited_forget(struct tracker *t, struct lin_process *p)
@@ -398,7 +399,7 @@ static void leader_exited_forget(struct tracker *t, struct lin_process *p)
 }
 
 static void process_set_exited(struct tracker *t, struct lin_process *p, enum lin_exit_kind kind,
-			       guint32 exit_status, guint64 exit_ns)
+                               guint32 exit_status, guint64 exit_ns)
 {
 	if (!lin_process_running(p))
 		return;
@@ -493,7 +494,7 @@ static void apply_info(struct tracker *t, struct lin_process *p, const struct li
 {
 	if (info->read_ok & PROC_READ_STAT) {
 		set_str(t, &p->comm,
-			lin_strpool_intern(t->strings, info->stat.comm, strlen(info->stat.comm)));
+		        lin_strpool_intern(t->strings, info->stat.comm, strlen(info->stat.comm)));
 		if (info->stat.flags & LIN_PF_KTHREAD)
 			p->flags |= LIN_PROC_KTHREAD;
 	}
@@ -505,9 +506,9 @@ static void apply_info(struct tracker *t, struct lin_process *p, const struct li
 	}
 	if (info->read_ok & PROC_READ_CMDLINE) {
 		set_str(t, &p->cmdline,
-			info->cmdline_len ? lin_strpool_intern(t->strings, info->cmdline,
-							       info->cmdline_len)
-					  : NULL);
+		        info->cmdline_len
+		            ? lin_strpool_intern(t->strings, info->cmdline, info->cmdline_len)
+		            : NULL);
 		p->flags &= ~LIN_PROC_CMDLINE_MISSED;
 		if (info->cmdline_truncated)
 			p->flags |= LIN_PROC_CMDLINE_TRUNCATED;
@@ -519,8 +520,8 @@ static void apply_info(struct tracker *t, struct lin_process *p, const struct li
 	}
 	if (info->read_ok & PROC_READ_EXE)
 		set_str(t, &p->exe,
-			info->exe ? lin_strpool_intern(t->strings, info->exe, strlen(info->exe))
-				  : NULL);
+		        info->exe ? lin_strpool_intern(t->strings, info->exe, strlen(info->exe))
+		                  : NULL);
 	else
 		set_str(t, &p->exe, NULL);
 }
@@ -537,7 +538,7 @@ static struct lin_process *running_pid(struct tracker *t, pid_t pid)
  * (bootstrap, rescan, or an event whose FORK is late or lost). Returns the
  * existing record when one with the same (pid, start) exists. */
 static struct lin_process *process_from_info(struct tracker *t, const struct lin_proc_info *info,
-					     guint64 seen_ns, guint extra_flags)
+                                             guint64 seen_ns, guint extra_flags)
 {
 	struct lin_process *p = tracker_find(t, info->stat.pid, info->stat.start_ticks);
 	struct lin_process *old = running_pid(t, info->stat.pid);
@@ -571,10 +572,9 @@ static void apply_pending(struct tracker *t, struct lin_process *p)
 		t->stats.cmdline_missed++;
 	}
 	if (pending->exited)
-		process_set_exited(t, p, WIFSIGNALED(pending->exit_status) ? LIN_EXIT_SIGNAL
-									   : LIN_EXIT_CODE,
-				   pending->exit_status,
-				   event_realtime(t, pending->timestamp_ns));
+		process_set_exited(
+		    t, p, WIFSIGNALED(pending->exit_status) ? LIN_EXIT_SIGNAL : LIN_EXIT_CODE,
+		    pending->exit_status, event_realtime(t, pending->timestamp_ns));
 	g_hash_table_remove(t->pending, GINT_TO_POINTER(p->pid));
 }
 
@@ -605,7 +605,7 @@ static void handle_thread_fork(struct tracker *t, const struct cnproc_event *ev)
 /* Whether a running record is the very process a FORK announces, rather
  * than an older holder of the pid whose EXIT was lost. */
 static gboolean fork_is_for(const struct lin_process *p, const struct lin_proc_info *child,
-			    guint64 timestamp_ns)
+                            guint64 timestamp_ns)
 {
 	if (p->flags & LIN_PROC_FORK_SEEN)
 		return FALSE;
@@ -617,7 +617,7 @@ static gboolean fork_is_for(const struct lin_process *p, const struct lin_proc_i
 }
 
 static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
-			const struct lin_proc_info *child)
+                        const struct lin_proc_info *child)
 {
 	struct lin_process *p = tracker_find_pid(t, ev->pid);
 	struct lin_process *creator = running_pid(t, ev->u.fork.parent_tgid);
@@ -625,9 +625,9 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 	t->stats.events_fork++;
 	if (!(p && fork_is_for(p, child, ev->timestamp_ns)) && (child->read_ok & PROC_READ_STAT))
 		p = tracker_find(t, ev->pid, child->stat.start_ticks);
-	if (p && (fork_is_for(p, child, ev->timestamp_ns) ||
-		  ((child->read_ok & PROC_READ_STAT) &&
-		   p->start_ticks == child->stat.start_ticks))) {
+	if (p &&
+	    (fork_is_for(p, child, ev->timestamp_ns) ||
+	     ((child->read_ok & PROC_READ_STAT) && p->start_ticks == child->stat.start_ticks))) {
 		/* The EXEC, EXIT or scan came first: the FORK only names the creator. */
 		if (!(p->flags & LIN_PROC_FROM_SCAN))
 			t->stats.out_of_order++;
@@ -649,7 +649,7 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 		p = process_new(t, ev->pid, child->stat.start_ticks, ev->timestamp_ns);
 	} else {
 		p = process_new(t, ev->pid, event_start_ticks(t, ev->timestamp_ns),
-				ev->timestamp_ns);
+		                ev->timestamp_ns);
 		p->flags |= LIN_PROC_START_ESTIMATED;
 	}
 	p->flags |= LIN_PROC_FORK_SEEN;
@@ -660,7 +660,7 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 		p->exe = lin_str_ref(creator->exe);
 		p->cmdline = lin_str_ref(creator->cmdline);
 		p->flags |= creator->flags & (LIN_PROC_CMDLINE_MISSED | LIN_PROC_CMDLINE_TRUNCATED |
-					      LIN_PROC_KTHREAD);
+		                              LIN_PROC_KTHREAD);
 		p->ruid = creator->ruid;
 		p->euid = creator->euid;
 		p->rgid = creator->rgid;
@@ -668,8 +668,9 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 		/* A new kernel thread is named by its creator without a COMM
 		 * event: the child's own stat has the truth when we caught it. */
 		if (child->read_ok & PROC_READ_STAT)
-			set_str(t, &p->comm, lin_strpool_intern(t->strings, child->stat.comm,
-								strlen(child->stat.comm)));
+			set_str(t, &p->comm,
+			        lin_strpool_intern(t->strings, child->stat.comm,
+			                           strlen(child->stat.comm)));
 	} else if (child->read_ok & PROC_READ_STAT) {
 		apply_info(t, p, child);
 	}
@@ -679,7 +680,7 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 }
 
 static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
-			const struct lin_proc_info *info)
+                        const struct lin_proc_info *info)
 {
 	struct lin_process *p = running_pid(t, ev->tgid);
 
@@ -724,13 +725,14 @@ static void handle_exit(struct tracker *t, const struct cnproc_event *ev)
 
 	if (ev->pid != ev->tgid) {
 		struct lin_process *owner =
-			g_hash_table_lookup(t->threads, GINT_TO_POINTER(ev->pid));
+		    g_hash_table_lookup(t->threads, GINT_TO_POINTER(ev->pid));
 
 		t->stats.events_thread_exit++;
 		if (owner) {
 			g_hash_table_remove(t->threads, GINT_TO_POINTER(ev->pid));
 			owner->live_threads--;
 			t->stats.threads_live--;
+			queue_change(t, LIN_CHANGE_THREADS, owner, FALSE);
 		}
 		/* A process whose leader left with pthread_exit() ends with
 		 * its last thread, whose status is the process's. */
@@ -768,8 +770,9 @@ static void handle_comm(struct tracker *t, const struct cnproc_event *ev)
 	/* A thread's name is not the process's: /proc/<pid>/comm is the leader's. */
 	if (!p || ev->pid != ev->tgid)
 		return;
-	set_str(t, &p->comm, lin_strpool_intern(t->strings, ev->u.comm.comm,
-						strnlen(ev->u.comm.comm, sizeof(ev->u.comm.comm))));
+	set_str(t, &p->comm,
+	        lin_strpool_intern(t->strings, ev->u.comm.comm,
+	                           strnlen(ev->u.comm.comm, sizeof(ev->u.comm.comm))));
 	queue_change(t, LIN_CHANGE_COMM, p, is_newest(t, p));
 }
 
@@ -794,7 +797,7 @@ static void handle_id(struct tracker *t, const struct cnproc_event *ev)
 }
 
 void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
-			 const struct lin_proc_info *info)
+                         const struct lin_proc_info *info)
 {
 	write_lock(t);
 	switch (ev->type) {
@@ -835,7 +838,7 @@ void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev)
 	case CNPROC_EV_FORK:
 		if (ev->pid == ev->tgid)
 			proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, 0, PROC_READ_STAT,
-					       &info);
+			                       &info);
 		break;
 	case CNPROC_EV_EXEC:
 		proc_scan_read_process(t->cfg.proc_root_fd, ev->tgid, 0, PROC_READ_ALL, &info);
@@ -934,7 +937,8 @@ static int scan_and_apply(struct tracker *t, gboolean repair)
 		for (guint j = 0; s->tids && j < s->tids->len; j++)
 			thread_add(t, p, g_array_index(s->tids, pid_t, j));
 		/* A zombie already sent its EXIT, before we listened. */
-		if ((s->info.stat.state == 'Z' || s->info.stat.state == 'X') && p->live_threads == 0)
+		if ((s->info.stat.state == 'Z' || s->info.stat.state == 'X') &&
+		    p->live_threads == 0)
 			process_set_exited(t, p, LIN_EXIT_UNKNOWN, 0, now_realtime(t));
 	}
 	for (guint i = 0; i < found->len; i++) {
@@ -1017,7 +1021,8 @@ void tracker_tick(struct tracker *t)
 
 		/* The leader itself is a zombie: the process lives while
 		 * /proc/<pid>/task lists another thread. */
-		err = proc_scan_read_process(t->cfg.proc_root_fd, pid, start, PROC_READ_STAT, &info);
+		err =
+		    proc_scan_read_process(t->cfg.proc_root_fd, pid, start, PROC_READ_STAT, &info);
 		lin_proc_info_clear(&info);
 		if (err == 0 && proc_scan_threads(t->cfg.proc_root_fd, pid, tids) == 0 &&
 		    tids->len > 0)
@@ -1028,8 +1033,8 @@ void tracker_tick(struct tracker *t)
 			guint32 status = p->exit_status;
 
 			process_set_exited(t, p,
-					   WIFSIGNALED(status) ? LIN_EXIT_SIGNAL : LIN_EXIT_CODE,
-					   status, now_realtime(t));
+			                   WIFSIGNALED(status) ? LIN_EXIT_SIGNAL : LIN_EXIT_CODE,
+			                   status, now_realtime(t));
 		}
 		write_unlock(t);
 	}
@@ -1181,7 +1186,7 @@ void tracker_get_stats(struct tracker *t, struct tracker_stats *out)
 	/* Each record costs its struct plus a by-serial slot (key and hash,
 	 * with the table at most half full). */
 	out->record_bytes = t->records * (sizeof(struct lin_process) + 2 * (sizeof(gpointer) + 4)) +
-			    t->by_pid_len * sizeof(gpointer);
+	                    t->by_pid_len * sizeof(gpointer);
 	out->string_bytes = lin_strpool_bytes(t->strings);
 	out->strings = lin_strpool_count(t->strings);
 }

@@ -52,7 +52,7 @@ struct lin_process {
 	guint16 flags;       /* enum lin_process_flag */
 	guint8 exit_kind;    /* enum lin_exit_kind */
 	guint8 pad_;
-	guint32 live_threads; /* threads other than the leader known alive */
+	guint32 live_threads;  /* threads other than the leader known alive */
 	guint32 keep_children; /* children that are running or have keep_children > 0 */
 	guint32 exec_count;
 
@@ -78,11 +78,11 @@ static inline gboolean lin_process_running(const struct lin_process *p)
 }
 
 struct tracker_config {
-	int proc_root_fd;          /* /proc, or a fake tree in tests; not owned */
-	guint max_exited;          /* retention limit; 0 means keep everything */
-	guint64 boot_offset_ns;    /* CLOCK_BOOTTIME - CLOCK_MONOTONIC at start */
-	guint64 boot_realtime_ns;  /* CLOCK_REALTIME of boot (ticks 0) */
-	guint hz;                  /* clock ticks per second (sysconf(_SC_CLK_TCK)) */
+	int proc_root_fd;         /* /proc, or a fake tree in tests; not owned */
+	guint max_exited;         /* retention limit; 0 means keep everything */
+	guint64 boot_offset_ns;   /* CLOCK_BOOTTIME - CLOCK_MONOTONIC at start */
+	guint64 boot_realtime_ns; /* CLOCK_REALTIME of boot (ticks 0) */
+	guint hz;                 /* clock ticks per second (sysconf(_SC_CLK_TCK)) */
 	/* Clock for exit times and seen_ns; NULL means the real clocks. Tests set
 	 * it to make records reproducible. */
 	guint64 (*now_realtime_ns)(void);
@@ -96,7 +96,7 @@ struct tracker_stats {
 	guint64 events_fork, events_thread_fork, events_exec, events_exit, events_thread_exit;
 	guint64 events_comm, events_uid, events_gid, events_other;
 	guint64 events_malformed;
-	guint64 overflows;      /* ENOBUFS reports from the kernel */
+	guint64 overflows; /* ENOBUFS reports from the kernel */
 	guint64 rescans;
 	guint64 exits_missed;   /* records marked exited by a rescan or a pid reuse */
 	guint64 cmdline_missed; /* execs whose cmdline could not be read in time */
@@ -110,13 +110,14 @@ struct tracker_stats {
 };
 
 enum lin_change_kind {
-	LIN_CHANGE_NEW,    /* a record appeared (its creator's children/ changed) */
-	LIN_CHANGE_EXEC,   /* cmdline, exe, comm, ids may have changed */
+	LIN_CHANGE_NEW,  /* a record appeared (its creator's children/ changed) */
+	LIN_CHANGE_EXEC, /* cmdline, exe, comm, ids may have changed */
 	LIN_CHANGE_COMM,
 	LIN_CHANGE_ID,
 	LIN_CHANGE_EXIT,
+	LIN_CHANGE_THREADS, /* live thread count (status Threads:) changed */
 	LIN_CHANGE_CREATOR, /* an out-of-order FORK fixed the creator */
-	LIN_CHANGE_FORGET, /* the record is gone; serial no longer resolves */
+	LIN_CHANGE_FORGET,  /* the record is gone; serial no longer resolves */
 };
 
 /* What changed, for kernel cache invalidation. Names are given so the
@@ -126,9 +127,9 @@ struct lin_change {
 	guint64 serial;
 	pid_t pid;
 	guint64 start_ticks;
-	guint64 creator_serial; /* 0 when none */
+	guint64 creator_serial;     /* 0 when none */
 	guint64 old_creator_serial; /* CREATOR: the creator it had before, 0 when none */
-	gboolean newest_for_pid; /* by-pid/<pid> now or until now pointed here */
+	gboolean newest_for_pid;    /* by-pid/<pid> now or until now pointed here */
 };
 
 typedef void (*tracker_change_fn)(const struct lin_change *change, void *data);
@@ -156,7 +157,7 @@ void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev);
  * was read of /proc for it (read_ok == 0: nothing could be read). Exposed
  * for benchmarks and fuzzers that synthesize both. */
 void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
-			 const struct lin_proc_info *info);
+                         const struct lin_proc_info *info);
 
 /* The kernel dropped events: counts it and rescans /proc. */
 void tracker_overflow(struct tracker *t);

@@ -111,7 +111,7 @@ static void describe_process(struct workload *w, guint i, struct lin_proc_info *
 		/* 40%: curl to one of 5,000 hosts. */
 		set_exe(w, "/usr/bin/curl");
 		snprintf(line, sizeof(line), "curl -s https://host-%u.example.com/api/v1/status",
-			 i % 5000);
+		         i % 5000);
 	} else if (kind < 12) {
 		/* 20%: a bare tool, one of the distinct executables. */
 		char exe[64];
@@ -131,7 +131,7 @@ static void describe_process(struct workload *w, guint i, struct lin_proc_info *
 		/* 5%: a script run with a unique id. */
 		set_exe(w, "/usr/bin/python3.11");
 		snprintf(line, sizeof(line), "python3 /opt/app/script-%u.py --id=%u --verbose",
-			 i % DISTINCT_EXES, i);
+		         i % DISTINCT_EXES, i);
 	}
 	memset(info, 0, sizeof(*info));
 	info->read_ok = PROC_READ_ALL;
@@ -228,11 +228,11 @@ static void run_process(struct tracker *t, struct workload *w, guint i)
 static void run(int proc_fd, guint processes, guint pid_max, guint max_exited)
 {
 	struct workload w = {
-		.processes = processes,
-		.pid_max = pid_max,
-		.clock_ns = monotonic_ns(),
-		.ticks = 1000,
-		.next_pid = FIRST_SHELL_PID + SHELLS,
+	    .processes = processes,
+	    .pid_max = pid_max,
+	    .clock_ns = monotonic_ns(),
+	    .ticks = 1000,
+	    .next_pid = FIRST_SHELL_PID + SHELLS,
 	};
 	struct tracker_config cfg;
 	struct tracker_stats stats;
@@ -256,8 +256,7 @@ static void run(int proc_fd, guint processes, guint pid_max, guint max_exited)
 	retained = stats.processes_live + stats.processes_exited;
 	events = 3ull * processes;
 
-	printf("\n-- %u processes, max_exited=%u, pid_max=%u --\n", processes, max_exited,
-	       pid_max);
+	printf("\n-- %u processes, max_exited=%u, pid_max=%u --\n", processes, max_exited, pid_max);
 	printf("%-44s %" G_GUINT64_FORMAT " live, %" G_GUINT64_FORMAT " exited, %" G_GUINT64_FORMAT
 	       " forgotten\n",
 	       "processes retained:", stats.processes_live, stats.processes_exited,
@@ -266,8 +265,8 @@ static void run(int proc_fd, guint processes, guint pid_max, guint max_exited)
 	       ", exit %" G_GUINT64_FORMAT "), cmdline_missed %" G_GUINT64_FORMAT "\n",
 	       "events applied:", stats.events_fork + stats.events_exec + stats.events_exit,
 	       stats.events_fork, stats.events_exec, stats.events_exit, stats.cmdline_missed);
-	printf("%-44s %.1f ns/event, %.2f us/process, %.0f events/s\n", "time:",
-	       (double)elapsed / (double)events, (double)elapsed / 1000.0 / processes,
+	printf("%-44s %.1f ns/event, %.2f us/process, %.0f events/s\n",
+	       "time:", (double)elapsed / (double)events, (double)elapsed / 1000.0 / processes,
 	       (double)events * 1e9 / (double)elapsed);
 	printf("%-44s %" G_GUINT64_FORMAT " bytes = %.1f bytes/process\n",
 	       "record_bytes (records + indexes):", stats.record_bytes,
@@ -282,9 +281,10 @@ static void run(int proc_fd, guint processes, guint pid_max, guint max_exited)
 	       "VmRSS growth (malloc overhead included):",
 	       ((double)rss_after - (double)rss_before) / 1048576.0,
 	       ((double)rss_after - (double)rss_before) / (double)processes, processes);
-	printf("%-44s %s (%.1f bytes/process of records vs goal <= %.0f + unique strings)\n",
-	       "goal:", (double)stats.record_bytes / (double)retained <= GOAL_BYTES ? "met" : "MISSED",
-	       (double)stats.record_bytes / (double)retained, GOAL_BYTES);
+	printf(
+	    "%-44s %s (%.1f bytes/process of records vs goal <= %.0f + unique strings)\n",
+	    "goal:", (double)stats.record_bytes / (double)retained <= GOAL_BYTES ? "met" : "MISSED",
+	    (double)stats.record_bytes / (double)retained, GOAL_BYTES);
 	fflush(stdout);
 	tracker_free(t);
 }
@@ -292,13 +292,13 @@ static void run(int proc_fd, guint processes, guint pid_max, guint max_exited)
 int main(int argc, char **argv)
 {
 	guint processes = argc > 1 ? (guint)strtoul(argv[1], NULL, 10)
-				   : env_or("BENCH_MEMORY_PROCESSES", DEFAULT_PROCESSES);
+	                           : env_or("BENCH_MEMORY_PROCESSES", DEFAULT_PROCESSES);
 	guint pid_max = env_or("BENCH_PID_MAX", DEFAULT_PID_MAX);
 	int proc_fd;
 
 	if (processes == 0 || pid_max < FIRST_SHELL_PID + SHELLS + 100) {
 		fprintf(stderr, "usage: %s [PROCESSES] (BENCH_PID_MAX >= %d)\n", argv[0],
-			FIRST_SHELL_PID + SHELLS + 100);
+		        FIRST_SHELL_PID + SHELLS + 100);
 		return 2;
 	}
 	/* The tracker wants a proc root; the synthetic events never use it. */

@@ -6,6 +6,8 @@
  *   pass:ROOT:LISTFILE     for every name in LISTFILE (one a line): stat
  *                          ROOT/name, open/read/close ROOT/name/cmdline,
  *                          readlink ROOT/name/exe
+ *   stat:ROOT:LISTFILE, cmdline:ROOT:LISTFILE, exe:ROOT:LISTFILE
+ *                          one of the three steps of pass alone
  *   readdir:DIR            opendir/readdir everything/closedir
  *   chain-lfs:MOUNT:NAME   follow MOUNT/NAME/parent links until one is missing
  *   chain-proc:ROOT:PID    follow PPid: of ROOT/PID/status until it is 0
@@ -14,7 +16,8 @@
  * targets take turns within each repetition so that load from elsewhere on
  * the machine hits them alike. Prints one line per target:
  *   TARGET reps=R items=I errors=E median_us=M min_us=m max_us=x
- * where items counts names, entries, levels or bytes per repetition.
+ * where items counts names, entries, levels or bytes per repetition and
+ * errors the failed stat/open/read calls over all timed repetitions.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +34,14 @@
 #define MAX_CHAIN 100000
 #define MAX_REPS  100000
 
+/* The steps of a pass. */
+enum {
+	STEP_STAT = 1 << 0,
+	STEP_CMDLINE = 1 << 1,
+	STEP_EXE = 1 << 2,
+	STEP_ALL = 7,
+};
+
 enum target_kind {
 	TARGET_PASS,
 	TARGET_READDIR,
@@ -42,9 +53,10 @@ enum target_kind {
 struct target {
 	const char *spec;
 	enum target_kind kind;
-	char *path;  /* root, directory or file */
-	char *arg;   /* list file, leaf name or leaf pid */
-	int root_fd; /* for pass and chains */
+	char *path;         /* root, directory or file */
+	char *arg;          /* list file, leaf name or leaf pid */
+	int root_fd;        /* for pass and chains */
+	unsigned int steps; /* STEP_* of a pass */
 	char **names;
 	size_t n_names;
 	double *samples_us;
@@ -90,10 +102,22 @@ static void load_names(struct target *t)
 	fclose(f);
 }
 
+static const struct {
+	const char *name;
+	enum target_kind kind;
+	unsigned int steps;
+} kinds[] = {
+    {"pass", TARGET_PASS, STEP_ALL},        {"stat", TARGET_PASS, STEP_STAT},
+    {"cmdline", TARGET_PASS, STEP_CMDLINE}, {"exe", TARGET_PASS, STEP_EXE},
+    {"readdir", TARGET_READDIR, 0},         {"chain-lfs", TARGET_CHAIN_LFS, 0},
+    {"chain-proc", TARGET_CHAIN_PROC, 0},   {"read", TARGET_READ, 0},
+};
+
 static void parse_target(struct target *t, const char *spec)
 {
 	char *copy = strdup(spec);
 	char *colon = strchr(copy, ':');
+	size_t i;
 
 	t->spec = spec;
 	t->root_fd = -1;
@@ -101,21 +125,15 @@ static void parse_target(struct target *t, const char *spec)
 		die(spec, "expected KIND:ARGS");
 	*colon = '\0';
 	t->path = colon + 1;
-	if (strcmp(copy, "pass") == 0)
-		t->kind = TARGET_PASS;
-	else if (strcmp(copy, "readdir") == 0)
-		t->kind = TARGET_READDIR;
-	else if (strcmp(copy, "chain-lfs") == 0)
-		t->kind = TARGET_CHAIN_LFS;
-	else if (strcmp(copy, "chain-proc") == 0)
-		t->kind = TARGET_CHAIN_PROC;
-	else if (strcmp(copy, "read") == 0)
-		t->kind = TARGET_READ;
-	else
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(copy, kinds[i].name) == 0)
+			break;
+	if (i == sizeof(kinds) / sizeof(kinds[0]))
 		die(spec, "unknown kind");
+	t->kind = kinds[i].kind;
+	t->steps = kinds[i].steps;
 
-	if (t->kind == TARGET_PASS || t->kind == TARGET_CHAIN_LFS ||
-	    t->kind == TARGET_CHAIN_PROC) {
+	if (t->kind == TARGET_PASS || t->kind == TARGET_CHAIN_LFS || t->kind == TARGET_CHAIN_PROC) {
 		colon = strchr(t->path, ':');
 		if (!colon)
 			die(spec, "expected KIND:ROOT:ARG");
@@ -150,16 +168,21 @@ static void run_pass(struct target *t)
 	struct stat st;
 
 	for (size_t i = 0; i < t->n_names; i++) {
-		if (fstatat(t->root_fd, t->names[i], &st, 0) < 0) {
+		if ((t->steps & STEP_STAT) && fstatat(t->root_fd, t->names[i], &st, 0) < 0) {
 			t->errors++;
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/cmdline", t->names[i]);
-		if (read_all_at(t->root_fd, path) < 0)
-			t->errors++;
-		snprintf(path, sizeof(path), "%s/exe", t->names[i]);
-		/* Kernel threads have no exe, in /proc and in lineagefs alike. */
-		(void)readlinkat(t->root_fd, path, link, sizeof(link));
+		if (t->steps & STEP_CMDLINE) {
+			snprintf(path, sizeof(path), "%s/cmdline", t->names[i]);
+			if (read_all_at(t->root_fd, path) < 0)
+				t->errors++;
+		}
+		if (t->steps & STEP_EXE) {
+			snprintf(path, sizeof(path), "%s/exe", t->names[i]);
+			/* Kernel threads have no exe, in /proc and in lineagefs
+			 * alike. */
+			(void)readlinkat(t->root_fd, path, link, sizeof(link));
+		}
 	}
 	t->items = t->n_names;
 }
@@ -193,11 +216,11 @@ static void run_chain_lfs(struct target *t)
 			break;
 		link[len] = '\0';
 		/* "../<ppid>-<pstart>" */
-		if (strncmp(link, "../", 3) != 0) {
+		if (strncmp(link, "../", 3) != 0 || (size_t)len - 3 >= sizeof(name)) {
 			t->errors++;
 			break;
 		}
-		snprintf(name, sizeof(name), "%s", link + 3);
+		memcpy(name, link + 3, (size_t)len - 3 + 1);
 		levels++;
 	}
 	t->items = levels;
@@ -311,8 +334,8 @@ int main(int argc, char **argv)
 		qsort(t->samples_us, (size_t)reps, sizeof(double), compare_double);
 		printf("%s reps=%ld items=%lu errors=%lu median_us=%.1f min_us=%.1f "
 		       "max_us=%.1f\n",
-		       t->spec, reps, t->items, t->errors, t->samples_us[reps / 2], t->samples_us[0],
-		       t->samples_us[reps - 1]);
+		       t->spec, reps, t->items, t->errors, t->samples_us[reps / 2],
+		       t->samples_us[0], t->samples_us[reps - 1]);
 	}
 	return 0;
 }

@@ -20,7 +20,7 @@
 #include "fakeproc.h"
 #include "tracker.h"
 
-#define HZ 100
+#define HZ          100
 #define NS_PER_TICK (1000000000ull / HZ)
 
 struct fixture {
@@ -51,22 +51,22 @@ static void record_change(const struct lin_change *change, void *data)
 
 /* Adds a fake /proc entry with sensible defaults. */
 static void add_proc(struct fixture *f, pid_t pid, pid_t ppid, guint64 start, const char *comm,
-		     const char *argv0)
+                     const char *argv0)
 {
 	g_autofree char *exe = g_strdup_printf("/usr/bin/%s", comm);
 	g_autofree char *cmdline = g_strdup_printf("%s%c--flag%c", argv0, 0, 0);
 	struct fakeproc_proc proc = {
-		.pid = pid,
-		.ppid = ppid,
-		.start_ticks = start,
-		.comm = comm,
-		.state = 'S',
-		.uid = 1000,
-		.gid = 1000,
-		.cmdline = cmdline,
-		.cmdline_len = strlen(argv0) + 1 + strlen("--flag") + 1,
-		.exe = exe,
-		.threads = 1,
+	    .pid = pid,
+	    .ppid = ppid,
+	    .start_ticks = start,
+	    .comm = comm,
+	    .state = 'S',
+	    .uid = 1000,
+	    .gid = 1000,
+	    .cmdline = cmdline,
+	    .cmdline_len = strlen(argv0) + 1 + strlen("--flag") + 1,
+	    .exe = exe,
+	    .threads = 1,
 	};
 
 	fakeproc_add(f->fp, &proc);
@@ -94,12 +94,12 @@ static int setup(void **state)
 	add_proc(f, 100, 1, 50, "bash", "-bash");
 	{
 		struct fakeproc_proc kthreadd = {.pid = 2,
-						 .ppid = 0,
-						 .start_ticks = 1,
-						 .comm = "kthreadd",
-						 .state = 'S',
-						 .flags = LIN_PF_KTHREAD,
-						 .threads = 1};
+		                                 .ppid = 0,
+		                                 .start_ticks = 1,
+		                                 .comm = "kthreadd",
+		                                 .state = 'S',
+		                                 .flags = LIN_PF_KTHREAD,
+		                                 .threads = 1};
 		struct fakeproc_proc worker = kthreadd;
 
 		fakeproc_add(f->fp, &kthreadd);
@@ -669,24 +669,24 @@ static void test_changes_and_iteration(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fork_exec_exit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_thread_fork_is_not_a_process, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_leader_exits_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exec_from_thread, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_orphan_keeps_creator, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exec_before_fork, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exit_before_fork, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exec_exit_before_fork, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missed_exit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pid_reuse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_comm_and_ids, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rescan_repairs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fork_after_scan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retention_is_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_changes_and_iteration, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_exec_exit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_thread_fork_is_not_a_process, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_leader_exits_first, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_from_thread, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_orphan_keeps_creator, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_before_fork, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exit_before_fork, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_exit_before_fork, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missed_exit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pid_reuse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_comm_and_ids, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rescan_repairs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_after_scan, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retention_is_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_changes_and_iteration, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("tracker", tests, NULL, NULL);

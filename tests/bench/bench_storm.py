@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Fork-storm benchmark (issue 3): lineagefs and forkstat side by side.
+
+Mounts lineagefs (default options but --max-exited=200000, so nothing is
+forgotten) and starts `forkstat -e exec,exit` at the same time, then runs
+20,000 /bin/true (BENCH_STORM_PROCESSES), 4 at a time (BENCH_STORM_INFLIGHT),
+at the machine's full rate through bench_spawn, which records each child's
+pid and start ticks while it is a zombie. When the daemon has counted the
+exits, every child's directory <pid>-<start> is checked: present, cmdline
+exactly "/bin/true\\0", exe ending in /true, status "ExitCode: exited 0".
+Prints the figures in two columns, lineagefs | forkstat; asserts nothing.
+Needs root and /dev/fuse (exit 77 otherwise).
+
+    sudo python3 tests/bench/bench_storm.py
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import benchlib as bl
+
+PROCESSES = int(os.environ.get("BENCH_STORM_PROCESSES", "20000"))
+INFLIGHT = int(os.environ.get("BENCH_STORM_INFLIGHT", "4"))
+FORKSTAT_LINE = re.compile(r"^\d\d:\d\d:\d\d\s+(exec|exit)\s+(\d+)\s?(.*)$")
+# forkstat shows the cmdline when it could read it ("/bin/true "), else the
+# comm ("true"), else a placeholder.
+NAMES_TRUE = re.compile(r"(^|[\s/\[])true(\s|\]|$)")
+
+
+def pct(part, whole):
+    return "%d / %d (%.2f%%)" % (part, whole, 100.0 * part / whole if whole else 0.0)
+
+
+def read_records(path):
+    records = []
+    with open(path) as f:
+        for line in f:
+            words = line.split()
+            if words:
+                records.append((int(words[0]), int(words[1]) if len(words) > 1 else 0))
+    return records
+
+
+def check_directories(daemon, records, since_ticks):
+    """Counts what lineagefs shows for each spawned child."""
+    by_pid = {}
+    for name in os.listdir(daemon.mountpoint):
+        pid, dash, start = name.partition("-")
+        if dash and pid.isdigit() and start.isdigit():
+            by_pid.setdefault(int(pid), []).append(int(start))
+    counts = dict(present=0, cmdline=0, exe=0, exited0=0, exit_seen=0, exec_seen=0,
+                  cmdline_missed_status=0, fallback_names=0)
+    missing = []
+    for pid, start in records:
+        if start == 0:
+            # The spawner could not read the zombie's stat: take the newest
+            # directory of that pid that started during the storm.
+            starts = [s for s in by_pid.get(pid, []) if s >= since_ticks]
+            if not starts:
+                missing.append("%d-?" % pid)
+                continue
+            start = max(starts)
+            counts["fallback_names"] += 1
+        elif start not in by_pid.get(pid, []):
+            missing.append("%d-%d" % (pid, start))
+            continue
+        name = "%d-%d" % (pid, start)
+        counts["present"] += 1
+        try:
+            with open(daemon.path(name, "cmdline"), "rb") as f:
+                if f.read() == b"/bin/true\0":
+                    counts["cmdline"] += 1
+        except OSError:
+            pass
+        exe_ok = False
+        try:
+            exe_ok = os.readlink(daemon.path(name, "exe")).endswith("/true")
+        except OSError:
+            pass
+        counts["exe"] += exe_ok
+        try:
+            status = dict(line.split(":\t", 1) for line in
+                          bl.read_text(daemon.path(name, "status")).splitlines()
+                          if ":\t" in line)
+        except OSError:
+            status = {}
+        missed = status.get("Cmdline") == "missed"
+        counts["cmdline_missed_status"] += missed
+        counts["exec_seen"] += exe_ok or missed
+        exit_code = status.get("ExitCode", "")
+        counts["exited0"] += exit_code == "exited 0"
+        counts["exit_seen"] += exit_code not in ("", "unknown")
+    return counts, missing
+
+
+def parse_forkstat(path, pids):
+    counts = dict(exec=0, exit=0, exec_true=0, exec_full=0, exit0=0)
+    try:
+        f = open(path, "r", errors="replace")
+    except OSError:
+        return counts
+    with f:
+        for line in f:
+            m = FORKSTAT_LINE.match(line)
+            if not m:
+                continue
+            event, pid, rest = m.group(1), int(m.group(2)), m.group(3)
+            if pid not in pids:
+                continue
+            counts[event] += 1
+            if event == "exec":
+                name = rest.strip()
+                counts["exec_true"] += bool(NAMES_TRUE.search(name))
+                counts["exec_full"] += name == "/bin/true"
+            elif rest.split()[:1] == ["0"]:
+                counts["exit0"] += 1
+    return counts
+
+
+def main():
+    bl.install_cleanup()
+    bl.require_mount_env(["bench_spawn"])
+    have_forkstat = shutil.which("forkstat") is not None
+    bl.header("bench_storm: %d x /bin/true, %d in flight, lineagefs vs forkstat"
+              % (PROCESSES, INFLIGHT),
+              daemon="%s -f --max-exited=200000" % bl.lineagefs_bin(),
+              forkstat="forkstat -e exec,exit" if have_forkstat
+              else "not installed (apt-get install forkstat)")
+    data = bl.tempdir()
+    pidfile = os.path.join(data, "pids")
+    forkstat_out = os.path.join(data, "forkstat.txt")
+
+    daemon = bl.Daemon("--max-exited=200000").start()
+    forkstat = None
+    if have_forkstat:
+        forkstat = bl.spawn(["forkstat", "-e", "exec,exit"],
+                            stdout=open(forkstat_out, "wb"),
+                            stderr=open(forkstat_out + ".err", "wb"))
+        # forkstat prints nothing until its buffer fills: give it time to
+        # subscribe (it has no ready signal), and check it is still there.
+        time.sleep(1.0)
+        if forkstat.poll() is not None:
+            print("warning: forkstat exited early (%s): %s" % (
+                forkstat.returncode, bl.read_text(forkstat_out + ".err")))
+            forkstat = None
+
+    stats0 = daemon.stats()
+    cpu0 = daemon.cpu_ticks()
+    fk_cpu0 = bl.proc_cpu_ticks(forkstat.pid) if forkstat else 0
+    since_ticks = bl.uptime_ticks() - bl.CLK_TCK
+    summary = bl.run_spawner(["-n", str(PROCESSES), "-j", str(INFLIGHT), "-S",
+                              "-p", pidfile], timeout=max(900, PROCESSES // 20))
+    # Bounded wait for the daemon to have applied every exit of the storm.
+    bl.wait_for(lambda: daemon.stats()["events_exit"] - stats0["events_exit"]
+                >= summary["spawned"], 60, what="the daemon to count the exits")
+    time.sleep(1.0)
+    cpu1 = daemon.cpu_ticks()
+    stats1 = daemon.stats()
+    fk_cpu1 = bl.proc_cpu_ticks(forkstat.pid) if forkstat else 0
+    if forkstat:
+        forkstat.send_signal(signal.SIGINT)
+        try:
+            forkstat.wait(10)
+        except subprocess.TimeoutExpired:
+            print("warning: forkstat ignored SIGINT; its output may be cut")
+        bl.kill_tree(forkstat)
+
+    records = read_records(pidfile)
+    counts, missing = check_directories(daemon, records, since_ticks)
+    fk = parse_forkstat(forkstat_out, {pid for pid, _ in records}) if forkstat else None
+    n = len(records)
+    delta = {k: stats1.get(k, 0) - stats0.get(k, 0) for k in stats1
+             if isinstance(stats1.get(k), int)}
+    per_k = 1000.0 / n if n else 0.0
+
+    print()
+    bl.row("", "%-34s %s" % ("lineagefs", "forkstat"))
+    bl.row("processes spawned (failed)", "%d (%d)" % (summary["spawned"], summary["failed"]))
+    bl.row("storm wall time / rate", "%.2f s / %.0f processes/s"
+           % (summary["seconds"], summary["rate"]))
+    bl.row("storm pids: exec seen", "%-34s %s" % (pct(counts["exec_seen"], n),
+                                                   pct(fk["exec"], n) if fk else "n/a"))
+    bl.row("storm pids: exit seen", "%-34s %s" % (pct(counts["exit_seen"], n),
+                                                   pct(fk["exit"], n) if fk else "n/a"))
+    bl.row("directories present", pct(counts["present"], n))
+    bl.row("cmdline == \"/bin/true\\0\" | name \"true\"",
+           "%-34s %s" % (pct(counts["cmdline"], n), pct(fk["exec_true"], n) if fk else "n/a"))
+    bl.row("  forkstat: full cmdline \"/bin/true\"", "%-34s %s"
+           % ("", pct(fk["exec_full"], n) if fk else "n/a"))
+    bl.row("exe -> .../true", pct(counts["exe"], n))
+    bl.row("ExitCode: exited 0 | exit status 0",
+           "%-34s %s" % (pct(counts["exited0"], n), pct(fk["exit0"], n) if fk else "n/a"))
+    bl.row("status Cmdline: missed (storm pids)", counts["cmdline_missed_status"])
+    bl.row("stats: overflows / rescans / exits_missed", "%d / %d / %d" % (
+        delta.get("overflows", 0), delta.get("rescans", 0), delta.get("exits_missed", 0)))
+    bl.row("stats: cmdline_missed (all processes)", delta.get("cmdline_missed", 0))
+    bl.row("stats: events fork / exec / exit (storm window)", "%d / %d / %d" % (
+        delta.get("events_fork", 0), delta.get("events_exec", 0), delta.get("events_exit", 0)))
+    bl.row("CPU time per 1,000 processes", "%-34s %s" % (
+        "%.1f ms (%d ticks total)" % ((cpu1 - cpu0) * 1000.0 / bl.CLK_TCK * per_k, cpu1 - cpu0),
+        "%.1f ms (%d ticks total)" % ((fk_cpu1 - fk_cpu0) * 1000.0 / bl.CLK_TCK * per_k,
+                                      fk_cpu1 - fk_cpu0) if forkstat else "n/a"))
+    bl.row("daemon VmRSS after", "%d kB" % daemon.rss_kb())
+    if counts["fallback_names"]:
+        bl.row("children named by pid only (no zombie stat)", counts["fallback_names"])
+    if missing:
+        print("missing directories (first 10 of %d): %s" % (len(missing),
+                                                           " ".join(missing[:10])))
+    daemon.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
