@@ -184,6 +184,8 @@ static void *event_thread_main(void *data)
 	};
 	gboolean backoff = FALSE;
 
+	/* Named, so "ps -L" tells which thread runs at real-time priority. */
+	pthread_setname_np(pthread_self(), "lin-events");
 	event_thread_raise_priority();
 	et->next_tick_us = g_get_monotonic_time() + EVENT_TICK_US;
 

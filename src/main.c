@@ -311,9 +311,9 @@ static gboolean lin_args_init(int argc, char **argv, struct fuse_args *args)
 	return TRUE;
 }
 
-static void lin_print_help(const char *progname)
+static void lin_print_help(void)
 {
-	printf("usage: %s [options] MOUNTPOINT\n"
+	printf("usage: lineagefs [options] MOUNTPOINT\n"
 	       "\n"
 	       "Mirrors the Linux process tree, exited processes included, as a read-only\n"
 	       "filesystem at MOUNTPOINT. Runs as root: the proc connector needs it.\n"
@@ -332,7 +332,7 @@ static void lin_print_help(const char *progname)
 	       "Without -o max_idle_threads, up to %d idle FUSE threads are kept.\n"
 	       "\n"
 	       "FUSE options:\n",
-	       progname, LIN_DEFAULT_MAX_EXITED, LIN_MIN_RCVBUF, LIN_MAX_RCVBUF, LIN_DEFAULT_RCVBUF,
+	       LIN_DEFAULT_MAX_EXITED, LIN_MIN_RCVBUF, LIN_MAX_RCVBUF, LIN_DEFAULT_RCVBUF,
 	       LIN_DEFAULT_IDLE_THREADS);
 	fflush(stdout);
 	fuse_cmdline_help();
@@ -458,6 +458,9 @@ int main(int argc, char **argv)
 	int ret;
 	int status = EXIT_FAILURE;
 
+	/* GLib sends debug and info to stdout by default; a daemon's stdout is
+	 * not its log. */
+	g_log_writer_default_set_use_stderr(TRUE);
 	fuse_set_log_func(lin_fuse_log);
 
 	/* --- The command line. --- */
@@ -472,7 +475,7 @@ int main(int argc, char **argv)
 		goto out_args;
 	}
 	if (opts.show_help) {
-		lin_print_help(argc > 0 ? argv[0] : "lineagefs");
+		lin_print_help();
 		status = EXIT_SUCCESS;
 		goto out_args;
 	}
@@ -585,6 +588,8 @@ int main(int argc, char **argv)
 		lin_report_fuse_failure("cannot become a daemon", "run it with -f");
 		goto out_unmount;
 	}
+	/* From here on libfuse speaks from its own threads, and for itself. */
+	lin_fuse_log_capture = FALSE;
 
 	/* --- The threads. --- */
 	et = event_thread_start(tracker, cn, &error);
@@ -602,7 +607,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
 		goto out_event_thread;
 	}
-	lin_fuse_log_capture = FALSE;
 	g_debug("serving %s", mountpoint);
 
 	/* --- Serve until unmounted or signalled. The loop returns the signal
