@@ -255,6 +255,7 @@ static const struct stat_field tracker_fields[] = {
     TRACKER_FIELD(events_other),
     TRACKER_FIELD(events_malformed),
     TRACKER_FIELD(overflows),
+    TRACKER_FIELD(events_lost),
     TRACKER_FIELD(rescans),
     TRACKER_FIELD(exits_missed),
     TRACKER_FIELD(cmdline_missed),

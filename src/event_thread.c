@@ -154,6 +154,16 @@ static enum drain_result event_thread_drain(struct event_thread *et)
 	return DRAIN_MORE;
 }
 
+/* A gap in the kernel's numbering of events, with no ENOBUFS to say so:
+ * repair the same way. */
+static void event_thread_check_lost(struct event_thread *et)
+{
+	if (!et->overflow_pending && tracker_rescan_wanted(et->tracker)) {
+		g_debug("event thread: events missing from the kernel's numbering, rescanning");
+		tracker_rescan(et->tracker);
+	}
+}
+
 static void event_thread_maybe_tick(struct event_thread *et)
 {
 	gint64 now = g_get_monotonic_time();
@@ -217,6 +227,8 @@ static void *event_thread_main(void *data)
 			drained = event_thread_drain(et);
 			if (drained == DRAIN_DRY && et->overflow_pending)
 				event_thread_repair(et);
+			else if (drained == DRAIN_DRY)
+				event_thread_check_lost(et);
 			backoff = drained == DRAIN_FAILED;
 		}
 		event_thread_maybe_tick(et);

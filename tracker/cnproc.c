@@ -178,6 +178,8 @@ static int parse_cn_msg(const guint8 *p, size_t len, struct parse_ctx *ctx)
 	ret = parse_proc_event(event, cn.len, &ev);
 	if (ret < 0)
 		return ret;
+	ev.seq = cn.seq;
+	ev.seq_valid = TRUE;
 
 	/* cn_proc_ack() answers with our cn_msg.ack + 1. It does not keep our
 	 * seq: since 4.x the kernel overwrites it with a per-CPU counter. */

@@ -25,6 +25,10 @@ struct cnproc_event {
 	enum cnproc_event_type type;
 	guint32 cpu;
 	guint64 timestamp_ns; /* CLOCK_MONOTONIC, as the kernel's ktime_get_ns() */
+	/* cn_msg.seq: the kernel numbers every message it sends from a CPU, per
+	 * CPU, so a gap in one CPU's numbers is a count of lost events. */
+	guint32 seq;
+	gboolean seq_valid; /* FALSE for synthetic events */
 	/* The acting task: for FORK the child, for the rest the subject. */
 	pid_t pid;  /* thread id */
 	pid_t tgid; /* process id */

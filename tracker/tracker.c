@@ -36,6 +36,12 @@ struct pending {
 	guint32 exit_status;
 };
 
+/* The connector's numbering of one CPU's messages. */
+struct cpu_seq {
+	guint32 expect; /* the seq the next message should carry */
+	gboolean seen;
+};
+
 struct tracker {
 	/* Writers are preferred: the feeding thread must not starve behind a
 	 * stream of readers (find over the whole mount). */
@@ -57,6 +63,8 @@ struct tracker {
 	guint64 next_serial;
 	guint64 records;
 	struct tracker_stats stats;
+	gboolean rescan_wanted;
+	GArray *cpu_seqs; /* struct cpu_seq, indexed by cpu */
 
 	/* Only the feeding thread touches these. */
 	tracker_change_fn change_fn;
@@ -796,10 +804,40 @@ static void handle_id(struct tracker *t, const struct cnproc_event *ev)
 	queue_change(t, LIN_CHANGE_ID, p, is_newest(t, p));
 }
 
+/* Most machines have few CPUs; a bogus cpu number from a corrupt message
+ * must not make the table huge. */
+#define SEQ_MAX_CPUS 8192
+
+/* The connector numbers its messages per CPU: a gap means the kernel
+ * dropped events (a full socket, or a failed allocation on its side). */
+static void check_seq(struct tracker *t, const struct cnproc_event *ev)
+{
+	struct cpu_seq *cpu;
+
+	if (!ev->seq_valid || ev->cpu >= SEQ_MAX_CPUS)
+		return;
+	if (ev->cpu >= t->cpu_seqs->len)
+		g_array_set_size(t->cpu_seqs, ev->cpu + 1);
+	cpu = &g_array_index(t->cpu_seqs, struct cpu_seq, ev->cpu);
+	if (cpu->seen) {
+		guint32 missing = ev->seq - cpu->expect; /* modulo 2^32: wraps fine */
+
+		/* "Behind" (missing >= 2^31) only happens on corrupt input:
+		 * resynchronize without counting. */
+		if (missing != 0 && missing < G_MAXINT32) {
+			t->stats.events_lost += missing;
+			t->rescan_wanted = TRUE;
+		}
+	}
+	cpu->expect = ev->seq + 1;
+	cpu->seen = TRUE;
+}
+
 void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
                          const struct lin_proc_info *info)
 {
 	write_lock(t);
+	check_seq(t, ev);
 	switch (ev->type) {
 	case CNPROC_EV_FORK:
 		if (ev->pid == ev->tgid)
@@ -964,6 +1002,7 @@ int tracker_rescan(struct tracker *t)
 {
 	write_lock(t);
 	t->stats.rescans++;
+	t->rescan_wanted = FALSE;
 	write_unlock(t);
 	return MIN(scan_and_apply(t, TRUE), 0);
 }
@@ -974,6 +1013,16 @@ void tracker_overflow(struct tracker *t)
 	t->stats.overflows++;
 	write_unlock(t);
 	tracker_rescan(t);
+}
+
+gboolean tracker_rescan_wanted(struct tracker *t)
+{
+	gboolean wanted;
+
+	pthread_rwlock_rdlock(&t->lock);
+	wanted = t->rescan_wanted;
+	pthread_rwlock_unlock(&t->lock);
+	return wanted;
 }
 
 void tracker_count_malformed(struct tracker *t)
@@ -1072,6 +1121,7 @@ struct tracker *tracker_new(const struct tracker_config *cfg)
 	t->pending = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	t->leader_exited = g_ptr_array_new();
 	t->changes = g_array_new(FALSE, FALSE, sizeof(struct lin_change));
+	t->cpu_seqs = g_array_new(FALSE, TRUE, sizeof(struct cpu_seq));
 	t->stats.started_monotonic_ns = now_monotonic(t);
 	return t;
 }
@@ -1098,6 +1148,7 @@ void tracker_free(struct tracker *t)
 	g_hash_table_unref(t->pending);
 	g_ptr_array_unref(t->leader_exited);
 	g_array_unref(t->changes);
+	g_array_unref(t->cpu_seqs);
 	g_free(t->by_pid);
 	lin_strpool_free(t->strings);
 	pthread_rwlock_destroy(&t->lock);

@@ -96,7 +96,8 @@ struct tracker_stats {
 	guint64 events_fork, events_thread_fork, events_exec, events_exit, events_thread_exit;
 	guint64 events_comm, events_uid, events_gid, events_other;
 	guint64 events_malformed;
-	guint64 overflows; /* ENOBUFS reports from the kernel */
+	guint64 overflows;   /* ENOBUFS reports from the kernel */
+	guint64 events_lost; /* events missing from the kernel's per-CPU numbering */
 	guint64 rescans;
 	guint64 exits_missed;   /* records marked exited by a rescan or a pid reuse */
 	guint64 cmdline_missed; /* execs whose cmdline could not be read in time */
@@ -165,6 +166,10 @@ void tracker_overflow(struct tracker *t);
 /* Reconciles the table with /proc: running records that are gone become
  * exited (unknown), new processes are added. Returns 0 or -errno. */
 int tracker_rescan(struct tracker *t);
+
+/* Whether events were found missing (a gap in the kernel's numbering)
+ * since the last rescan: the feeding thread then calls tracker_rescan(). */
+gboolean tracker_rescan_wanted(struct tracker *t);
 
 /* Counts a datagram the parser rejected. */
 void tracker_count_malformed(struct tracker *t);

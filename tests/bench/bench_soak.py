@@ -48,20 +48,21 @@ def main():
     started = time.monotonic()
     deadline = started + SECONDS + 60
     samples = []
-    print("%8s %10s %10s %10s %11s %12s %12s" % (
-        "t_s", "VmRSS_kB", "exits", "exited", "forgotten", "record_B", "string_B"))
+    print("%8s %10s %8s %10s %10s %11s %12s %12s" % (
+        "t_s", "VmRSS_kB", "threads", "exits", "exited", "forgotten", "record_B", "string_B"))
     while True:
         now = time.monotonic()
         stats = daemon.stats()
         sample = dict(t=now - started, rss=daemon.rss_kb(),
+                      threads=bl.proc_status_number(daemon.pid, "Threads"),
                       exits=stats["events_exit"] - stats0["events_exit"],
                       exited=stats["processes_exited"],
                       forgotten=stats["processes_forgotten"],
                       record_bytes=stats.get("record_bytes", 0),
                       string_bytes=stats.get("string_bytes", 0))
         samples.append(sample)
-        print("%8.1f %10d %10d %10d %11d %12d %12d" % (
-            sample["t"], sample["rss"], sample["exits"], sample["exited"],
+        print("%8.1f %10d %8d %10d %10d %11d %12d %12d" % (
+            sample["t"], sample["rss"], sample["threads"], sample["exits"], sample["exited"],
             sample["forgotten"], sample["record_bytes"], sample["string_bytes"]), flush=True)
         if spawner.poll() is not None or now >= deadline:
             break
@@ -79,7 +80,7 @@ def main():
     bl.row("processes churned / rate", "%s / %s processes/s" % (
         summary.get("spawned", "?"), summary.get("rate", "?")))
     bl.row("daemon VmRSS first / last / peak (VmHWM)", "%d / %d / %d kB" % (
-        samples[0]["rss"], samples[-1]["rss"], bl.proc_status_kb(daemon.pid, "VmHWM")))
+        samples[0]["rss"], samples[-1]["rss"], bl.proc_status_number(daemon.pid, "VmHWM")))
     if len(steady) >= 2:
         first = steady[0]
         bl.row("limit reached at", "t=%.1f s after %d exits (VmRSS %d kB)" % (
@@ -92,6 +93,15 @@ def main():
             min(s["rss"] for s in steady), max(s["rss"] for s in steady), len(steady)))
         bl.row("VmRSS slope after the limit", "%+.1f kB/min, %+.2f kB per 1,000 processes" % (
             rss_per_s * 60, rss_per_exit * 1000))
+        # A step (a new FUSE worker thread, a malloc arena) weighs on the
+        # whole-range slope; the second half shows whether growth goes on.
+        late = steady[len(steady) // 2:]
+        if len(late) >= 2:
+            bl.row("VmRSS slope, second half after the limit",
+                   "%+.1f kB/min, %+.2f kB per 1,000 processes (t=%.0f..%.0f s)" % (
+                       slope([s["t"] for s in late], [s["rss"] for s in late]) * 60,
+                       slope([s["exits"] for s in late], [s["rss"] for s in late]) * 1000,
+                       late[0]["t"], late[-1]["t"]))
         bl.row("record+string bytes slope after the limit",
                "%+.1f bytes per 1,000 processes" % (rec_per_exit * 1000))
     else:

@@ -55,7 +55,7 @@ def check_directories(daemon, records, since_ticks):
             by_pid.setdefault(int(pid), []).append(int(start))
     counts = dict(present=0, cmdline=0, exe=0, exited0=0, exit_seen=0, exec_seen=0,
                   cmdline_missed_status=0, fallback_names=0)
-    missing = []
+    missing, incomplete = [], []
     for pid, start in records:
         if start == 0:
             # The spawner could not read the zombie's stat: take the newest
@@ -95,15 +95,21 @@ def check_directories(daemon, records, since_ticks):
         exit_code = status.get("ExitCode", "")
         counts["exited0"] += exit_code == "exited 0"
         counts["exit_seen"] += exit_code not in ("", "unknown")
-    return counts, missing
+        if not exe_ok or exit_code != "exited 0":
+            incomplete.append("%s (Exe %s, Cmdline %s, Execs %s, ExitCode %s)" % (
+                name, status.get("Exe", "?"), status.get("Cmdline", "?"),
+                status.get("Execs", "?"), exit_code or "?"))
+    return counts, missing, incomplete
 
 
 def parse_forkstat(path, pids):
-    counts = dict(exec=0, exit=0, exec_true=0, exec_full=0, exit0=0)
+    """Storm pids forkstat reported, per kind of line. A pid counts once:
+    with pid_max 32768 another process may reuse a storm pid meanwhile."""
+    seen = dict(exec=set(), exit=set(), exec_true=set(), exec_full=set(), exit0=set())
     try:
         f = open(path, "r", errors="replace")
     except OSError:
-        return counts
+        return {key: 0 for key in seen}
     with f:
         for line in f:
             m = FORKSTAT_LINE.match(line)
@@ -112,14 +118,16 @@ def parse_forkstat(path, pids):
             event, pid, rest = m.group(1), int(m.group(2)), m.group(3)
             if pid not in pids:
                 continue
-            counts[event] += 1
+            seen[event].add(pid)
             if event == "exec":
                 name = rest.strip()
-                counts["exec_true"] += bool(NAMES_TRUE.search(name))
-                counts["exec_full"] += name == "/bin/true"
+                if NAMES_TRUE.search(name):
+                    seen["exec_true"].add(pid)
+                if name == "/bin/true":
+                    seen["exec_full"].add(pid)
             elif rest.split()[:1] == ["0"]:
-                counts["exit0"] += 1
-    return counts
+                seen["exit0"].add(pid)
+    return {key: len(value) for key, value in seen.items()}
 
 
 def main():
@@ -171,7 +179,7 @@ def main():
         bl.kill_tree(forkstat)
 
     records = read_records(pidfile)
-    counts, missing = check_directories(daemon, records, since_ticks)
+    counts, missing, incomplete = check_directories(daemon, records, since_ticks)
     fk = parse_forkstat(forkstat_out, {pid for pid, _ in records}) if forkstat else None
     n = len(records)
     delta = {k: stats1.get(k, 0) - stats0.get(k, 0) for k in stats1
@@ -211,6 +219,10 @@ def main():
     if missing:
         print("missing directories (first 10 of %d): %s" % (len(missing),
                                                            " ".join(missing[:10])))
+    if incomplete:
+        print("incomplete directories (first 10 of %d):" % len(incomplete))
+        for line in incomplete[:10]:
+            print("  " + line)
     daemon.stop()
     return 0
 

@@ -22,7 +22,6 @@ SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 # Children to kill and mounts to undo, newest last.
 _children = []
@@ -154,11 +153,10 @@ def run_spawner(args, timeout):
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        kill_tree(proc)
         raise RuntimeError("bench_spawn %s did not finish in %ds" % (args, timeout))
     finally:
-        if proc in _children:
-            _children.remove(proc)
+        # Also on SystemExit from a signal: the storm must not outlive us.
+        kill_tree(proc)
     summary = parse_kv(out.strip().splitlines()[-1] if out.strip() else "")
     if "spawned" not in summary:
         raise RuntimeError("bench_spawn printed no summary: %r" % out)
@@ -189,7 +187,8 @@ def proc_start_ticks(pid):
     return int(data[data.rindex(")") + 2:].split()[19])  # field 22
 
 
-def proc_status_kb(pid, key):
+def proc_status_number(pid, key):
+    """The number after "Key:" in /proc/<pid>/status (kB for Vm* lines)."""
     for line in read_text("/proc/%d/status" % pid).splitlines():
         if line.startswith(key + ":"):
             return int(line.split()[1])
@@ -202,17 +201,6 @@ def uptime_ticks():
 
 def median(values):
     return statistics.median(values) if values else float("nan")
-
-
-def timed_runs(fn, reps):
-    """Runs fn reps+1 times, discards the first (warm-up); returns seconds."""
-    fn()
-    samples = []
-    for _ in range(reps):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return samples
 
 
 def walk(reps, *targets, timeout=600):
@@ -275,7 +263,7 @@ class Daemon:
         return proc_cpu_ticks(self.pid)
 
     def rss_kb(self):
-        return proc_status_kb(self.pid, "VmRSS")
+        return proc_status_number(self.pid, "VmRSS")
 
     def stderr_text(self):
         try:

@@ -143,6 +143,9 @@ static void test_parse_fork(void **state)
 	assert_int_equal(e->type, CNPROC_EV_FORK);
 	assert_int_equal(e->cpu, 3);
 	assert_true(e->timestamp_ns == G_GUINT64_CONSTANT(123456789012345));
+	/* cn_msg.seq numbers the messages per CPU: lost events show as gaps. */
+	assert_true(e->seq_valid);
+	assert_int_equal(e->seq, 7);
 	assert_int_equal(e->pid, 2000);
 	assert_int_equal(e->tgid, 2000);
 	assert_int_equal(e->u.fork.parent_pid, 1002);

@@ -533,6 +533,53 @@ static void test_fork_after_scan(void **state)
 	assert_ptr_equal(p->creator, find(f, 100, 50));
 }
 
+/* The kernel numbers each CPU's messages: a gap is a count of lost
+ * events, and asks for a rescan. */
+static void test_seq_gap_counts_lost_events(void **state)
+{
+	struct fixture *f = *state;
+	struct cnproc_event ev = {.type = CNPROC_EV_OTHER, .seq_valid = TRUE};
+	struct tracker_stats stats;
+
+	ev.cpu = 1;
+	ev.seq = 100;
+	feed(f, ev);
+	ev.seq = 101;
+	feed(f, ev);
+	ev.cpu = 0; /* another CPU has its own numbering */
+	ev.seq = 7;
+	feed(f, ev);
+	tracker_get_stats(f->t, &stats);
+	assert_int_equal(stats.events_lost, 0);
+	assert_false(tracker_rescan_wanted(f->t));
+
+	ev.cpu = 1;
+	ev.seq = 105; /* 102, 103, 104 never came */
+	feed(f, ev);
+	ev.cpu = 0;
+	ev.seq = 8;
+	feed(f, ev);
+	tracker_get_stats(f->t, &stats);
+	assert_int_equal(stats.events_lost, 3);
+	assert_true(tracker_rescan_wanted(f->t));
+	assert_int_equal(tracker_rescan(f->t), 0);
+	assert_false(tracker_rescan_wanted(f->t));
+
+	/* Wrapping around 2^32 is no gap; going backwards is no gap either. */
+	ev.cpu = 2;
+	ev.seq = G_MAXUINT32;
+	feed(f, ev);
+	ev.seq = 0;
+	feed(f, ev);
+	ev.seq = 0;
+	feed(f, ev);
+	/* Synthetic events carry no numbering. */
+	feed(f, (struct cnproc_event){.type = CNPROC_EV_OTHER, .cpu = 1, .seq = 500});
+	tracker_get_stats(f->t, &stats);
+	assert_int_equal(stats.events_lost, 3);
+	assert_false(tracker_rescan_wanted(f->t));
+}
+
 static guint count_children(const struct lin_process *p)
 {
 	guint n = 0;
@@ -684,6 +731,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_comm_and_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rescan_repairs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork_after_scan, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_seq_gap_counts_lost_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention_is_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_changes_and_iteration, setup, teardown),
