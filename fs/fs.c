@@ -83,6 +83,7 @@ struct lin_fs {
 	struct fuse_session *session; /* set before the notifier starts */
 	gint notifier_on;             /* atomic: changes are queued, long timeouts are given */
 	gint no_open;                 /* atomic: the kernel opens files without asking */
+	gint no_opendir;              /* atomic: and directories, caching their listings */
 
 	struct fs_counters counters; /* each field updated with __atomic builtins */
 };
@@ -909,6 +910,17 @@ static void inval_process_inodes(struct lin_fs *fs, guint64 serial)
 		inval_inode(fs, serial_ino(serial, kinds[i]));
 }
 
+/* The listings a record's birth or forgetting changes: the root, by-pid/
+ * and its creator's children/. Dropping a directory's pages drops its
+ * cached listing. */
+static void inval_listings(struct lin_fs *fs, guint64 creator_serial)
+{
+	inval_inode(fs, FS_INO_ROOT);
+	inval_inode(fs, FS_INO_BY_PID);
+	if (creator_serial)
+		inval_inode(fs, serial_ino(creator_serial, FS_KIND_CHILDREN));
+}
+
 /* by-pid/<pid> and self are never cached (timeout 0, and their inode
  * follows the target), and a new record's name was never cached as absent,
  * so those need nothing here. */
@@ -919,6 +931,8 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 
 	switch (change->kind) {
 	case LIN_CHANGE_NEW:
+		/* The listings that now hold one more name. */
+		inval_listings(fs, change->creator_serial);
 		break;
 	case LIN_CHANGE_EXEC:
 		/* New cmdline, exe, comm, maybe ids; exe may appear or go.
@@ -939,6 +953,12 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 		inval_inode(fs, serial_ino(change->serial, FS_KIND_STATUS));
 		break;
 	case LIN_CHANGE_CREATOR:
+		/* parent may have appeared in the listing of its directory. */
+		inval_inode(fs, dir);
+		if (change->creator_serial)
+			inval_inode(fs, serial_ino(change->creator_serial, FS_KIND_CHILDREN));
+		if (change->old_creator_serial)
+			inval_inode(fs, serial_ino(change->old_creator_serial, FS_KIND_CHILDREN));
 		inval_inode(fs, serial_ino(change->serial, FS_KIND_STATUS));
 		inval_inode(fs, serial_ino(change->serial, FS_KIND_PARENT));
 		inval_entry(fs, dir, "parent");
@@ -954,6 +974,7 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 		inval_entry(fs, FS_INO_ROOT, name);
 		if (change->creator_serial)
 			inval_entry(fs, serial_ino(change->creator_serial, FS_KIND_CHILDREN), name);
+		inval_listings(fs, change->creator_serial);
 		break;
 	}
 }
@@ -999,6 +1020,12 @@ static void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) {
 		conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
 		g_atomic_int_set(&fs->no_open, 1);
+	}
+	/* No OPENDIR/RELEASEDIR either: the kernel then keeps each
+	 * directory's listing (cache_readdir) until the notifier drops it. */
+	if (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) {
+		conn->want |= FUSE_CAP_NO_OPENDIR_SUPPORT;
+		g_atomic_int_set(&fs->no_opendir, 1);
 	}
 	/* Files that change without a tracker change (stats, ancestry) get
 	 * a fresh mtime and a zero attribute timeout: with this, the
@@ -1153,7 +1180,14 @@ static void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 static void fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct lin_fs *fs = fuse_req_userdata(req);
-	int ret = fs_do_opendir(fs, ino);
+	int ret;
+
+	/* ENOSYS: the kernel stops asking, and caches listings. */
+	if (g_atomic_int_get(&fs->no_opendir)) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	ret = fs_do_opendir(fs, ino);
 
 	if (ret < 0) {
 		fuse_reply_err(req, -ret);
