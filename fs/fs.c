@@ -84,6 +84,8 @@ struct lin_fs {
 	gint notifier_on;             /* atomic: changes are queued, long timeouts are given */
 	gint no_open;                 /* atomic: the kernel opens files without asking */
 	gint no_opendir;              /* atomic: and directories, caching their listings */
+	gint root_listed;             /* atomic: the root was listed since its last invalidation */
+	gint by_pid_listed;           /* atomic: by-pid/ too */
 
 	struct fs_counters counters; /* each field updated with __atomic builtins */
 };
@@ -93,6 +95,12 @@ struct fs_node {
 	fuse_ino_t ino;
 	enum fs_kind kind;
 	struct lin_process *process; /* NULL for fixed nodes */
+};
+
+/* Bits of lin_process.fs_seen. */
+enum {
+	FS_SEEN_NODES = 1 << 0,    /* a node of the record was in a lookup or readdirplus reply */
+	FS_SEEN_CHILDREN = 1 << 1, /* its children/ was listed since the last invalidation */
 };
 
 /* Marks the end of the notifier's queue; never freed. */
@@ -409,9 +417,18 @@ static void node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct
 	stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(fs->tracker)));
 }
 
+/* Called under the tracker's read lock, before the reply that tells the
+ * kernel: a change after it is then sure to see the mark. */
+static void mark_seen(struct lin_process *p, guint8 bits)
+{
+	if (p)
+		__atomic_fetch_or(&p->fs_seen, bits, __ATOMIC_RELAXED);
+}
+
 static void node_fill_entry(struct lin_fs *fs, const struct fs_node *node,
                             struct fuse_entry_param *e)
 {
+	mark_seen(node->process, FS_SEEN_NODES);
 	memset(e, 0, sizeof(*e));
 	e->ino = node->ino;
 	node_fill_attr(fs, node, &e->attr);
@@ -730,6 +747,7 @@ static void readdir_root(struct lin_fs *fs, struct dir_fill *fill, pid_t reader,
 	struct lin_process *p;
 	guint64 after;
 
+	g_atomic_int_set(&fs->root_listed, 1);
 	/* Offsets 1..5: ".", "..", by-pid, self, stats. */
 	switch (off) {
 	case 0:
@@ -777,6 +795,7 @@ static void readdir_by_pid(struct lin_fs *fs, struct dir_fill *fill, off_t off)
 	struct fs_node node;
 	pid_t pid = 0;
 
+	g_atomic_int_set(&fs->by_pid_listed, 1);
 	if (off < 1 && !dir_add_dot(fill, ".", FS_INO_BY_PID, 1))
 		return;
 	if (off < 2 && !dir_add_dot(fill, "..", FS_INO_ROOT, 2))
@@ -816,6 +835,7 @@ static void readdir_children(struct lin_fs *fs, struct dir_fill *fill, struct li
 	struct fs_node node;
 	guint64 after = off > FS_OFF_KEYED ? (guint64)(off - FS_OFF_KEYED) : 0;
 
+	mark_seen(p, FS_SEEN_CHILDREN);
 	if (off < 1 && !dir_add_dot(fill, ".", process_ino(p, FS_KIND_CHILDREN), 1))
 		return;
 	if (off < 2 && !dir_add_dot(fill, "..", process_ino(p, FS_KIND_DIR), 2))
@@ -910,20 +930,40 @@ static void inval_process_inodes(struct lin_fs *fs, guint64 serial)
 		inval_inode(fs, serial_ino(serial, kinds[i]));
 }
 
-/* The listings a record's birth or forgetting changes: the root, by-pid/
- * and its creator's children/. Dropping a directory's pages drops its
- * cached listing. */
+/* A record's seen bits, clearing those in clear; 0 once it is forgotten.
+ * The lock is only held to read them, never while notifying. */
+static guint8 take_seen(struct lin_fs *fs, guint64 serial, guint8 clear)
+{
+	struct lin_process *p;
+	guint8 seen = 0;
+
+	if (serial == 0)
+		return 0;
+	tracker_read_lock(fs->tracker);
+	p = tracker_find_serial(fs->tracker, serial);
+	if (p)
+		seen = __atomic_fetch_and(&p->fs_seen, (guint8)~clear, __ATOMIC_RELAXED);
+	tracker_read_unlock(fs->tracker);
+	return seen;
+}
+
+/* The listings a record's birth or forgetting changes, the root, by-pid/
+ * and its creator's children/, where the kernel may have cached them:
+ * dropping a directory's pages drops its cached listing. */
 static void inval_listings(struct lin_fs *fs, guint64 creator_serial)
 {
-	inval_inode(fs, FS_INO_ROOT);
-	inval_inode(fs, FS_INO_BY_PID);
-	if (creator_serial)
+	if (g_atomic_int_exchange(&fs->root_listed, 0))
+		inval_inode(fs, FS_INO_ROOT);
+	if (g_atomic_int_exchange(&fs->by_pid_listed, 0))
+		inval_inode(fs, FS_INO_BY_PID);
+	if (take_seen(fs, creator_serial, FS_SEEN_CHILDREN) & FS_SEEN_CHILDREN)
 		inval_inode(fs, serial_ino(creator_serial, FS_KIND_CHILDREN));
 }
 
 /* by-pid/<pid> and self are never cached (timeout 0, and their inode
  * follows the target), and a new record's name was never cached as absent,
- * so those need nothing here. */
+ * so those need nothing here. A record none of whose nodes the kernel was
+ * given has nothing cached: a storm nobody reads costs no invalidation. */
 static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 {
 	fuse_ino_t dir = serial_ino(change->serial, FS_KIND_DIR);
@@ -933,7 +973,33 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 	case LIN_CHANGE_NEW:
 		/* The listings that now hold one more name. */
 		inval_listings(fs, change->creator_serial);
+		return;
+	case LIN_CHANGE_FORGET:
+		/* Dropping the directory's dentry drops everything below. */
+		fs_process_name(change->pid, change->start_ticks, name, sizeof(name));
+		inval_entry(fs, FS_INO_ROOT, name);
+		if (change->creator_serial)
+			inval_entry(fs, serial_ino(change->creator_serial, FS_KIND_CHILDREN), name);
+		inval_listings(fs, change->creator_serial);
+		return;
+	case LIN_CHANGE_CREATOR:
+		/* Both creators' children/ listings changed. */
+		if (take_seen(fs, change->creator_serial, FS_SEEN_CHILDREN) & FS_SEEN_CHILDREN)
+			inval_inode(fs, serial_ino(change->creator_serial, FS_KIND_CHILDREN));
+		if (take_seen(fs, change->old_creator_serial, FS_SEEN_CHILDREN) & FS_SEEN_CHILDREN)
+			inval_inode(fs, serial_ino(change->old_creator_serial, FS_KIND_CHILDREN));
 		break;
+	case LIN_CHANGE_EXEC:
+	case LIN_CHANGE_COMM:
+	case LIN_CHANGE_ID:
+	case LIN_CHANGE_EXIT:
+	case LIN_CHANGE_THREADS:
+		break;
+	}
+	if (!(take_seen(fs, change->serial, 0) & FS_SEEN_NODES))
+		return;
+
+	switch (change->kind) {
 	case LIN_CHANGE_EXEC:
 		/* New cmdline, exe, comm, maybe ids; exe may appear or go.
 		 * Also the revival of a leader wrongly marked exited, whose
@@ -955,10 +1021,6 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 	case LIN_CHANGE_CREATOR:
 		/* parent may have appeared in the listing of its directory. */
 		inval_inode(fs, dir);
-		if (change->creator_serial)
-			inval_inode(fs, serial_ino(change->creator_serial, FS_KIND_CHILDREN));
-		if (change->old_creator_serial)
-			inval_inode(fs, serial_ino(change->old_creator_serial, FS_KIND_CHILDREN));
 		inval_inode(fs, serial_ino(change->serial, FS_KIND_STATUS));
 		inval_inode(fs, serial_ino(change->serial, FS_KIND_PARENT));
 		inval_entry(fs, dir, "parent");
@@ -968,13 +1030,8 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 			            name);
 		}
 		break;
+	case LIN_CHANGE_NEW:
 	case LIN_CHANGE_FORGET:
-		/* Dropping the directory's dentry drops everything below. */
-		fs_process_name(change->pid, change->start_ticks, name, sizeof(name));
-		inval_entry(fs, FS_INO_ROOT, name);
-		if (change->creator_serial)
-			inval_entry(fs, serial_ino(change->creator_serial, FS_KIND_CHILDREN), name);
-		inval_listings(fs, change->creator_serial);
 		break;
 	}
 }

@@ -51,7 +51,10 @@ struct lin_process {
 	guint32 exit_status; /* raw wait status from the EXIT event */
 	guint16 flags;       /* enum lin_process_flag */
 	guint8 exit_kind;    /* enum lin_exit_kind */
-	guint8 pad_;
+	/* Owned by the fs layer, which reads and sets it atomically: what
+	 * the kernel was told of this record, so changes nobody looked at
+	 * cost no invalidation. The tracker only zeroes it at creation. */
+	guint8 fs_seen;
 	guint32 live_threads;  /* threads other than the leader known alive */
 	guint32 keep_children; /* children that are running or have keep_children > 0 */
 	guint32 exec_count;
