@@ -453,6 +453,12 @@ int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, gu
 	out->read_ok |= PROC_READ_STAT;
 	if (exe_missing && (out->stat.flags & LIN_PF_KTHREAD))
 		out->read_ok |= PROC_READ_EXE;
+	/* A process that released its memory (exiting) reads as an empty
+	 * cmdline, not as an error; an empty argv is legal too (execve with
+	 * argv NULL), but then the exe is still readable. */
+	if ((what & PROC_READ_EXE) && exe_missing && out->cmdline_len == 0 &&
+	    !(out->stat.flags & LIN_PF_KTHREAD))
+		out->read_ok &= ~(guint)PROC_READ_CMDLINE;
 
 	/* From here on a failure only leaves its bit unset in read_ok. */
 	if (what & PROC_READ_STATUS) {

@@ -455,6 +455,26 @@ static void test_read_process_no_exe(void **state)
 	                 0);
 	assert_string_equal(info.exe, "/tmp/build/a.out (deleted)");
 	lin_proc_info_clear(&info);
+
+	/* Exiting: its memory is gone, so cmdline reads empty and exe fails.
+	 * That is a missed cmdline, not an empty one. */
+	proc.exe = NULL;
+	proc.cmdline = "";
+	proc.cmdline_len = 0;
+	fakeproc_add(fp, &proc);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, &info),
+	                 0);
+	assert_int_equal(info.read_ok, PROC_READ_STAT | PROC_READ_STATUS);
+	lin_proc_info_clear(&info);
+
+	/* An empty argv (execve with argv NULL) with its exe readable is real. */
+	proc.exe = "/usr/bin/pkexec";
+	fakeproc_add(fp, &proc);
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, &info),
+	                 0);
+	assert_int_equal(info.read_ok, PROC_READ_ALL);
+	assert_int_equal(info.cmdline_len, 0);
+	lin_proc_info_clear(&info);
 }
 
 static void test_read_process_long_exe(void **state)
