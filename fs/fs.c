@@ -317,6 +317,8 @@ static int node_render(struct lin_fs *fs, const struct fs_node *node, GString *o
 		    __atomic_load_n(&fs->counters.notify_uncached, __ATOMIC_RELAXED);
 		counters.notify_failed =
 		    __atomic_load_n(&fs->counters.notify_failed, __ATOMIC_RELAXED);
+		counters.notify_skipped =
+		    __atomic_load_n(&fs->counters.notify_skipped, __ATOMIC_RELAXED);
 		fs_render_stats(out, &stats, &counters, now_monotonic_ns(fs));
 		return 0;
 	}
@@ -1505,6 +1507,35 @@ struct fuse_session *fs_session_new(struct lin_fs *fs, struct fuse_args *args, G
 	return se;
 }
 
+/* Whether the kernel may hold something a change makes stale, from what
+ * readers were given before it (the change's snapshots of fs_seen). Most
+ * changes in a storm nobody reads are dropped here, on the event thread,
+ * without waking the notifier. */
+static gboolean change_may_be_cached(struct lin_fs *fs, const struct lin_change *change)
+{
+	gboolean listed = g_atomic_int_get(&fs->root_listed) ||
+	                  g_atomic_int_get(&fs->by_pid_listed) ||
+	                  (change->creator_seen & FS_SEEN_CHILDREN);
+
+	switch (change->kind) {
+	case LIN_CHANGE_NEW:
+		return listed;
+	case LIN_CHANGE_FORGET:
+		return listed || (change->seen & FS_SEEN_NODES);
+	case LIN_CHANGE_CREATOR:
+		return (change->seen & FS_SEEN_NODES) ||
+		       (change->creator_seen & FS_SEEN_CHILDREN) ||
+		       (change->old_creator_seen & FS_SEEN_CHILDREN);
+	case LIN_CHANGE_EXEC:
+	case LIN_CHANGE_COMM:
+	case LIN_CHANGE_ID:
+	case LIN_CHANGE_EXIT:
+	case LIN_CHANGE_THREADS:
+		break;
+	}
+	return (change->seen & FS_SEEN_NODES) != 0;
+}
+
 void fs_on_change(const struct lin_change *change, void *data)
 {
 	struct lin_fs *fs = data;
@@ -1513,6 +1544,10 @@ void fs_on_change(const struct lin_change *change, void *data)
 	 * is nobody to drain the queue. */
 	if (!g_atomic_int_get(&fs->notifier_on))
 		return;
+	if (!change_may_be_cached(fs, change)) {
+		counter_add(&fs->counters.notify_skipped);
+		return;
+	}
 	g_async_queue_push(fs->changes, g_memdup2(change, sizeof(*change)));
 	counter_add(&fs->counters.notify_queued);
 }

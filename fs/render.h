@@ -18,6 +18,7 @@
 
 /* The fs's own counters, shown in stats after the tracker's. */
 struct fs_counters {
+	guint64 notify_skipped;  /* changes to nothing a reader was given: no notification */
 	guint64 notify_queued;   /* changes handed to the notifier thread */
 	guint64 notify_sent;     /* invalidations the kernel applied */
 	guint64 notify_uncached; /* invalidations for nodes the kernel did not cache */

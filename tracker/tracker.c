@@ -137,6 +137,8 @@ static void queue_change(struct tracker *t, enum lin_change_kind kind, const str
 	    .start_ticks = p->start_ticks,
 	    .creator_serial = p->creator ? p->creator->serial : 0,
 	    .newest_for_pid = newest_for_pid,
+	    .seen = p->fs_seen,
+	    .creator_seen = p->creator ? p->creator->fs_seen : 0,
 	};
 
 	if (t->change_fn)
@@ -144,7 +146,7 @@ static void queue_change(struct tracker *t, enum lin_change_kind kind, const str
 }
 
 static void queue_creator_change(struct tracker *t, const struct lin_process *p,
-                                 guint64 old_creator_serial)
+                                 const struct lin_process *old_creator)
 {
 	struct lin_change change = {
 	    .kind = LIN_CHANGE_CREATOR,
@@ -152,7 +154,10 @@ static void queue_creator_change(struct tracker *t, const struct lin_process *p,
 	    .pid = p->pid,
 	    .start_ticks = p->start_ticks,
 	    .creator_serial = p->creator ? p->creator->serial : 0,
-	    .old_creator_serial = old_creator_serial,
+	    .old_creator_serial = old_creator ? old_creator->serial : 0,
+	    .seen = p->fs_seen,
+	    .creator_seen = p->creator ? p->creator->fs_seen : 0,
+	    .old_creator_seen = old_creator ? old_creator->fs_seen : 0,
 	};
 
 	if (t->change_fn)
@@ -466,7 +471,7 @@ static void process_forget(struct tracker *t, struct lin_process *p)
 		struct lin_process *child = p->first_child;
 
 		child_unlink(child);
-		queue_creator_change(t, child, p->serial);
+		queue_creator_change(t, child, p);
 	}
 	child_unlink(p);
 	by_pid_remove(t, p);
@@ -642,10 +647,10 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 		p->flags |= LIN_PROC_FORK_SEEN;
 		p->creator_pid = ev->u.fork.parent_tgid;
 		if (creator && p->creator != creator) {
-			guint64 old_serial = p->creator ? p->creator->serial : 0;
+			struct lin_process *old_creator = p->creator;
 
 			set_creator(t, p, creator);
-			queue_creator_change(t, p, old_serial);
+			queue_creator_change(t, p, old_creator);
 		}
 		return;
 	}

@@ -402,6 +402,7 @@ static void test_stats(void **state)
 	    .notify_sent = 101,
 	    .notify_uncached = 102,
 	    .notify_failed = 103,
+	    .notify_skipped = 99,
 	};
 	g_autoptr(GString) out = g_string_new(NULL);
 	guint64 *field = (guint64 *)&stats;
@@ -438,6 +439,7 @@ static void test_stats(void **state)
 	                              "strings 24\n"
 	                              "started_monotonic_ns 5000000000\n"
 	                              "uptime_seconds 42\n"
+	                              "fs_notify_skipped 99\n"
 	                              "fs_notify_queued 100\n"
 	                              "fs_notify_sent 101\n"
 	                              "fs_notify_uncached 102\n"
