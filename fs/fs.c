@@ -795,19 +795,19 @@ static void readdir_by_pid(struct lin_fs *fs, struct dir_fill *fill, off_t off)
 {
 	char name[16];
 	struct fs_node node;
-	pid_t pid = 0;
+	guint64 after = off > FS_OFF_KEYED ? (guint64)(off - FS_OFF_KEYED) : 0;
 
 	g_atomic_int_set(&fs->by_pid_listed, 1);
 	if (off < 1 && !dir_add_dot(fill, ".", FS_INO_BY_PID, 1))
 		return;
 	if (off < 2 && !dir_add_dot(fill, "..", FS_INO_ROOT, 2))
 		return;
-	if (off > FS_OFF_KEYED)
-		pid = (pid_t)MIN(off - FS_OFF_KEYED, (off_t)G_MAXINT);
-	while ((pid = tracker_next_pid(fs->tracker, pid)) > 0) {
-		snprintf(name, sizeof(name), "%d", (int)pid);
-		node_of(&node, tracker_find_pid(fs->tracker, pid), FS_KIND_BY_PID_LINK);
-		if (!dir_add_node(fs, fill, name, &node, FS_OFF_KEYED + (off_t)pid))
+	/* In creation order, resumable by serial like the root. */
+	for (struct lin_process *p = tracker_next_newest(fs->tracker, after); p;
+	     p = tracker_next_newest(fs->tracker, p->serial)) {
+		snprintf(name, sizeof(name), "%d", (int)p->pid);
+		node_of(&node, p, FS_KIND_BY_PID_LINK);
+		if (!dir_add_node(fs, fill, name, &node, FS_OFF_KEYED + (off_t)p->serial))
 			return;
 	}
 }

@@ -51,9 +51,8 @@ struct tracker {
 	/* Everything below is protected by lock, and written only by the
 	 * feeding thread. */
 	struct lin_strpool *strings;
-	GHashTable *by_serial;       /* set of struct lin_process *, hashed by serial */
-	struct lin_process **by_pid; /* pid -> newest record */
-	guint by_pid_len;
+	GHashTable *by_serial;    /* set of struct lin_process *, hashed by serial */
+	GHashTable *by_pid;       /* set of the newest record of each pid, hashed by pid */
 	GHashTable *threads;      /* tid -> struct lin_process * (non-leader threads) */
 	GHashTable *pending;      /* pid -> struct pending * */
 	GPtrArray *leader_exited; /* records with LIN_PROC_LEADER_EXITED */
@@ -182,34 +181,35 @@ static void write_unlock(struct tracker *t)
 
 /* ---- records and indexes ---- */
 
-static gboolean is_newest(const struct tracker *t, const struct lin_process *p)
+static gboolean is_newest(struct tracker *t, const struct lin_process *p)
 {
-	return (guint)p->pid < t->by_pid_len && t->by_pid[p->pid] == p;
+	return tracker_find_pid(t, p->pid) == p;
 }
 
 static void by_pid_insert(struct tracker *t, struct lin_process *p)
 {
-	if ((guint)p->pid >= t->by_pid_len) {
-		guint len = MAX(t->by_pid_len * 2, 1024u);
-
-		while (len <= (guint)p->pid)
-			len *= 2;
-		t->by_pid = g_renew(struct lin_process *, t->by_pid, len);
-		memset(t->by_pid + t->by_pid_len, 0, (len - t->by_pid_len) * sizeof(*t->by_pid));
-		t->by_pid_len = len;
-	}
-	p->older_same_pid = t->by_pid[p->pid];
-	t->by_pid[p->pid] = p;
+	p->older_same_pid = tracker_find_pid(t, p->pid);
+	/* Replaces the older holder, an equal key. */
+	g_hash_table_add(t->by_pid, p);
 }
 
 static void by_pid_remove(struct tracker *t, struct lin_process *p)
 {
-	struct lin_process **link = &t->by_pid[p->pid];
+	struct lin_process *newest = tracker_find_pid(t, p->pid);
 
-	while (*link && *link != p)
-		link = &(*link)->older_same_pid;
-	if (*link)
-		*link = p->older_same_pid;
+	if (newest == p) {
+		if (p->older_same_pid)
+			g_hash_table_add(t->by_pid, p->older_same_pid);
+		else
+			g_hash_table_remove(t->by_pid, p);
+	} else {
+		struct lin_process **link = &newest;
+
+		while (*link && *link != p)
+			link = &(*link)->older_same_pid;
+		if (*link)
+			*link = p->older_same_pid;
+	}
 	p->older_same_pid = NULL;
 }
 
@@ -1096,6 +1096,16 @@ void tracker_tick(struct tracker *t)
 
 /* ---- life cycle ---- */
 
+static guint pid_hash(gconstpointer key)
+{
+	return (guint)((const struct lin_process *)key)->pid;
+}
+
+static gboolean pid_equal(gconstpointer a, gconstpointer b)
+{
+	return ((const struct lin_process *)a)->pid == ((const struct lin_process *)b)->pid;
+}
+
 static guint serial_hash(gconstpointer key)
 {
 	return g_int64_hash(key);
@@ -1122,6 +1132,8 @@ struct tracker *tracker_new(const struct tracker_config *cfg)
 	t->strings = lin_strpool_new();
 	/* A record's serial is its first field, so the record itself is the key. */
 	t->by_serial = g_hash_table_new(serial_hash, serial_equal);
+	/* The newest record of a pid is its own key, hashed by pid. */
+	t->by_pid = g_hash_table_new(pid_hash, pid_equal);
 	t->threads = g_hash_table_new(NULL, NULL);
 	t->pending = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	t->leader_exited = g_ptr_array_new();
@@ -1154,7 +1166,7 @@ void tracker_free(struct tracker *t)
 	g_ptr_array_unref(t->leader_exited);
 	g_array_unref(t->changes);
 	g_array_unref(t->cpu_seqs);
-	g_free(t->by_pid);
+	g_hash_table_unref(t->by_pid);
 	lin_strpool_free(t->strings);
 	pthread_rwlock_destroy(&t->lock);
 	g_free(t);
@@ -1185,9 +1197,11 @@ void tracker_read_unlock(struct tracker *t)
 
 struct lin_process *tracker_find_pid(struct tracker *t, pid_t pid)
 {
-	if (pid <= 0 || (guint)pid >= t->by_pid_len)
+	struct lin_process key = {.pid = pid};
+
+	if (pid <= 0)
 		return NULL;
-	return t->by_pid[pid];
+	return g_hash_table_lookup(t->by_pid, &key);
 }
 
 struct lin_process *tracker_find(struct tracker *t, pid_t pid, guint64 start_ticks)
@@ -1228,21 +1242,22 @@ struct lin_process *tracker_first_after(struct tracker *t, guint64 after)
 	return p;
 }
 
-pid_t tracker_next_pid(struct tracker *t, pid_t after)
+struct lin_process *tracker_next_newest(struct tracker *t, guint64 after)
 {
-	for (guint pid = after < 0 ? 1 : (guint)after + 1; pid < t->by_pid_len; pid++)
-		if (t->by_pid[pid])
-			return (pid_t)pid;
-	return 0;
+	struct lin_process *p;
+
+	for (p = tracker_first_after(t, after); p && !is_newest(t, p); p = p->all_next)
+		;
+	return p;
 }
 
 void tracker_get_stats(struct tracker *t, struct tracker_stats *out)
 {
 	*out = t->stats;
-	/* Each record costs its struct plus a by-serial slot (key and hash,
-	 * with the table at most half full). */
+	/* Each record costs its struct plus a by-serial slot, each pid a
+	 * by-pid slot (a key and a hash each, tables at most half full). */
 	out->record_bytes = t->records * (sizeof(struct lin_process) + 2 * (sizeof(gpointer) + 4)) +
-	                    t->by_pid_len * sizeof(gpointer);
+	                    g_hash_table_size(t->by_pid) * 2 * (sizeof(gpointer) + 4);
 	out->string_bytes = lin_strpool_bytes(t->strings);
 	out->strings = lin_strpool_count(t->strings);
 }

@@ -197,9 +197,9 @@ struct lin_process *tracker_find_pid(struct tracker *t, pid_t pid);
 struct lin_process *tracker_find_tid(struct tracker *t, pid_t tid);
 /* The first record in serial order whose serial is > after (0: the first). */
 struct lin_process *tracker_first_after(struct tracker *t, guint64 after);
-/* Number of pids in the by-pid index, and the next pid after 'after' in
- * ascending order (for by-pid/ readdir); returns 0 when none is left. */
-pid_t tracker_next_pid(struct tracker *t, pid_t after);
+/* The first record in serial order after 'after' that is the newest of its
+ * pid (by-pid/ readdir, resumable by serial); NULL when none is left. */
+struct lin_process *tracker_next_newest(struct tracker *t, guint64 after);
 
 void tracker_get_stats(struct tracker *t, struct tracker_stats *out);
 

@@ -463,6 +463,17 @@ static void test_pid_reuse(void **state)
 	assert_true(lin_process_running(second));
 	assert_ptr_equal(tracker_find_pid(f->t, 800), second);
 	assert_true(second->serial > first->serial);
+	/* by-pid/800 is the new one; the old one is only reachable by name. */
+	{
+		gboolean saw_second = FALSE;
+
+		for (struct lin_process *p = tracker_next_newest(f->t, 0); p;
+		     p = tracker_next_newest(f->t, p->serial)) {
+			assert_ptr_not_equal(p, first);
+			saw_second |= p == second;
+		}
+		assert_true(saw_second);
+	}
 }
 
 static void test_comm_and_ids(void **state)
@@ -707,10 +718,22 @@ static void test_changes_and_iteration(void **state)
 		last = p->serial;
 	}
 	assert_int_equal(last, child->serial);
-	assert_int_equal(tracker_next_pid(f->t, 0), 1);
-	assert_int_equal(tracker_next_pid(f->t, 3), 100);
-	assert_int_equal(tracker_next_pid(f->t, 100), 1300);
-	assert_int_equal(tracker_next_pid(f->t, 1300), 0);
+	/* by-pid/ lists each pid's newest record once, in creation order:
+	 * the four found by the bootstrap (in /proc's order), then child. */
+	{
+		guint64 pids = 0;
+		guint n = 0;
+
+		for (p = tracker_next_newest(f->t, 0); p != child;
+		     p = tracker_next_newest(f->t, p->serial)) {
+			assert_non_null(p);
+			pids += (guint64)p->pid;
+			n++;
+		}
+		assert_int_equal(n, 4);
+		assert_int_equal(pids, 1 + 2 + 3 + 100);
+		assert_null(tracker_next_newest(f->t, child->serial));
+	}
 }
 
 int main(void)
