@@ -204,8 +204,9 @@ def main():
     bl.row("ExitCode: exited 0 | exit status 0",
            "%-34s %s" % (pct(counts["exited0"], n), pct(fk["exit0"], n) if fk else "n/a"))
     bl.row("status Cmdline: missed (storm pids)", counts["cmdline_missed_status"])
-    bl.row("stats: overflows / rescans / exits_missed", "%d / %d / %d" % (
-        delta.get("overflows", 0), delta.get("rescans", 0), delta.get("exits_missed", 0)))
+    bl.row("stats: overflows / events_lost / rescans / exits_missed", "%d / %d / %d / %d" % (
+        delta.get("overflows", 0), delta.get("events_lost", 0), delta.get("rescans", 0),
+        delta.get("exits_missed", 0)))
     bl.row("stats: cmdline_missed (all processes)", delta.get("cmdline_missed", 0))
     bl.row("stats: events fork / exec / exit (storm window)", "%d / %d / %d" % (
         delta.get("events_fork", 0), delta.get("events_exec", 0), delta.get("events_exit", 0)))
