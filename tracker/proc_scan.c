@@ -270,20 +270,17 @@ static pid_t parse_pid_name(const char *name)
 }
 
 /*
- * Reads up to size bytes of dirfd/name into buf; *len gets the count. With
- * one_record, a short read ending in '\n' is taken as the whole file: stat
- * and status are single seq_file records that the kernel hands out in one
- * read, and skipping the read() that would return 0 matters on the EXEC path.
+ * Reads fd into buf until size bytes or the end; *len gets the count, also
+ * on error. With one_record, a short read ending in '\n' is taken as the
+ * whole file: stat and status are single seq_file records that the kernel
+ * hands out in one read, and skipping the read() that would return 0
+ * matters on the EXEC path.
  */
-static int read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean one_record,
-                        size_t *len)
+static int read_fd(int fd, char *buf, size_t size, gboolean one_record, size_t *len)
 {
 	size_t total = 0;
-	int fd, err = 0;
+	int err = 0;
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
 	while (total < size) {
 		ssize_t n = read(fd, buf + total, size - total);
 
@@ -299,8 +296,21 @@ static int read_file_at(int dirfd, const char *name, char *buf, size_t size, gbo
 		if (one_record && total < size && buf[total - 1] == '\n')
 			break;
 	}
-	close(fd);
 	*len = total;
+	return err;
+}
+
+/* Reads up to size bytes of dirfd/name into buf (see read_fd()). */
+static int read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean one_record,
+                        size_t *len)
+{
+	int fd, err;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	err = read_fd(fd, buf, size, one_record, len);
+	close(fd);
 	return err;
 }
 
@@ -308,38 +318,22 @@ static int read_file_at(int dirfd, const char *name, char *buf, size_t size, gbo
 static int read_cmdline(int dirfd, struct lin_proc_info *out)
 {
 	char head[PROC_TEXT_MAX];
-	size_t total = 0, cap;
-	char *buf;
-	int fd, err = 0;
+	char *buf = head;
+	size_t total, more = 0;
+	int fd, err;
 
 	fd = openat(dirfd, "cmdline", O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-
-	/* Most command lines fit the stack buffer: one exact-size copy then. */
-	buf = head;
-	cap = sizeof(head);
-	for (;;) {
-		ssize_t n;
-
-		if (total == cap) {
-			if (buf != head)
-				break;
-			/* One byte more than kept, to learn whether it was cut. */
-			cap = LIN_CMDLINE_MAX + 1;
-			buf = g_malloc(cap);
-			memcpy(buf, head, total);
-		}
-		n = read(fd, buf + total, cap - total);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		total += (size_t)n;
+	/* Most command lines fit the stack buffer: one exact-size copy then.
+	 * A longer one continues in a buffer one byte larger than what is
+	 * kept, to learn whether it was cut. */
+	err = read_fd(fd, head, sizeof(head), FALSE, &total);
+	if (err == 0 && total == sizeof(head)) {
+		buf = g_malloc(LIN_CMDLINE_MAX + 1);
+		memcpy(buf, head, total);
+		err = read_fd(fd, buf + total, LIN_CMDLINE_MAX + 1 - total, FALSE, &more);
+		total += more;
 	}
 	close(fd);
 
