@@ -411,6 +411,12 @@ static void leader_exited_forget(struct tracker *t, struct lin_process *p)
 	}
 }
 
+/* The kind of exit a raw wait status describes. */
+static enum lin_exit_kind exit_kind_of(guint32 status)
+{
+	return WIFSIGNALED(status) ? LIN_EXIT_SIGNAL : LIN_EXIT_CODE;
+}
+
 static void process_set_exited(struct tracker *t, struct lin_process *p, enum lin_exit_kind kind,
                                guint32 exit_status, guint64 exit_ns)
 {
@@ -585,9 +591,8 @@ static void apply_pending(struct tracker *t, struct lin_process *p)
 		t->stats.cmdline_missed++;
 	}
 	if (pending->exited)
-		process_set_exited(
-		    t, p, WIFSIGNALED(pending->exit_status) ? LIN_EXIT_SIGNAL : LIN_EXIT_CODE,
-		    pending->exit_status, event_realtime(t, pending->timestamp_ns));
+		process_set_exited(t, p, exit_kind_of(pending->exit_status), pending->exit_status,
+		                   event_realtime(t, pending->timestamp_ns));
 	g_hash_table_remove(t->pending, GINT_TO_POINTER(p->pid));
 }
 
@@ -732,7 +737,7 @@ static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
 static void handle_exit(struct tracker *t, const struct cnproc_event *ev)
 {
 	guint32 status = ev->u.exit.code;
-	enum lin_exit_kind kind = WIFSIGNALED(status) ? LIN_EXIT_SIGNAL : LIN_EXIT_CODE;
+	enum lin_exit_kind kind = exit_kind_of(status);
 	struct lin_process *p = running_pid(t, ev->tgid);
 	guint64 exit_ns = event_realtime(t, ev->timestamp_ns);
 
@@ -1039,9 +1044,12 @@ void tracker_count_malformed(struct tracker *t)
 
 void tracker_tick(struct tracker *t)
 {
+	struct suspect {
+		pid_t pid;
+		guint64 start_ticks;
+	};
 	guint64 now = now_monotonic(t);
-	g_autoptr(GPtrArray) suspects = g_ptr_array_new();
-	g_autoptr(GArray) starts = g_array_new(FALSE, FALSE, sizeof(guint64));
+	g_autoptr(GArray) suspects = g_array_new(FALSE, FALSE, sizeof(struct suspect));
 	GHashTableIter iter;
 	gpointer value;
 
@@ -1055,19 +1063,17 @@ void tracker_tick(struct tracker *t)
 	}
 	for (guint i = 0; i < t->leader_exited->len; i++) {
 		struct lin_process *p = g_ptr_array_index(t->leader_exited, i);
+		struct suspect suspect = {p->pid, p->start_ticks};
 
-		if (p->exit_ns + LEADER_CHECK_NS < now) {
-			g_ptr_array_add(suspects, GINT_TO_POINTER(p->pid));
-			g_array_append_val(starts, p->start_ticks);
-		}
+		if (p->exit_ns + LEADER_CHECK_NS < now)
+			g_array_append_val(suspects, suspect);
 	}
 	write_unlock(t);
 
 	/* A leader gone for a while with threads "alive": check /proc in case
 	 * a thread's EXIT was lost. */
 	for (guint i = 0; i < suspects->len; i++) {
-		pid_t pid = GPOINTER_TO_INT(g_ptr_array_index(suspects, i));
-		guint64 start = g_array_index(starts, guint64, i);
+		const struct suspect *suspect = &g_array_index(suspects, struct suspect, i);
 		struct lin_proc_info info = {0};
 		g_autoptr(GArray) tids = g_array_new(FALSE, FALSE, sizeof(pid_t));
 		struct lin_process *p;
@@ -1075,21 +1081,17 @@ void tracker_tick(struct tracker *t)
 
 		/* The leader itself is a zombie: the process lives while
 		 * /proc/<pid>/task lists another thread. */
-		err =
-		    proc_scan_read_process(t->cfg.proc_root_fd, pid, start, PROC_READ_STAT, &info);
+		err = proc_scan_read_process(t->cfg.proc_root_fd, suspect->pid,
+		                             suspect->start_ticks, PROC_READ_STAT, &info);
 		lin_proc_info_clear(&info);
-		if (err == 0 && proc_scan_threads(t->cfg.proc_root_fd, pid, tids) == 0 &&
+		if (err == 0 && proc_scan_threads(t->cfg.proc_root_fd, suspect->pid, tids) == 0 &&
 		    tids->len > 0)
 			continue;
 		write_lock(t);
-		p = tracker_find(t, pid, start);
-		if (p && (p->flags & LIN_PROC_LEADER_EXITED)) {
-			guint32 status = p->exit_status;
-
-			process_set_exited(t, p,
-			                   WIFSIGNALED(status) ? LIN_EXIT_SIGNAL : LIN_EXIT_CODE,
-			                   status, now_realtime(t));
-		}
+		p = tracker_find(t, suspect->pid, suspect->start_ticks);
+		if (p && (p->flags & LIN_PROC_LEADER_EXITED))
+			process_set_exited(t, p, exit_kind_of(p->exit_status), p->exit_status,
+			                   now_realtime(t));
 		write_unlock(t);
 	}
 }

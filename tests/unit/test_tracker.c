@@ -301,6 +301,40 @@ static void test_leader_exits_first(void **state)
 	assert_int_equal(p->live_threads, 0);
 }
 
+/* The leader left with pthread_exit() and a thread's EXIT never came: the
+ * periodic check ends the process once /proc has no thread left, and not
+ * while one is still listed. */
+static void test_leader_exited_thread_exit_lost(void **state)
+{
+	struct fixture *f = *state;
+	const pid_t tids[] = {311};
+	struct fakeproc_proc proc = {.pid = 310,
+	                             .ppid = 100,
+	                             .start_ticks = 1031,
+	                             .comm = "worker",
+	                             .state = 'Z',
+	                             .tids = tids,
+	                             .ntids = 1};
+	struct lin_process *p;
+
+	add_proc(f, 310, 100, 1031, "worker", "worker");
+	ev_fork(f, 100, 310, 310);
+	ev_fork(f, 310, 311, 310);
+	p = find(f, 310, 1031);
+	ev_exit(f, 310, 310, 4 << 8);
+	fakeproc_add(f->fp, &proc);
+	f->clock += 2 * G_GUINT64_CONSTANT(1000000000);
+	tracker_tick(f->t);
+	assert_true(lin_process_running(p));
+
+	fakeproc_remove(f->fp, 310);
+	tracker_tick(f->t);
+	assert_false(lin_process_running(p));
+	assert_int_equal(p->exit_kind, LIN_EXIT_CODE);
+	assert_int_equal(WEXITSTATUS(p->exit_status), 4);
+	assert_null(tracker_find_tid(f->t, 311));
+}
+
 /* exec from a non-leader thread: EXIT(pid == tgid) then EXEC(tgid). */
 static void test_exec_from_thread(void **state)
 {
@@ -744,6 +778,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_thread_fork_is_not_a_process, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leader_exits_first, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_leader_exited_thread_exit_lost, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_from_thread, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_orphan_keeps_creator, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_before_fork, setup, teardown),
