@@ -63,6 +63,21 @@ else
 	broken=$((broken + 1))
 fi
 
+echo "== build-release: an optimized build, where the compiler warns about more"
+# -O3 finds maybe-uninitialized paths that -O2 does not; warnings are errors.
+if setup_build build-release -Dbuildtype=release -Dtests=true; then
+	if ! ninja -C build-release >build-release/ninja.log 2>&1; then
+		cat build-release/ninja.log
+		echo "run-all.sh: build in build-release failed" >&2
+		status=1
+		broken=$((broken + 1))
+	fi
+else
+	echo "run-all.sh: meson setup build-release failed" >&2
+	status=1
+	broken=$((broken + 1))
+fi
+
 if [ -f tests/fuzz/meson.build ]; then
 	echo "== build-fuzz: clang build with the libFuzzer targets, fuzz suite"
 	# CC only matters when the directory is first configured.

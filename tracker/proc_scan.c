@@ -306,6 +306,7 @@ static int read_file_at(int dirfd, const char *name, char *buf, size_t size, gbo
 {
 	int fd, err;
 
+	*len = 0;
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
