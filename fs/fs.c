@@ -82,10 +82,17 @@ struct lin_fs {
 	GThread *notifier;            /* only touched by start/stop, on the main thread */
 	struct fuse_session *session; /* set before the notifier starts */
 	gint notifier_on;             /* atomic: changes are queued, long timeouts are given */
-	gint no_open;                 /* atomic: the kernel opens files without asking */
 	gint no_opendir;              /* atomic: and directories, caching their listings */
 	gint root_listed;             /* atomic: the root was listed since its last invalidation */
 	gint by_pid_listed;           /* atomic: by-pid/ too */
+
+	/* What the kernel was last told of files that can change: the bytes
+	 * whose size it holds (ino -> GBytes). A read serves them until the
+	 * notifier has invalidated the inode, so a read that races a change
+	 * never gets new bytes cut to an old size. Only files of running
+	 * processes, and stats and ancestry, are kept. */
+	GMutex served_lock;
+	GHashTable *served; /* protected by served_lock */
 
 	struct fs_counters counters; /* each field updated with __atomic builtins */
 };
@@ -97,6 +104,22 @@ struct fs_node {
 	struct lin_process *process; /* NULL for fixed nodes */
 };
 
+/* A file's content as rendered at one generation of its record: what an
+ * open file reads, and what the kernel was told the size of. */
+struct fs_snapshot {
+	GBytes *content;
+	guint64 serial;     /* the record's; 0 for stats */
+	guint32 generation; /* the record's when rendered */
+	gboolean cached;    /* read through the page cache (keep_cache) */
+};
+
+/* One piece of work for the notifier: a tracker change or, when inval_ino
+ * is set, one inode whose pages a read from an outdated snapshot refilled. */
+struct fs_work {
+	fuse_ino_t inval_ino;
+	struct lin_change change;
+};
+
 /* Bits of lin_process.fs_seen. */
 enum {
 	FS_SEEN_NODES = 1 << 0,    /* a node of the record was in a lookup or readdirplus reply */
@@ -104,7 +127,7 @@ enum {
 };
 
 /* Marks the end of the notifier's queue; never freed. */
-static struct lin_change notifier_stop_marker;
+static struct fs_work notifier_stop_marker;
 
 /* The entries of a process directory, in readdir order. */
 static const struct {
@@ -251,13 +274,14 @@ static double node_entry_timeout(struct lin_fs *fs, const struct fs_node *node)
 static double node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 {
 	switch (node->kind) {
-	case FS_KIND_STATS:
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
 		return 0;
+	case FS_KIND_STATS:
 	case FS_KIND_ANCESTRY:
-		/* Its size follows the comms and the forgetting of ancestors,
-		 * which no change names. */
+		/* Their content follows what no single change names (the
+		 * counters; the comms and the forgetting of ancestors): a
+		 * fresh size at every look; reads use direct_io anyway. */
 		return 0;
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
@@ -355,6 +379,78 @@ static void stat_set_time(struct stat *st, guint64 realtime_ns)
 	st->st_atim = st->st_mtim;
 }
 
+/* Whether a file served through the page cache can change while the
+ * kernel holds its size (stats, ancestry and a running process's status
+ * are read with direct_io). */
+static gboolean node_is_volatile(const struct fs_node *node)
+{
+	switch (node->kind) {
+	case FS_KIND_CMDLINE:
+	case FS_KIND_COMM:
+		return lin_process_running(node->process);
+	case FS_KIND_STATUS:
+	case FS_KIND_STATS:
+	case FS_KIND_ANCESTRY:
+	case FS_KIND_DIR:
+	case FS_KIND_EXE:
+	case FS_KIND_PARENT:
+	case FS_KIND_CHILDREN:
+	case FS_KIND_CHILD_LINK:
+	case FS_KIND_BY_PID_LINK:
+	case FS_KIND_SELF_LINK:
+	case FS_KIND_COUNT:
+	case FS_KIND_ROOT:
+	case FS_KIND_BY_PID_DIR:
+		break;
+	}
+	return FALSE;
+}
+
+static void served_free(gpointer data)
+{
+	struct fs_snapshot *served = data;
+
+	g_bytes_unref(served->content);
+	g_free(served);
+}
+
+/* Called under the tracker's read lock (generation is the record's now). */
+static void served_put(struct lin_fs *fs, const struct fs_node *node, const GString *content)
+{
+	struct fs_snapshot *served = g_new0(struct fs_snapshot, 1);
+
+	served->content = g_bytes_new(content->str, content->len);
+	served->serial = node->process->serial;
+	served->generation = node->process->generation;
+	served->cached = TRUE;
+	g_mutex_lock(&fs->served_lock);
+	g_hash_table_replace(fs->served, GSIZE_TO_POINTER(node->ino), served);
+	g_mutex_unlock(&fs->served_lock);
+}
+
+/* Fills *out (a new content reference) with what the kernel was told of
+ * ino; FALSE when nothing is kept. */
+static gboolean served_get(struct lin_fs *fs, fuse_ino_t ino, struct fs_snapshot *out)
+{
+	struct fs_snapshot *served;
+
+	g_mutex_lock(&fs->served_lock);
+	served = g_hash_table_lookup(fs->served, GSIZE_TO_POINTER(ino));
+	if (served) {
+		*out = *served;
+		g_bytes_ref(out->content);
+	}
+	g_mutex_unlock(&fs->served_lock);
+	return served != NULL;
+}
+
+static void served_drop(struct lin_fs *fs, fuse_ino_t ino)
+{
+	g_mutex_lock(&fs->served_lock);
+	g_hash_table_remove(fs->served, GSIZE_TO_POINTER(ino));
+	g_mutex_unlock(&fs->served_lock);
+}
+
 /* Fills the attributes of a node. Caller holds the tracker's read lock.
  * Files are rendered to learn their exact size: tools that trust st_size
  * (less, some editors, python's read()) must see all of it. */
@@ -376,6 +472,9 @@ static void node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct
 	} else {
 		content = g_string_new(NULL);
 		node_render(fs, node, content);
+		/* This size and these bytes go together until invalidated. */
+		if (node_is_volatile(node))
+			served_put(fs, node, content);
 		st->st_mode = kind_is_link(node->kind) ? S_IFLNK | 0777 : S_IFREG | 0444;
 		st->st_nlink = 1;
 		st->st_size = (off_t)content->len;
@@ -622,10 +721,10 @@ static int fs_do_readlink(struct lin_fs *fs, fuse_ino_t ino, GString *target)
 	return ret;
 }
 
-/* Renders the whole file at open so every read of this descriptor sees one
- * consistent snapshot, as a read of /proc/<pid>/status does. */
+/* Takes the snapshot every read of this open file will come from, as a
+ * read of /proc/<pid>/status does. */
 static int fs_do_open(struct lin_fs *fs, fuse_ino_t ino, struct fuse_file_info *fi,
-                      GBytes **content)
+                      struct fs_snapshot *snapshot)
 {
 	g_autoptr(GString) rendered = NULL;
 	struct fs_node node;
@@ -633,6 +732,7 @@ static int fs_do_open(struct lin_fs *fs, fuse_ino_t ino, struct fuse_file_info *
 
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
 		return -EROFS;
+	memset(snapshot, 0, sizeof(*snapshot));
 	rendered = g_string_new(NULL);
 	tracker_read_lock(fs->tracker);
 	ret = node_resolve(fs, ino, &node);
@@ -640,22 +740,35 @@ static int fs_do_open(struct lin_fs *fs, fuse_ino_t ino, struct fuse_file_info *
 		ret = -EISDIR;
 	else if (ret == 0 && kind_is_link(node.kind))
 		ret = -ELOOP; /* the kernel follows links before opening */
+	/* stats, ancestry and a running process's status change all the time
+	 * or with no change to name them: every read of them comes from this
+	 * snapshot, so a reader's successive read()s see one version, as on
+	 * /proc. The rest stays in the page cache until the notifier drops
+	 * it. */
 	if (ret == 0)
+		snapshot->cached =
+		    !(ino == FS_INO_STATS || node.kind == FS_KIND_ANCESTRY ||
+		      (node.kind == FS_KIND_STATUS && lin_process_running(node.process)));
+	/* A cached file: the bytes whose size the kernel holds, while it
+	 * holds it (a change not yet invalidated), else the node as it is. */
+	if (ret == 0 &&
+	    !(snapshot->cached && node_is_volatile(&node) && served_get(fs, ino, snapshot))) {
 		ret = node_render(fs, &node, rendered);
-	if (ret == 0) {
-		if (node.kind == FS_KIND_STATS || node.kind == FS_KIND_ANCESTRY ||
-		    lin_process_running(node.process)) {
-			/* Bypass the page cache: pages filled from this
-			 * snapshot must not outlive a change. */
-			fi->direct_io = 1;
-		} else {
-			fi->keep_cache = 1;
+		if (node.process) {
+			snapshot->serial = node.process->serial;
+			snapshot->generation = node.process->generation;
 		}
 	}
 	tracker_read_unlock(fs->tracker);
-	if (ret == 0)
-		*content = g_string_free_to_bytes(g_steal_pointer(&rendered));
-	return ret;
+	if (ret < 0)
+		return ret;
+	if (!snapshot->content)
+		snapshot->content = g_string_free_to_bytes(g_steal_pointer(&rendered));
+	if (snapshot->cached)
+		fi->keep_cache = 1;
+	else
+		fi->direct_io = 1;
+	return 0;
 }
 
 static int fs_do_opendir(struct lin_fs *fs, fuse_ino_t ino)
@@ -913,11 +1026,26 @@ static void inval_inode(struct lin_fs *fs, fuse_ino_t ino)
 	/* Offset 0, length 0: the attributes and every cached page (file
 	 * data, or a symlink's cached target). */
 	notify_count(fs, fuse_lowlevel_notify_inval_inode(fs->session, ino, 0, 0));
+	/* Only now: until the kernel dropped its size, reads must get the
+	 * bytes that go with it. */
+	served_drop(fs, ino);
 }
 
 static void inval_entry(struct lin_fs *fs, fuse_ino_t parent, const char *name)
 {
 	notify_count(fs, fuse_lowlevel_notify_inval_entry(fs->session, parent, name, strlen(name)));
+}
+
+/* Forgets what reads of a record's files must serve. */
+static void served_drop_process(struct lin_fs *fs, guint64 serial)
+{
+	static const enum fs_kind kinds[] = {
+	    FS_KIND_CMDLINE,
+	    FS_KIND_COMM,
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++)
+		served_drop(fs, serial_ino(serial, kinds[i]));
 }
 
 /* Every inode whose attributes show the process's ids or content. */
@@ -983,6 +1111,7 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 		if (change->creator_serial)
 			inval_entry(fs, serial_ino(change->creator_serial, FS_KIND_CHILDREN), name);
 		inval_listings(fs, change->creator_serial);
+		served_drop_process(fs, change->serial);
 		return;
 	case LIN_CHANGE_CREATOR:
 		/* Both creators' children/ listings changed. */
@@ -1017,6 +1146,11 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 		inval_process_inodes(fs, change->serial);
 		break;
 	case LIN_CHANGE_EXIT:
+		inval_inode(fs, serial_ino(change->serial, FS_KIND_STATUS));
+		/* The other files of an exited process no longer change: the
+		 * bytes a read renders are the ones the kernel was told of. */
+		served_drop_process(fs, change->serial);
+		break;
 	case LIN_CHANGE_THREADS:
 		inval_inode(fs, serial_ino(change->serial, FS_KIND_STATUS));
 		break;
@@ -1041,22 +1175,25 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 static gpointer notifier_main(gpointer data)
 {
 	struct lin_fs *fs = data;
-	struct lin_change *change;
+	struct fs_work *work;
 
-	while ((change = g_async_queue_pop(fs->changes)) != &notifier_stop_marker) {
-		notify_change(fs, change);
-		g_free(change);
+	while ((work = g_async_queue_pop(fs->changes)) != &notifier_stop_marker) {
+		if (work->inval_ino)
+			inval_inode(fs, work->inval_ino);
+		else
+			notify_change(fs, &work->change);
+		g_free(work);
 	}
 	return NULL;
 }
 
 static void drain_changes(struct lin_fs *fs)
 {
-	struct lin_change *change;
+	struct fs_work *work;
 
-	while ((change = g_async_queue_try_pop(fs->changes)))
-		if (change != &notifier_stop_marker)
-			g_free(change);
+	while ((work = g_async_queue_try_pop(fs->changes)))
+		if (work != &notifier_stop_marker)
+			g_free(work);
 }
 
 /* ---- FUSE callbacks: each does its work in fs_do_*() and replies once ---- */
@@ -1073,15 +1210,11 @@ static void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
 	/* ls -l of a directory in one round trip per buffer, not per entry. */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
-	/* No OPEN/RELEASE round trips: the kernel opens files itself and
-	 * keeps their pages, which the notifier drops on every change, so
-	 * a cat of a cached file costs what it costs on /proc. */
-	if (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) {
-		conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
-		g_atomic_int_set(&fs->no_open, 1);
-	}
-	/* No OPENDIR/RELEASEDIR either: the kernel then keeps each
-	 * directory's listing (cache_readdir) until the notifier drops it. */
+	/* No OPENDIR/RELEASEDIR round trips: the kernel then keeps each
+	 * directory's listing (cache_readdir) until the notifier drops it.
+	 * Files do get OPEN: a reader's successive read()s must all come
+	 * from one snapshot, as on /proc, even when the process changes in
+	 * between (a no_open read would append a newer version's tail). */
 	if (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) {
 		conn->want |= FUSE_CAP_NO_OPENDIR_SUPPORT;
 		g_atomic_int_set(&fs->no_opendir, 1);
@@ -1153,86 +1286,89 @@ static void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 static void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct lin_fs *fs = fuse_req_userdata(req);
-	GBytes *content = NULL;
-	int ret;
-
-	/* ENOSYS makes the kernel stop sending OPEN (and RELEASE) for good;
-	 * reads then render what they need (fs_do_read). */
-	if ((fi->flags & O_ACCMODE) == O_RDONLY && !(fi->flags & O_TRUNC) &&
-	    g_atomic_int_get(&fs->no_open)) {
-		fuse_reply_err(req, ENOSYS);
-		return;
-	}
-	ret = fs_do_open(fs, ino, fi, &content);
+	struct fs_snapshot *snapshot = g_new(struct fs_snapshot, 1);
+	int ret = fs_do_open(fs, ino, fi, snapshot);
 
 	if (ret < 0) {
+		g_free(snapshot);
 		fuse_reply_err(req, -ret);
 		return;
 	}
-	fi->fh = (uint64_t)(uintptr_t)content;
+	fi->fh = (uint64_t)(uintptr_t)snapshot;
 	/* -ENOENT: the open was interrupted and no release will follow. */
 	if (fuse_reply_open(req, fi) == -ENOENT)
-		g_bytes_unref(content);
+		served_free(snapshot);
 }
 
-/* A read of a file opened with fs_do_open(): serves its snapshot. */
-static void fs_ll_read_snapshot(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
+/* Whether the record changed since a snapshot was taken. */
+static gboolean snapshot_outdated(struct lin_fs *fs, guint64 serial, guint32 generation)
 {
-	/* Our own reference: the kernel may finish with the file as soon as
-	 * it has this reply, and the RELEASE it then sends can be handled on
-	 * another thread before fuse_reply_buf() has returned here. */
-	g_autoptr(GBytes) content = g_bytes_ref((GBytes *)(uintptr_t)fi->fh);
-	gsize len;
-	const char *data = g_bytes_get_data(content, &len);
+	struct lin_process *p;
+	gboolean outdated;
 
+	tracker_read_lock(fs->tracker);
+	p = tracker_find_serial(fs->tracker, serial);
+	outdated = !p || p->generation != generation;
+	tracker_read_unlock(fs->tracker);
+	return outdated;
+}
+
+static void queue_inval_inode(struct lin_fs *fs, fuse_ino_t ino)
+{
+	struct fs_work *work;
+
+	if (!g_atomic_int_get(&fs->notifier_on))
+		return;
+	work = g_new0(struct fs_work, 1);
+	work->inval_ino = ino;
+	g_async_queue_push(fs->changes, work);
+	counter_add(&fs->counters.notify_queued);
+}
+
+/* Every read of an open file comes from the snapshot taken at open. */
+static void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+	struct lin_fs *fs = fuse_req_userdata(req);
+	const struct fs_snapshot *snapshot = (const struct fs_snapshot *)(uintptr_t)fi->fh;
+	/* Copies: the kernel may finish with the file as soon as it has this
+	 * reply, and the RELEASE it then sends can be handled on another
+	 * thread before fuse_reply_buf() has returned here. */
+	g_autoptr(GBytes) content = g_bytes_ref(snapshot->content);
+	guint64 serial = snapshot->serial;
+	guint32 generation = snapshot->generation;
+	gboolean cached = snapshot->cached;
+	struct fs_snapshot served;
+	gsize len;
+	const char *data;
+
+	/* Opened before a change, read after it: the kernel already holds
+	 * the new size, so the new bytes that go with it are the complete
+	 * version this read can give. */
+	if (cached && served_get(fs, ino, &served)) {
+		if (served.generation != generation) {
+			g_bytes_unref(content);
+			content = served.content;
+			generation = served.generation;
+		} else {
+			g_bytes_unref(served.content);
+		}
+	}
+	data = g_bytes_get_data(content, &len);
 	if (off < 0 || (gsize)off >= len)
 		fuse_reply_buf(req, NULL, 0);
 	else
 		fuse_reply_buf(req, data + off, MIN(size, len - (gsize)off));
-}
-
-/* A read without an open (no_open): renders the node now. */
-static int fs_do_read(struct lin_fs *fs, fuse_ino_t ino, GString *content)
-{
-	struct fs_node node;
-	int ret;
-
-	tracker_read_lock(fs->tracker);
-	ret = node_resolve(fs, ino, &node);
-	if (ret == 0 && kind_is_dir(node.kind))
-		ret = -EISDIR;
-	else if (ret == 0 && kind_is_link(node.kind))
-		ret = -EINVAL;
-	if (ret == 0)
-		ret = node_render(fs, &node, content);
-	tracker_read_unlock(fs->tracker);
-	return ret;
-}
-
-static void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                       struct fuse_file_info *fi)
-{
-	if (fi->fh == 0) {
-		g_autoptr(GString) content = g_string_new(NULL);
-		int ret = fs_do_read(fuse_req_userdata(req), ino, content);
-
-		if (ret < 0)
-			fuse_reply_err(req, -ret);
-		else if (off < 0 || (gsize)off >= content->len)
-			fuse_reply_buf(req, NULL, 0);
-		else
-			fuse_reply_buf(req, content->str + off,
-			               MIN(size, content->len - (gsize)off));
-		return;
-	}
-	fs_ll_read_snapshot(req, size, off, fi);
+	/* A file opened before a change, read after its invalidation, has
+	 * just put the old bytes back in the page cache: drop them again. */
+	if (cached && serial && snapshot_outdated(fs, serial, generation))
+		queue_inval_inode(fs, ino);
 }
 
 static void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	if (fi->fh)
-		g_bytes_unref((GBytes *)(uintptr_t)fi->fh);
+	served_free((struct fs_snapshot *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -1482,6 +1618,8 @@ struct lin_fs *fs_new(struct tracker *t)
 
 	fs->tracker = t;
 	fs->changes = g_async_queue_new();
+	g_mutex_init(&fs->served_lock);
+	fs->served = g_hash_table_new_full(NULL, NULL, NULL, served_free);
 	fs->started_realtime_ns = now_realtime_ns(fs);
 	return fs;
 }
@@ -1493,6 +1631,8 @@ void fs_free(struct lin_fs *fs)
 	fs_stop_notifier(fs);
 	drain_changes(fs);
 	g_async_queue_unref(fs->changes);
+	g_hash_table_unref(fs->served);
+	g_mutex_clear(&fs->served_lock);
 	g_free(fs);
 }
 
@@ -1539,6 +1679,7 @@ static gboolean change_may_be_cached(struct lin_fs *fs, const struct lin_change 
 void fs_on_change(const struct lin_change *change, void *data)
 {
 	struct lin_fs *fs = data;
+	struct fs_work *work;
 
 	/* Before the notifier runs, replies carry short timeouts and there
 	 * is nobody to drain the queue. */
@@ -1548,7 +1689,9 @@ void fs_on_change(const struct lin_change *change, void *data)
 		counter_add(&fs->counters.notify_skipped);
 		return;
 	}
-	g_async_queue_push(fs->changes, g_memdup2(change, sizeof(*change)));
+	work = g_new0(struct fs_work, 1);
+	work->change = *change;
+	g_async_queue_push(fs->changes, work);
 	counter_add(&fs->counters.notify_queued);
 }
 

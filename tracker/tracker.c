@@ -126,7 +126,7 @@ static guint64 event_start_ticks(const struct tracker *t, guint64 timestamp_ns)
 	return (t->cfg.boot_offset_ns + timestamp_ns) / (1000000000ull / t->cfg.hz);
 }
 
-static void queue_change(struct tracker *t, enum lin_change_kind kind, const struct lin_process *p,
+static void queue_change(struct tracker *t, enum lin_change_kind kind, struct lin_process *p,
                          gboolean newest_for_pid)
 {
 	struct lin_change change = {
@@ -140,11 +140,12 @@ static void queue_change(struct tracker *t, enum lin_change_kind kind, const str
 	    .creator_seen = p->creator ? p->creator->fs_seen : 0,
 	};
 
+	p->generation++;
 	if (t->change_fn)
 		g_array_append_val(t->changes, change);
 }
 
-static void queue_creator_change(struct tracker *t, const struct lin_process *p,
+static void queue_creator_change(struct tracker *t, struct lin_process *p,
                                  const struct lin_process *old_creator)
 {
 	struct lin_change change = {
@@ -159,6 +160,7 @@ static void queue_creator_change(struct tracker *t, const struct lin_process *p,
 	    .old_creator_seen = old_creator ? old_creator->fs_seen : 0,
 	};
 
+	p->generation++;
 	if (t->change_fn)
 		g_array_append_val(t->changes, change);
 }

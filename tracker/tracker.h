@@ -55,6 +55,9 @@ struct lin_process {
 	 * the kernel was told of this record, so changes nobody looked at
 	 * cost no invalidation. The tracker only zeroes it at creation. */
 	guint8 fs_seen;
+	/* Bumped whenever a change to the record is reported: what a reader
+	 * sees of it may differ from what it saw at another generation. */
+	guint32 generation;
 	guint32 live_threads;  /* threads other than the leader known alive */
 	guint32 keep_children; /* children that are running or have keep_children > 0 */
 	guint32 exec_count;

@@ -153,3 +153,57 @@ def test_readers_during_storm(mnt):
                        timeout=10)
     assert r.returncode == 0
     print("spawned %d, reader passes %s" % (spawned, counts))
+
+
+def test_open_status_is_one_snapshot(mnt, procs):
+    """A running process's status read through one open file is one
+    version, as on /proc, however the process changes meanwhile."""
+    p = subprocess.Popen(["sleep", "1000"], env=HELPER_ENV)
+    procs.append(p)
+    name = proc_name(p.pid)
+    path = os.path.join(mnt, name, "status")
+    wait_for(lambda: os.path.isdir(os.path.join(mnt, name)))
+    assert status(mnt, name)["State"] == "running"
+
+    with open(path, "rb", buffering=0) as early, open(path, "rb", buffering=0) as partial:
+        head = partial.read(10)
+        p.kill()
+        p.wait()
+        fresh_within("exit", lambda: status(mnt, name)["State"] == "exited")
+        for text in (early.read(), head + partial.read()):
+            fields = dict(line.split(":\t", 1) for line in text.decode().splitlines())
+            assert fields["State"] == "running", text
+            assert fields["ExitCode"] == "-", text
+    assert status(mnt, name)["ExitCode"] == "killed by SIGKILL"
+
+
+# Waits for one line on stdin, then execs sleep.
+EXEC_ON_LINE = r"""
+import os, sys
+sys.stdin.readline()
+os.execv("/bin/sleep", ["sleep", "1000"])
+"""
+
+
+def test_read_of_an_outdated_open_leaves_nothing_stale(mnt, procs):
+    """cmdline is served from the page cache. A file opened before an
+    exec and read after the exec's invalidation fills that cache with the
+    old bytes: they must be dropped again, so later readers see the exec."""
+    p = subprocess.Popen([sys.executable, "-c", EXEC_ON_LINE], stdin=subprocess.PIPE,
+                         env=HELPER_ENV)
+    procs.append(p)
+    name = proc_name(p.pid)
+    path = os.path.join(mnt, name, "cmdline")
+    wait_for(lambda: os.path.isdir(os.path.join(mnt, name)))
+    before = read_bytes("/proc/%d/cmdline" % p.pid)
+    with open(path, "rb", buffering=0) as early:
+        p.stdin.write(b"go\n")
+        p.stdin.flush()
+        wait_exec(p.pid, "sleep")
+        # Learn that the exec was applied without touching cmdline's cache.
+        fresh_within("exec in status", lambda: status(mnt, name)["Name"] == "sleep")
+        old = early.read()
+    # One whole version, never the old one cut to the new one's size.
+    assert old in (before, b"sleep\x001000\x00"), old
+    fresh_within("exec after a stale read",
+                 lambda: read_bytes(path) == b"sleep\x001000\x00")
