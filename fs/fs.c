@@ -52,6 +52,11 @@ enum fs_kind {
 
 #define FS_KIND_BITS 4
 #define FS_KIND_MASK ((1u << FS_KIND_BITS) - 1)
+/* Versions of a file told apart in its inode (wraps: an open file would
+ * have to outlive 4096 changes of its process to be confused). */
+#define FS_GEN_BITS     12
+#define FS_GEN_MASK     ((1u << FS_GEN_BITS) - 1)
+#define FS_SERIAL_SHIFT (FS_KIND_BITS + FS_GEN_BITS)
 G_STATIC_ASSERT(FS_KIND_COUNT <= (1u << FS_KIND_BITS));
 
 /* Fixed inodes sit below 1 << FS_KIND_BITS; serials start at 1, so no
@@ -69,6 +74,12 @@ G_STATIC_ASSERT(FS_KIND_COUNT <= (1u << FS_KIND_BITS));
  * runs; before it starts, a changed record is stale for at most SHORT. */
 #define CACHE_LONG_S  3600.0
 #define CACHE_SHORT_S 1.0
+/* stats and ancestry: fresh at every look after this, consistent within. */
+#define CACHE_LOOK_ANEW_S 0.01
+/* How long an outdated version's bytes are kept for open files. */
+#define FS_OUTDATED_KEEP_NS (10 * NS_PER_SEC)
+/* How often the notifier sweeps the kept versions. */
+#define FS_SWEEP_NS (2 * NS_PER_SEC)
 
 #define NS_PER_SEC G_GUINT64_CONSTANT(1000000000)
 
@@ -82,17 +93,16 @@ struct lin_fs {
 	GThread *notifier;            /* only touched by start/stop, on the main thread */
 	struct fuse_session *session; /* set before the notifier starts */
 	gint notifier_on;             /* atomic: changes are queued, long timeouts are given */
+	gint no_open;                 /* atomic: the kernel opens files without asking */
 	gint no_opendir;              /* atomic: and directories, caching their listings */
 	gint root_listed;             /* atomic: the root was listed since its last invalidation */
 	gint by_pid_listed;           /* atomic: by-pid/ too */
 
-	/* What the kernel was last told of files that can change: the bytes
-	 * whose size it holds (ino -> GBytes). A read serves them until the
-	 * notifier has invalidated the inode, so a read that races a change
-	 * never gets new bytes cut to an old size. Only files of running
-	 * processes, and stats and ancestry, are kept. */
-	GMutex served_lock;
-	GHashTable *served; /* protected by served_lock */
+	/* Versions of versioned files the kernel knows (ino -> struct
+	 * fs_version), kept so that reads of an outdated one still get its
+	 * own bytes. */
+	GMutex versions_lock;
+	GHashTable *versions; /* protected by versions_lock */
 
 	struct fs_counters counters; /* each field updated with __atomic builtins */
 };
@@ -102,22 +112,16 @@ struct fs_node {
 	fuse_ino_t ino;
 	enum fs_kind kind;
 	struct lin_process *process; /* NULL for fixed nodes */
+	gboolean outdated;           /* an older version of a versioned file */
 };
 
-/* A file's content as rendered at one generation of its record: what an
- * open file reads, and what the kernel was told the size of. */
-struct fs_snapshot {
+/* The content of one version of a versioned file, kept while the kernel
+ * may read it: from the lookup that told the kernel of it until the kernel
+ * forgets the inode (or, for an outdated version, FS_OUTDATED_KEEP_NS). */
+struct fs_version {
 	GBytes *content;
-	guint64 serial;     /* the record's; 0 for stats */
-	guint32 generation; /* the record's when rendered */
-	gboolean cached;    /* read through the page cache (keep_cache) */
-};
-
-/* One piece of work for the notifier: a tracker change or, when inval_ino
- * is set, one inode whose pages a read from an outdated snapshot refilled. */
-struct fs_work {
-	fuse_ino_t inval_ino;
-	struct lin_change change;
+	guint64 lookups;     /* the kernel's count, as FORGET will undo it */
+	guint64 outdated_ns; /* CLOCK_MONOTONIC when found outdated; 0 = current */
 };
 
 /* Bits of lin_process.fs_seen. */
@@ -127,7 +131,7 @@ enum {
 };
 
 /* Marks the end of the notifier's queue; never freed. */
-static struct fs_work notifier_stop_marker;
+static struct lin_change notifier_stop_marker;
 
 /* The entries of a process directory, in readdir order. */
 static const struct {
@@ -141,14 +145,27 @@ static const struct {
 
 /* ---- nodes ---- */
 
-static fuse_ino_t process_ino(const struct lin_process *p, enum fs_kind kind)
+/* cmdline, comm and status change while a process runs. Each version is
+ * an inode of its own (its record's generation in the inode number): an
+ * open file keeps reading the version it opened, whole, as on /proc, while
+ * a new lookup of the name finds the current one. */
+static gboolean kind_is_versioned(enum fs_kind kind)
 {
-	return (fuse_ino_t)(p->serial << FS_KIND_BITS) | kind;
+	return kind == FS_KIND_CMDLINE || kind == FS_KIND_COMM || kind == FS_KIND_STATUS;
 }
 
 static fuse_ino_t serial_ino(guint64 serial, enum fs_kind kind)
 {
-	return (fuse_ino_t)(serial << FS_KIND_BITS) | kind;
+	return (fuse_ino_t)(serial << FS_SERIAL_SHIFT) | kind;
+}
+
+static fuse_ino_t process_ino(const struct lin_process *p, enum fs_kind kind)
+{
+	fuse_ino_t ino = serial_ino(p->serial, kind);
+
+	if (kind_is_versioned(kind))
+		ino |= (fuse_ino_t)(p->generation & FS_GEN_MASK) << FS_KIND_BITS;
+	return ino;
 }
 
 static void counter_add(guint64 *counter)
@@ -200,6 +217,7 @@ static int node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 
 	node->ino = ino;
 	node->process = NULL;
+	node->outdated = FALSE;
 	switch (ino) {
 	case FS_INO_ROOT:
 		node->kind = FS_KIND_ROOT;
@@ -213,11 +231,15 @@ static int node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 	default:
 		break;
 	}
-	if (ino >> FS_KIND_BITS == 0 || kind >= FS_KIND_COUNT)
+	if (ino >> FS_SERIAL_SHIFT == 0 || kind >= FS_KIND_COUNT)
 		return -ENOENT;
-	p = tracker_find_serial(fs->tracker, ino >> FS_KIND_BITS);
+	if (!kind_is_versioned(kind) && (ino >> FS_KIND_BITS & FS_GEN_MASK))
+		return -ENOENT;
+	p = tracker_find_serial(fs->tracker, ino >> FS_SERIAL_SHIFT);
 	if (!p)
 		return -ENOENT;
+	if (kind_is_versioned(kind))
+		node->outdated = ino != process_ino(p, kind);
 	if (kind == FS_KIND_EXE && !p->exe)
 		return -ENOENT;
 	if ((kind == FS_KIND_PARENT || kind == FS_KIND_CHILD_LINK) && !p->creator)
@@ -229,6 +251,7 @@ static int node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 
 static void node_of(struct fs_node *node, struct lin_process *p, enum fs_kind kind)
 {
+	node->outdated = FALSE;
 	node->ino = process_ino(p, kind);
 	node->kind = kind;
 	node->process = p;
@@ -279,10 +302,12 @@ static double node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 		return 0;
 	case FS_KIND_STATS:
 	case FS_KIND_ANCESTRY:
-		/* Their content follows what no single change names (the
-		 * counters; the comms and the forgetting of ancestors): a
-		 * fresh size at every look; reads use direct_io anyway. */
-		return 0;
+		/* Their content follows what no change names (the counters;
+		 * the comms and the forgetting of ancestors): a fresh size and mtime
+		 * after this short while (auto_inval_data then drops the
+		 * pages). Not zero: the read() that finds EOF right after the
+		 * first must not fetch a newer, longer version's tail. */
+		return CACHE_LOOK_ANEW_S;
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
 		return CACHE_LONG_S;
@@ -309,11 +334,105 @@ static void append_link(GString *out, int (*link_fn)(const struct lin_process *,
 		g_string_append(out, target);
 }
 
+static void version_free(gpointer data)
+{
+	struct fs_version *version = data;
+
+	g_bytes_unref(version->content);
+	g_free(version);
+}
+
+/* A lookup reply is telling the kernel of a running process's versioned
+ * file: keep these bytes for the inode. Caller holds the tracker's read
+ * lock (taken before versions_lock, always). */
+static void version_told(struct lin_fs *fs, const struct fs_node *node, const GString *content)
+{
+	struct fs_version *version;
+
+	g_mutex_lock(&fs->versions_lock);
+	version = g_hash_table_lookup(fs->versions, GSIZE_TO_POINTER(node->ino));
+	if (!version) {
+		version = g_new0(struct fs_version, 1);
+		version->content = g_bytes_new(content->str, content->len);
+		g_hash_table_insert(fs->versions, GSIZE_TO_POINTER(node->ino), version);
+	}
+	version->lookups++;
+	g_mutex_unlock(&fs->versions_lock);
+}
+
+/* Appends the kept bytes of version ino; FALSE when none are kept. */
+static gboolean version_append(struct lin_fs *fs, fuse_ino_t ino, GString *out)
+{
+	struct fs_version *version;
+
+	g_mutex_lock(&fs->versions_lock);
+	version = g_hash_table_lookup(fs->versions, GSIZE_TO_POINTER(ino));
+	if (version) {
+		gsize len;
+		const char *data = g_bytes_get_data(version->content, &len);
+
+		g_string_append_len(out, data, (gssize)len);
+	}
+	g_mutex_unlock(&fs->versions_lock);
+	return version != NULL;
+}
+
+static void version_forget(struct lin_fs *fs, fuse_ino_t ino, guint64 lookups)
+{
+	struct fs_version *version;
+
+	g_mutex_lock(&fs->versions_lock);
+	version = g_hash_table_lookup(fs->versions, GSIZE_TO_POINTER(ino));
+	if (version) {
+		version->lookups -= MIN(lookups, version->lookups);
+		if (version->lookups == 0)
+			g_hash_table_remove(fs->versions, GSIZE_TO_POINTER(ino));
+	}
+	g_mutex_unlock(&fs->versions_lock);
+}
+
+/* The kernel may keep an inode long after its last use, so versions are
+ * also dropped once no reader can need them: an outdated one some seconds
+ * after it was found outdated (an open file read that late gets the
+ * current bytes), a current one once its process is gone or has exited
+ * (its bytes are then rendered the same way). */
+static void versions_sweep(struct lin_fs *fs)
+{
+	guint64 now = now_monotonic_ns(fs);
+	GHashTableIter iter;
+	gpointer key, value;
+
+	tracker_read_lock(fs->tracker);
+	g_mutex_lock(&fs->versions_lock);
+	g_hash_table_iter_init(&iter, fs->versions);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		struct fs_version *version = value;
+		struct fs_node node;
+
+		if (node_resolve(fs, GPOINTER_TO_SIZE(key), &node) < 0) {
+			g_hash_table_iter_remove(&iter);
+		} else if (node.outdated) {
+			if (!version->outdated_ns)
+				version->outdated_ns = now;
+			else if (version->outdated_ns + FS_OUTDATED_KEEP_NS < now)
+				g_hash_table_iter_remove(&iter);
+		} else if (!lin_process_running(node.process)) {
+			g_hash_table_iter_remove(&iter);
+		}
+	}
+	g_mutex_unlock(&fs->versions_lock);
+	tracker_read_unlock(fs->tracker);
+}
+
 /* Renders a file's content or a link's target into out. Caller holds the
  * tracker's read lock. */
 static int node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
 {
 	const struct lin_process *p = node->process;
+
+	/* An older version: its own bytes, while they are kept. */
+	if (node->outdated && version_append(fs, node->ino, out))
+		return 0;
 
 	switch (node->kind) {
 	case FS_KIND_CMDLINE:
@@ -379,78 +498,6 @@ static void stat_set_time(struct stat *st, guint64 realtime_ns)
 	st->st_atim = st->st_mtim;
 }
 
-/* Whether a file served through the page cache can change while the
- * kernel holds its size (stats, ancestry and a running process's status
- * are read with direct_io). */
-static gboolean node_is_volatile(const struct fs_node *node)
-{
-	switch (node->kind) {
-	case FS_KIND_CMDLINE:
-	case FS_KIND_COMM:
-		return lin_process_running(node->process);
-	case FS_KIND_STATUS:
-	case FS_KIND_STATS:
-	case FS_KIND_ANCESTRY:
-	case FS_KIND_DIR:
-	case FS_KIND_EXE:
-	case FS_KIND_PARENT:
-	case FS_KIND_CHILDREN:
-	case FS_KIND_CHILD_LINK:
-	case FS_KIND_BY_PID_LINK:
-	case FS_KIND_SELF_LINK:
-	case FS_KIND_COUNT:
-	case FS_KIND_ROOT:
-	case FS_KIND_BY_PID_DIR:
-		break;
-	}
-	return FALSE;
-}
-
-static void served_free(gpointer data)
-{
-	struct fs_snapshot *served = data;
-
-	g_bytes_unref(served->content);
-	g_free(served);
-}
-
-/* Called under the tracker's read lock (generation is the record's now). */
-static void served_put(struct lin_fs *fs, const struct fs_node *node, const GString *content)
-{
-	struct fs_snapshot *served = g_new0(struct fs_snapshot, 1);
-
-	served->content = g_bytes_new(content->str, content->len);
-	served->serial = node->process->serial;
-	served->generation = node->process->generation;
-	served->cached = TRUE;
-	g_mutex_lock(&fs->served_lock);
-	g_hash_table_replace(fs->served, GSIZE_TO_POINTER(node->ino), served);
-	g_mutex_unlock(&fs->served_lock);
-}
-
-/* Fills *out (a new content reference) with what the kernel was told of
- * ino; FALSE when nothing is kept. */
-static gboolean served_get(struct lin_fs *fs, fuse_ino_t ino, struct fs_snapshot *out)
-{
-	struct fs_snapshot *served;
-
-	g_mutex_lock(&fs->served_lock);
-	served = g_hash_table_lookup(fs->served, GSIZE_TO_POINTER(ino));
-	if (served) {
-		*out = *served;
-		g_bytes_ref(out->content);
-	}
-	g_mutex_unlock(&fs->served_lock);
-	return served != NULL;
-}
-
-static void served_drop(struct lin_fs *fs, fuse_ino_t ino)
-{
-	g_mutex_lock(&fs->served_lock);
-	g_hash_table_remove(fs->served, GSIZE_TO_POINTER(ino));
-	g_mutex_unlock(&fs->served_lock);
-}
-
 /* Fills the attributes of a node. Caller holds the tracker's read lock.
  * Files are rendered to learn their exact size: tools that trust st_size
  * (less, some editors, python's read()) must see all of it. */
@@ -472,9 +519,6 @@ static void node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct
 	} else {
 		content = g_string_new(NULL);
 		node_render(fs, node, content);
-		/* This size and these bytes go together until invalidated. */
-		if (node_is_volatile(node))
-			served_put(fs, node, content);
 		st->st_mode = kind_is_link(node->kind) ? S_IFLNK | 0777 : S_IFREG | 0444;
 		st->st_nlink = 1;
 		st->st_size = (off_t)content->len;
@@ -533,6 +577,13 @@ static void node_fill_entry(struct lin_fs *fs, const struct fs_node *node,
 	memset(e, 0, sizeof(*e));
 	e->ino = node->ino;
 	node_fill_attr(fs, node, &e->attr);
+	if (kind_is_versioned(node->kind) && !node->outdated &&
+	    lin_process_running(node->process)) {
+		g_autoptr(GString) content = g_string_new(NULL);
+
+		node_render(fs, node, content);
+		version_told(fs, node, content);
+	}
 	e->entry_timeout = node_entry_timeout(fs, node);
 	e->attr_timeout = node_attr_timeout(fs, node);
 }
@@ -721,10 +772,10 @@ static int fs_do_readlink(struct lin_fs *fs, fuse_ino_t ino, GString *target)
 	return ret;
 }
 
-/* Takes the snapshot every read of this open file will come from, as a
- * read of /proc/<pid>/status does. */
+/* Renders the whole file at open so every read of this descriptor sees one
+ * consistent snapshot, as a read of /proc/<pid>/status does. */
 static int fs_do_open(struct lin_fs *fs, fuse_ino_t ino, struct fuse_file_info *fi,
-                      struct fs_snapshot *snapshot)
+                      GBytes **content)
 {
 	g_autoptr(GString) rendered = NULL;
 	struct fs_node node;
@@ -732,7 +783,6 @@ static int fs_do_open(struct lin_fs *fs, fuse_ino_t ino, struct fuse_file_info *
 
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
 		return -EROFS;
-	memset(snapshot, 0, sizeof(*snapshot));
 	rendered = g_string_new(NULL);
 	tracker_read_lock(fs->tracker);
 	ret = node_resolve(fs, ino, &node);
@@ -740,35 +790,22 @@ static int fs_do_open(struct lin_fs *fs, fuse_ino_t ino, struct fuse_file_info *
 		ret = -EISDIR;
 	else if (ret == 0 && kind_is_link(node.kind))
 		ret = -ELOOP; /* the kernel follows links before opening */
-	/* stats, ancestry and a running process's status change all the time
-	 * or with no change to name them: every read of them comes from this
-	 * snapshot, so a reader's successive read()s see one version, as on
-	 * /proc. The rest stays in the page cache until the notifier drops
-	 * it. */
 	if (ret == 0)
-		snapshot->cached =
-		    !(ino == FS_INO_STATS || node.kind == FS_KIND_ANCESTRY ||
-		      (node.kind == FS_KIND_STATUS && lin_process_running(node.process)));
-	/* A cached file: the bytes whose size the kernel holds, while it
-	 * holds it (a change not yet invalidated), else the node as it is. */
-	if (ret == 0 &&
-	    !(snapshot->cached && node_is_volatile(&node) && served_get(fs, ino, snapshot))) {
 		ret = node_render(fs, &node, rendered);
-		if (node.process) {
-			snapshot->serial = node.process->serial;
-			snapshot->generation = node.process->generation;
+	if (ret == 0) {
+		if (node.kind == FS_KIND_STATS || node.kind == FS_KIND_ANCESTRY ||
+		    lin_process_running(node.process)) {
+			/* Bypass the page cache: pages filled from this
+			 * snapshot must not outlive a change. */
+			fi->direct_io = 1;
+		} else {
+			fi->keep_cache = 1;
 		}
 	}
 	tracker_read_unlock(fs->tracker);
-	if (ret < 0)
-		return ret;
-	if (!snapshot->content)
-		snapshot->content = g_string_free_to_bytes(g_steal_pointer(&rendered));
-	if (snapshot->cached)
-		fi->keep_cache = 1;
-	else
-		fi->direct_io = 1;
-	return 0;
+	if (ret == 0)
+		*content = g_string_free_to_bytes(g_steal_pointer(&rendered));
+	return ret;
 }
 
 static int fs_do_opendir(struct lin_fs *fs, fuse_ino_t ino)
@@ -1026,9 +1063,6 @@ static void inval_inode(struct lin_fs *fs, fuse_ino_t ino)
 	/* Offset 0, length 0: the attributes and every cached page (file
 	 * data, or a symlink's cached target). */
 	notify_count(fs, fuse_lowlevel_notify_inval_inode(fs->session, ino, 0, 0));
-	/* Only now: until the kernel dropped its size, reads must get the
-	 * bytes that go with it. */
-	served_drop(fs, ino);
 }
 
 static void inval_entry(struct lin_fs *fs, fuse_ino_t parent, const char *name)
@@ -1036,28 +1070,23 @@ static void inval_entry(struct lin_fs *fs, fuse_ino_t parent, const char *name)
 	notify_count(fs, fuse_lowlevel_notify_inval_entry(fs->session, parent, name, strlen(name)));
 }
 
-/* Forgets what reads of a record's files must serve. */
-static void served_drop_process(struct lin_fs *fs, guint64 serial)
-{
-	static const enum fs_kind kinds[] = {
-	    FS_KIND_CMDLINE,
-	    FS_KIND_COMM,
-	};
-
-	for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++)
-		served_drop(fs, serial_ino(serial, kinds[i]));
-}
-
 /* Every inode whose attributes show the process's ids or content. */
 static void inval_process_inodes(struct lin_fs *fs, guint64 serial)
 {
 	static const enum fs_kind kinds[] = {
-	    FS_KIND_DIR,      FS_KIND_CMDLINE, FS_KIND_EXE,      FS_KIND_COMM,       FS_KIND_PARENT,
-	    FS_KIND_CHILDREN, FS_KIND_STATUS,  FS_KIND_ANCESTRY, FS_KIND_CHILD_LINK,
+	    FS_KIND_DIR,      FS_KIND_EXE,      FS_KIND_PARENT,
+	    FS_KIND_CHILDREN, FS_KIND_ANCESTRY, FS_KIND_CHILD_LINK,
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++)
 		inval_inode(fs, serial_ino(serial, kinds[i]));
+}
+
+/* A versioned file changed: its name must lead to the new version. The
+ * old inode stays as it is for the files open on it. */
+static void inval_version(struct lin_fs *fs, fuse_ino_t dir, const char *name)
+{
+	inval_entry(fs, dir, name);
 }
 
 /* A record's seen bits, clearing those in clear; 0 once it is forgotten.
@@ -1111,7 +1140,6 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 		if (change->creator_serial)
 			inval_entry(fs, serial_ino(change->creator_serial, FS_KIND_CHILDREN), name);
 		inval_listings(fs, change->creator_serial);
-		served_drop_process(fs, change->serial);
 		return;
 	case LIN_CHANGE_CREATOR:
 		/* Both creators' children/ listings changed. */
@@ -1132,32 +1160,32 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 
 	switch (change->kind) {
 	case LIN_CHANGE_EXEC:
-		/* New cmdline, exe, comm, maybe ids; exe may appear or go.
-		 * Also the revival of a leader wrongly marked exited, whose
-		 * pages were cached with keep_cache. */
+		/* New cmdline, exe, comm, maybe ids; exe may appear or go. */
 		inval_process_inodes(fs, change->serial);
 		inval_entry(fs, dir, "exe");
+		inval_version(fs, dir, "cmdline");
+		inval_version(fs, dir, "comm");
+		inval_version(fs, dir, "status");
 		break;
 	case LIN_CHANGE_COMM:
-		inval_inode(fs, serial_ino(change->serial, FS_KIND_COMM));
-		inval_inode(fs, serial_ino(change->serial, FS_KIND_STATUS));
+		inval_version(fs, dir, "comm");
+		inval_version(fs, dir, "status");
 		break;
 	case LIN_CHANGE_ID:
+		/* Ownership shows on every node. */
 		inval_process_inodes(fs, change->serial);
+		inval_version(fs, dir, "cmdline");
+		inval_version(fs, dir, "comm");
+		inval_version(fs, dir, "status");
 		break;
 	case LIN_CHANGE_EXIT:
-		inval_inode(fs, serial_ino(change->serial, FS_KIND_STATUS));
-		/* The other files of an exited process no longer change: the
-		 * bytes a read renders are the ones the kernel was told of. */
-		served_drop_process(fs, change->serial);
-		break;
 	case LIN_CHANGE_THREADS:
-		inval_inode(fs, serial_ino(change->serial, FS_KIND_STATUS));
+		inval_version(fs, dir, "status");
 		break;
 	case LIN_CHANGE_CREATOR:
 		/* parent may have appeared in the listing of its directory. */
 		inval_inode(fs, dir);
-		inval_inode(fs, serial_ino(change->serial, FS_KIND_STATUS));
+		inval_version(fs, dir, "status");
 		inval_inode(fs, serial_ino(change->serial, FS_KIND_PARENT));
 		inval_entry(fs, dir, "parent");
 		if (change->old_creator_serial) {
@@ -1175,25 +1203,32 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 static gpointer notifier_main(gpointer data)
 {
 	struct lin_fs *fs = data;
-	struct fs_work *work;
+	struct lin_change *change;
+	guint64 next_sweep = now_monotonic_ns(fs) + FS_SWEEP_NS;
 
-	while ((work = g_async_queue_pop(fs->changes)) != &notifier_stop_marker) {
-		if (work->inval_ino)
-			inval_inode(fs, work->inval_ino);
-		else
-			notify_change(fs, &work->change);
-		g_free(work);
+	for (;;) {
+		change = g_async_queue_timeout_pop(fs->changes, FS_SWEEP_NS / 1000);
+		if (change == &notifier_stop_marker)
+			break;
+		if (change) {
+			notify_change(fs, change);
+			g_free(change);
+		}
+		if (now_monotonic_ns(fs) >= next_sweep) {
+			versions_sweep(fs);
+			next_sweep = now_monotonic_ns(fs) + FS_SWEEP_NS;
+		}
 	}
 	return NULL;
 }
 
 static void drain_changes(struct lin_fs *fs)
 {
-	struct fs_work *work;
+	struct lin_change *change;
 
-	while ((work = g_async_queue_try_pop(fs->changes)))
-		if (work != &notifier_stop_marker)
-			g_free(work);
+	while ((change = g_async_queue_try_pop(fs->changes)))
+		if (change != &notifier_stop_marker)
+			g_free(change);
 }
 
 /* ---- FUSE callbacks: each does its work in fs_do_*() and replies once ---- */
@@ -1210,11 +1245,15 @@ static void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
 	/* ls -l of a directory in one round trip per buffer, not per entry. */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
-	/* No OPENDIR/RELEASEDIR round trips: the kernel then keeps each
-	 * directory's listing (cache_readdir) until the notifier drops it.
-	 * Files do get OPEN: a reader's successive read()s must all come
-	 * from one snapshot, as on /proc, even when the process changes in
-	 * between (a no_open read would append a newer version's tail). */
+	/* No OPEN/RELEASE round trips: the kernel opens files itself and
+	 * keeps their pages, which the notifier drops on every change, so
+	 * a cat of a cached file costs what it costs on /proc. */
+	if (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) {
+		conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
+		g_atomic_int_set(&fs->no_open, 1);
+	}
+	/* No OPENDIR/RELEASEDIR either: the kernel then keeps each
+	 * directory's listing (cache_readdir) until the notifier drops it. */
 	if (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) {
 		conn->want |= FUSE_CAP_NO_OPENDIR_SUPPORT;
 		g_atomic_int_set(&fs->no_opendir, 1);
@@ -1244,15 +1283,14 @@ static void fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 /* Nothing is allocated per inode, so lookup counts need no bookkeeping. */
 static void fs_ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	(void)ino;
-	(void)nlookup;
+	version_forget(fuse_req_userdata(req), ino, nlookup);
 	fuse_reply_none(req);
 }
 
 static void fs_ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
-	(void)count;
-	(void)forgets;
+	for (size_t i = 0; i < count; i++)
+		version_forget(fuse_req_userdata(req), forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
@@ -1286,89 +1324,86 @@ static void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 static void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct lin_fs *fs = fuse_req_userdata(req);
-	struct fs_snapshot *snapshot = g_new(struct fs_snapshot, 1);
-	int ret = fs_do_open(fs, ino, fi, snapshot);
+	GBytes *content = NULL;
+	int ret;
+
+	/* ENOSYS makes the kernel stop sending OPEN (and RELEASE) for good;
+	 * reads then render what they need (fs_do_read). */
+	if ((fi->flags & O_ACCMODE) == O_RDONLY && !(fi->flags & O_TRUNC) &&
+	    g_atomic_int_get(&fs->no_open)) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	ret = fs_do_open(fs, ino, fi, &content);
 
 	if (ret < 0) {
-		g_free(snapshot);
 		fuse_reply_err(req, -ret);
 		return;
 	}
-	fi->fh = (uint64_t)(uintptr_t)snapshot;
+	fi->fh = (uint64_t)(uintptr_t)content;
 	/* -ENOENT: the open was interrupted and no release will follow. */
 	if (fuse_reply_open(req, fi) == -ENOENT)
-		served_free(snapshot);
+		g_bytes_unref(content);
 }
 
-/* Whether the record changed since a snapshot was taken. */
-static gboolean snapshot_outdated(struct lin_fs *fs, guint64 serial, guint32 generation)
+/* A read of a file opened with fs_do_open(): serves its snapshot. */
+static void fs_ll_read_snapshot(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct lin_process *p;
-	gboolean outdated;
-
-	tracker_read_lock(fs->tracker);
-	p = tracker_find_serial(fs->tracker, serial);
-	outdated = !p || p->generation != generation;
-	tracker_read_unlock(fs->tracker);
-	return outdated;
-}
-
-static void queue_inval_inode(struct lin_fs *fs, fuse_ino_t ino)
-{
-	struct fs_work *work;
-
-	if (!g_atomic_int_get(&fs->notifier_on))
-		return;
-	work = g_new0(struct fs_work, 1);
-	work->inval_ino = ino;
-	g_async_queue_push(fs->changes, work);
-	counter_add(&fs->counters.notify_queued);
-}
-
-/* Every read of an open file comes from the snapshot taken at open. */
-static void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                       struct fuse_file_info *fi)
-{
-	struct lin_fs *fs = fuse_req_userdata(req);
-	const struct fs_snapshot *snapshot = (const struct fs_snapshot *)(uintptr_t)fi->fh;
-	/* Copies: the kernel may finish with the file as soon as it has this
-	 * reply, and the RELEASE it then sends can be handled on another
-	 * thread before fuse_reply_buf() has returned here. */
-	g_autoptr(GBytes) content = g_bytes_ref(snapshot->content);
-	guint64 serial = snapshot->serial;
-	guint32 generation = snapshot->generation;
-	gboolean cached = snapshot->cached;
-	struct fs_snapshot served;
+	/* Our own reference: the kernel may finish with the file as soon as
+	 * it has this reply, and the RELEASE it then sends can be handled on
+	 * another thread before fuse_reply_buf() has returned here. */
+	g_autoptr(GBytes) content = g_bytes_ref((GBytes *)(uintptr_t)fi->fh);
 	gsize len;
-	const char *data;
+	const char *data = g_bytes_get_data(content, &len);
 
-	/* Opened before a change, read after it: the kernel already holds
-	 * the new size, so the new bytes that go with it are the complete
-	 * version this read can give. */
-	if (cached && served_get(fs, ino, &served)) {
-		if (served.generation != generation) {
-			g_bytes_unref(content);
-			content = served.content;
-			generation = served.generation;
-		} else {
-			g_bytes_unref(served.content);
-		}
-	}
-	data = g_bytes_get_data(content, &len);
 	if (off < 0 || (gsize)off >= len)
 		fuse_reply_buf(req, NULL, 0);
 	else
 		fuse_reply_buf(req, data + off, MIN(size, len - (gsize)off));
-	/* A file opened before a change, read after its invalidation, has
-	 * just put the old bytes back in the page cache: drop them again. */
-	if (cached && serial && snapshot_outdated(fs, serial, generation))
-		queue_inval_inode(fs, ino);
+}
+
+/* A read without an open (no_open): renders the node now. */
+static int fs_do_read(struct lin_fs *fs, fuse_ino_t ino, GString *content)
+{
+	struct fs_node node;
+	int ret;
+
+	tracker_read_lock(fs->tracker);
+	ret = node_resolve(fs, ino, &node);
+	if (ret == 0 && kind_is_dir(node.kind))
+		ret = -EISDIR;
+	else if (ret == 0 && kind_is_link(node.kind))
+		ret = -EINVAL;
+	if (ret == 0)
+		ret = node_render(fs, &node, content);
+	tracker_read_unlock(fs->tracker);
+	return ret;
+}
+
+static void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+	if (fi->fh == 0) {
+		g_autoptr(GString) content = g_string_new(NULL);
+		int ret = fs_do_read(fuse_req_userdata(req), ino, content);
+
+		if (ret < 0)
+			fuse_reply_err(req, -ret);
+		else if (off < 0 || (gsize)off >= content->len)
+			fuse_reply_buf(req, NULL, 0);
+		else
+			fuse_reply_buf(req, content->str + off,
+			               MIN(size, content->len - (gsize)off));
+		return;
+	}
+	fs_ll_read_snapshot(req, size, off, fi);
 }
 
 static void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	served_free((struct fs_snapshot *)(uintptr_t)fi->fh);
+	if (fi->fh)
+		g_bytes_unref((GBytes *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -1618,8 +1653,8 @@ struct lin_fs *fs_new(struct tracker *t)
 
 	fs->tracker = t;
 	fs->changes = g_async_queue_new();
-	g_mutex_init(&fs->served_lock);
-	fs->served = g_hash_table_new_full(NULL, NULL, NULL, served_free);
+	g_mutex_init(&fs->versions_lock);
+	fs->versions = g_hash_table_new_full(NULL, NULL, NULL, version_free);
 	fs->started_realtime_ns = now_realtime_ns(fs);
 	return fs;
 }
@@ -1631,8 +1666,8 @@ void fs_free(struct lin_fs *fs)
 	fs_stop_notifier(fs);
 	drain_changes(fs);
 	g_async_queue_unref(fs->changes);
-	g_hash_table_unref(fs->served);
-	g_mutex_clear(&fs->served_lock);
+	g_hash_table_unref(fs->versions);
+	g_mutex_clear(&fs->versions_lock);
 	g_free(fs);
 }
 
@@ -1679,7 +1714,6 @@ static gboolean change_may_be_cached(struct lin_fs *fs, const struct lin_change 
 void fs_on_change(const struct lin_change *change, void *data)
 {
 	struct lin_fs *fs = data;
-	struct fs_work *work;
 
 	/* Before the notifier runs, replies carry short timeouts and there
 	 * is nobody to drain the queue. */
@@ -1689,9 +1723,7 @@ void fs_on_change(const struct lin_change *change, void *data)
 		counter_add(&fs->counters.notify_skipped);
 		return;
 	}
-	work = g_new0(struct fs_work, 1);
-	work->change = *change;
-	g_async_queue_push(fs->changes, work);
+	g_async_queue_push(fs->changes, g_memdup2(change, sizeof(*change)));
 	counter_add(&fs->counters.notify_queued);
 }
 

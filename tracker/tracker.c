@@ -591,6 +591,7 @@ static void apply_pending(struct tracker *t, struct lin_process *p)
 		p->flags |= LIN_PROC_CMDLINE_MISSED;
 		p->exec_count++;
 		t->stats.cmdline_missed++;
+		queue_change(t, LIN_CHANGE_EXEC, p, is_newest(t, p));
 	}
 	if (pending->exited)
 		process_set_exited(t, p, exit_kind_of(pending->exit_status), pending->exit_status,
@@ -641,6 +642,7 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 {
 	struct lin_process *p = tracker_find_pid(t, ev->pid);
 	struct lin_process *creator = running_pid(t, ev->u.fork.parent_tgid);
+	struct lin_process *old_creator;
 
 	t->stats.events_fork++;
 	if (!(p && fork_is_for(p, child, ev->timestamp_ns)) && (child->read_ok & PROC_READ_STAT))
@@ -653,12 +655,11 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 			t->stats.out_of_order++;
 		p->flags |= LIN_PROC_FORK_SEEN;
 		p->creator_pid = ev->u.fork.parent_tgid;
-		if (creator && p->creator != creator) {
-			struct lin_process *old_creator = p->creator;
-
+		old_creator = p->creator;
+		if (creator && p->creator != creator)
 			set_creator(t, p, creator);
-			queue_creator_change(t, p, old_creator);
-		}
+		/* PPid and Creator of its status changed, if nothing else. */
+		queue_creator_change(t, p, old_creator);
 		return;
 	}
 	p = running_pid(t, ev->pid);

@@ -194,8 +194,10 @@ def test_read_of_an_outdated_open_leaves_nothing_stale(mnt, procs):
     procs.append(p)
     name = proc_name(p.pid)
     path = os.path.join(mnt, name, "cmdline")
-    wait_for(lambda: os.path.isdir(os.path.join(mnt, name)))
+    wait_exec(p.pid, os.path.basename(sys.executable)[:15])
     before = read_bytes("/proc/%d/cmdline" % p.pid)
+    # The mount shows the python version before the early open.
+    wait_for(lambda: read_bytes(path) == before)
     with open(path, "rb", buffering=0) as early:
         p.stdin.write(b"go\n")
         p.stdin.flush()
