@@ -500,11 +500,13 @@ static void stat_set_time(struct stat *st, guint64 realtime_ns)
 
 /* Fills the attributes of a node. Caller holds the tracker's read lock.
  * Files are rendered to learn their exact size: tools that trust st_size
- * (less, some editors, python's read()) must see all of it. */
-static void node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct stat *st)
+ * (less, some editors, python's read()) must see all of it. The rendered
+ * bytes go to content when the caller needs them too (NULL: dropped). */
+static void node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct stat *st,
+                           GString *content)
 {
 	const struct lin_process *p = node->process;
-	g_autoptr(GString) content = NULL;
+	g_autoptr(GString) own_content = NULL;
 
 	memset(st, 0, sizeof(*st));
 	st->st_ino = node->ino;
@@ -517,7 +519,8 @@ static void node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct
 		 * understands, so it does not skip subdirectories. */
 		st->st_nlink = node->kind == FS_KIND_DIR ? 3 : node->kind == FS_KIND_ROOT ? 1 : 2;
 	} else {
-		content = g_string_new(NULL);
+		if (!content)
+			content = own_content = g_string_new(NULL);
 		node_render(fs, node, content);
 		st->st_mode = kind_is_link(node->kind) ? S_IFLNK | 0777 : S_IFREG | 0444;
 		st->st_nlink = 1;
@@ -573,17 +576,14 @@ static void mark_seen(struct lin_process *p, guint8 bits)
 static void node_fill_entry(struct lin_fs *fs, const struct fs_node *node,
                             struct fuse_entry_param *e)
 {
+	g_autoptr(GString) content = g_string_new(NULL);
+
 	mark_seen(node->process, FS_SEEN_NODES);
 	memset(e, 0, sizeof(*e));
 	e->ino = node->ino;
-	node_fill_attr(fs, node, &e->attr);
-	if (kind_is_versioned(node->kind) && !node->outdated &&
-	    lin_process_running(node->process)) {
-		g_autoptr(GString) content = g_string_new(NULL);
-
-		node_render(fs, node, content);
+	node_fill_attr(fs, node, &e->attr, content);
+	if (kind_is_versioned(node->kind) && !node->outdated && lin_process_running(node->process))
 		version_told(fs, node, content);
-	}
 	e->entry_timeout = node_entry_timeout(fs, node);
 	e->attr_timeout = node_attr_timeout(fs, node);
 }
@@ -750,7 +750,7 @@ static int fs_do_getattr(struct lin_fs *fs, fuse_ino_t ino, struct stat *st, dou
 	tracker_read_lock(fs->tracker);
 	ret = node_resolve(fs, ino, &node);
 	if (ret == 0) {
-		node_fill_attr(fs, &node, st);
+		node_fill_attr(fs, &node, st, NULL);
 		*timeout = node_attr_timeout(fs, &node);
 	}
 	tracker_read_unlock(fs->tracker);

@@ -126,8 +126,7 @@ static guint64 event_start_ticks(const struct tracker *t, guint64 timestamp_ns)
 	return (t->cfg.boot_offset_ns + timestamp_ns) / (1000000000ull / t->cfg.hz);
 }
 
-static void queue_change(struct tracker *t, enum lin_change_kind kind, struct lin_process *p,
-                         gboolean newest_for_pid)
+static void queue_change(struct tracker *t, enum lin_change_kind kind, struct lin_process *p)
 {
 	struct lin_change change = {
 	    .kind = kind,
@@ -135,7 +134,6 @@ static void queue_change(struct tracker *t, enum lin_change_kind kind, struct li
 	    .pid = p->pid,
 	    .start_ticks = p->start_ticks,
 	    .creator_serial = p->creator ? p->creator->serial : 0,
-	    .newest_for_pid = newest_for_pid,
 	    .seen = p->fs_seen,
 	    .creator_seen = p->creator ? p->creator->fs_seen : 0,
 	};
@@ -400,7 +398,7 @@ static void thread_add(struct tracker *t, struct lin_process *p, pid_t tid)
 	g_hash_table_insert(t->threads, GINT_TO_POINTER(tid), p);
 	p->live_threads++;
 	t->stats.threads_live++;
-	queue_change(t, LIN_CHANGE_THREADS, p, FALSE);
+	queue_change(t, LIN_CHANGE_THREADS, p);
 }
 
 static void leader_exited_forget(struct tracker *t, struct lin_process *p)
@@ -441,7 +439,7 @@ static void process_set_exited(struct tracker *t, struct lin_process *p, enum li
 	} else {
 		t->stats.processes_pinned++;
 	}
-	queue_change(t, LIN_CHANGE_EXIT, p, is_newest(t, p));
+	queue_change(t, LIN_CHANGE_EXIT, p);
 }
 
 /* An exit was recorded for a process that still runs (an exec from a
@@ -468,9 +466,7 @@ static void process_revive(struct tracker *t, struct lin_process *p)
 
 static void process_forget(struct tracker *t, struct lin_process *p)
 {
-	gboolean newest = is_newest(t, p);
-
-	queue_change(t, LIN_CHANGE_FORGET, p, newest);
+	queue_change(t, LIN_CHANGE_FORGET, p);
 	evict_unlink(t, p);
 	t->stats.processes_pinned--;
 	/* The children outlive their creator's record: their parent link
@@ -575,7 +571,7 @@ static struct lin_process *process_from_info(struct tracker *t, const struct lin
 	p->creator_pid = info->stat.ppid;
 	apply_info(t, p, info);
 	set_creator(t, p, running_pid(t, info->stat.ppid));
-	queue_change(t, LIN_CHANGE_NEW, p, TRUE);
+	queue_change(t, LIN_CHANGE_NEW, p);
 	return p;
 }
 
@@ -591,7 +587,7 @@ static void apply_pending(struct tracker *t, struct lin_process *p)
 		p->flags |= LIN_PROC_CMDLINE_MISSED;
 		p->exec_count++;
 		t->stats.cmdline_missed++;
-		queue_change(t, LIN_CHANGE_EXEC, p, is_newest(t, p));
+		queue_change(t, LIN_CHANGE_EXEC, p);
 	}
 	if (pending->exited)
 		process_set_exited(t, p, exit_kind_of(pending->exit_status), pending->exit_status,
@@ -696,7 +692,7 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 		apply_info(t, p, child);
 	}
 	set_creator(t, p, creator);
-	queue_change(t, LIN_CHANGE_NEW, p, TRUE);
+	queue_change(t, LIN_CHANGE_NEW, p);
 	apply_pending(t, p);
 }
 
@@ -718,7 +714,7 @@ static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
 		set_str(t, &p->exe, NULL);
 		p->flags |= LIN_PROC_CMDLINE_MISSED;
 		p->exec_count++;
-		queue_change(t, LIN_CHANGE_EXEC, p, is_newest(t, p));
+		queue_change(t, LIN_CHANGE_EXEC, p);
 		return;
 	}
 	if (!p || p->start_ticks != info->stat.start_ticks) {
@@ -734,7 +730,7 @@ static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
 	if (!(info->read_ok & PROC_READ_CMDLINE))
 		t->stats.cmdline_missed++;
 	p->exec_count++;
-	queue_change(t, LIN_CHANGE_EXEC, p, is_newest(t, p));
+	queue_change(t, LIN_CHANGE_EXEC, p);
 }
 
 static void handle_exit(struct tracker *t, const struct cnproc_event *ev)
@@ -753,7 +749,7 @@ static void handle_exit(struct tracker *t, const struct cnproc_event *ev)
 			g_hash_table_remove(t->threads, GINT_TO_POINTER(ev->pid));
 			owner->live_threads--;
 			t->stats.threads_live--;
-			queue_change(t, LIN_CHANGE_THREADS, owner, FALSE);
+			queue_change(t, LIN_CHANGE_THREADS, owner);
 		}
 		/* A process whose leader left with pthread_exit() ends with
 		 * its last thread, whose status is the process's. */
@@ -794,7 +790,7 @@ static void handle_comm(struct tracker *t, const struct cnproc_event *ev)
 	set_str(t, &p->comm,
 	        lin_strpool_intern(t->strings, ev->u.comm.comm,
 	                           strnlen(ev->u.comm.comm, sizeof(ev->u.comm.comm))));
-	queue_change(t, LIN_CHANGE_COMM, p, is_newest(t, p));
+	queue_change(t, LIN_CHANGE_COMM, p);
 }
 
 static void handle_id(struct tracker *t, const struct cnproc_event *ev)
@@ -814,7 +810,7 @@ static void handle_id(struct tracker *t, const struct cnproc_event *ev)
 		p->rgid = ev->u.id.real;
 		p->egid = ev->u.id.effective;
 	}
-	queue_change(t, LIN_CHANGE_ID, p, is_newest(t, p));
+	queue_change(t, LIN_CHANGE_ID, p);
 }
 
 /* Most machines have few CPUs; a bogus cpu number from a corrupt message
@@ -999,7 +995,7 @@ static int scan_and_apply(struct tracker *t, gboolean repair)
 		if (!p || !(p->flags & LIN_PROC_FROM_SCAN) || p->creator || p->seen_ns != seen_ns)
 			continue;
 		set_creator(t, p, running_pid(t, s->info.stat.ppid));
-		queue_change(t, LIN_CHANGE_NEW, p, TRUE);
+		queue_change(t, LIN_CHANGE_NEW, p);
 	}
 	enforce_retention(t);
 	write_unlock(t);

@@ -136,7 +136,6 @@ struct lin_change {
 	guint64 start_ticks;
 	guint64 creator_serial;     /* 0 when none */
 	guint64 old_creator_serial; /* CREATOR: the creator it had before, 0 when none */
-	gboolean newest_for_pid;    /* by-pid/<pid> now or until now pointed here */
 	/* fs_seen of the record and its creators when the change was made,
 	 * under the write lock: a change to what no reader was ever given
 	 * needs no invalidation. */
