@@ -13,6 +13,27 @@ die() {
 	exit 1
 }
 
+# A command line, arguments joined by spaces, on one line that is safe to
+# print: a newline or tab in an argument would break the one-process-per-line
+# output, and an escape sequence in a hostile process's argv must not reach
+# the terminal of whoever investigates it. So backslash, newline and tab are
+# written \\, \n and \t, other control bytes as \xHH; UTF-8 text is kept.
+printable() {
+	local arg line="" sep="" code ctl
+	while IFS= read -r -d '' arg || [ -n "$arg" ]; do
+		arg=${arg//\\/\\\\}
+		arg=${arg//$'\n'/\\n}
+		arg=${arg//$'\t'/\\t}
+		for code in {1..8} {11..31} 127; do
+			printf -v ctl "\\x$(printf %02x "$code")"
+			arg=${arg//"$ctl"/$(printf '\\x%02x' "$code")}
+		done
+		line+=$sep$arg
+		sep=" "
+	done
+	printf '%s' "$line"
+}
+
 [ $# -ge 1 ] && [ $# -le 2 ] || die "usage: ancestry.sh PID [MOUNTPOINT]"
 pid=$1
 mnt=${2:-/run/lineagefs}
@@ -27,8 +48,7 @@ dir=$mnt/${link#../}
 for ((depth = 0; depth < 4096; depth++)); do
 	name=${dir##*/}
 	state=$(awk -F'\t' '$1 == "State:" { print $2 }' "$dir/status")
-	cmdline=$(tr '\0' ' ' <"$dir/cmdline")
-	cmdline=${cmdline% }
+	cmdline=$(printable <"$dir/cmdline")
 	if [ -z "$cmdline" ]; then
 		# Kernel threads (and missed cmdlines) have none: show the name, as ps does.
 		cmdline="[$(cat "$dir/comm")]"

@@ -48,6 +48,28 @@ def test_ancestry_script_walks_to_init(mnt, procs):
     os.kill(sleep_pid, 9)
 
 
+def test_ancestry_script_one_safe_line_per_process(mnt, procs):
+    """A newline, a tab or an escape sequence in an argument (a hostile
+    process chooses its argv) is shown escaped: one line per process, and
+    nothing reaches the investigator's terminal raw."""
+    hostile = "two\nlines\tand\x1b[31mred\\"
+    p = subprocess.Popen(["/bin/sh", "-c", 'sleep 30 & echo $!; wait', hostile, "ok \u2713"],
+                         stdout=subprocess.PIPE, text=True)
+    procs.append(p)
+    sleep_pid = int(p.stdout.readline())
+    wait_exec(sleep_pid, "sleep")
+    wait_entry(mnt, proc_name(sleep_pid))
+    r = subprocess.run(["bash", example("ancestry.sh"), str(sleep_pid), mnt],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[1] == "%s\trunning\t/bin/sh -c sleep 30 & echo $!; wait %s ok \u2713" % (
+        proc_name(p.pid), "two\\nlines\\tand\\x1b[31mred\\\\")
+    assert "\x1b" not in r.stdout
+    assert all(len(line.split("\t")) == 3 for line in lines), lines
+    os.kill(sleep_pid, 9)
+
+
 def test_ancestry_script_errors(mnt):
     r = subprocess.run(["bash", example("ancestry.sh"), "99999999", mnt],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)

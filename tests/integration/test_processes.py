@@ -193,6 +193,13 @@ def test_short_lived_true_has_cmdline_and_exe(mnt):
 
 
 def test_burst_of_short_lived_processes_all_recorded(mnt):
+    """Every one of 200 back-to-back /bin/true gets its directory and its
+    exit code. Its cmdline and exe are either right or honestly missing:
+    a process reaped before the event thread reads /proc (a host that
+    stalls the daemon's vCPU for a millisecond does that) must say
+    `Cmdline: missed`, never carry someone else's data. How many are
+    caught is measured by bench_storm.py and bounded by the storm test in
+    test_fidelity.py; here most must be."""
     count = 200
     script = 'i=0; while [ "$i" -lt %d ]; do /bin/true x; i=$((i+1)); done' % count
     p, name = spawn_zombie(["/bin/sh", "-c", script])
@@ -203,7 +210,8 @@ def test_burst_of_short_lived_processes_all_recorded(mnt):
                     what="%d children of %s" % (count, name))
     assert len(kids) == count
     true_exe = os.path.realpath("/bin/true")
-    bad = []
+    wrong = []
+    missed = []
     for kid in kids:
         st = wait_exited(mnt, kid)
         cmdline = read_bytes(os.path.join(mnt, kid, "cmdline"))
@@ -211,10 +219,19 @@ def test_burst_of_short_lived_processes_all_recorded(mnt):
             exe = os.readlink(os.path.join(mnt, kid, "exe"))
         except OSError as exc:
             exe = exc
-        if (cmdline != b"/bin/true\x00x\x00" or exe != true_exe or st["ExitCode"] != "exited 0"
-                or st["Cmdline"] != "ok" or st["Name"] != "true"):
-            bad.append((kid, cmdline, exe, st["ExitCode"], st["Cmdline"], st["Name"]))
-    assert not bad, "%d of %d short-lived processes incomplete, e.g. %r" % (len(bad), count, bad[:5])
+        seen = (kid, cmdline, exe, st["ExitCode"], st["Cmdline"], st["Name"], st["Execs"])
+        if st["ExitCode"] != "exited 0" or st["Execs"] != "1":
+            wrong.append(seen)
+        elif cmdline == b"/bin/true\x00x\x00" and exe == true_exe and st["Cmdline"] == "ok":
+            if st["Name"] != "true":
+                wrong.append(seen)
+        elif cmdline == b"" and isinstance(exe, FileNotFoundError) and st["Cmdline"] == "missed":
+            missed.append(seen)
+        else:
+            wrong.append(seen)
+    assert not wrong, "%d of %d short-lived processes wrong, e.g. %r" % (len(wrong), count, wrong[:5])
+    assert len(missed) <= count // 20, "%d of %d cmdlines missed, e.g. %r" % (
+        len(missed), count, missed[:5])
 
 
 def test_orphan_keeps_its_creator_as_parent(mnt, procs):
