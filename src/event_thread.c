@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The event thread: poll() on the cn_proc socket and a stop eventfd, every
- * datagram handed to the tracker as it arrives, a /proc rescan when the
+ * event begun as it arrives and applied in order (see
+ * event_thread_on_event()), a /proc rescan when the
  * kernel says it dropped events, and tracker_tick() about every 100 ms. It
  * is the only thread that feeds the tracker once the daemon runs, and it
  * runs at raised priority: the cmdline of a short-lived process is readable
@@ -30,9 +31,13 @@
 
 /* How often tracker_tick() runs, so also the longest poll() sleep. */
 #define EVENT_TICK_US (100 * 1000)
-/* Datagrams read per wakeup before the stop fd and the tick are looked at
- * again: under a fork storm the socket may never run dry. */
+/* Steps (a datagram read, or an event finished) per wakeup before the stop
+ * fd and the tick are looked at again: under a fork storm the socket may
+ * never run dry. */
 #define EVENT_BATCH 256
+/* Events received but not yet applied. Each holds at most one /proc
+ * directory fd, so this also bounds the fds the thread keeps open. */
+#define EVENT_BACKLOG 64
 /* After an overflow report, datagrams still read before the rescan at most
  * (see event_thread_drain()); a full 8 MiB queue holds about 11000. */
 #define EVENT_OVERFLOW_DRAIN_MAX 65536
@@ -50,6 +55,13 @@ enum drain_result {
 	DRAIN_FAILED, /* an unexpected error: back off before the next poll */
 };
 
+/* An event received, its urgent reads done (tracker_event_begin()), waiting
+ * for the rest and its turn to be applied. */
+struct queued_event {
+	struct cnproc_event ev;
+	struct tracker_read rd;
+};
+
 struct event_thread {
 	struct tracker *tracker; /* not owned */
 	struct cnproc *cn;       /* not owned */
@@ -61,13 +73,47 @@ struct event_thread {
 	guint overflow_drained;    /* datagrams read since the overflow report */
 	guint64 receive_errors;
 	gint64 next_tick_us; /* g_get_monotonic_time() of the next tracker_tick() */
+	/* Ring of received events, oldest at backlog_head. */
+	struct queued_event backlog[EVENT_BACKLOG];
+	guint backlog_head;
+	guint backlog_len;
 };
 
+static void event_thread_finish_oldest(struct event_thread *et)
+{
+	struct queued_event *q = &et->backlog[et->backlog_head];
+
+	tracker_event_finish(et->tracker, &q->ev, &q->rd);
+	et->backlog_head = (et->backlog_head + 1) % EVENT_BACKLOG;
+	et->backlog_len--;
+}
+
+static void event_thread_flush(struct event_thread *et)
+{
+	while (et->backlog_len > 0)
+		event_thread_finish_oldest(et);
+}
+
+/*
+ * Every event is begun the moment it is parsed: for an EXEC that reads the
+ * cmdline and exe, which vanish a few hundred microseconds later when a
+ * short-lived process exits. What can wait (stat and status, the tracker
+ * update) is done once the socket is dry, oldest first, so an EXEC that
+ * arrives behind others is read after one event's slow half at most, not
+ * after all of them.
+ */
 static void event_thread_on_event(const struct cnproc_event *ev, void *data)
 {
-	struct tracker *tracker = data;
+	struct event_thread *et = data;
+	struct queued_event *q;
 
-	tracker_handle_event(tracker, ev);
+	/* Only a datagram with more events than room gets here full. */
+	if (et->backlog_len == EVENT_BACKLOG)
+		event_thread_finish_oldest(et);
+	q = &et->backlog[(et->backlog_head + et->backlog_len) % EVENT_BACKLOG];
+	q->ev = *ev;
+	tracker_event_begin(et->tracker, &q->ev, &q->rd);
+	et->backlog_len++;
 }
 
 /*
@@ -101,13 +147,17 @@ static void event_thread_raise_priority(void)
 
 static void event_thread_repair(struct event_thread *et)
 {
+	/* What was received is older than the drop: applied first. */
+	event_thread_flush(et);
 	et->overflow_pending = FALSE;
 	et->overflow_drained = 0;
 	tracker_overflow(et->tracker);
 }
 
 /*
- * Reads up to EVENT_BATCH datagrams. An ENOBUFS report does not rescan at
+ * Takes up to EVENT_BATCH steps: reads datagrams while the socket has any,
+ * and finishes the oldest received event when it has none. Returns
+ * DRAIN_DRY only with both the socket and the backlog empty. An ENOBUFS report does not rescan at
  * once: the kernel reports the drop before the datagrams still queued, and
  * those are older than the drop. Applied after a rescan they would replay
  * stale EXITs onto processes that recycled the pid meanwhile, so the rescan
@@ -118,8 +168,13 @@ static void event_thread_repair(struct event_thread *et)
 static enum drain_result event_thread_drain(struct event_thread *et)
 {
 	for (guint n = 0; n < EVENT_BATCH; n++) {
-		int ret = cnproc_receive(et->cn, event_thread_on_event, et->tracker);
+		int ret;
 
+		if (et->backlog_len == EVENT_BACKLOG) {
+			event_thread_finish_oldest(et);
+			continue;
+		}
+		ret = cnproc_receive(et->cn, event_thread_on_event, et);
 		if (ret >= 0) {
 			if (et->overflow_pending &&
 			    ++et->overflow_drained >= EVENT_OVERFLOW_DRAIN_MAX)
@@ -128,7 +183,11 @@ static enum drain_result event_thread_drain(struct event_thread *et)
 		}
 		switch (-ret) {
 		case EAGAIN:
-			return DRAIN_DRY;
+			/* Nothing new: time for the slow half of the oldest. */
+			if (et->backlog_len == 0)
+				return DRAIN_DRY;
+			event_thread_finish_oldest(et);
+			break;
 		case EINTR:
 			break;
 		case ENOBUFS:
@@ -142,7 +201,9 @@ static enum drain_result event_thread_drain(struct event_thread *et)
 			break;
 		default:
 			/* Once loudly, then quietly: a broken socket must not
-			 * flood the log at real-time priority. */
+			 * flood the log at real-time priority. What was
+			 * received is applied all the same. */
+			event_thread_flush(et);
 			if (et->receive_errors++ == 0)
 				g_warning("event thread: cannot receive process events: %s",
 				          g_strerror(-ret));
@@ -178,7 +239,7 @@ static int event_thread_poll_timeout(const struct event_thread *et)
 {
 	gint64 now = g_get_monotonic_time();
 
-	if (now >= et->next_tick_us)
+	if (now >= et->next_tick_us || et->backlog_len > 0)
 		return 0;
 	/* Round up: waking a little early would make a 0 ms poll spin. */
 	return (int)((et->next_tick_us - now + 999) / 1000);
@@ -223,7 +284,7 @@ static void *event_thread_main(void *data)
 			break;
 		}
 		/* POLLERR too: that is how a pending ENOBUFS shows up. */
-		if (fds[1].revents != 0) {
+		if (fds[1].revents != 0 || et->backlog_len > 0) {
 			drained = event_thread_drain(et);
 			if (drained == DRAIN_DRY && et->overflow_pending)
 				event_thread_repair(et);
@@ -232,6 +293,12 @@ static void *event_thread_main(void *data)
 			backoff = drained == DRAIN_FAILED;
 		}
 		event_thread_maybe_tick(et);
+	}
+	/* Stopping: what was received but not applied is dropped. */
+	while (et->backlog_len > 0) {
+		tracker_event_abandon(&et->backlog[et->backlog_head].rd);
+		et->backlog_head = (et->backlog_head + 1) % EVENT_BACKLOG;
+		et->backlog_len--;
 	}
 	return NULL;
 }

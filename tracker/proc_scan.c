@@ -396,23 +396,23 @@ static int read_exe(int dirfd, struct lin_proc_info *out)
 	return 0;
 }
 
-int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, guint what,
-                           struct lin_proc_info *out)
+void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, struct proc_read *r)
 {
 	char name[16];
-	char text[PROC_TEXT_MAX];
-	size_t len;
-	gboolean exe_missing = FALSE;
-	int dirfd, ret;
 
-	memset(out, 0, sizeof(*out));
-	if (pid <= 0)
-		return -EINVAL;
-
+	memset(r, 0, sizeof(*r));
+	r->what = what;
+	r->dirfd = -1;
+	if (pid <= 0) {
+		r->err = -EINVAL;
+		return;
+	}
 	format_pid(pid, name);
-	dirfd = openat(proc_root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return -errno;
+	r->dirfd = openat(proc_root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->dirfd < 0) {
+		r->err = -errno;
+		return;
+	}
 
 	/* cmdline and exe first: they vanish when the process releases its
 	 * memory at exit, a few hundred microseconds after a short-lived
@@ -421,21 +421,33 @@ int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, gu
 	 * recycled pid can only make these reads fail, never return another
 	 * process's data; stat then tells whether it is the process asked for. */
 	if (what & PROC_READ_CMDLINE) {
-		if (read_cmdline(dirfd, out) == 0)
-			out->read_ok |= PROC_READ_CMDLINE;
+		if (read_cmdline(r->dirfd, &r->info) == 0)
+			r->info.read_ok |= PROC_READ_CMDLINE;
 	}
 	if (what & PROC_READ_EXE) {
-		int exe_ret = read_exe(dirfd, out);
+		int exe_ret = read_exe(r->dirfd, &r->info);
 
 		/* A kernel thread has no mm, hence no exe: that is its answer
 		 * (checked once stat says it is a kernel thread). */
 		if (exe_ret == 0)
-			out->read_ok |= PROC_READ_EXE;
+			r->info.read_ok |= PROC_READ_EXE;
 		else if (exe_ret == -ENOENT)
-			exe_missing = TRUE;
+			r->exe_missing = TRUE;
 	}
+}
 
-	ret = read_file_at(dirfd, "stat", text, sizeof(text), TRUE, &len);
+int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_info *out)
+{
+	char text[PROC_TEXT_MAX];
+	size_t len;
+	int ret = r->err;
+
+	*out = r->info;
+	memset(&r->info, 0, sizeof(r->info));
+	if (ret < 0)
+		goto out;
+
+	ret = read_file_at(r->dirfd, "stat", text, sizeof(text), TRUE, &len);
 	if (ret < 0)
 		goto out;
 	ret = proc_scan_parse_stat(text, len, &out->stat);
@@ -446,18 +458,18 @@ int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, gu
 		goto out;
 	}
 	out->read_ok |= PROC_READ_STAT;
-	if (exe_missing && (out->stat.flags & LIN_PF_KTHREAD))
+	if (r->exe_missing && (out->stat.flags & LIN_PF_KTHREAD))
 		out->read_ok |= PROC_READ_EXE;
 	/* A process that released its memory (exiting) reads as an empty
 	 * cmdline, not as an error; an empty argv is legal too (execve with
 	 * argv NULL), but then the exe is still readable. */
-	if ((what & PROC_READ_EXE) && exe_missing && out->cmdline_len == 0 &&
+	if ((r->what & PROC_READ_EXE) && r->exe_missing && out->cmdline_len == 0 &&
 	    !(out->stat.flags & LIN_PF_KTHREAD))
 		out->read_ok &= ~(guint)PROC_READ_CMDLINE;
 
 	/* From here on a failure only leaves its bit unset in read_ok. */
-	if (what & PROC_READ_STATUS) {
-		if (read_file_at(dirfd, "status", text, sizeof(text), TRUE, &len) == 0) {
+	if (r->what & PROC_READ_STATUS) {
+		if (read_file_at(r->dirfd, "status", text, sizeof(text), TRUE, &len) == 0) {
 			/* A full buffer may end in a cut line; keep whole lines only. */
 			if (len == sizeof(text)) {
 				const char *nl = memrchr(text, '\n', len);
@@ -470,10 +482,27 @@ int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, gu
 	}
 	ret = 0;
 out:
-	close(dirfd);
+	proc_scan_abandon(r);
 	if (ret < 0)
 		lin_proc_info_clear(out);
 	return ret;
+}
+
+void proc_scan_abandon(struct proc_read *r)
+{
+	if (r->dirfd >= 0)
+		close(r->dirfd);
+	r->dirfd = -1;
+	lin_proc_info_clear(&r->info);
+}
+
+int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, guint what,
+                           struct lin_proc_info *out)
+{
+	struct proc_read r;
+
+	proc_scan_begin(proc_root_fd, pid, what, &r);
+	return proc_scan_finish(&r, expect_start, out);
 }
 
 void lin_proc_info_clear(struct lin_proc_info *info)

@@ -72,15 +72,35 @@ int proc_scan_parse_stat(const char *buf, size_t len, struct lin_stat *out);
  * Returns 0 or -EINVAL when a required line is missing or malformed. */
 int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out);
 
-/* Reads /proc/<pid> (relative to proc_root_fd) into out. When
- * expect_start is non-zero and the stat start time differs, returns -ESRCH
- * (the pid was recycled). PROC_READ_STAT is always done first, through the
- * same directory fd as the other files. out is overwritten, not cleared.
+/* Reads /proc/<pid> (relative to proc_root_fd) into out: cmdline and exe
+ * first, then stat, then status, all through one directory fd, so that a
+ * recycled pid can only make a read fail, never return another process's
+ * data. When expect_start is non-zero and the stat start time differs,
+ * returns -ESRCH (the pid was recycled). out is overwritten, not cleared.
  * Returns 0 when at least stat was read (check out->read_ok for the rest),
  * or -errno: -ENOENT/-ESRCH when the process is gone, -EINVAL when stat
  * does not parse. On error out holds nothing to free. */
 int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, guint what,
                            struct lin_proc_info *out);
+
+/* proc_scan_read_process() in two halves, for a reader that must catch
+ * several short-lived processes at once: proc_scan_begin() opens the
+ * directory and reads what vanishes when the process exits (cmdline, exe);
+ * proc_scan_finish() reads what lasts until it is reaped (stat, status),
+ * checks it is the process asked for, and returns as
+ * proc_scan_read_process() does. Every begun read is either finished or
+ * abandoned; both close the directory fd and free what was read. */
+struct proc_read {
+	int dirfd; /* -1 when the open failed (err says why) or once finished */
+	int err;
+	guint what;
+	gboolean exe_missing;
+	struct lin_proc_info info; /* read so far */
+};
+
+void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, struct proc_read *r);
+int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_info *out);
+void proc_scan_abandon(struct proc_read *r);
 
 void lin_proc_info_clear(struct lin_proc_info *info);
 

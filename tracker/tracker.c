@@ -875,30 +875,43 @@ void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
 	write_unlock(t);
 }
 
-void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev)
+void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd)
+{
+	rd->begun = ev->type == CNPROC_EV_EXEC;
+	if (rd->begun)
+		proc_scan_begin(t->cfg.proc_root_fd, ev->tgid, PROC_READ_ALL, &rd->proc);
+}
+
+void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd)
 {
 	struct lin_proc_info info = {0};
 
-	/* Read /proc before locking: for EXEC this is the race against a
-	 * process that lives a few hundred microseconds. */
-	switch (ev->type) {
-	case CNPROC_EV_FORK:
-		if (ev->pid == ev->tgid)
-			proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, 0, PROC_READ_STAT,
-			                       &info);
-		break;
-	case CNPROC_EV_EXEC:
-		proc_scan_read_process(t->cfg.proc_root_fd, ev->tgid, 0, PROC_READ_ALL, &info);
-		break;
-	case CNPROC_EV_EXIT:
-	case CNPROC_EV_COMM:
-	case CNPROC_EV_UID:
-	case CNPROC_EV_GID:
-	case CNPROC_EV_OTHER:
-		break;
+	/* Read /proc before locking: readers must not hold up the feeder. */
+	if (rd->begun) {
+		proc_scan_finish(&rd->proc, 0, &info);
+		rd->begun = FALSE;
+	} else if (ev->type == CNPROC_EV_FORK && ev->pid == ev->tgid) {
+		/* The child's start time names it; its stat lasts until it is
+		 * reaped, so this read can come after other events' begins. */
+		proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, 0, PROC_READ_STAT, &info);
 	}
 	tracker_apply_event(t, ev, &info);
 	lin_proc_info_clear(&info);
+}
+
+void tracker_event_abandon(struct tracker_read *rd)
+{
+	if (rd->begun)
+		proc_scan_abandon(&rd->proc);
+	rd->begun = FALSE;
+}
+
+void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev)
+{
+	struct tracker_read rd;
+
+	tracker_event_begin(t, ev, &rd);
+	tracker_event_finish(t, ev, &rd);
 }
 
 /* ---- /proc scans ---- */

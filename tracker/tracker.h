@@ -163,6 +163,22 @@ int tracker_bootstrap(struct tracker *t);
  * taking the lock, so the cmdline is caught while it is still there. */
 void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev);
 
+/* tracker_handle_event() in two halves, for a feeder that holds several
+ * events at once: tracker_event_begin() only does the reads that cannot
+ * wait (the cmdline and exe of an EXEC, see proc_scan_begin()), so it can
+ * be called for every event as soon as it arrives; tracker_event_finish()
+ * does the rest and applies the event. Events must be finished in the
+ * order they arrived; a begun event is finished or abandoned. */
+struct tracker_read {
+	struct proc_read proc;
+	gboolean begun;
+};
+
+void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd);
+void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev,
+                          struct tracker_read *rd);
+void tracker_event_abandon(struct tracker_read *rd);
+
 /* The second half of tracker_handle_event(): applies an event with what
  * was read of /proc for it (read_ok == 0: nothing could be read). Exposed
  * for benchmarks and fuzzers that synthesize both. */

@@ -432,6 +432,69 @@ static void test_read_process_recycled(void **state)
 	                 -EINVAL);
 }
 
+/* The event thread begins a read on EXEC and finishes it later: what was
+ * read first survives the process's exit, and nothing survives its reaping
+ * (stat unreadable: whose cmdline it was cannot be checked). */
+static void test_read_in_two_halves(void **state)
+{
+	static const char argv[] = "/bin/true\0"
+	                           "x\0";
+	struct fakeproc *fp = *state;
+	struct fakeproc_proc proc = {.pid = 400,
+	                             .ppid = 1,
+	                             .start_ticks = 42,
+	                             .comm = "true",
+	                             .cmdline = argv,
+	                             .cmdline_len = sizeof(argv) - 1,
+	                             .exe = "/usr/bin/true"};
+	g_autofree char *cmdline_path = g_strdup_printf("%s/400/cmdline", fakeproc_path(fp));
+	g_autofree char *exe_path = g_strdup_printf("%s/400/exe", fakeproc_path(fp));
+	struct lin_proc_info info;
+	struct proc_read r;
+
+	/* Begun, then the process exits: empty cmdline, no exe, stat kept. */
+	fakeproc_add(fp, &proc);
+	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, &r);
+	assert_int_equal(truncate(cmdline_path, 0), 0);
+	assert_int_equal(unlink(exe_path), 0);
+	assert_int_equal(proc_scan_finish(&r, 0, &info), 0);
+	assert_int_equal(info.read_ok, PROC_READ_ALL);
+	assert_int_equal(info.cmdline_len, sizeof(argv) - 1);
+	assert_memory_equal(info.cmdline, argv, sizeof(argv) - 1);
+	assert_string_equal(info.exe, "/usr/bin/true");
+	assert_string_equal(info.stat.comm, "true");
+	assert_int_equal(r.dirfd, -1);
+	lin_proc_info_clear(&info);
+
+	/* Begun, then reaped and the pid reused: the first reads are dropped. */
+	fakeproc_add(fp, &proc);
+	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, &r);
+	proc.start_ticks = 43;
+	proc.exe = "/usr/bin/other";
+	fakeproc_add(fp, &proc);
+	assert_int_equal(proc_scan_finish(&r, 0, &info), -ENOENT);
+	assert_int_equal(info.read_ok, 0);
+	assert_null(info.cmdline);
+	assert_null(info.exe);
+
+	/* Begun on a pid that is not there, or a bad one. */
+	proc_scan_begin(fakeproc_root_fd(fp), 401, PROC_READ_ALL, &r);
+	assert_int_equal(r.err, -ENOENT);
+	assert_int_equal(proc_scan_finish(&r, 0, &info), -ENOENT);
+	proc_scan_begin(fakeproc_root_fd(fp), -1, PROC_READ_ALL, &r);
+	assert_int_equal(proc_scan_finish(&r, 0, &info), -EINVAL);
+
+	/* Abandoned: the fd closed and the reads freed (the leak checker
+	 * would say otherwise); abandoning twice is harmless. */
+	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, &r);
+	assert_true(r.dirfd >= 0);
+	assert_non_null(r.info.cmdline);
+	proc_scan_abandon(&r);
+	assert_int_equal(r.dirfd, -1);
+	assert_null(r.info.cmdline);
+	proc_scan_abandon(&r);
+}
+
 static void test_read_process_no_exe(void **state)
 {
 	struct fakeproc *fp = *state;
@@ -806,6 +869,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_read_process_kthread, setup_fake, teardown_fake),
 	    cmocka_unit_test_setup_teardown(test_read_process_cmdline, setup_fake, teardown_fake),
 	    cmocka_unit_test_setup_teardown(test_read_process_bad_files, setup_fake, teardown_fake),
+	    cmocka_unit_test_setup_teardown(test_read_in_two_halves, setup_fake, teardown_fake),
 	    cmocka_unit_test_setup_teardown(test_foreach, setup_fake, teardown_fake),
 	    cmocka_unit_test_setup_teardown(test_threads, setup_fake, teardown_fake),
 	    cmocka_unit_test(test_real_self),

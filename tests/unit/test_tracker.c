@@ -241,6 +241,77 @@ static void test_fork_exec_exit(void **state)
 	assert_int_equal(count_pid(f, 200), 1);
 }
 
+/* What vanishes at exit in the fake /proc: the cmdline empties, exe goes;
+ * stat and status stay until the process is reaped. */
+static void vanish_memory(struct fixture *f, pid_t pid)
+{
+	g_autofree char *cmdline = g_strdup_printf("%s/%d/cmdline", fakeproc_path(f->fp), pid);
+	g_autofree char *exe = g_strdup_printf("%s/%d/exe", fakeproc_path(f->fp), pid);
+
+	assert_int_equal(truncate(cmdline, 0), 0);
+	assert_int_equal(unlink(exe), 0);
+}
+
+/* Four events queued at once, as the event thread holds them: both EXECs'
+ * cmdlines are read on arrival, before any event is applied, so both are
+ * kept although the processes exit before their turn. Fed one by one,
+ * the second EXEC is read too late. */
+static void test_exec_read_on_arrival(void **state)
+{
+	struct fixture *f = *state;
+	struct cnproc_event evs[4] = {
+	    {.type = CNPROC_EV_FORK, .pid = 210, .tgid = 210},
+	    {.type = CNPROC_EV_FORK, .pid = 211, .tgid = 211},
+	    {.type = CNPROC_EV_EXEC, .pid = 210, .tgid = 210},
+	    {.type = CNPROC_EV_EXEC, .pid = 211, .tgid = 211},
+	};
+	struct tracker_read rd[4];
+	struct lin_process *a, *b;
+
+	add_proc(f, 210, 100, 1100, "true", "/bin/true");
+	add_proc(f, 211, 100, 1101, "true", "/bin/true");
+	for (guint i = 0; i < 4; i++) {
+		if (evs[i].type == CNPROC_EV_FORK)
+			evs[i].u.fork.parent_pid = evs[i].u.fork.parent_tgid = 100;
+		f->clock += NS_PER_TICK;
+		evs[i].timestamp_ns = f->clock;
+		tracker_event_begin(f->t, &evs[i], &rd[i]);
+	}
+	vanish_memory(f, 210);
+	vanish_memory(f, 211);
+	for (guint i = 0; i < 4; i++)
+		tracker_event_finish(f->t, &evs[i], &rd[i]);
+	a = find(f, 210, 1100);
+	b = find(f, 211, 1101);
+	assert_non_null(a);
+	assert_non_null(b);
+	for (struct lin_process *p = a; p; p = p == a ? b : NULL) {
+		assert_false(p->flags & LIN_PROC_CMDLINE_MISSED);
+		assert_string_equal(str(p->exe), "/usr/bin/true");
+		assert_memory_equal(p->cmdline->data, "/bin/true\0--flag\0", p->cmdline->len);
+		assert_int_equal(p->exec_count, 1);
+	}
+
+	/* The same, one event at a time: the cmdline is gone by the EXEC. */
+	add_proc(f, 212, 100, 1102, "true", "/bin/true");
+	ev_fork(f, 100, 212, 212);
+	vanish_memory(f, 212);
+	ev_exec(f, 212);
+	a = find(f, 212, 1102);
+	assert_true(a->flags & LIN_PROC_CMDLINE_MISSED);
+	assert_null(a->cmdline);
+
+	/* A begun event can be abandoned (the daemon stopping). */
+	add_proc(f, 213, 100, 1103, "true", "/bin/true");
+	evs[0] = (struct cnproc_event){.type = CNPROC_EV_EXEC, .pid = 213, .tgid = 213};
+	tracker_event_begin(f->t, &evs[0], &rd[0]);
+	assert_true(rd[0].begun);
+	assert_non_null(rd[0].proc.info.cmdline);
+	tracker_event_abandon(&rd[0]);
+	assert_false(rd[0].begun);
+	tracker_event_abandon(&rd[0]);
+}
+
 static void test_killed_by_signal(void **state)
 {
 	struct fixture *f = *state;
@@ -775,6 +846,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork_exec_exit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_read_on_arrival, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_thread_fork_is_not_a_process, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leader_exits_first, setup, teardown),
