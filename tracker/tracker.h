@@ -3,9 +3,11 @@
  * The process table: one record per process ever observed, keyed by
  * (pid, start ticks), with the creator link, the children list, a by-pid
  * index to the newest holder of each pid, and the exited records kept until
- * the retention limit. Fed by one thread (the event thread) through
- * tracker_bootstrap(), tracker_handle_event() and tracker_rescan(); read by
- * any number of threads under tracker_read_lock(). Knows nothing of FUSE.
+ * the retention limit. Fed by one thread (the event applier) through
+ * tracker_bootstrap(), tracker_event_finish() and tracker_rescan(); read by
+ * any number of threads under tracker_read_lock(). tracker_event_begin()
+ * may run on another thread: it reads /proc and touches no record. Knows
+ * nothing of FUSE.
  */
 #pragma once
 
@@ -37,7 +39,7 @@ enum lin_process_flag {
 
 /*
  * One process. Every field is protected by tracker->lock: written by the
- * event thread under the write lock, read under the read lock.
+ * feeding thread under the write lock, read under the read lock.
  */
 struct lin_process {
 	guint64 serial;      /* unique, never reused, increasing: inode numbers derive from it */
@@ -159,16 +161,17 @@ void tracker_set_change_fn(struct tracker *t, tracker_change_fn fn, void *data);
 /* Adds every process in /proc. Returns the number found, or -errno. */
 int tracker_bootstrap(struct tracker *t);
 
-/* Applies one kernel event. For EXEC it reads /proc/<pid> at once, before
- * taking the lock, so the cmdline is caught while it is still there. */
+/* Applies one kernel event: tracker_event_begin() then
+ * tracker_event_finish(). /proc is read before the lock is taken. */
 void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev);
 
 /* tracker_handle_event() in two halves, for a feeder that holds several
  * events at once: tracker_event_begin() only does the reads that cannot
  * wait (the cmdline and exe of an EXEC, see proc_scan_begin()), so it can
- * be called for every event as soon as it arrives; tracker_event_finish()
- * does the rest and applies the event. Events must be finished in the
- * order they arrived; a begun event is finished or abandoned. */
+ * be called for every event as soon as it arrives, on any thread;
+ * tracker_event_finish() does the rest and applies the event, on the
+ * feeding thread. Events must be finished in the order they arrived; a
+ * begun event is finished or abandoned. */
 struct tracker_read {
 	struct proc_read proc;
 	gboolean begun;

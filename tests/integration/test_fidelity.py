@@ -61,6 +61,7 @@ def test_storm_loses_nothing(start_daemon):
     by_pid = names_by_pid(lfs.mnt)
     dirs = cmdlines = exes = exit_codes = 0
     missing = []
+    misses = []
     for pid in pids:
         # The newest directory of that pid whose program was /bin/true.
         found = None
@@ -79,14 +80,16 @@ def test_storm_loses_nothing(start_daemon):
             b"/bin/true\0"
         ):
             cmdlines += 1
+        elif len(misses) < 5:
+            misses.append((found, st.get("Name"), st.get("Cmdline"), st.get("Exe")))
         exe = os.path.join(lfs.mnt, found, "exe")
         if os.path.islink(exe) and os.readlink(exe).endswith("/true"):
             exes += 1
         if st["ExitCode"] == "exited 0":
             exit_codes += 1
     counters = stats(lfs.mnt)
-    summary = "dirs %d cmdline %d exe %d exit %d of %d; stats %s" % (
-        dirs, cmdlines, exes, exit_codes, len(pids), counters)
+    summary = "dirs %d cmdline %d exe %d exit %d of %d; first misses %s; stats %s" % (
+        dirs, cmdlines, exes, exit_codes, len(pids), misses, counters)
     assert not missing, "no directory for pids %s; %s" % (missing[:20], summary)
     assert dirs == len(pids), summary
     assert exit_codes == len(pids), summary
