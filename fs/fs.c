@@ -1684,7 +1684,7 @@ struct fuse_session *fs_session_new(struct lin_fs *fs, struct fuse_args *args, G
 
 /* Whether the kernel may hold something a change makes stale, from what
  * readers were given before it (the change's snapshots of fs_seen). Most
- * changes in a storm nobody reads are dropped here, on the event applier,
+ * changes in a storm nobody reads are dropped here, on the event thread,
  * without waking the notifier. */
 static gboolean change_may_be_cached(struct lin_fs *fs, const struct lin_change *change)
 {

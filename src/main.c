@@ -4,7 +4,7 @@
  * options plus every standard FUSE option), checks what a user can get wrong
  * before touching anything (mountpoint, /dev/fuse, /proc, the proc
  * connector), then wires the pieces in the one order that loses no event:
- * subscribe to cn_proc, scan /proc, mount, start the event threads, serve.
+ * subscribe to cn_proc, scan /proc, mount, start the event thread, serve.
  * Every startup failure is one line on stderr naming the cause and the fix,
  * and unwinds so that nothing stays mounted.
  */
@@ -629,7 +629,7 @@ out_signals:
 out_session:
 	fuse_session_destroy(se);
 out_fs:
-	/* The event threads are gone or never ran: no more changes for fs. */
+	/* The event thread is gone or never ran: no more changes for fs. */
 	tracker_set_change_fn(tracker, NULL, NULL);
 	fs_free(fs);
 out_cnproc:

@@ -399,6 +399,10 @@ static int read_exe(int dirfd, struct lin_proc_info *out)
 void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, struct proc_read *r)
 {
 	char name[16];
+	char text[PROC_TEXT_MAX];
+	size_t len;
+	gboolean exe_missing = FALSE;
+	struct lin_proc_info *info = &r->info;
 
 	memset(r, 0, sizeof(*r));
 	r->what = what;
@@ -421,19 +425,41 @@ void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, struct proc_read *
 	 * recycled pid can only make these reads fail, never return another
 	 * process's data; stat then tells whether it is the process asked for. */
 	if (what & PROC_READ_CMDLINE) {
-		if (read_cmdline(r->dirfd, &r->info) == 0)
-			r->info.read_ok |= PROC_READ_CMDLINE;
+		if (read_cmdline(r->dirfd, info) == 0)
+			info->read_ok |= PROC_READ_CMDLINE;
 	}
 	if (what & PROC_READ_EXE) {
-		int exe_ret = read_exe(r->dirfd, &r->info);
+		int exe_ret = read_exe(r->dirfd, info);
 
 		/* A kernel thread has no mm, hence no exe: that is its answer
 		 * (checked once stat says it is a kernel thread). */
 		if (exe_ret == 0)
-			r->info.read_ok |= PROC_READ_EXE;
+			info->read_ok |= PROC_READ_EXE;
 		else if (exe_ret == -ENOENT)
-			r->exe_missing = TRUE;
+			exe_missing = TRUE;
 	}
+
+	/* Then stat, at once too: it names the process these reads came
+	 * from, and can be read only until the process is reaped. */
+	r->err = read_file_at(r->dirfd, "stat", text, sizeof(text), TRUE, &len);
+	if (r->err == 0)
+		r->err = proc_scan_parse_stat(text, len, &info->stat);
+	if (r->err < 0)
+		return;
+	info->read_ok |= PROC_READ_STAT;
+	if (exe_missing && (info->stat.flags & LIN_PF_KTHREAD))
+		info->read_ok |= PROC_READ_EXE;
+	/* A process that released its memory (exiting) reads as an empty
+	 * cmdline, not as an error; an empty argv is legal too (execve with
+	 * argv NULL), but then the exe is still readable. */
+	if ((what & PROC_READ_EXE) && exe_missing && info->cmdline_len == 0 &&
+	    !(info->stat.flags & LIN_PF_KTHREAD))
+		info->read_ok &= ~(guint)PROC_READ_CMDLINE;
+}
+
+const struct lin_stat *proc_scan_begun_stat(const struct proc_read *r)
+{
+	return r->err == 0 && (r->info.read_ok & PROC_READ_STAT) ? &r->info.stat : NULL;
 }
 
 int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_info *out)
@@ -446,26 +472,10 @@ int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_
 	memset(&r->info, 0, sizeof(r->info));
 	if (ret < 0)
 		goto out;
-
-	ret = read_file_at(r->dirfd, "stat", text, sizeof(text), TRUE, &len);
-	if (ret < 0)
-		goto out;
-	ret = proc_scan_parse_stat(text, len, &out->stat);
-	if (ret < 0)
-		goto out;
 	if (expect_start && out->stat.start_ticks != expect_start) {
 		ret = -ESRCH;
 		goto out;
 	}
-	out->read_ok |= PROC_READ_STAT;
-	if (r->exe_missing && (out->stat.flags & LIN_PF_KTHREAD))
-		out->read_ok |= PROC_READ_EXE;
-	/* A process that released its memory (exiting) reads as an empty
-	 * cmdline, not as an error; an empty argv is legal too (execve with
-	 * argv NULL), but then the exe is still readable. */
-	if ((r->what & PROC_READ_EXE) && r->exe_missing && out->cmdline_len == 0 &&
-	    !(out->stat.flags & LIN_PF_KTHREAD))
-		out->read_ok &= ~(guint)PROC_READ_CMDLINE;
 
 	/* From here on a failure only leaves its bit unset in read_ok. */
 	if (r->what & PROC_READ_STATUS) {

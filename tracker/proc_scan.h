@@ -85,20 +85,22 @@ int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, gu
 
 /* proc_scan_read_process() in two halves, for a reader that must catch
  * several short-lived processes at once: proc_scan_begin() opens the
- * directory and reads what vanishes when the process exits (cmdline, exe);
- * proc_scan_finish() reads what lasts until it is reaped (stat, status),
- * checks it is the process asked for, and returns as
+ * directory and reads what must be read at once: cmdline and exe, which
+ * vanish when the process exits, then stat, which names the process they
+ * came from; proc_scan_finish() reads what lasts as long as the directory
+ * fd (status), checks the start time, and returns as
  * proc_scan_read_process() does. Every begun read is either finished or
  * abandoned; both close the directory fd and free what was read. */
 struct proc_read {
 	int dirfd; /* -1 when the open failed (err says why) or once finished */
-	int err;
+	int err;   /* the open or stat read failed: the process is gone */
 	guint what;
-	gboolean exe_missing;
 	struct lin_proc_info info; /* read so far */
 };
 
 void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, struct proc_read *r);
+/* The stat a begun read found, or NULL when the process was already gone. */
+const struct lin_stat *proc_scan_begun_stat(const struct proc_read *r);
 int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_info *out);
 void proc_scan_abandon(struct proc_read *r);
 

@@ -878,8 +878,20 @@ void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
 void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd)
 {
 	rd->begun = ev->type == CNPROC_EV_EXEC;
+	rd->child_stat_known = FALSE;
 	if (rd->begun)
 		proc_scan_begin(t->cfg.proc_root_fd, ev->tgid, PROC_READ_ALL, &rd->proc);
+}
+
+gboolean tracker_event_lend_stat(const struct tracker_read *exec_rd, struct tracker_read *fork_rd)
+{
+	const struct lin_stat *stat = exec_rd->begun ? proc_scan_begun_stat(&exec_rd->proc) : NULL;
+
+	if (!stat)
+		return FALSE;
+	fork_rd->child_stat = *stat;
+	fork_rd->child_stat_known = TRUE;
+	return TRUE;
 }
 
 void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd)
@@ -891,9 +903,14 @@ void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, stru
 		proc_scan_finish(&rd->proc, 0, &info);
 		rd->begun = FALSE;
 	} else if (ev->type == CNPROC_EV_FORK && ev->pid == ev->tgid) {
-		/* The child's start time names it; its stat lasts until it is
-		 * reaped, so this read can come after other events' begins. */
-		proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, 0, PROC_READ_STAT, &info);
+		/* The child's start time names it. */
+		if (rd->child_stat_known) {
+			info.stat = rd->child_stat;
+			info.read_ok = PROC_READ_STAT;
+		} else {
+			proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, 0, PROC_READ_STAT,
+			                       &info);
+		}
 	}
 	tracker_apply_event(t, ev, &info);
 	lin_proc_info_clear(&info);

@@ -3,11 +3,9 @@
  * The process table: one record per process ever observed, keyed by
  * (pid, start ticks), with the creator link, the children list, a by-pid
  * index to the newest holder of each pid, and the exited records kept until
- * the retention limit. Fed by one thread (the event applier) through
+ * the retention limit. Fed by one thread (the event thread) through
  * tracker_bootstrap(), tracker_event_finish() and tracker_rescan(); read by
- * any number of threads under tracker_read_lock(). tracker_event_begin()
- * may run on another thread: it reads /proc and touches no record. Knows
- * nothing of FUSE.
+ * any number of threads under tracker_read_lock(). Knows nothing of FUSE.
  */
 #pragma once
 
@@ -167,17 +165,24 @@ void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev);
 
 /* tracker_handle_event() in two halves, for a feeder that holds several
  * events at once: tracker_event_begin() only does the reads that cannot
- * wait (the cmdline and exe of an EXEC, see proc_scan_begin()), so it can
- * be called for every event as soon as it arrives, on any thread;
- * tracker_event_finish() does the rest and applies the event, on the
- * feeding thread. Events must be finished in the order they arrived; a
- * begun event is finished or abandoned. */
+ * wait (an EXEC's cmdline, exe and stat, see proc_scan_begin()), so it can
+ * be called for every event as soon as it arrives; tracker_event_finish()
+ * does the rest and applies the event. Events must be finished in the
+ * order they arrived; a begun event is finished or abandoned. */
 struct tracker_read {
 	struct proc_read proc;
 	gboolean begun;
+	/* FORK: the child's stat, when a later EXEC's read already has it. */
+	gboolean child_stat_known;
+	struct lin_stat child_stat;
 };
 
 void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd);
+/* A FORK's finish reads the child's stat; when the child's EXEC, queued
+ * behind it, read stat on arrival, this hands that over instead (the same
+ * process: nothing else can hold the pid between the two events). Returns
+ * FALSE when the EXEC's read found nothing. */
+gboolean tracker_event_lend_stat(const struct tracker_read *exec_rd, struct tracker_read *fork_rd);
 void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev,
                           struct tracker_read *rd);
 void tracker_event_abandon(struct tracker_read *rd);

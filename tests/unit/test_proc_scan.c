@@ -432,9 +432,10 @@ static void test_read_process_recycled(void **state)
 	                 -EINVAL);
 }
 
-/* The event thread begins a read on EXEC and finishes it later: what was
- * read first survives the process's exit, and nothing survives its reaping
- * (stat unreadable: whose cmdline it was cannot be checked). */
+/* The event thread begins a read on EXEC and finishes it later: what the
+ * begin read (cmdline, exe, and stat, which says whose they are) survives
+ * the process's exit and even its reaping; only status, read at the
+ * finish, is then missing. */
 static void test_read_in_two_halves(void **state)
 {
 	static const char argv[] = "/bin/true\0"
@@ -444,6 +445,7 @@ static void test_read_in_two_halves(void **state)
 	                             .ppid = 1,
 	                             .start_ticks = 42,
 	                             .comm = "true",
+	                             .uid = 7,
 	                             .cmdline = argv,
 	                             .cmdline_len = sizeof(argv) - 1,
 	                             .exe = "/usr/bin/true"};
@@ -455,27 +457,49 @@ static void test_read_in_two_halves(void **state)
 	/* Begun, then the process exits: empty cmdline, no exe, stat kept. */
 	fakeproc_add(fp, &proc);
 	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, &r);
+	assert_non_null(proc_scan_begun_stat(&r));
+	assert_int_equal(proc_scan_begun_stat(&r)->start_ticks, 42);
 	assert_int_equal(truncate(cmdline_path, 0), 0);
 	assert_int_equal(unlink(exe_path), 0);
-	assert_int_equal(proc_scan_finish(&r, 0, &info), 0);
+	assert_int_equal(proc_scan_finish(&r, 42, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_ALL);
 	assert_int_equal(info.cmdline_len, sizeof(argv) - 1);
 	assert_memory_equal(info.cmdline, argv, sizeof(argv) - 1);
 	assert_string_equal(info.exe, "/usr/bin/true");
 	assert_string_equal(info.stat.comm, "true");
+	assert_int_equal(info.status.ruid, 7);
 	assert_int_equal(r.dirfd, -1);
 	lin_proc_info_clear(&info);
 
-	/* Begun, then reaped and the pid reused: the first reads are dropped. */
+	/* Begun, then reaped and the pid reused: the begun reads stand (stat
+	 * said whose they are), status is missing, nothing of the new holder
+	 * leaks in. */
 	fakeproc_add(fp, &proc);
 	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, &r);
 	proc.start_ticks = 43;
 	proc.exe = "/usr/bin/other";
+	proc.uid = 8;
 	fakeproc_add(fp, &proc);
-	assert_int_equal(proc_scan_finish(&r, 0, &info), -ENOENT);
-	assert_int_equal(info.read_ok, 0);
+	assert_int_equal(proc_scan_finish(&r, 0, &info), 0);
+	assert_int_equal(info.read_ok, PROC_READ_STAT | PROC_READ_CMDLINE | PROC_READ_EXE);
+	assert_int_equal(info.stat.start_ticks, 42);
+	assert_string_equal(info.exe, "/usr/bin/true");
+	assert_memory_equal(info.cmdline, argv, sizeof(argv) - 1);
+	lin_proc_info_clear(&info);
+
+	/* Begun after the exit: the empty cmdline is a miss, not an argv. */
+	assert_int_equal(truncate(cmdline_path, 0), 0);
+	assert_int_equal(unlink(exe_path), 0);
+	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, &r);
+	assert_int_equal(proc_scan_finish(&r, 43, &info), 0);
+	assert_int_equal(info.read_ok, PROC_READ_STAT | PROC_READ_STATUS);
 	assert_null(info.cmdline);
-	assert_null(info.exe);
+	lin_proc_info_clear(&info);
+
+	/* The wrong start time. */
+	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, &r);
+	assert_int_equal(proc_scan_finish(&r, 42, &info), -ESRCH);
+	assert_int_equal(info.read_ok, 0);
 
 	/* Begun on a pid that is not there, or a bad one. */
 	proc_scan_begin(fakeproc_root_fd(fp), 401, PROC_READ_ALL, &r);
@@ -486,6 +510,7 @@ static void test_read_in_two_halves(void **state)
 
 	/* Abandoned: the fd closed and the reads freed (the leak checker
 	 * would say otherwise); abandoning twice is harmless. */
+	fakeproc_add(fp, &proc);
 	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, &r);
 	assert_true(r.dirfd >= 0);
 	assert_non_null(r.info.cmdline);

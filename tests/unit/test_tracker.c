@@ -301,6 +301,29 @@ static void test_exec_read_on_arrival(void **state)
 	assert_true(a->flags & LIN_PROC_CMDLINE_MISSED);
 	assert_null(a->cmdline);
 
+	/* Reaped before its FORK is finished: the EXEC behind it lends the
+	 * stat it read on arrival, so the start time is exact, not estimated
+	 * from the event's timestamp, and the cmdline is kept. */
+	add_proc(f, 214, 100, 1104, "true", "/bin/true");
+	evs[0] = (struct cnproc_event){.type = CNPROC_EV_FORK, .pid = 214, .tgid = 214};
+	evs[0].u.fork.parent_pid = evs[0].u.fork.parent_tgid = 100;
+	evs[1] = (struct cnproc_event){.type = CNPROC_EV_EXEC, .pid = 214, .tgid = 214};
+	for (guint i = 0; i < 2; i++) {
+		f->clock += NS_PER_TICK * 7;
+		evs[i].timestamp_ns = f->clock;
+		tracker_event_begin(f->t, &evs[i], &rd[i]);
+	}
+	fakeproc_remove(f->fp, 214);
+	assert_true(tracker_event_lend_stat(&rd[1], &rd[0]));
+	assert_false(tracker_event_lend_stat(&rd[0], &rd[1]));
+	tracker_event_finish(f->t, &evs[0], &rd[0]);
+	tracker_event_finish(f->t, &evs[1], &rd[1]);
+	a = find(f, 214, 1104);
+	assert_non_null(a);
+	assert_false(a->flags & LIN_PROC_START_ESTIMATED);
+	assert_false(a->flags & LIN_PROC_CMDLINE_MISSED);
+	assert_memory_equal(a->cmdline->data, "/bin/true\0--flag\0", a->cmdline->len);
+
 	/* A begun event can be abandoned (the daemon stopping). */
 	add_proc(f, 213, 100, 1103, "true", "/bin/true");
 	evs[0] = (struct cnproc_event){.type = CNPROC_EV_EXEC, .pid = 213, .tgid = 213};
