@@ -148,7 +148,7 @@ static void event_thread_on_event(const struct cnproc_event *ev, void *data)
 	/* Only a datagram with more events than room gets here full. */
 	if (et->backlog_len == EVENT_BACKLOG)
 		event_thread_finish_oldest(et);
-	q = &et->backlog[(et->backlog_head + et->backlog_len) % EVENT_BACKLOG];
+	q = backlog_at(et, et->backlog_len);
 	q->ev = *ev;
 	tracker_event_begin(et->tracker, &q->ev, &q->rd);
 	et->backlog_len++;
@@ -195,13 +195,14 @@ static void event_thread_repair(struct event_thread *et)
 /*
  * Takes up to EVENT_BATCH steps: reads datagrams while the socket has any,
  * and finishes the oldest received event when it has none. Returns
- * DRAIN_DRY only with both the socket and the backlog empty. An ENOBUFS report does not rescan at
- * once: the kernel reports the drop before the datagrams still queued, and
- * those are older than the drop. Applied after a rescan they would replay
- * stale EXITs onto processes that recycled the pid meanwhile, so the rescan
- * waits until they are read (or until EVENT_OVERFLOW_DRAIN_MAX, when the
- * queue refills as fast as it drains). Several reports before one rescan
- * make one repair.
+ * DRAIN_DRY only with both the socket and the backlog empty.
+ *
+ * An ENOBUFS report does not rescan at once: the kernel reports the drop
+ * before the datagrams still queued, and those are older than the drop.
+ * Applied after a rescan they would replay stale EXITs onto processes that
+ * recycled the pid meanwhile, so the rescan waits until they are read and
+ * applied (or until EVENT_OVERFLOW_DRAIN_MAX, when the queue refills as
+ * fast as it drains). Several reports before one rescan make one repair.
  */
 static enum drain_result event_thread_drain(struct event_thread *et)
 {
@@ -334,7 +335,7 @@ static void *event_thread_main(void *data)
 	}
 	/* Stopping: what was received but not applied is dropped. */
 	while (et->backlog_len > 0) {
-		tracker_event_abandon(&et->backlog[et->backlog_head].rd);
+		tracker_event_abandon(&backlog_at(et, 0)->rd);
 		et->backlog_head = (et->backlog_head + 1) % EVENT_BACKLOG;
 		et->backlog_len--;
 	}
