@@ -89,6 +89,12 @@ static struct queued_event *backlog_at(struct event_thread *et, guint i)
 	return &et->backlog[(et->backlog_head + i) % EVENT_BACKLOG];
 }
 
+static void backlog_drop_oldest(struct event_thread *et)
+{
+	et->backlog_head = (et->backlog_head + 1) % EVENT_BACKLOG;
+	et->backlog_len--;
+}
+
 /*
  * A FORK's finish reads the child's stat for its start time, and a child
  * still in execve() can take milliseconds to answer (4 ms was seen, for
@@ -121,8 +127,7 @@ static void event_thread_finish_oldest(struct event_thread *et)
 
 	event_thread_lend_child_stat(et);
 	tracker_event_finish(et->tracker, &q->ev, &q->rd);
-	et->backlog_head = (et->backlog_head + 1) % EVENT_BACKLOG;
-	et->backlog_len--;
+	backlog_drop_oldest(et);
 }
 
 static void event_thread_flush(struct event_thread *et)
@@ -336,8 +341,7 @@ static void *event_thread_main(void *data)
 	/* Stopping: what was received but not applied is dropped. */
 	while (et->backlog_len > 0) {
 		tracker_event_abandon(&backlog_at(et, 0)->rd);
-		et->backlog_head = (et->backlog_head + 1) % EVENT_BACKLOG;
-		et->backlog_len--;
+		backlog_drop_oldest(et);
 	}
 	return NULL;
 }

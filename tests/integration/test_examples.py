@@ -24,8 +24,12 @@ def sh(cmd, mnt):
                           stderr=subprocess.PIPE, text=True, timeout=60)
 
 
-def test_ancestry_script_walks_to_init(mnt, procs):
-    p = subprocess.Popen(["/bin/sh", "-c", 'sleep 30 & echo $!; wait', "arg with space"],
+def ancestry_of_a_sleep(mnt, procs, *sh_args):
+    """Runs ancestry.sh on a `sleep 30` started by `sh -c ... sh_args`.
+
+    Returns the sh, the sleep's pid and the script's stdout.
+    """
+    p = subprocess.Popen(["/bin/sh", "-c", 'sleep 30 & echo $!; wait', *sh_args],
                          stdout=subprocess.PIPE, text=True)
     procs.append(p)
     sleep_pid = int(p.stdout.readline())
@@ -34,7 +38,12 @@ def test_ancestry_script_walks_to_init(mnt, procs):
     r = subprocess.run(["bash", example("ancestry.sh"), str(sleep_pid), mnt],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    lines = [line.split("\t") for line in r.stdout.splitlines()]
+    return p, sleep_pid, r.stdout
+
+
+def test_ancestry_script_walks_to_init(mnt, procs):
+    p, sleep_pid, out = ancestry_of_a_sleep(mnt, procs, "arg with space")
+    lines = [line.split("\t") for line in out.splitlines()]
     assert lines[0] == [proc_name(sleep_pid), "running", "sleep 30"]
     assert lines[1] == [proc_name(p.pid), "running", "/bin/sh -c sleep 30 & echo $!; wait arg with space"]
     assert lines[2][0] == proc_name(os.getpid())
@@ -53,19 +62,11 @@ def test_ancestry_script_one_safe_line_per_process(mnt, procs):
     process chooses its argv) is shown escaped: one line per process, and
     nothing reaches the investigator's terminal raw."""
     hostile = "two\nlines\tand\x1b[31mred\\"
-    p = subprocess.Popen(["/bin/sh", "-c", 'sleep 30 & echo $!; wait', hostile, "ok \u2713"],
-                         stdout=subprocess.PIPE, text=True)
-    procs.append(p)
-    sleep_pid = int(p.stdout.readline())
-    wait_exec(sleep_pid, "sleep")
-    wait_entry(mnt, proc_name(sleep_pid))
-    r = subprocess.run(["bash", example("ancestry.sh"), str(sleep_pid), mnt],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    lines = r.stdout.splitlines()
+    p, sleep_pid, out = ancestry_of_a_sleep(mnt, procs, hostile, "ok \u2713")
+    lines = out.splitlines()
     assert lines[1] == "%s\trunning\t/bin/sh -c sleep 30 & echo $!; wait %s ok \u2713" % (
         proc_name(p.pid), "two\\nlines\\tand\\x1b[31mred\\\\")
-    assert "\x1b" not in r.stdout
+    assert "\x1b" not in out
     assert all(len(line.split("\t")) == 3 for line in lines), lines
     os.kill(sleep_pid, 9)
 

@@ -266,7 +266,7 @@ static void test_exec_read_on_arrival(void **state)
 	    {.type = CNPROC_EV_EXEC, .pid = 211, .tgid = 211},
 	};
 	struct tracker_read rd[4];
-	struct lin_process *a, *b;
+	struct lin_process *a;
 
 	add_proc(f, 210, 100, 1100, "true", "/bin/true");
 	add_proc(f, 211, 100, 1101, "true", "/bin/true");
@@ -281,11 +281,10 @@ static void test_exec_read_on_arrival(void **state)
 	vanish_memory(f, 211);
 	for (guint i = 0; i < 4; i++)
 		tracker_event_finish(f->t, &evs[i], &rd[i]);
-	a = find(f, 210, 1100);
-	b = find(f, 211, 1101);
-	assert_non_null(a);
-	assert_non_null(b);
-	for (struct lin_process *p = a; p; p = p == a ? b : NULL) {
+	for (pid_t pid = 210; pid <= 211; pid++) {
+		struct lin_process *p = find(f, pid, 1100 + (guint64)(pid - 210));
+
+		assert_non_null(p);
 		assert_false(p->flags & LIN_PROC_CMDLINE_MISSED);
 		assert_string_equal(str(p->exe), "/usr/bin/true");
 		assert_memory_equal(p->cmdline->data, "/bin/true\0--flag\0", p->cmdline->len);
