@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The event thread: poll() on the cn_proc socket and a stop eventfd, every
- * event begun as it arrives and applied in order (see
- * event_thread_on_event()), a /proc rescan when the kernel says it dropped
- * events, and tracker_tick() about every 100 ms. It is the only thread that
- * feeds the tracker once the daemon runs, and it runs at raised priority:
- * the cmdline of a short-lived process is readable only for a few hundred
- * microseconds after its EXEC event.
+ * The event thread: poll() on the cn_proc socket, the stat reader's answers
+ * and a stop eventfd, every event begun as it arrives and applied in order
+ * (see event_thread_on_event()), a /proc rescan when the kernel says it
+ * dropped events, and tracker_tick() about every 100 ms. It is the only
+ * thread that feeds the tracker once the daemon runs, and it runs at raised
+ * priority: the cmdline of a short-lived process is readable only for a few
+ * hundred microseconds after its EXEC event. So it never makes a read that
+ * can block: the one that can, a FORK's read of its child's stat, is taken
+ * from the child's EXEC or left to the stat reader (see
+ * event_thread_oldest_ready()).
  *
- * One thread, not a receiver handing events to an applier: that hand-off
- * was tried and measured, and doubled the daemon's CPU time in a fork
- * storm (a wakeup per event on each side) for 1.6 fewer missed cmdlines in
- * 2000 under the sanitizers, and none fewer in a release build.
+ * One thread, not a receiver handing every event to an applier: that
+ * hand-off was tried and measured, and doubled the daemon's CPU time in a
+ * fork storm (a wakeup per event on each side). The stat reader is woken
+ * only for a FORK whose child has not exec'd within EVENT_FORK_GRACE_US.
  */
 #ifndef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "lineagefs"
@@ -32,6 +35,7 @@
 #include <unistd.h>
 
 #include "cnproc.h"
+#include "stat_reader.h"
 #include "tracker.h"
 
 /* How often tracker_tick() runs, so also the longest poll() sleep. */
@@ -40,9 +44,17 @@
  * fd and the tick are looked at again: under a fork storm the socket may
  * never run dry. */
 #define EVENT_BATCH 256
-/* Events received but not yet applied. Each holds at most one /proc
- * directory fd, so this also bounds the fds the thread keeps open. */
-#define EVENT_BACKLOG 64
+/* Events received but not yet applied: a FORK waiting for its child's stat
+ * holds back those behind it for a few milliseconds, a few dozen events at
+ * a fork storm's rate. Each holds at most one /proc directory fd, so this
+ * also bounds the fds the thread keeps open. */
+#define EVENT_BACKLOG 512
+/* How long a FORK waits for its child's EXEC, whose read on arrival names
+ * the child, before the stat reader is asked. In a fork storm only two
+ * posix_spawn() children in three exec within 2 ms of their FORK, and all
+ * but one in thirty within 5 ms (measured under the sanitizers): the
+ * stat reader is woken for those alone. */
+#define EVENT_FORK_GRACE_US 5000
 /* After an overflow report, datagrams still read before the rescan at most
  * (see event_thread_drain()); a full 8 MiB queue holds about 11000. */
 #define EVENT_OVERFLOW_DRAIN_MAX 65536
@@ -55,9 +67,10 @@
 #define EVENT_NICE          (-10)
 
 enum drain_result {
-	DRAIN_DRY,    /* the socket and the backlog are empty */
-	DRAIN_MORE,   /* the batch is used up, more may be pending */
-	DRAIN_FAILED, /* an unexpected error: back off before the next poll */
+	DRAIN_DRY,     /* the socket and the backlog are empty */
+	DRAIN_WAITING, /* the socket is empty, the oldest event waits */
+	DRAIN_MORE,    /* the batch is used up, more may be pending */
+	DRAIN_FAILED,  /* an unexpected error: back off before the next poll */
 };
 
 /* An event received, its urgent reads done (tracker_event_begin()), waiting
@@ -65,12 +78,16 @@ enum drain_result {
 struct queued_event {
 	struct cnproc_event ev;
 	struct tracker_read rd;
+	guint64 tag;   /* its number, to match the stat reader's answer */
+	gint64 due_us; /* FORK: when the stat reader is asked for the child */
+	gboolean asked;
 };
 
 struct event_thread {
 	struct tracker *tracker; /* not owned */
 	struct cnproc *cn;       /* not owned */
-	int stop_fd;             /* eventfd, written once by event_thread_stop() */
+	struct stat_reader *reader;
+	int stop_fd; /* eventfd, written once by event_thread_stop() */
 	pthread_t thread;
 
 	/* Owned by the thread itself from here on. */
@@ -79,9 +96,14 @@ struct event_thread {
 	guint64 receive_errors;
 	gint64 next_tick_us; /* g_get_monotonic_time() of the next tracker_tick() */
 	/* Ring of received events, oldest at backlog_head. */
-	struct queued_event backlog[EVENT_BACKLOG];
+	struct queued_event *backlog;
 	guint backlog_head;
 	guint backlog_len;
+	guint64 next_tag;
+	/* The oldest cannot be finished yet (see event_thread_oldest_ready()):
+	 * poll() until an answer, an event, or wait_until_us. */
+	gboolean oldest_waits;
+	gint64 wait_until_us;
 };
 
 static struct queued_event *backlog_at(struct event_thread *et, guint i)
@@ -96,36 +118,92 @@ static void backlog_drop_oldest(struct event_thread *et)
 }
 
 /*
- * A FORK's finish reads the child's stat for its start time, and a child
- * still in execve() can take milliseconds to answer (4 ms was seen, for
- * vfork from a large process), during which nothing else is read. When
- * the child's EXEC is already queued, its read on arrival found the stat:
- * the FORK takes it from there.
+ * Whether the FORK at index can be finished without a read that may block.
+ * Its finish reads the child's stat for its start time, and a child still
+ * in execve() can take milliseconds to answer (5 ms was seen), during which
+ * nothing else would be read. The child's first event queued after the
+ * FORK settles it: an EXEC's read on arrival found the stat, which the
+ * FORK takes, or found the child already reaped; after an EXIT the child
+ * is past any execve(), and its stat answers at once.
  */
-static void event_thread_lend_child_stat(struct event_thread *et)
+static gboolean event_thread_fork_ready(struct event_thread *et, guint index)
 {
-	struct queued_event *fork = backlog_at(et, 0);
+	struct queued_event *fork = backlog_at(et, index);
 
-	if (fork->ev.type != CNPROC_EV_FORK || fork->ev.pid != fork->ev.tgid)
-		return;
-	for (guint i = 1; i < et->backlog_len; i++) {
+	if (!tracker_event_wants_child_stat(&fork->ev, &fork->rd))
+		return TRUE;
+	for (guint i = index + 1; i < et->backlog_len; i++) {
 		struct queued_event *later = backlog_at(et, i);
 
 		if (later->ev.tgid != fork->ev.pid)
 			continue;
-		/* The child's first event after its FORK: only an EXEC has
-		 * read anything. */
-		if (later->ev.type == CNPROC_EV_EXEC)
-			tracker_event_lend_stat(&later->rd, &fork->rd);
-		return;
+		/* An EXEC that found nothing found the child reaped. */
+		if (later->ev.type == CNPROC_EV_EXEC &&
+		    !tracker_event_lend_stat(&later->rd, &fork->rd))
+			tracker_event_give_child_stat(&fork->rd, NULL);
+		return later->ev.type == CNPROC_EV_EXEC ||
+		       (later->ev.type == CNPROC_EV_EXIT && later->ev.pid == later->ev.tgid);
+	}
+	return FALSE;
+}
+
+/*
+ * Whether the oldest event can be finished now. A FORK whose child's stat
+ * is wanted (see event_thread_fork_ready()) waits EVENT_FORK_GRACE_US for
+ * the child's EXEC or EXIT, then for the stat reader's answer. While it
+ * waits, every FORK queued behind it past its grace is asked for too, and
+ * wait_until_us is set to the next grace that ends.
+ */
+static gboolean event_thread_oldest_ready(struct event_thread *et)
+{
+	gint64 now;
+
+	if (event_thread_fork_ready(et, 0))
+		return TRUE;
+	now = g_get_monotonic_time();
+	et->wait_until_us = G_MAXINT64;
+	for (guint i = 0; i < et->backlog_len; i++) {
+		struct queued_event *q = backlog_at(et, i);
+
+		if (q->asked || event_thread_fork_ready(et, i))
+			continue;
+		if (now >= q->due_us) {
+			stat_reader_ask(et->reader, q->tag, q->ev.pid);
+			q->asked = TRUE;
+		} else {
+			et->wait_until_us = MIN(et->wait_until_us, q->due_us);
+		}
+	}
+	return FALSE;
+}
+
+/* Hands the stat reader's answers to their FORKs; an answer for a FORK
+ * already finished (lent meanwhile, or flushed) is dropped. */
+static void event_thread_collect(struct event_thread *et)
+{
+	struct stat_reader_answer a;
+
+	while (stat_reader_collect(et->reader, &a)) {
+		for (guint i = 0; i < et->backlog_len; i++) {
+			struct queued_event *q = backlog_at(et, i);
+
+			if (q->tag != a.tag)
+				continue;
+			if (tracker_event_wants_child_stat(&q->ev, &q->rd))
+				tracker_event_give_child_stat(&q->rd, a.err == 0 ? &a.stat : NULL);
+			break;
+		}
 	}
 }
 
+/* Finishes the oldest event, reading the child's stat of a FORK itself if
+ * nobody did: only when waiting is not an option (a full backlog, a
+ * repair). */
 static void event_thread_finish_oldest(struct event_thread *et)
 {
 	struct queued_event *q = backlog_at(et, 0);
 
-	event_thread_lend_child_stat(et);
+	event_thread_fork_ready(et, 0);
 	tracker_event_finish(et->tracker, &q->ev, &q->rd);
 	backlog_drop_oldest(et);
 }
@@ -156,6 +234,10 @@ static void event_thread_on_event(const struct cnproc_event *ev, void *data)
 	q = backlog_at(et, et->backlog_len);
 	q->ev = *ev;
 	tracker_event_begin(et->tracker, &q->ev, &q->rd);
+	q->tag = et->next_tag++;
+	q->asked = FALSE;
+	if (tracker_event_wants_child_stat(&q->ev, &q->rd))
+		q->due_us = g_get_monotonic_time() + EVENT_FORK_GRACE_US;
 	et->backlog_len++;
 }
 
@@ -199,8 +281,10 @@ static void event_thread_repair(struct event_thread *et)
 
 /*
  * Takes up to EVENT_BATCH steps: reads datagrams while the socket has any,
- * and finishes the oldest received event when it has none. Returns
- * DRAIN_DRY only with both the socket and the backlog empty.
+ * and finishes the oldest received event when it has none and the event is
+ * ready (see event_thread_oldest_ready()). Returns DRAIN_DRY only with
+ * both the socket and the backlog empty, DRAIN_WAITING when the socket is
+ * empty and the oldest event waits.
  *
  * An ENOBUFS report does not rescan at once: the kernel reports the drop
  * before the datagrams still queued, and those are older than the drop.
@@ -215,6 +299,9 @@ static enum drain_result event_thread_drain(struct event_thread *et)
 		int ret;
 
 		if (et->backlog_len == EVENT_BACKLOG) {
+			/* No room to wait in: the oldest is finished, if need
+			 * be with its own read. */
+			event_thread_collect(et);
 			event_thread_finish_oldest(et);
 			continue;
 		}
@@ -230,6 +317,9 @@ static enum drain_result event_thread_drain(struct event_thread *et)
 			/* Nothing new: time for the slow half of the oldest. */
 			if (et->backlog_len == 0)
 				return DRAIN_DRY;
+			event_thread_collect(et);
+			if (!event_thread_oldest_ready(et))
+				return DRAIN_WAITING;
 			event_thread_finish_oldest(et);
 			break;
 		case EINTR:
@@ -279,25 +369,37 @@ static void event_thread_maybe_tick(struct event_thread *et)
 	et->next_tick_us = now + EVENT_TICK_US;
 }
 
-static int event_thread_poll_timeout(const struct event_thread *et)
+/* How long the next ppoll() may sleep: until the next tick, or the end of
+ * the grace the oldest event waits out; not at all when events are ready
+ * to be finished. */
+static struct timespec event_thread_poll_timeout(const struct event_thread *et, gboolean waiting)
 {
 	gint64 now = g_get_monotonic_time();
+	gint64 until = et->next_tick_us;
+	struct timespec ts = {0, 0};
 
-	if (now >= et->next_tick_us || et->backlog_len > 0)
-		return 0;
-	/* Round up: waking a little early would make a 0 ms poll spin. */
-	return (int)((et->next_tick_us - now + 999) / 1000);
+	if (et->backlog_len > 0 && !waiting)
+		return ts;
+	if (waiting)
+		until = MIN(until, et->wait_until_us);
+	if (until > now) {
+		ts.tv_sec = (until - now) / G_USEC_PER_SEC;
+		ts.tv_nsec = (until - now) % G_USEC_PER_SEC * 1000;
+	}
+	return ts;
 }
 
 static void *event_thread_main(void *data)
 {
 	struct event_thread *et = data;
 	/* The stop fd first, so a back-off poll can watch it alone. */
-	struct pollfd fds[2] = {
+	struct pollfd fds[3] = {
 	    {.fd = et->stop_fd, .events = POLLIN},
 	    {.fd = cnproc_fd(et->cn), .events = POLLIN},
+	    {.fd = stat_reader_fd(et->reader), .events = POLLIN},
 	};
 	gboolean backoff = FALSE;
+	gboolean waiting = FALSE;
 
 	/* Named, so "ps -L" tells which thread runs at real-time priority. */
 	pthread_setname_np(pthread_self(), "lin-events");
@@ -306,8 +408,12 @@ static void *event_thread_main(void *data)
 
 	for (;;) {
 		enum drain_result drained;
-		int timeout = backoff ? EVENT_ERROR_BACKOFF_MS : event_thread_poll_timeout(et);
-		int ready = poll(fds, backoff ? 1 : 2, timeout);
+		struct timespec timeout = {0, EVENT_ERROR_BACKOFF_MS * 1000 * 1000};
+		int ready;
+
+		if (!backoff)
+			timeout = event_thread_poll_timeout(et, waiting);
+		ready = ppoll(fds, backoff ? 1 : G_N_ELEMENTS(fds), &timeout, NULL);
 
 		if (ready < 0) {
 			if (errno != EINTR) {
@@ -330,7 +436,8 @@ static void *event_thread_main(void *data)
 		/* POLLERR too: that is how a pending ENOBUFS shows up. */
 		if (fds[1].revents != 0 || et->backlog_len > 0) {
 			drained = event_thread_drain(et);
-			if (drained == DRAIN_DRY && et->overflow_pending)
+			waiting = drained == DRAIN_WAITING;
+			if ((drained == DRAIN_DRY || waiting) && et->overflow_pending)
 				event_thread_repair(et);
 			else if (drained == DRAIN_DRY)
 				event_thread_check_lost(et);
@@ -356,6 +463,7 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GE
 	et = g_new0(struct event_thread, 1);
 	et->tracker = t;
 	et->cn = cn;
+	et->backlog = g_new0(struct queued_event, EVENT_BACKLOG);
 
 	/* Draining reads until EAGAIN; a blocking socket would park the
 	 * thread in recv() where it cannot see the stop fd. */
@@ -367,12 +475,16 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GE
 		goto err_free;
 	}
 
+	et->reader = stat_reader_start(tracker_get_config(t)->proc_root_fd, error);
+	if (!et->reader)
+		goto err_free;
+
 	et->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (et->stop_fd < 0) {
 		err = errno;
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
 		            "cannot create the event thread's stop eventfd: %s", g_strerror(err));
-		goto err_free;
+		goto err_stop_reader;
 	}
 
 	/* The thread starts with every signal blocked: SIGINT/SIGTERM must
@@ -391,7 +503,10 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GE
 
 err_close_stop_fd:
 	close(et->stop_fd);
+err_stop_reader:
+	stat_reader_stop(et->reader);
 err_free:
+	g_free(et->backlog);
 	g_free(et);
 	return NULL;
 }
@@ -407,6 +522,8 @@ void event_thread_stop(struct event_thread *et)
 	while (write(et->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
 	pthread_join(et->thread, NULL);
+	stat_reader_stop(et->reader);
 	close(et->stop_fd);
+	g_free(et->backlog);
 	g_free(et);
 }

@@ -878,7 +878,7 @@ void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
 void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd)
 {
 	rd->begun = ev->type == CNPROC_EV_EXEC;
-	rd->child_stat_known = FALSE;
+	rd->child = TRACKER_CHILD_UNREAD;
 	if (rd->begun)
 		proc_scan_begin(t->cfg.proc_root_fd, ev->tgid, PROC_READ_ALL, &rd->proc);
 }
@@ -889,9 +889,25 @@ gboolean tracker_event_lend_stat(const struct tracker_read *exec_rd, struct trac
 
 	if (!stat)
 		return FALSE;
-	fork_rd->child_stat = *stat;
-	fork_rd->child_stat_known = TRUE;
+	tracker_event_give_child_stat(fork_rd, stat);
 	return TRUE;
+}
+
+gboolean tracker_event_wants_child_stat(const struct cnproc_event *ev,
+                                        const struct tracker_read *rd)
+{
+	return ev->type == CNPROC_EV_FORK && ev->pid == ev->tgid &&
+	       rd->child == TRACKER_CHILD_UNREAD;
+}
+
+void tracker_event_give_child_stat(struct tracker_read *fork_rd, const struct lin_stat *stat)
+{
+	if (stat) {
+		fork_rd->child_stat = *stat;
+		fork_rd->child = TRACKER_CHILD_KNOWN;
+	} else {
+		fork_rd->child = TRACKER_CHILD_GONE;
+	}
 }
 
 void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd)
@@ -904,12 +920,17 @@ void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, stru
 		rd->begun = FALSE;
 	} else if (ev->type == CNPROC_EV_FORK && ev->pid == ev->tgid) {
 		/* The child's start time names it. */
-		if (rd->child_stat_known) {
+		switch (rd->child) {
+		case TRACKER_CHILD_KNOWN:
 			info.stat = rd->child_stat;
 			info.read_ok = PROC_READ_STAT;
-		} else {
+			break;
+		case TRACKER_CHILD_GONE:
+			break;
+		case TRACKER_CHILD_UNREAD:
 			proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, 0, PROC_READ_STAT,
 			                       &info);
+			break;
 		}
 	}
 	tracker_apply_event(t, ev, &info);

@@ -169,11 +169,18 @@ void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev);
  * be called for every event as soon as it arrives; tracker_event_finish()
  * does the rest and applies the event. Events must be finished in the
  * order they arrived; a begun event is finished or abandoned. */
+enum tracker_child_stat {
+	TRACKER_CHILD_UNREAD, /* tracker_event_finish() reads it */
+	TRACKER_CHILD_KNOWN,  /* child_stat holds it */
+	TRACKER_CHILD_GONE,   /* it was read elsewhere, and the child was gone */
+};
+
 struct tracker_read {
 	struct proc_read proc;
 	gboolean begun;
-	/* FORK: the child's stat, when a later EXEC's read already has it. */
-	gboolean child_stat_known;
+	/* FORK: the child's stat, when it was read elsewhere than in the
+	 * FORK's finish (see tracker_event_give_child_stat()). */
+	enum tracker_child_stat child;
 	struct lin_stat child_stat;
 };
 
@@ -183,6 +190,14 @@ void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struc
  * process: nothing else can hold the pid between the two events). Returns
  * FALSE when the EXEC's read found nothing. */
 gboolean tracker_event_lend_stat(const struct tracker_read *exec_rd, struct tracker_read *fork_rd);
+/* Whether the finish of this begun event would read the child's stat: a
+ * process FORK whose child's stat was neither lent nor given. */
+gboolean tracker_event_wants_child_stat(const struct cnproc_event *ev,
+                                        const struct tracker_read *rd);
+/* Hands a FORK the stat of its child read by someone else (another thread:
+ * the read can block while the child is in execve()); NULL when that read
+ * found the child already reaped. */
+void tracker_event_give_child_stat(struct tracker_read *fork_rd, const struct lin_stat *stat);
 void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev,
                           struct tracker_read *rd);
 void tracker_event_abandon(struct tracker_read *rd);

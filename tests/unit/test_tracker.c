@@ -334,6 +334,63 @@ static void test_exec_read_on_arrival(void **state)
 	tracker_event_abandon(&rd[0]);
 }
 
+/* The event thread leaves a FORK's read of its child to the stat reader,
+ * which hands the answer over: the start time it found names the child,
+ * and an answer that the child was gone is final, even if the pid has a
+ * new holder by the FORK's turn. */
+static void test_fork_child_stat_given(void **state)
+{
+	struct fixture *f = *state;
+	struct cnproc_event fork = {.type = CNPROC_EV_FORK, .pid = 220, .tgid = 220};
+	struct cnproc_event thread = {.type = CNPROC_EV_FORK, .pid = 221, .tgid = 100};
+	struct cnproc_event exec = {.type = CNPROC_EV_EXEC, .pid = 220, .tgid = 220};
+	struct lin_stat given = {0};
+	struct tracker_read rd, trd, erd;
+	struct lin_process *p;
+
+	fork.u.fork.parent_pid = fork.u.fork.parent_tgid = 100;
+	thread.u.fork.parent_pid = thread.u.fork.parent_tgid = 100;
+	tracker_event_begin(f->t, &thread, &trd);
+	assert_false(tracker_event_wants_child_stat(&thread, &trd));
+	tracker_event_finish(f->t, &thread, &trd);
+
+	/* Given: the stat says start 1200; /proc no longer has the child. */
+	f->clock += NS_PER_TICK;
+	fork.timestamp_ns = f->clock;
+	tracker_event_begin(f->t, &fork, &rd);
+	assert_true(tracker_event_wants_child_stat(&fork, &rd));
+	tracker_event_begin(f->t, &exec, &erd);
+	assert_false(tracker_event_wants_child_stat(&exec, &erd));
+	tracker_event_abandon(&erd);
+	given.pid = 220;
+	given.ppid = 100;
+	given.start_ticks = 1200;
+	g_strlcpy(given.comm, "bash", sizeof(given.comm));
+	tracker_event_give_child_stat(&rd, &given);
+	assert_false(tracker_event_wants_child_stat(&fork, &rd));
+	tracker_event_finish(f->t, &fork, &rd);
+	p = find(f, 220, 1200);
+	assert_non_null(p);
+	assert_false(p->flags & LIN_PROC_START_ESTIMATED);
+	assert_ptr_equal(p->creator, find(f, 100, 50));
+
+	/* Gone: the FORK's finish does not read /proc, where another process
+	 * now holds pid 222, and estimates the start from the event. */
+	add_proc(f, 222, 1, 9999, "other", "other");
+	fork.pid = fork.tgid = 222;
+	f->clock += NS_PER_TICK;
+	fork.timestamp_ns = f->clock;
+	tracker_event_begin(f->t, &fork, &rd);
+	tracker_event_give_child_stat(&rd, NULL);
+	assert_false(tracker_event_wants_child_stat(&fork, &rd));
+	tracker_event_finish(f->t, &fork, &rd);
+	assert_null(find(f, 222, 9999));
+	p = tracker_find_pid(f->t, 222);
+	assert_non_null(p);
+	assert_true(p->flags & LIN_PROC_START_ESTIMATED);
+	assert_ptr_equal(p->creator, find(f, 100, 50));
+}
+
 static void test_killed_by_signal(void **state)
 {
 	struct fixture *f = *state;
@@ -869,6 +926,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork_exec_exit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_read_on_arrival, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_child_stat_given, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_thread_fork_is_not_a_process, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leader_exits_first, setup, teardown),

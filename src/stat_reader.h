@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The stat reader: a helper thread that reads /proc/<pid>/stat for the
+ * event thread, which must never wait on a read that can block. Reading the
+ * stat of a FORK's child while the child is in execve() takes milliseconds
+ * (up to 5 ms measured in a fork storm), and every EXEC that arrives
+ * meanwhile is read too late: a short-lived process's cmdline is gone a few
+ * hundred microseconds after its EXEC.
+ *
+ * The event thread asks (stat_reader_ask()), goes on receiving, and when
+ * stat_reader_fd() polls readable collects the answers
+ * (stat_reader_collect()), each tagged as it was asked.
+ */
+#ifndef LINEAGEFS_STAT_READER_H
+#define LINEAGEFS_STAT_READER_H
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "proc_scan.h"
+
+struct stat_reader;
+
+struct stat_reader_answer {
+	guint64 tag;
+	pid_t pid;
+	int err; /* 0, or -errno: the process was gone (ENOENT, ESRCH) */
+	struct lin_stat stat;
+};
+
+/* Starts the thread, reading under proc_root_fd (not owned). */
+struct stat_reader *stat_reader_start(int proc_root_fd, GError **error);
+/* Stops the thread; asks not answered yet are dropped. NULL is a no-op. */
+void stat_reader_stop(struct stat_reader *sr);
+
+/* Never blocks. */
+void stat_reader_ask(struct stat_reader *sr, guint64 tag, pid_t pid);
+/* Readable (POLLIN) when answers may be waiting. */
+int stat_reader_fd(const struct stat_reader *sr);
+/* Takes the oldest answer waiting, and clears stat_reader_fd() when there
+ * is none. Never blocks. */
+gboolean stat_reader_collect(struct stat_reader *sr, struct stat_reader_answer *out);
+
+#endif
