@@ -137,12 +137,9 @@ static gboolean event_thread_fork_ready(struct event_thread *et, guint index)
 
 		if (later->ev.tgid != fork->ev.pid)
 			continue;
-		/* An EXEC that found nothing found the child reaped. */
-		if (later->ev.type == CNPROC_EV_EXEC &&
-		    !tracker_event_lend_stat(&later->rd, &fork->rd))
-			tracker_event_give_child_stat(&fork->rd, NULL);
-		return later->ev.type == CNPROC_EV_EXEC ||
-		       (later->ev.type == CNPROC_EV_EXIT && later->ev.pid == later->ev.tgid);
+		if (later->ev.type == CNPROC_EV_EXEC)
+			return tracker_event_lend_stat(&later->rd, &fork->rd);
+		return later->ev.type == CNPROC_EV_EXIT && later->ev.pid == later->ev.tgid;
 	}
 	return FALSE;
 }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +37,8 @@
 
 #define LIN_DEFAULT_MAX_EXITED 100000u
 #define LIN_DEFAULT_RCVBUF     (8u * 1024 * 1024)
+/* See lin_raise_fd_limit(). */
+#define LIN_FD_LIMIT_WANTED 65536
 /* Below a page the kernel rounds up anyway; tests use small buffers to
  * force an overflow. */
 #define LIN_MIN_RCVBUF 4096u
@@ -435,6 +438,22 @@ static int lin_serve(struct fuse_session *se, const struct fuse_cmdline_opts *fu
 	return ret;
 }
 
+/*
+ * In a fork storm the event thread holds a /proc directory fd for each
+ * EXEC it has read but not yet applied (up to 512), on top of FUSE's and
+ * the netlink socket: a soft limit of 1024 is too close. Raised towards the
+ * hard limit, quietly: failing only means the old limit stays.
+ */
+static void lin_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= LIN_FD_LIMIT_WANTED)
+		return;
+	rl.rlim_cur = MIN(rl.rlim_max, (rlim_t)LIN_FD_LIMIT_WANTED);
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
@@ -513,6 +532,7 @@ int main(int argc, char **argv)
 	}
 	if (!lin_check_dev_fuse())
 		goto out_args;
+	lin_raise_fd_limit();
 	proc_root_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (proc_root_fd < 0) {
 		fprintf(stderr,

@@ -885,12 +885,22 @@ void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struc
 
 gboolean tracker_event_lend_stat(const struct tracker_read *exec_rd, struct tracker_read *fork_rd)
 {
-	const struct lin_stat *stat = exec_rd->begun ? proc_scan_begun_stat(&exec_rd->proc) : NULL;
+	const struct lin_stat *stat;
 
-	if (!stat)
+	if (!exec_rd->begun)
 		return FALSE;
-	tracker_event_give_child_stat(fork_rd, stat);
-	return TRUE;
+	stat = proc_scan_begun_stat(&exec_rd->proc);
+	if (stat) {
+		tracker_event_give_child_stat(fork_rd, stat);
+		return TRUE;
+	}
+	/* Reaped before the EXEC's read: so it is by the FORK's. Any other
+	 * failure (out of fds) says nothing about the child. */
+	if (exec_rd->proc.err == -ENOENT || exec_rd->proc.err == -ESRCH) {
+		tracker_event_give_child_stat(fork_rd, NULL);
+		return TRUE;
+	}
+	return FALSE;
 }
 
 gboolean tracker_event_wants_child_stat(const struct cnproc_event *ev,

@@ -187,8 +187,9 @@ struct tracker_read {
 void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd);
 /* A FORK's finish reads the child's stat; when the child's EXEC, queued
  * behind it, read stat on arrival, this hands that over instead (the same
- * process: nothing else can hold the pid between the two events). Returns
- * FALSE when the EXEC's read found nothing. */
+ * process: nothing else can hold the pid between the two events), or that
+ * the child was already reaped. Returns FALSE when the EXEC's read says
+ * neither (it failed for another reason, or exec_rd is not begun). */
 gboolean tracker_event_lend_stat(const struct tracker_read *exec_rd, struct tracker_read *fork_rd);
 /* Whether the finish of this begun event would read the child's stat: a
  * process FORK whose child's stat was neither lent nor given. */

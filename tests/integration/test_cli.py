@@ -2,6 +2,7 @@
 """The command line: options, bad values, and every way of stopping."""
 
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -164,3 +165,20 @@ def test_allow_other_lets_another_user_read_self(start_daemon):
     assert fields["Pid"] == str(p.pid)
     assert fields["Uid"] == "65534\t65534"
     assert fields["Name"] == "cat"
+
+
+def test_raises_its_open_file_limit(start_daemon):
+    """In a storm the event thread holds a /proc fd per EXEC it has read
+    but not applied: started with a soft limit of 256, the daemon raises it
+    towards the hard limit (at most 65536)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    try:
+        lfs = start_daemon()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    with open("/proc/%d/limits" % lfs.proc.pid) as f:
+        line = next(line for line in f if line.startswith("Max open files"))
+    daemon_soft = line.split()[3]
+    wanted = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    assert daemon_soft == str(wanted), line

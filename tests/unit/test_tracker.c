@@ -389,6 +389,24 @@ static void test_fork_child_stat_given(void **state)
 	assert_non_null(p);
 	assert_true(p->flags & LIN_PROC_START_ESTIMATED);
 	assert_ptr_equal(p->creator, find(f, 100, 50));
+
+	/* The child's EXEC, read on arrival, found it reaped: that settles
+	 * its FORK the same way, before another process takes the pid. */
+	fork.pid = fork.tgid = exec.pid = exec.tgid = 223;
+	f->clock += NS_PER_TICK;
+	fork.timestamp_ns = exec.timestamp_ns = f->clock;
+	tracker_event_begin(f->t, &fork, &rd);
+	tracker_event_begin(f->t, &exec, &erd);
+	assert_true(tracker_event_lend_stat(&erd, &rd));
+	assert_false(tracker_event_wants_child_stat(&fork, &rd));
+	add_proc(f, 223, 1, 8888, "other", "other");
+	tracker_event_finish(f->t, &fork, &rd);
+	tracker_event_finish(f->t, &exec, &erd);
+	assert_null(find(f, 223, 8888));
+	p = tracker_find_pid(f->t, 223);
+	assert_non_null(p);
+	assert_true(p->flags & LIN_PROC_START_ESTIMATED);
+	assert_true(p->flags & LIN_PROC_CMDLINE_MISSED);
 }
 
 static void test_killed_by_signal(void **state)
