@@ -472,36 +472,35 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GE
 		goto err_free;
 	}
 
-	et->reader = stat_reader_start(tracker_get_config(t)->proc_root_fd, error);
-	if (!et->reader)
-		goto err_free;
-
 	et->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (et->stop_fd < 0) {
 		err = errno;
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
 		            "cannot create the event thread's stop eventfd: %s", g_strerror(err));
-		goto err_stop_reader;
+		goto err_free;
 	}
 
-	/* The thread starts with every signal blocked: SIGINT/SIGTERM must
+	/* Both threads start with every signal blocked: SIGINT/SIGTERM must
 	 * reach a FUSE thread, whose interrupted read() ends the session
 	 * loop; delivered here they would do nothing until the next request. */
 	sigfillset(&all_signals);
 	pthread_sigmask(SIG_SETMASK, &all_signals, &old_signals);
-	err = pthread_create(&et->thread, NULL, event_thread_main, et);
+	et->reader = stat_reader_start(tracker_get_config(t)->proc_root_fd, error);
+	err = et->reader ? pthread_create(&et->thread, NULL, event_thread_main, et) : 0;
 	pthread_sigmask(SIG_SETMASK, &old_signals, NULL);
+	if (!et->reader)
+		goto err_close_stop_fd;
 	if (err != 0) {
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
 		            "cannot start the event thread: %s", g_strerror(err));
-		goto err_close_stop_fd;
+		goto err_stop_reader;
 	}
 	return et;
 
-err_close_stop_fd:
-	close(et->stop_fd);
 err_stop_reader:
 	stat_reader_stop(et->reader);
+err_close_stop_fd:
+	close(et->stop_fd);
 err_free:
 	g_free(et->backlog);
 	g_free(et);

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -73,7 +72,6 @@ static void *stat_reader_main(void *data)
 struct stat_reader *stat_reader_start(int proc_root_fd, GError **error)
 {
 	struct stat_reader *sr;
-	sigset_t all_signals, old_signals;
 	int err;
 
 	sr = g_new0(struct stat_reader, 1);
@@ -89,11 +87,7 @@ struct stat_reader *stat_reader_start(int proc_root_fd, GError **error)
 	sr->asks = g_async_queue_new_full(g_free);
 	sr->answers = g_async_queue_new_full(g_free);
 
-	/* Signals belong to the FUSE threads (see event_thread_start()). */
-	sigfillset(&all_signals);
-	pthread_sigmask(SIG_SETMASK, &all_signals, &old_signals);
 	err = pthread_create(&sr->thread, NULL, stat_reader_main, sr);
-	pthread_sigmask(SIG_SETMASK, &old_signals, NULL);
 	if (err != 0) {
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
 		            "cannot start the stat reader thread: %s", g_strerror(err));

@@ -28,7 +28,9 @@ struct stat_reader_answer {
 	struct lin_stat stat;
 };
 
-/* Starts the thread, reading under proc_root_fd (not owned). */
+/* Starts the thread, reading under proc_root_fd (not owned). It inherits
+ * the caller's signal mask: block them all first in the daemon, signals
+ * are for the FUSE threads (see event_thread_start()). */
 struct stat_reader *stat_reader_start(int proc_root_fd, GError **error);
 /* Stops the thread; asks not answered yet are dropped. NULL is a no-op. */
 void stat_reader_stop(struct stat_reader *sr);
