@@ -89,7 +89,8 @@ static gboolean copy_name(const char *data, gsize len, gboolean systemd_escaped,
 
 		if (systemd_escaped && c == '\\' && i + 3 < len && data[i + 1] == 'x' &&
 		    g_ascii_isxdigit(data[i + 2]) && g_ascii_isxdigit(data[i + 3])) {
-			c = g_ascii_xdigit_value(data[i + 2]) * 16 + g_ascii_xdigit_value(data[i + 3]);
+			c = g_ascii_xdigit_value(data[i + 2]) * 16 +
+			    g_ascii_xdigit_value(data[i + 3]);
 			i += 3;
 		}
 		if (c < 0x20 || c > 0x7e || c == '/' || n + 1 >= sizeof(name))

@@ -125,6 +125,22 @@ int proc_scan_parse_stat(const char *buf, size_t len, struct lin_stat *out)
 			ret = parse_u64(tok, tok_len, G_MAXINT32, &v);
 			out->ppid = (pid_t)v;
 			break;
+		case 5:
+			ret = parse_u64(tok, tok_len, G_MAXINT32, &v);
+			out->pgid = (pid_t)v;
+			break;
+		case 6:
+			ret = parse_u64(tok, tok_len, G_MAXINT32, &v);
+			out->sid = (pid_t)v;
+			break;
+		case 7:
+			/* An int in the kernel's format, never negative in
+			 * practice: a negative one reads as no terminal. */
+			ret = check_s64(tok, tok_len);
+			if (ret == 0 && tok[0] != '-' &&
+			    parse_u64(tok, tok_len, G_MAXUINT32, &v) == 0)
+				out->tty_nr = (guint32)v;
+			break;
 		case 9:
 			ret = parse_u64(tok, tok_len, G_MAXUINT32, &v);
 			out->flags = (guint32)v;
@@ -170,6 +186,22 @@ static int status_numbers(const char *val, size_t len, guint64 max, guint64 *num
 	return pos == len ? 0 : -EINVAL;
 }
 
+/* NStgid lists the tgid in each pid namespace from the host's down: the
+ * last one is the process's own. A malformed line leaves ns_tgid 0. */
+static void status_ns_tgid(const char *val, size_t len, struct lin_status *out)
+{
+	size_t end = len, start;
+	guint64 v;
+
+	while (end > 0 && (val[end - 1] == '\t' || val[end - 1] == ' '))
+		end--;
+	start = end;
+	while (start > 0 && val[start - 1] != '\t' && val[start - 1] != ' ')
+		start--;
+	if (parse_u64(val + start, end - start, G_MAXINT32, &v) == 0)
+		out->ns_tgid = (pid_t)v;
+}
+
 enum {
 	STATUS_HAVE_TGID = 1 << 0,
 	STATUS_HAVE_UID = 1 << 1,
@@ -205,6 +237,11 @@ int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out)
 		size_t line_len = nl ? (size_t)(nl - line) : len - pos;
 
 		pos += line_len + 1;
+		/* Optional (kernels before 4.1 lack it), before Threads. */
+		if (line_len > 7 && memcmp(line, "NStgid:", 7) == 0) {
+			status_ns_tgid(line + 7, line_len - 7, out);
+			continue;
+		}
 		for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
 			size_t key_len = strlen(keys[k].key);
 			guint64 nums[4];
@@ -300,9 +337,8 @@ static int read_fd(int fd, char *buf, size_t size, gboolean one_record, size_t *
 	return err;
 }
 
-/* Reads up to size bytes of dirfd/name into buf (see read_fd()). */
-static int read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean one_record,
-                        size_t *len)
+int proc_scan_read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean one_record,
+                           size_t *len)
 {
 	int fd, err;
 
@@ -398,6 +434,12 @@ static int read_exe(int dirfd, struct lin_proc_info *out)
 
 void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, struct proc_read *r)
 {
+	proc_scan_begin_with(proc_root_fd, pid, what, NULL, r);
+}
+
+void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what,
+                          const struct proc_context_opts *ctx_opts, struct proc_read *r)
+{
 	char name[16];
 	char text[PROC_TEXT_MAX];
 	size_t len;
@@ -406,6 +448,7 @@ void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, struct proc_read *
 
 	memset(r, 0, sizeof(*r));
 	r->what = what;
+	r->ctx_opts = ctx_opts;
 	r->dirfd = -1;
 	if (pid <= 0) {
 		r->err = -EINVAL;
@@ -441,7 +484,7 @@ void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, struct proc_read *
 
 	/* Then stat, at once too: it names the process these reads came
 	 * from, and can be read only until the process is reaped. */
-	r->err = read_file_at(r->dirfd, "stat", text, sizeof(text), TRUE, &len);
+	r->err = proc_scan_read_file_at(r->dirfd, "stat", text, sizeof(text), TRUE, &len);
 	if (r->err == 0)
 		r->err = proc_scan_parse_stat(text, len, &info->stat);
 	if (r->err < 0)
@@ -455,6 +498,10 @@ void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, struct proc_read *
 	if ((what & PROC_READ_EXE) && exe_missing && info->cmdline_len == 0 &&
 	    !(info->stat.flags & LIN_PF_KTHREAD))
 		info->read_ok &= ~(guint)PROC_READ_CMDLINE;
+	/* Only now the context: cwd, the namespace and environ also vanish
+	 * at exit, but they never delay the reads above. */
+	if (what & PROC_READ_CONTEXT)
+		proc_context_read_early(r->dirfd, ctx_opts, &info->ctx);
 }
 
 const struct lin_stat *proc_scan_begun_stat(const struct proc_read *r)
@@ -479,7 +526,8 @@ int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_
 
 	/* From here on a failure only leaves its bit unset in read_ok. */
 	if (r->what & PROC_READ_STATUS) {
-		if (read_file_at(r->dirfd, "status", text, sizeof(text), TRUE, &len) == 0) {
+		if (proc_scan_read_file_at(r->dirfd, "status", text, sizeof(text), TRUE, &len) ==
+		    0) {
 			/* A full buffer may end in a cut line; keep whole lines only. */
 			if (len == sizeof(text)) {
 				const char *nl = memrchr(text, '\n', len);
@@ -490,6 +538,8 @@ int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_
 				out->read_ok |= PROC_READ_STATUS;
 		}
 	}
+	if (r->what & PROC_READ_CONTEXT)
+		proc_context_read_late(r->dirfd, &out->ctx);
 	ret = 0;
 out:
 	proc_scan_abandon(r);
@@ -521,6 +571,7 @@ void lin_proc_info_clear(struct lin_proc_info *info)
 		return;
 	g_free(info->cmdline);
 	g_free(info->exe);
+	proc_context_clear(&info->ctx);
 	memset(info, 0, sizeof(*info));
 }
 

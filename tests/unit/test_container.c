@@ -144,10 +144,12 @@ static void test_near_misses(void **state)
 {
 	(void)state;
 	/* One hex digit short or long, upper case, or not hex. */
-	expect("/docker/" "4f1c4ab2a8d6b1f7e1b5c43a3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c",
+	expect("/docker/"
+	       "4f1c4ab2a8d6b1f7e1b5c43a3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c",
 	       CONTAINER_NONE, NULL);
 	expect("/docker/" ID_A "0", CONTAINER_NONE, NULL);
-	expect("/docker/" "4F1C4AB2A8D6B1F7E1B5C43A3E4F5A6B7C8D9E0F1A2B3C4D5E6F708192A3B4C5",
+	expect("/docker/"
+	       "4F1C4AB2A8D6B1F7E1B5C43A3E4F5A6B7C8D9E0F1A2B3C4D5E6F708192A3B4C5",
 	       CONTAINER_NONE, NULL);
 	expect("/system.slice/docker-" ID_A, CONTAINER_NONE, NULL);
 	expect("/system.slice/docker-" ID_A ".scop", CONTAINER_NONE, NULL);
@@ -193,9 +195,9 @@ static void test_truncated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_docker),  cmocka_unit_test(test_kubernetes),
-	    cmocka_unit_test(test_podman),  cmocka_unit_test(test_nspawn),
-	    cmocka_unit_test(test_lxc),     cmocka_unit_test(test_host),
+	    cmocka_unit_test(test_docker),      cmocka_unit_test(test_kubernetes),
+	    cmocka_unit_test(test_podman),      cmocka_unit_test(test_nspawn),
+	    cmocka_unit_test(test_lxc),         cmocka_unit_test(test_host),
 	    cmocka_unit_test(test_near_misses), cmocka_unit_test(test_truncated),
 	};
 
