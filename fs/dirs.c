@@ -26,7 +26,7 @@ static const struct {
 } process_entries[] = {
     {"cmdline", FS_KIND_CMDLINE},   {"exe", FS_KIND_EXE},           {"comm", FS_KIND_COMM},
     {"parent", FS_KIND_PARENT},     {"children", FS_KIND_CHILDREN}, {"status", FS_KIND_STATUS},
-    {"ancestry", FS_KIND_ANCESTRY},
+    {"ancestry", FS_KIND_ANCESTRY}, {"history", FS_KIND_HISTORY},   {"environ", FS_KIND_ENVIRON},
 };
 
 static void node_of(struct fs_node *node, struct lin_process *p, enum fs_kind kind)
@@ -175,6 +175,8 @@ int fs_do_lookup(struct lin_fs *fs, pid_t reader, fuse_ino_t parent, const char 
 	case FS_KIND_COMM:
 	case FS_KIND_PARENT:
 	case FS_KIND_STATUS:
+	case FS_KIND_HISTORY:
+	case FS_KIND_ENVIRON:
 	case FS_KIND_ANCESTRY:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_BY_PID_LINK:
@@ -376,6 +378,8 @@ int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, fus
 	case FS_KIND_COMM:
 	case FS_KIND_PARENT:
 	case FS_KIND_STATUS:
+	case FS_KIND_HISTORY:
+	case FS_KIND_ENVIRON:
 	case FS_KIND_ANCESTRY:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_BY_PID_LINK:

@@ -43,6 +43,8 @@ enum fs_kind {
 	FS_KIND_CHILD_LINK,  /* <creator>/children/<pid>-<start>: a record has one creator */
 	FS_KIND_BY_PID_LINK, /* by-pid/<pid> while this record is the newest */
 	FS_KIND_SELF_LINK,   /* self, as seen by a thread of this record */
+	FS_KIND_HISTORY,     /* <pid>-<start>/history */
+	FS_KIND_ENVIRON,     /* <pid>-<start>/environ, with --env */
 	FS_KIND_COUNT,
 	/* Fixed nodes: not encoded in a per-process inode. */
 	FS_KIND_ROOT,

@@ -29,13 +29,14 @@ struct fs_version {
 
 /* ---- nodes ---- */
 
-/* cmdline, comm and status change while a process runs. Each version is
+/* cmdline, comm, status, history and environ change while a process runs. Each version is
  * an inode of its own (its record's generation in the inode number): an
  * open file keeps reading the version it opened, whole, as on /proc, while
  * a new lookup of the name finds the current one. */
 static gboolean kind_is_versioned(enum fs_kind kind)
 {
-	return kind == FS_KIND_CMDLINE || kind == FS_KIND_COMM || kind == FS_KIND_STATUS;
+	return kind == FS_KIND_CMDLINE || kind == FS_KIND_COMM || kind == FS_KIND_STATUS ||
+	       kind == FS_KIND_HISTORY || kind == FS_KIND_ENVIRON;
 }
 
 fuse_ino_t fs_serial_ino(guint64 serial, enum fs_kind kind)
@@ -123,6 +124,9 @@ int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 		return -ENOENT;
 	if ((kind == FS_KIND_PARENT || kind == FS_KIND_CHILD_LINK) && !p->creator)
 		return -ENOENT;
+	/* environ holds the --env variables: there is none without it. */
+	if (kind == FS_KIND_ENVIRON && !tracker_get_config(fs->tracker)->env_names)
+		return -ENOENT;
 	node->kind = kind;
 	node->process = p;
 	return 0;
@@ -157,6 +161,8 @@ static double node_entry_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_PARENT:
 	case FS_KIND_CHILDREN:
 	case FS_KIND_STATUS:
+	case FS_KIND_HISTORY:
+	case FS_KIND_ENVIRON:
 	case FS_KIND_ANCESTRY:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_COUNT:
@@ -189,6 +195,8 @@ double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_PARENT:
 	case FS_KIND_CHILDREN:
 	case FS_KIND_STATUS:
+	case FS_KIND_HISTORY:
+	case FS_KIND_ENVIRON:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_COUNT:
 		break;
@@ -316,6 +324,12 @@ int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
 	case FS_KIND_STATUS:
 		fs_render_status(out, p, tracker_get_config(fs->tracker));
 		return 0;
+	case FS_KIND_HISTORY:
+		fs_render_history(out, p, tracker_get_config(fs->tracker));
+		return 0;
+	case FS_KIND_ENVIRON:
+		fs_render_environ(out, p);
+		return 0;
 	case FS_KIND_ANCESTRY:
 		fs_render_ancestry(out, p);
 		return 0;
@@ -427,6 +441,8 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 	case FS_KIND_PARENT:
 	case FS_KIND_CHILDREN:
 	case FS_KIND_STATUS:
+	case FS_KIND_HISTORY:
+	case FS_KIND_ENVIRON:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_COUNT:
 		break;

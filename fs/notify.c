@@ -147,10 +147,13 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 		inval_version(fs, dir, "cmdline");
 		inval_version(fs, dir, "comm");
 		inval_version(fs, dir, "status");
+		inval_version(fs, dir, "history");
+		inval_version(fs, dir, "environ");
 		break;
 	case LIN_CHANGE_COMM:
 		inval_version(fs, dir, "comm");
 		inval_version(fs, dir, "status");
+		inval_version(fs, dir, "history");
 		break;
 	case LIN_CHANGE_ID:
 		/* Ownership shows on every node. */
@@ -158,15 +161,22 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 		inval_version(fs, dir, "cmdline");
 		inval_version(fs, dir, "comm");
 		inval_version(fs, dir, "status");
+		inval_version(fs, dir, "history");
+		inval_version(fs, dir, "environ");
 		break;
 	case LIN_CHANGE_EXIT:
+		inval_version(fs, dir, "status");
+		inval_version(fs, dir, "history");
+		break;
 	case LIN_CHANGE_THREADS:
+		/* Also an exe hash done (record_context.c). */
 		inval_version(fs, dir, "status");
 		break;
 	case LIN_CHANGE_CREATOR:
 		/* parent may have appeared in the listing of its directory. */
 		inval_inode(fs, dir);
 		inval_version(fs, dir, "status");
+		inval_version(fs, dir, "history");
 		inval_inode(fs, fs_serial_ino(change->serial, FS_KIND_PARENT));
 		inval_entry(fs, dir, "parent");
 		if (change->old_creator_serial) {

@@ -64,6 +64,8 @@ struct lin_options {
 	guint max_exited;
 	guint rcvbuf;
 	char *mountpoint; /* as given on the command line; g_malloc'd */
+	char **env_names; /* --env, NULL-terminated; NULL when not given */
+	gboolean hash_exe;
 	gboolean show_help;
 	gboolean show_version;
 	gboolean reported; /* an error line was printed already */
@@ -75,7 +77,13 @@ enum {
 	LIN_KEY_RCVBUF,
 	LIN_KEY_HELP,
 	LIN_KEY_VERSION,
+	LIN_KEY_ENV,
+	LIN_KEY_ENV_BARE,
+	LIN_KEY_HASH_EXE,
 };
+
+/* Names the environ filter can track (proc_context.c). */
+#define LIN_ENV_NAMES_MAX 64
 
 static const struct lin_numeric_option lin_numeric_options[] = {
     [LIN_KEY_MAX_EXITED] =
@@ -108,6 +116,10 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("max_exited=", LIN_KEY_MAX_EXITED),
     FUSE_OPT_KEY("--rcvbuf=", LIN_KEY_RCVBUF),
     FUSE_OPT_KEY("rcvbuf=", LIN_KEY_RCVBUF),
+    FUSE_OPT_KEY("--env=", LIN_KEY_ENV),
+    FUSE_OPT_KEY("--env", LIN_KEY_ENV_BARE),
+    FUSE_OPT_KEY("--hash-exe", LIN_KEY_HASH_EXE),
+    FUSE_OPT_KEY("hash_exe", LIN_KEY_HASH_EXE),
     FUSE_OPT_END,
 };
 
@@ -222,6 +234,50 @@ not_a_number:
 	return FALSE;
 }
 
+/*
+ * --env=NAME,...: environment variable names, as a shell or env(1) would
+ * accept them. Prints the error line and returns FALSE when invalid.
+ */
+static gboolean lin_parse_env_names(const char *text, char ***out)
+{
+	g_auto(GStrv) names = g_strsplit(text, ",", -1);
+	guint count = g_strv_length(names);
+
+	if (text[0] == '\0') {
+		fprintf(stderr, "lineagefs: --env: missing value (expected NAME[,NAME...], "
+		                "for example --env=LD_PRELOAD,SSH_CONNECTION)\n");
+		return FALSE;
+	}
+	if (count > LIN_ENV_NAMES_MAX) {
+		fprintf(stderr, "lineagefs: --env: %u names, at most %d\n", count,
+		        LIN_ENV_NAMES_MAX);
+		return FALSE;
+	}
+	for (guint i = 0; i < count; i++) {
+		const char *name = names[i];
+		gboolean ok = name[0] != '\0' && !g_ascii_isdigit(name[0]);
+
+		for (const char *c = name; ok && *c; c++)
+			ok = g_ascii_isalnum(*c) || *c == '_';
+		if (!ok) {
+			fprintf(stderr,
+			        "lineagefs: --env: '%s' is not a variable name (letters, digits "
+			        "and '_', not starting with a digit; names separated by ',')\n",
+			        name);
+			return FALSE;
+		}
+		for (guint j = 0; j < i; j++) {
+			if (strcmp(names[j], name) == 0) {
+				fprintf(stderr, "lineagefs: --env: '%s' is given twice\n", name);
+				return FALSE;
+			}
+		}
+	}
+	g_strfreev(*out);
+	*out = g_steal_pointer(&names);
+	return TRUE;
+}
+
 static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct lin_options *opts = data;
@@ -236,6 +292,20 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 		return 0;
 	case LIN_KEY_VERSION:
 		opts->show_version = TRUE;
+		return 0;
+	case LIN_KEY_HASH_EXE:
+		opts->hash_exe = TRUE;
+		return 0;
+	case LIN_KEY_ENV_BARE:
+		fprintf(stderr, "lineagefs: --env: missing value (expected --env=NAME[,NAME...], "
+		                "for example --env=LD_PRELOAD,SSH_CONNECTION)\n");
+		opts->reported = TRUE;
+		return -1;
+	case LIN_KEY_ENV:
+		if (!lin_parse_env_names(strchr(arg, '=') + 1, &opts->env_names)) {
+			opts->reported = TRUE;
+			return -1;
+		}
 		return 0;
 	case LIN_KEY_MAX_EXITED:
 	case LIN_KEY_RCVBUF:
@@ -328,6 +398,12 @@ static void lin_print_help(void)
 	       "                           suffixes allowed (default: %u = 8M)\n"
 	       "    -o max_exited=N        same as --max-exited\n"
 	       "    -o rcvbuf=BYTES        same as --rcvbuf\n"
+	       "    --hash-exe             sha256 of every executable run, shown as\n"
+	       "                           ExeHash in status (default: off)\n"
+	       "    -o hash_exe            same as --hash-exe\n"
+	       "    --env=NAME[,NAME...]   keep these environment variables of every exec,\n"
+	       "                           shown in <pid>-<start>/environ; nothing else\n"
+	       "                           of the environment is kept (default: none)\n"
 	       "    -h   --help            print this help and exit\n"
 	       "    -V   --version         print the version and exit\n"
 	       "\n"
@@ -546,6 +622,11 @@ int main(int argc, char **argv)
 	 * both is merely applied twice. --- */
 	tracker_config_init_system(&config, proc_root_fd);
 	config.max_exited = opts.max_exited;
+	/* The history budget follows the retention limit (history.h):
+	 * on average one entry per retained process. */
+	config.history_max = opts.max_exited ? MAX(opts.max_exited, 10000u) : 0;
+	config.env_names = opts.env_names;
+	config.hash_exe = opts.hash_exe;
 	tracker = tracker_new(&config);
 	if (tracker == NULL) {
 		fprintf(stderr, "lineagefs: cannot create the process table (out of memory)\n");
@@ -660,6 +741,7 @@ out_proc_root:
 	close(proc_root_fd);
 out_args:
 	g_free(opts.mountpoint);
+	g_strfreev(opts.env_names);
 	free(fuse_opts.mountpoint);
 	fuse_opt_free_args(&args);
 	return status;

@@ -133,8 +133,8 @@ int proc_scan_read_file_at(int dirfd, const char *name, char *buf, size_t size, 
 typedef void (*proc_scan_fn)(const struct lin_proc_info *info, void *data);
 
 /* Calls fn for every process directory (numeric name) under proc_root_fd,
- * read with PROC_READ_ALL. Entries that vanish meanwhile are skipped.
- * Returns the number of processes reported, or -errno. */
+ * read with PROC_READ_ALL and PROC_READ_CONTEXT (without its options). Entries that vanish
+ * meanwhile are skipped. Returns the number of processes reported, or -errno. */
 int proc_scan_foreach(int proc_root_fd, proc_scan_fn fn, void *data);
 
 /* Appends to tids (GArray of pid_t) every thread of pid except pid itself,
