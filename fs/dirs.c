@@ -31,7 +31,7 @@ static const struct {
 
 static void node_of(struct fs_node *node, struct lin_process *p, enum fs_kind kind)
 {
-	node->outdated = FALSE;
+	memset(node, 0, sizeof(*node));
 	node->ino = fs_process_ino(p, kind);
 	node->kind = kind;
 	node->process = p;
@@ -71,6 +71,10 @@ static int lookup_in_root(struct lin_fs *fs, pid_t reader, const char *name,
 		fs_node_resolve(fs, FS_INO_BY_PID, &node);
 	} else if (strcmp(name, "stats") == 0) {
 		fs_node_resolve(fs, FS_INO_STATS, &node);
+	} else if (strcmp(name, "by-exe") == 0) {
+		fs_node_resolve(fs, fs_index_exe_root_ino(), &node);
+	} else if (strcmp(name, "by-uid") == 0) {
+		fs_node_resolve(fs, FS_INO_BY_UID, &node);
 	} else if (strcmp(name, "self") == 0) {
 		p = reader > 0 ? tracker_find_tid(fs->tracker, reader) : NULL;
 		if (!p)
@@ -170,6 +174,13 @@ int fs_do_lookup(struct lin_fs *fs, pid_t reader, fuse_ino_t parent, const char 
 	case FS_KIND_CHILDREN:
 		ret = lookup_in_children(fs, dir.process, name, e);
 		break;
+	case FS_KIND_BY_EXE_DIR:
+	case FS_KIND_BY_UID_ROOT:
+	case FS_KIND_BY_UID_DIR:
+		ret = fs_index_lookup(fs, &dir, name, e);
+		break;
+	case FS_KIND_BY_EXE_LINK:
+	case FS_KIND_BY_UID_LINK:
 	case FS_KIND_CMDLINE:
 	case FS_KIND_EXE:
 	case FS_KIND_COMM:
@@ -247,7 +258,7 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t read
 	guint64 after;
 
 	g_atomic_int_set(&fs->root_listed, 1);
-	/* Offsets 1..5: ".", "..", by-pid, self, stats. */
+	/* Offsets 1..7: ".", "..", by-pid, self, stats, by-exe, by-uid. */
 	switch (off) {
 	case 0:
 		if (!dir_add_dot(fill, ".", FS_INO_ROOT, 1))
@@ -274,6 +285,16 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t read
 	case 4:
 		fs_node_resolve(fs, FS_INO_STATS, &node);
 		if (!dir_add_node(fs, fill, "stats", &node, 5))
+			return;
+		/* fall through */
+	case 5:
+		fs_node_resolve(fs, fs_index_exe_root_ino(), &node);
+		if (!dir_add_node(fs, fill, "by-exe", &node, 6))
+			return;
+		/* fall through */
+	case 6:
+		fs_node_resolve(fs, FS_INO_BY_UID, &node);
+		if (!dir_add_node(fs, fill, "by-uid", &node, 7))
 			return;
 		break;
 	default:
@@ -373,6 +394,13 @@ int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, fus
 	case FS_KIND_CHILDREN:
 		readdir_children(fs, fill, dir.process, off);
 		break;
+	case FS_KIND_BY_EXE_DIR:
+	case FS_KIND_BY_UID_ROOT:
+	case FS_KIND_BY_UID_DIR:
+		fs_index_readdir(fs, fill, &dir, off);
+		break;
+	case FS_KIND_BY_EXE_LINK:
+	case FS_KIND_BY_UID_LINK:
 	case FS_KIND_CMDLINE:
 	case FS_KIND_EXE:
 	case FS_KIND_COMM:
@@ -392,4 +420,22 @@ int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, fus
 out:
 	tracker_read_unlock(fs->tracker);
 	return ret;
+}
+
+/* ---- for the other rooms ---- */
+
+void fs_node_of(struct fs_node *node, struct lin_process *p, enum fs_kind kind)
+{
+	node_of(node, p, kind);
+}
+
+gboolean fs_dir_add_node(struct lin_fs *fs, struct fs_dir_fill *fill, const char *name,
+                         const struct fs_node *node, off_t next_off)
+{
+	return dir_add_node(fs, fill, name, node, next_off);
+}
+
+gboolean fs_dir_add_dot(struct fs_dir_fill *fill, const char *name, fuse_ino_t ino, off_t next_off)
+{
+	return dir_add_dot(fill, name, ino, next_off);
 }

@@ -78,13 +78,15 @@ guint64 fs_now_monotonic_ns(struct lin_fs *fs)
 gboolean fs_kind_is_dir(enum fs_kind kind)
 {
 	return kind == FS_KIND_DIR || kind == FS_KIND_CHILDREN || kind == FS_KIND_ROOT ||
-	       kind == FS_KIND_BY_PID_DIR;
+	       kind == FS_KIND_BY_PID_DIR || kind == FS_KIND_BY_EXE_DIR ||
+	       kind == FS_KIND_BY_UID_DIR || kind == FS_KIND_BY_UID_ROOT;
 }
 
 gboolean fs_kind_is_link(enum fs_kind kind)
 {
 	return kind == FS_KIND_EXE || kind == FS_KIND_PARENT || kind == FS_KIND_CHILD_LINK ||
-	       kind == FS_KIND_BY_PID_LINK || kind == FS_KIND_SELF_LINK;
+	       kind == FS_KIND_BY_PID_LINK || kind == FS_KIND_SELF_LINK ||
+	       kind == FS_KIND_BY_EXE_LINK || kind == FS_KIND_BY_UID_LINK;
 }
 
 /* Finds the node of an inode. Caller holds the tracker's read lock. A node
@@ -95,9 +97,8 @@ int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 	enum fs_kind kind = (enum fs_kind)(ino & FS_KIND_MASK);
 	struct lin_process *p;
 
+	memset(node, 0, sizeof(*node));
 	node->ino = ino;
-	node->process = NULL;
-	node->outdated = FALSE;
 	switch (ino) {
 	case FS_INO_ROOT:
 		node->kind = FS_KIND_ROOT;
@@ -108,11 +109,16 @@ int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 	case FS_INO_STATS:
 		node->kind = FS_KIND_STATS;
 		return 0;
+	case FS_INO_BY_UID:
+		node->kind = FS_KIND_BY_UID_ROOT;
+		return 0;
 	default:
 		break;
 	}
 	if (ino >> FS_SERIAL_SHIFT == 0 || kind >= FS_KIND_COUNT)
 		return -ENOENT;
+	if (kind == FS_KIND_BY_EXE_DIR || kind == FS_KIND_BY_UID_DIR || kind == FS_KIND_BY_EXE_LINK)
+		return fs_index_resolve(fs, ino, kind, node);
 	if (!kind_is_versioned(kind) && (ino >> FS_KIND_BITS & FS_GEN_MASK))
 		return -ENOENT;
 	p = tracker_find_serial(fs->tracker, ino >> FS_SERIAL_SHIFT);
@@ -151,9 +157,22 @@ static double node_entry_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_STATS:
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
+	case FS_KIND_BY_EXE_LINK:
+	case FS_KIND_BY_UID_LINK:
 		/* by-pid/<pid> and self resolve to another inode when their
-		 * target changes: the kernel must ask every time. */
+		 * target changes: the kernel must ask every time. An index
+		 * link goes when its record leaves the list. */
 		return 0;
+	case FS_KIND_BY_UID_ROOT:
+		return CACHE_LONG_S;
+	case FS_KIND_BY_EXE_DIR:
+		/* A path's directory goes when nothing below it is retained,
+		 * and comes back as another inode: its name must be looked up
+		 * anew. by-exe/ itself stays. */
+		if (node->exe_dir->parent)
+			return 0;
+		break;
+	case FS_KIND_BY_UID_DIR:
 	case FS_KIND_DIR:
 	case FS_KIND_CMDLINE:
 	case FS_KIND_EXE:
@@ -176,7 +195,11 @@ double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 	switch (node->kind) {
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
+	case FS_KIND_BY_EXE_LINK:
+	case FS_KIND_BY_UID_LINK:
 		return 0;
+	case FS_KIND_BY_UID_ROOT:
+		return CACHE_LONG_S;
 	case FS_KIND_STATS:
 	case FS_KIND_ANCESTRY:
 		/* Their content follows what no change names (the counters;
@@ -188,6 +211,8 @@ double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
 		return CACHE_LONG_S;
+	case FS_KIND_BY_EXE_DIR:
+	case FS_KIND_BY_UID_DIR:
 	case FS_KIND_DIR:
 	case FS_KIND_CMDLINE:
 	case FS_KIND_EXE:
@@ -365,6 +390,13 @@ int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
 	case FS_KIND_SELF_LINK:
 		append_link(out, fs_link_self, p);
 		return 0;
+	case FS_KIND_BY_EXE_LINK:
+	case FS_KIND_BY_UID_LINK:
+		fs_index_render_link(node, out);
+		return 0;
+	case FS_KIND_BY_EXE_DIR:
+	case FS_KIND_BY_UID_DIR:
+	case FS_KIND_BY_UID_ROOT:
 	case FS_KIND_DIR:
 	case FS_KIND_CHILDREN:
 	case FS_KIND_ROOT:
@@ -416,6 +448,9 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 	switch (node->kind) {
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
+	case FS_KIND_BY_EXE_DIR:
+	case FS_KIND_BY_UID_DIR:
+	case FS_KIND_BY_UID_ROOT:
 		stat_set_time(st, fs->started_realtime_ns);
 		return;
 	case FS_KIND_STATS:
@@ -431,6 +466,8 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 		return;
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
+	case FS_KIND_BY_EXE_LINK:
+	case FS_KIND_BY_UID_LINK:
 		/* Root-level entries: owned by root, like /proc/self. */
 		stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(fs->tracker)));
 		return;

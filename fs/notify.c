@@ -107,6 +107,10 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 	fuse_ino_t dir = fs_serial_ino(change->serial, FS_KIND_DIR);
 	char name[FS_NAME_MAX];
 
+	/* by-exe/ and by-uid/ listings a record's birth, exec, uid change or
+	 * forgetting may change. */
+	if (fs_index_change_matters(fs, change))
+		fs_index_inval_listed(fs, inval_inode);
 	switch (change->kind) {
 	case LIN_CHANGE_NEW:
 		/* The listings that now hold one more name. */
@@ -232,6 +236,8 @@ static gboolean change_may_be_cached(struct lin_fs *fs, const struct lin_change 
 	                  g_atomic_int_get(&fs->by_pid_listed) ||
 	                  (change->creator_seen & FS_SEEN_CHILDREN);
 
+	if (fs_index_change_matters(fs, change))
+		return TRUE;
 	switch (change->kind) {
 	case LIN_CHANGE_NEW:
 		return listed;

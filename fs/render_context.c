@@ -91,7 +91,10 @@ void fs_render_status_context(GString *out, const struct lin_process *p,
 	                       (p->flags & LIN_PROC_EXE_DELETED) ? "yes" : "no",
 	                       (p->flags & LIN_PROC_EXE_MEMFD) ? "yes" : "no");
 	g_string_append(out, "ExeHash:\t");
-	if (!c || !c->exe_hash)
+	if ((!c || !c->exe_hash) && cfg->hash_exe && p->exe && !(p->flags & LIN_PROC_KTHREAD))
+		/* Gone before its executable could be opened. */
+		g_string_append(out, "unknown");
+	else if (!c || !c->exe_hash)
 		g_string_append_c(out, '-');
 	else if (exe_hash_entry_state(c->exe_hash) == EXE_HASH_DONE)
 		g_string_append_printf(out, "sha256:%s", c->exe_hash->hex);
