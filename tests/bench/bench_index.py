@@ -27,6 +27,7 @@ import tempfile
 import time
 
 import benchlib as bl
+from bench_read import time_shell
 
 SIZES = [int(s) for s in os.environ.get("BENCH_INDEX_RETAINED", "100000,1000000").split(",")]
 REPS = int(os.environ.get("BENCH_INDEX_REPS", "5"))
@@ -36,17 +37,8 @@ TOOL_RUNS = 20
 
 
 def timed(command, reps):
-    def run():
-        return subprocess.run(command, shell=True, stdout=subprocess.PIPE, text=True,
-                              check=False, timeout=3600).stdout
-    started = time.perf_counter()
-    out = run()
-    cold = time.perf_counter() - started
-    warm = []
-    for _ in range(reps):
-        started = time.perf_counter()
-        out = run()
-        warm.append(time.perf_counter() - started)
+    """Cold time, warm median, and the lines printed (bench_read's timer)."""
+    cold, warm, out = time_shell(command, reps)
     return cold, bl.median(warm), len(out.splitlines())
 
 

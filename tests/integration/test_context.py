@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
@@ -121,15 +120,8 @@ def test_setpriv_uid_change(mnt, procs):
     assert kinds.index("uid") > kinds.index("exec") and kinds.index("uid") < len(kinds) - 1
 
 
-@pytest.fixture
-def suid_dir():
-    d = tempfile.mkdtemp(prefix="lineagefs-suid-", dir="/var/tmp")
-    os.chmod(d, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-def test_setuid_binary_uid_line(mnt, procs, suid_dir):
+def test_setuid_binary_uid_line(mnt, procs, bindir):
+    suid_dir = bindir
     binary = os.path.join(suid_dir, "suid-sleep")
     shutil.copy(shutil.which("sleep"), binary)
     os.chown(binary, 65534, 65534)
@@ -266,13 +258,6 @@ def hash_daemon():
 
     with running_daemon(["--hash-exe", "--env=LINEAGEFS_KEEP,LD_PRELOAD"]) as d:
         yield d
-
-
-@pytest.fixture
-def bindir():
-    d = tempfile.mkdtemp(prefix="lineagefs-bin-", dir="/var/tmp")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def test_exe_hash_matches_sha256sum_also_after_overwrite(hash_daemon, procs, bindir):

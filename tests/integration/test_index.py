@@ -7,9 +7,7 @@ that stay fresh while cached, and entries that go with forgotten records.
 import os
 import shutil
 import subprocess
-import tempfile
 
-import pytest
 
 from helpers import (
     DEFAULT_TIMEOUT,
@@ -20,14 +18,6 @@ from helpers import (
     wait_exec,
     wait_for,
 )
-
-
-@pytest.fixture
-def bindir():
-    d = tempfile.mkdtemp(prefix="lineagefs-idx-", dir="/var/tmp")
-    os.chmod(d, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def exe_dir(mnt, path):
