@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 
-
 from helpers import (
     DEFAULT_TIMEOUT,
     HELPER_ENV,
