@@ -641,9 +641,6 @@ int main(int argc, char **argv)
 	 * both is merely applied twice. --- */
 	tracker_config_init_system(&config, proc_root_fd);
 	config.max_exited = opts.max_exited;
-	/* The history budget follows the retention limit (history.h):
-	 * on average one entry per retained process. */
-	config.history_max = opts.max_exited ? MAX(opts.max_exited, 10000u) : 0;
 	config.env_names = opts.env_names;
 	config.hash_exe = opts.hash_exe;
 	tracker = tracker_new(&config);

@@ -151,9 +151,15 @@ static void list_add(struct index_list **slot, struct lin_process *p)
 
 	if (!list)
 		list = *slot = g_new0(struct index_list, 1);
-	i = lin_index_first_after(list, p->serial - 1);
-	if (i < list->len && list->items[i] == p)
-		return;
+	/* The newest record goes last: no search (each probe of one is a
+	 * cache miss on a record). */
+	if (list->len == 0 || list->items[list->len - 1]->serial < p->serial) {
+		i = list->len;
+	} else {
+		i = lin_index_first_after(list, p->serial - 1);
+		if (i < list->len && list->items[i] == p)
+			return;
+	}
 	if (list->head + list->len == list->cap) {
 		/* Full at the end: slide back over the forgotten head if it
 		 * is at least half, else grow. */
@@ -180,7 +186,13 @@ static gboolean list_remove(struct index_list *list, struct lin_process *p)
 
 	if (!list)
 		return TRUE;
-	i = lin_index_first_after(list, p->serial - 1);
+	/* The oldest and the newest go without a search. */
+	if (list->len > 0 && list->items[0] == p)
+		i = 0;
+	else if (list->len > 0 && list->items[list->len - 1] == p)
+		i = list->len - 1;
+	else
+		i = lin_index_first_after(list, p->serial - 1);
 	if (i < list->len && list->items[i] == p) {
 		/* Close the gap from the shorter side. */
 		if (i < list->len / 2) {

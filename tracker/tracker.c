@@ -60,7 +60,6 @@ void tracker_config_init_system(struct tracker_config *cfg, int proc_root_fd)
 	cfg->boot_offset_ns = boot > mono ? boot - mono : 0;
 	cfg->boot_realtime_ns = real > boot ? real - boot : 0;
 	cfg->hz = hz > 0 ? (guint)hz : 100;
-	cfg->history_max = 100000;
 	cfg->host_pidns = host_pidns(proc_root_fd);
 }
 
@@ -178,6 +177,10 @@ struct tracker *tracker_new(const struct tracker_config *cfg)
 	t->changes = g_array_new(FALSE, FALSE, sizeof(struct lin_change));
 	t->cpu_seqs = g_array_new(FALSE, TRUE, sizeof(struct cpu_seq));
 	t->stats.started_monotonic_ns = tracker_now_monotonic(t);
+	/* History lines in all: half the retention limit, at least 10,000
+	 * (history.h), unlimited when retention is. */
+	if (t->cfg.history_max == 0 && t->cfg.max_exited > 0)
+		t->cfg.history_max = MAX(t->cfg.max_exited / 2, 10000u);
 	tracker_ctx_init(t);
 	if (t->cfg.hash_exe) {
 		g_autoptr(GError) error = NULL;

@@ -107,7 +107,8 @@ struct tracker_config {
 	 * NULL: none. Not owned, must outlive the tracker. */
 	char **env_names;
 	gboolean hash_exe; /* --hash-exe: sha256 of every executable */
-	/* History entries kept in all (history.h); 0: unlimited. */
+	/* History entries kept in all (history.h); 0: half of max_exited, at
+	 * least 10,000, or unlimited when max_exited is 0. */
 	guint64 history_max;
 	/* Clock for exit times and seen_ns; NULL means the real clocks. Tests set
 	 * it to make records reproducible. */
