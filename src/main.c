@@ -33,6 +33,7 @@
 #include "cnproc.h"
 #include "event_thread.h"
 #include "fs.h"
+#include "harden.h"
 #include "tracker.h"
 
 #define LIN_DEFAULT_MAX_EXITED 100000u
@@ -470,6 +471,7 @@ int main(int argc, char **argv)
 	struct lin_fs *fs;
 	struct fuse_session *se;
 	struct event_thread *et;
+	struct harden_unmounter *unmounter = NULL;
 	sigset_t all_signals, old_signals;
 	gboolean notifier_started;
 	int proc_root_fd;
@@ -611,15 +613,34 @@ int main(int argc, char **argv)
 	/* From here on libfuse speaks from its own threads, and for itself. */
 	lin_fuse_log_capture = FALSE;
 
+	/* --- Hardening, while the process has one thread: capabilities
+	 * are per thread, and every thread started later inherits these.
+	 * The helper forked first keeps the right to unmount. --- */
+	unmounter = harden_unmounter_start(mountpoint, &error);
+	if (unmounter == NULL) {
+		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
+		goto out_unmount;
+	}
+	/* read_any_file: TRUE once an option needs files mode 0400 of
+	 * other users (environ) or unreadable executables (hashes). */
+	if (!harden_drop_capabilities(FALSE, &error)) {
+		fprintf(stderr, "lineagefs: %s (run lineagefs as root)\n", error->message);
+		goto out_unmount;
+	}
+
 	/* --- The threads. --- */
 	et = event_thread_start(tracker, cn, &error);
 	if (et == NULL) {
 		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
 		goto out_unmount;
 	}
+	/* The event and stat threads took their real-time priority with
+	 * CAP_SYS_NICE, and dropped it; every thread started from here on
+	 * (the notifier, FUSE workers) never has it. */
+	harden_drop_nice();
 	/* The notifier inherits this mask: a SIGTERM it took instead of a FUSE
 	 * thread would leave the session loop blocked in read(). */
-	sigfillset(&all_signals);
+	harden_blockable_signals(&all_signals);
 	pthread_sigmask(SIG_SETMASK, &all_signals, &old_signals);
 	notifier_started = fs_start_notifier(fs, se, &error);
 	pthread_sigmask(SIG_SETMASK, &old_signals, NULL);
@@ -627,6 +648,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
 		goto out_event_thread;
 	}
+	/* Last: on every thread running now, and inherited by the rest. */
+	if (!harden_seccomp_install(&error)) {
+		fprintf(stderr, "lineagefs: %s\n", error->message);
+		goto out_notifier;
+	}
+	harden_debug_probe();
 	g_debug("serving %s", mountpoint);
 
 	/* --- Serve until unmounted or signalled. The loop returns the signal
@@ -639,10 +666,17 @@ int main(int argc, char **argv)
 		status = EXIT_SUCCESS;
 	g_debug("stopping (%s)", ret > 0 ? g_strsignal(ret) : ret == 0 ? "unmounted" : "error");
 
+out_notifier:
 	fs_stop_notifier(fs);
 out_event_thread:
 	event_thread_stop(et);
 out_unmount:
+	/* The helper unmounts; libfuse then finds the connection gone and
+	 * only closes it (it would need CAP_SYS_ADMIN for more). */
+	ret = harden_unmounter_finish(unmounter, fuse_session_fd(se));
+	if (ret < 0)
+		fprintf(stderr, "lineagefs: cannot unmount %s: %s (unmount it with umount -l %s)\n",
+		        mountpoint, g_strerror(-ret), mountpoint);
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);
