@@ -425,6 +425,17 @@ static int harden_rules(scmp_filter_ctx ctx)
 	    "getrandom", "getcpu",    "sched_getparam", "sched_getscheduler",
 	    "capget",    "getppid",
 	};
+	/* The event and stat threads set their own real-time priority and
+	 * then drop CAP_SYS_NICE, maybe after the filter is on (they race
+	 * with its installation). Neither call can gain anything: capset
+	 * stays within the permitted set, and without CAP_SYS_NICE the
+	 * kernel refuses a higher priority. */
+	static const char *const priority[] = {
+	    "sched_setscheduler",
+	    "sched_setparam",
+	    "setpriority",
+	    "capset",
+	};
 	/* Waiting for the unmount helper at exit. */
 	static const char *const helper[] = {
 	    "wait4",
@@ -447,6 +458,7 @@ static int harden_rules(scmp_filter_ctx ctx)
 		{waiting, G_N_ELEMENTS(waiting)},
 		{sockets, G_N_ELEMENTS(sockets)},
 		{identity, G_N_ELEMENTS(identity)},
+		{priority, G_N_ELEMENTS(priority)},
 		{helper, G_N_ELEMENTS(helper)},
 #if HARDEN_SANITIZED
 		{sanitizer, G_N_ELEMENTS(sanitizer)},

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -64,7 +65,8 @@ struct lin_numeric_option {
 struct lin_options {
 	guint max_exited;
 	guint rcvbuf;
-	char *mountpoint; /* as given on the command line; g_malloc'd */
+	char *mountpoint;               /* as given on the command line; g_malloc'd */
+	struct fs_access_config access; /* -o allow_other, gid=, hidepid= */
 	gboolean show_help;
 	gboolean show_version;
 	gboolean reported; /* an error line was printed already */
@@ -76,6 +78,9 @@ enum {
 	LIN_KEY_RCVBUF,
 	LIN_KEY_HELP,
 	LIN_KEY_VERSION,
+	LIN_KEY_ALLOW_OTHER,
+	LIN_KEY_GID,
+	LIN_KEY_HIDEPID,
 };
 
 static const struct lin_numeric_option lin_numeric_options[] = {
@@ -109,6 +114,9 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("max_exited=", LIN_KEY_MAX_EXITED),
     FUSE_OPT_KEY("--rcvbuf=", LIN_KEY_RCVBUF),
     FUSE_OPT_KEY("rcvbuf=", LIN_KEY_RCVBUF),
+    FUSE_OPT_KEY("allow_other", LIN_KEY_ALLOW_OTHER),
+    FUSE_OPT_KEY("gid=", LIN_KEY_GID),
+    FUSE_OPT_KEY("hidepid=", LIN_KEY_HIDEPID),
     FUSE_OPT_END,
 };
 
@@ -223,6 +231,50 @@ not_a_number:
 	return FALSE;
 }
 
+/* -o gid=: a group number or name. */
+static gboolean lin_parse_gid(const char *text, struct fs_access_config *access)
+{
+	struct group *group;
+	char *end;
+	unsigned long value;
+
+	if (g_ascii_isdigit(text[0])) {
+		errno = 0;
+		value = strtoul(text, &end, 10);
+		if (*end == '\0' && errno == 0 && value < (gid_t)-1) {
+			access->has_gid = TRUE;
+			access->gid = (gid_t)value;
+			return TRUE;
+		}
+	} else if (text[0] != '\0' && (group = getgrnam(text)) != NULL) {
+		access->has_gid = TRUE;
+		access->gid = group->gr_gid;
+		return TRUE;
+	}
+	fprintf(stderr,
+	        "lineagefs: -o gid: '%s' is not a group (expected a group number or name)\n", text);
+	return FALSE;
+}
+
+/* -o hidepid=: procfs's names and numbers. */
+static gboolean lin_parse_hidepid(const char *text, struct fs_access_config *access)
+{
+	if (strcmp(text, "off") == 0 || strcmp(text, "0") == 0)
+		access->hidepid = FS_HIDEPID_OFF;
+	else if (strcmp(text, "noaccess") == 0 || strcmp(text, "1") == 0)
+		access->hidepid = FS_HIDEPID_NOACCESS;
+	else if (strcmp(text, "invisible") == 0 || strcmp(text, "2") == 0)
+		access->hidepid = FS_HIDEPID_INVISIBLE;
+	else {
+		fprintf(stderr,
+		        "lineagefs: -o hidepid: '%s' is not a mode (expected off, noaccess or "
+		        "invisible)\n",
+		        text);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct lin_options *opts = data;
@@ -237,6 +289,21 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 		return 0;
 	case LIN_KEY_VERSION:
 		opts->show_version = TRUE;
+		return 0;
+	case LIN_KEY_ALLOW_OTHER:
+		opts->access.allow_other = TRUE;
+		return 1; /* for the kernel too */
+	case LIN_KEY_GID:
+		if (!lin_parse_gid(strchr(arg, '=') + 1, &opts->access)) {
+			opts->reported = TRUE;
+			return -1;
+		}
+		return 0;
+	case LIN_KEY_HIDEPID:
+		if (!lin_parse_hidepid(strchr(arg, '=') + 1, &opts->access)) {
+			opts->reported = TRUE;
+			return -1;
+		}
 		return 0;
 	case LIN_KEY_MAX_EXITED:
 	case LIN_KEY_RCVBUF:
@@ -331,6 +398,17 @@ static void lin_print_help(void)
 	       "    -o rcvbuf=BYTES        same as --rcvbuf\n"
 	       "    -h   --help            print this help and exit\n"
 	       "    -V   --version         print the version and exit\n"
+	       "\n"
+	       "Who may read what (with -o allow_other; see the README's Security section):\n"
+	       "    -o allow_other         let every user read the mount: each sees its own\n"
+	       "                           processes, and of others' only what /proc shows\n"
+	       "                           (no exe, cmdline, status, ancestry; nothing once\n"
+	       "                           exited) (default: only the mounting user reads)\n"
+	       "    -o gid=GID             members of group GID (number or name) see every\n"
+	       "                           process, as root does (default: none)\n"
+	       "    -o hidepid=MODE        others' processes: off (listed, public files\n"
+	       "                           readable), noaccess (listed, nothing readable),\n"
+	       "                           invisible (not listed), as procfs (default: off)\n"
 	       "\n"
 	       "The mount is always read-only, as -o ro,fsname=lineagefs,subtype=lineagefs.\n"
 	       "Without -o max_idle_threads, up to %d idle FUSE threads are kept.\n"
@@ -505,8 +583,11 @@ int main(int argc, char **argv)
 		status = EXIT_SUCCESS;
 		goto out_args;
 	}
-	/* Last, so that a user's -o rw or fsname= cannot override them. */
-	if (fuse_opt_add_arg(&args, "-oro,fsname=lineagefs,subtype=lineagefs") < 0 ||
+	/* Last, so that a user's -o rw or fsname= cannot override them. With
+	 * allow_other, the kernel checks the modes that encode who may read
+	 * what (fs/access.c). */
+	if ((opts.access.allow_other && fuse_opt_add_arg(&args, "-odefault_permissions") < 0) ||
+	    fuse_opt_add_arg(&args, "-oro,fsname=lineagefs,subtype=lineagefs") < 0 ||
 	    fuse_parse_cmdline(&args, &fuse_opts) < 0) {
 		lin_report_fuse_failure("bad command line", "see lineagefs --help");
 		status = LIN_EXIT_USAGE;
@@ -573,6 +654,7 @@ int main(int argc, char **argv)
 		goto out_cnproc;
 	}
 	tracker_set_change_fn(tracker, fs_on_change, fs);
+	fs_set_access(fs, &opts.access);
 	se = fs_session_new(fs, &args, &error);
 	if (se == NULL) {
 		/* Options fuse_parse_cmdline() left alone are checked only here. */
