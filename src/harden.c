@@ -33,6 +33,7 @@
 #include <linux/fuse.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -116,7 +117,8 @@ static void unmounter_seccomp(void)
  * crashed daemon leaves no dead mount behind. It ignores the signals a
  * terminal or systemd send to the whole group: the daemon must ask first.
  */
-static G_GNUC_NORETURN void unmounter_main(const char *mountpoint, int ask_fd, int answer_fd)
+static G_GNUC_NORETURN void unmounter_main(const char *mountpoint, int ask_fd, int answer_fd,
+                                           int ns_fd, const char *mount_options)
 {
 	char request = 'u';
 	ssize_t n;
@@ -127,11 +129,21 @@ static G_GNUC_NORETURN void unmounter_main(const char *mountpoint, int ask_fd, i
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/* The mount, in the namespace readers live in: systemd's sandbox
+	 * makes the daemon's a slave, from which no mount propagates out. */
+	if (ns_fd >= 0) {
+		if (setns(ns_fd, CLONE_NEWNS) < 0 ||
+		    mount("lineagefs", mountpoint, "fuse.lineagefs",
+		          MS_NOSUID | MS_NODEV | MS_RDONLY, mount_options) < 0)
+			err = errno;
+	}
 	/* Nothing of the daemon's stays open here, /dev/fuse least of all:
 	 * the connection must end with the daemon. */
 	if (dup3(ask_fd, STDIN_FILENO, 0) < 0 || dup3(answer_fd, STDOUT_FILENO, 0) < 0)
 		_exit(EXIT_FAILURE);
 	close_range(STDERR_FILENO + 1, ~0U, 0);
+	if (ns_fd >= 0 && (write(STDOUT_FILENO, &err, sizeof(err)) < 0 || err != 0))
+		_exit(EXIT_FAILURE);
 	prctl(PR_SET_NAME, "lin-unmount", 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
@@ -156,10 +168,13 @@ static G_GNUC_NORETURN void unmounter_main(const char *mountpoint, int ask_fd, i
 	_exit(EXIT_SUCCESS);
 }
 
-struct harden_unmounter *harden_unmounter_start(const char *mountpoint, GError **error)
+struct harden_unmounter *harden_unmounter_start(const char *mountpoint, int ns_fd,
+                                                const char *mount_options, GError **error)
 {
 	struct harden_unmounter *u;
 	int ask[2], answer[2];
+	int mounted = 0;
+	ssize_t n;
 	int err;
 
 	if (pipe2(ask, O_CLOEXEC) < 0) {
@@ -184,12 +199,27 @@ struct harden_unmounter *harden_unmounter_start(const char *mountpoint, GError *
 		goto fail;
 	}
 	if (u->pid == 0)
-		unmounter_main(mountpoint, ask[0], answer[1]);
+		unmounter_main(mountpoint, ask[0], answer[1], ns_fd, mount_options);
 	close(ask[0]);
 	close(answer[1]);
 	u->ask_fd = ask[1];
 	u->answer_fd = answer[0];
-	return u;
+	if (ns_fd < 0)
+		return u;
+	do
+		n = read(u->answer_fd, &mounted, sizeof(mounted));
+	while (n < 0 && errno == EINTR);
+	if (n == sizeof(mounted) && mounted == 0)
+		return u;
+	err = n == sizeof(mounted) ? mounted : ECHILD;
+	close(u->ask_fd);
+	close(u->answer_fd);
+	waitpid(u->pid, NULL, 0);
+	g_free(u);
+	g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+	            "cannot mount on %s in the given mount namespace: %s", mountpoint,
+	            g_strerror(err));
+	return NULL;
 
 fail:
 	g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),

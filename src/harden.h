@@ -15,8 +15,13 @@ struct harden_unmounter;
 
 /* Forks the helper that will unmount mountpoint at the end (or when the
  * daemon dies): it keeps CAP_SYS_ADMIN, so that the daemon need not. Call
- * after the mount, before any thread exists. */
-struct harden_unmounter *harden_unmounter_start(const char *mountpoint, GError **error);
+ * before any thread exists. With ns_fd >= 0 the helper first joins that
+ * mount namespace and mounts there, at mountpoint, the FUSE connection
+ * that mount_options (the kernel's: fd=N,rootmode=,...) names: NULL with
+ * error when it cannot; the daemon then serves that descriptor as
+ * /dev/fd/N. With ns_fd < 0, call after the mount. */
+struct harden_unmounter *harden_unmounter_start(const char *mountpoint, int ns_fd,
+                                                const char *mount_options, GError **error);
 
 /* Asks the helper to unmount, unless the FUSE connection on fuse_fd says the
  * filesystem is already gone (fusermount3 -u); waits for it and frees u.

@@ -66,6 +66,7 @@ struct lin_options {
 	guint max_exited;
 	guint rcvbuf;
 	char *mountpoint;               /* as given on the command line; g_malloc'd */
+	char *mount_namespace;          /* --mount-namespace=PATH; g_malloc'd */
 	struct fs_access_config access; /* -o allow_other, gid=, hidepid= */
 	gboolean show_help;
 	gboolean show_version;
@@ -81,6 +82,7 @@ enum {
 	LIN_KEY_ALLOW_OTHER,
 	LIN_KEY_GID,
 	LIN_KEY_HIDEPID,
+	LIN_KEY_MOUNT_NAMESPACE,
 };
 
 static const struct lin_numeric_option lin_numeric_options[] = {
@@ -117,6 +119,7 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("allow_other", LIN_KEY_ALLOW_OTHER),
     FUSE_OPT_KEY("gid=", LIN_KEY_GID),
     FUSE_OPT_KEY("hidepid=", LIN_KEY_HIDEPID),
+    FUSE_OPT_KEY("--mount-namespace=", LIN_KEY_MOUNT_NAMESPACE),
     FUSE_OPT_END,
 };
 
@@ -299,6 +302,10 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 			return -1;
 		}
 		return 0;
+	case LIN_KEY_MOUNT_NAMESPACE:
+		g_free(opts->mount_namespace);
+		opts->mount_namespace = g_strdup(strchr(arg, '=') + 1);
+		return 0;
 	case LIN_KEY_HIDEPID:
 		if (!lin_parse_hidepid(strchr(arg, '=') + 1, &opts->access)) {
 			opts->reported = TRUE;
@@ -396,6 +403,10 @@ static void lin_print_help(void)
 	       "                           suffixes allowed (default: %u = 8M)\n"
 	       "    -o max_exited=N        same as --max-exited\n"
 	       "    -o rcvbuf=BYTES        same as --rcvbuf\n"
+	       "    --mount-namespace=PATH mount in the mount namespace PATH names (e.g.\n"
+	       "                           /proc/1/ns/mnt, the host's) rather than in the\n"
+	       "                           daemon's own, as a systemd sandbox needs\n"
+	       "                           (default: the daemon's namespace)\n"
 	       "    -h   --help            print this help and exit\n"
 	       "    -V   --version         print the version and exit\n"
 	       "\n"
@@ -533,6 +544,51 @@ static void lin_raise_fd_limit(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/*
+ * --mount-namespace: the unmount helper joins that namespace and mounts
+ * there a /dev/fuse connection opened here, which libfuse then serves as
+ * /dev/fd/N. Returns the helper, or NULL after printing the error line.
+ */
+static struct harden_unmounter *lin_mount_elsewhere(const struct lin_options *opts,
+                                                    const char *mountpoint, char **fuse_dev_path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *options = NULL;
+	struct harden_unmounter *unmounter;
+	int ns_fd, fuse_fd;
+
+	ns_fd = open(opts->mount_namespace, O_RDONLY | O_CLOEXEC);
+	if (ns_fd < 0) {
+		fprintf(stderr,
+		        "lineagefs: --mount-namespace: cannot open %s: %s (give a mount namespace "
+		        "such as /proc/1/ns/mnt)\n",
+		        opts->mount_namespace, g_strerror(errno));
+		return NULL;
+	}
+	fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fuse_fd < 0) {
+		fprintf(stderr, "lineagefs: cannot open /dev/fuse: %s (run lineagefs as root)\n",
+		        g_strerror(errno));
+		close(ns_fd);
+		return NULL;
+	}
+	/* What libfuse would pass the kernel for this mount. */
+	options = g_strdup_printf(
+	    "fd=%d,rootmode=40000,user_id=%u,group_id=%u%s", fuse_fd, (unsigned)getuid(),
+	    (unsigned)getgid(), opts->access.allow_other ? ",allow_other,default_permissions" : "");
+	unmounter = harden_unmounter_start(mountpoint, ns_fd, options, &error);
+	close(ns_fd);
+	if (unmounter == NULL) {
+		fprintf(stderr,
+		        "lineagefs: %s (check --mount-namespace=%s and the mountpoint there)\n",
+		        error->message, opts->mount_namespace);
+		close(fuse_fd);
+		return NULL;
+	}
+	*fuse_dev_path = g_strdup_printf("/dev/fd/%d", fuse_fd);
+	return unmounter;
+}
+
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
@@ -550,6 +606,7 @@ int main(int argc, char **argv)
 	struct fuse_session *se;
 	struct event_thread *et;
 	struct harden_unmounter *unmounter = NULL;
+	g_autofree char *fuse_dev_path = NULL;
 	sigset_t all_signals, old_signals;
 	gboolean notifier_started;
 	int proc_root_fd;
@@ -679,7 +736,12 @@ int main(int argc, char **argv)
 		        g_strerror(errno));
 		goto out_session;
 	}
-	if (fuse_session_mount(se, mountpoint) < 0) {
+	if (opts.mount_namespace != NULL) {
+		unmounter = lin_mount_elsewhere(&opts, mountpoint, &fuse_dev_path);
+		if (unmounter == NULL)
+			goto out_signals;
+	}
+	if (fuse_session_mount(se, fuse_dev_path != NULL ? fuse_dev_path : mountpoint) < 0) {
 		g_autofree char *what = g_strdup_printf("cannot mount on %s", mountpoint);
 
 		lin_report_fuse_failure(what, "check that it is a directory and that lineagefs "
@@ -698,7 +760,8 @@ int main(int argc, char **argv)
 	/* --- Hardening, while the process has one thread: capabilities
 	 * are per thread, and every thread started later inherits these.
 	 * The helper forked first keeps the right to unmount. --- */
-	unmounter = harden_unmounter_start(mountpoint, &error);
+	if (unmounter == NULL)
+		unmounter = harden_unmounter_start(mountpoint, -1, NULL, &error);
 	if (unmounter == NULL) {
 		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
 		goto out_unmount;
@@ -776,6 +839,7 @@ out_proc_root:
 	close(proc_root_fd);
 out_args:
 	g_free(opts.mountpoint);
+	g_free(opts.mount_namespace);
 	free(fuse_opts.mountpoint);
 	fuse_opt_free_args(&args);
 	return status;
