@@ -387,6 +387,38 @@ static int allow_all(scmp_filter_ctx ctx, const char *const *names, size_t count
 	return 0;
 }
 
+/* Rules with a condition on one argument (op 0: none, for a non-allow
+ * action). For SCMP_CMP_MASKED_EQ, mask is the mask; otherwise unused. */
+static const struct harden_arg_rule {
+	const char *name;
+	uint32_t action;
+	unsigned arg;
+	enum scmp_compare op;
+	scmp_datum_t mask, value;
+	gboolean own_pid;       /* value is getpid() */
+	gboolean sanitizer_any; /* sanitizer builds allow any arguments */
+} harden_arg_rules[] = {
+    /* Threads only, never a new process: pthread_create's clone has
+     * CLONE_THREAD. clone3's flags sit in memory a filter cannot read:
+     * ENOSYS makes glibc fall back to clone. */
+    {"clone3", SCMP_ACT_ERRNO(ENOSYS), 0, 0, 0, 0, FALSE, FALSE},
+    {"clone", SCMP_ACT_ALLOW, 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD, FALSE, TRUE},
+    /* Signals to ourselves only: abort(), and the SIGSYS handler. */
+    {"tgkill", SCMP_ACT_ALLOW, 0, SCMP_CMP_EQ, 0, 0, TRUE, TRUE},
+    /* Thread names (pthread_setname_np, GLib) and the SIGSYS handler. */
+    {"prctl", SCMP_ACT_ALLOW, 0, SCMP_CMP_EQ, 0, PR_SET_NAME, FALSE, TRUE},
+    {"prctl", SCMP_ACT_ALLOW, 0, SCMP_CMP_EQ, 0, PR_GET_NAME, FALSE, TRUE},
+    /* New sockets: AF_UNIX only (GLib's journald writer). */
+    {"socket", SCMP_ACT_ALLOW, 0, SCMP_CMP_EQ, 0, AF_UNIX, FALSE, FALSE},
+    /* isatty() on stderr (GLib's log colours); -o clone_fd's clone of
+     * the /dev/fuse descriptor. */
+    {"ioctl", SCMP_ACT_ALLOW, 1, SCMP_CMP_EQ, 0, TCGETS, FALSE, FALSE},
+    {"ioctl", SCMP_ACT_ALLOW, 1, SCMP_CMP_EQ, 0, FUSE_DEV_IOC_CLONE, FALSE, FALSE},
+    /* libfuse unmounts itself when the helper could not: without
+     * CAP_SYS_ADMIN the kernel would refuse it anyway. */
+    {"umount2", SCMP_ACT_ERRNO(EPERM), 0, 0, 0, 0, FALSE, FALSE},
+};
+
 /* The allow-list, in groups. A new thread or feature that needs a system
  * call adds it to its group, with the reason when it is not obvious. */
 static int harden_rules(scmp_filter_ctx ctx)
@@ -502,40 +534,21 @@ static int harden_rules(scmp_filter_ctx ctx)
 			return ret;
 	}
 
-	/* Threads only, never a new process: pthread_create's clone has
-	 * CLONE_THREAD. clone3's flags sit in memory a filter cannot read:
-	 * ENOSYS makes glibc fall back to clone. */
-	ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	if (ret == 0 && !HARDEN_SANITIZED)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-		                       SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-	/* Signals to ourselves only: abort(), and the SIGSYS handler. */
-	if (ret == 0 && !HARDEN_SANITIZED)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-		                       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
-	/* Thread names (pthread_setname_np, GLib) and the SIGSYS handler. */
-	if (ret == 0 && !HARDEN_SANITIZED)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-		                       SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
-	if (ret == 0 && !HARDEN_SANITIZED)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-		                       SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME));
-	/* New sockets: AF_UNIX only (GLib's journald writer). */
-	if (ret == 0)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		                       SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-	/* isatty() on stderr (GLib's log colours); -o clone_fd's clone of
-	 * the /dev/fuse descriptor. */
-	if (ret == 0)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-		                       SCMP_A1(SCMP_CMP_EQ, TCGETS));
-	if (ret == 0)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-		                       SCMP_A1(SCMP_CMP_EQ, FUSE_DEV_IOC_CLONE));
-	/* libfuse unmounts itself when the helper could not: without
-	 * CAP_SYS_ADMIN the kernel would refuse it anyway. */
-	if (ret == 0)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(umount2), 0);
+	for (size_t i = 0; ret == 0 && i < G_N_ELEMENTS(harden_arg_rules); i++) {
+		const struct harden_arg_rule *rule = &harden_arg_rules[i];
+		scmp_datum_t value = rule->own_pid ? (scmp_datum_t)getpid() : rule->value;
+		int nr = seccomp_syscall_resolve_name(rule->name);
+		struct scmp_arg_cmp cmp = {
+		    .arg = rule->arg,
+		    .op = rule->op,
+		    .datum_a = rule->op == SCMP_CMP_MASKED_EQ ? rule->mask : value,
+		    .datum_b = value,
+		};
+
+		if (rule->sanitizer_any && HARDEN_SANITIZED)
+			continue; /* allowed whole in the sanitizer group */
+		ret = seccomp_rule_add_array(ctx, rule->action, nr, rule->op != 0 ? 1 : 0, &cmp);
+	}
 	return ret;
 }
 

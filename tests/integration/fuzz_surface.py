@@ -72,6 +72,14 @@ class Fuzzer:
         except OSError as exc:
             self.note(op, exc.errno, args[0] if args else "")
 
+    def opened(self, op, path, flags):
+        """os.open, or None with the errno noted."""
+        try:
+            return os.open(path, flags)
+        except OSError as exc:
+            self.note(op, exc.errno, path)
+            return None
+
     def random_name(self, rng):
         kind = rng.randrange(6)
         if kind == 0:
@@ -110,10 +118,8 @@ class Fuzzer:
             self.call("lookup", os.lstat, path)
             self.call("readlink", os.readlink, path)
         for d in dirs:
-            try:
-                fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-            except OSError as exc:
-                self.note("opendir", exc.errno, d)
+            fd = self.opened("opendir", d, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            if fd is None:
                 continue
             try:
                 for _ in range(4):
@@ -140,10 +146,8 @@ class Fuzzer:
                 self.call("readlink", os.readlink, path)
                 self.call("getxattr", lambda p: os.getxattr(p, "user.x", follow_symlinks=False),
                           path)
-                try:
-                    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-                except OSError as exc:
-                    self.note("open", exc.errno, path)
+                fd = self.opened("open", path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+                if fd is None:
                     continue
                 try:
                     for _ in range(3):
