@@ -120,6 +120,7 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("gid=", LIN_KEY_GID),
     FUSE_OPT_KEY("hidepid=", LIN_KEY_HIDEPID),
     FUSE_OPT_KEY("--mount-namespace=", LIN_KEY_MOUNT_NAMESPACE),
+    FUSE_OPT_KEY("mount_namespace=", LIN_KEY_MOUNT_NAMESPACE),
     FUSE_OPT_END,
 };
 
@@ -391,45 +392,62 @@ static gboolean lin_args_init(int argc, char **argv, struct fuse_args *args)
 
 static void lin_print_help(void)
 {
+	/* Grouped as in lineagefs(8); each new option goes in its group. */
 	printf("usage: lineagefs [options] MOUNTPOINT\n"
 	       "\n"
 	       "Mirrors the Linux process tree, exited processes included, as a read-only\n"
 	       "filesystem at MOUNTPOINT. Runs as root: the proc connector needs it.\n"
+	       "Every --name=VALUE is also -o name=VALUE (dashes as underscores).\n"
 	       "\n"
-	       "lineagefs options:\n"
+	       "General:\n"
+	       "    -f                     stay in the foreground (default: detach once mounted)\n"
+	       "    -d                     FUSE debug output on stderr; implies -f\n"
+	       "    -o allow_other         let every user read the mount (default: root only;\n"
+	       "                           see SECURITY in lineagefs(8))\n"
+	       "    -h   --help            print this help and exit\n"
+	       "    -V   --version         print the version and the optional features built\n"
+	       "\n"
+	       "Retention:\n"
 	       "    --max-exited=N         exited processes kept before the oldest are\n"
 	       "                           forgotten; 0 keeps all (default: %u)\n"
-	       "    --rcvbuf=BYTES         netlink receive buffer, %u..%u bytes, K/M/G\n"
-	       "                           suffixes allowed (default: %u = 8M)\n"
-	       "    -o max_exited=N        same as --max-exited\n"
-	       "    -o rcvbuf=BYTES        same as --rcvbuf\n"
-	       "    --mount-namespace=PATH mount in the mount namespace PATH names (e.g.\n"
-	       "                           /proc/1/ns/mnt, the host's) rather than in the\n"
-	       "                           daemon's own, as a systemd sandbox needs\n"
-	       "                           (default: the daemon's namespace)\n"
-	       "    -h   --help            print this help and exit\n"
-	       "    -V   --version         print the version and exit\n"
 	       "\n"
-	       "Who may read what (with -o allow_other; see the README's Security section):\n"
-	       "    -o allow_other         let every user read the mount: each sees its own\n"
-	       "                           processes, and of others' only what /proc shows\n"
-	       "                           (no exe, cmdline, status, ancestry; nothing once\n"
-	       "                           exited) (default: only the mounting user reads)\n"
+	       "Capture:\n"
+	       "    --rcvbuf=BYTES         netlink receive buffer, %u..%u bytes, K/M/G\n"
+	       "                           suffixes allowed (default: %uM)\n"
+	       "\n"
+	       "Who may read what, with -o allow_other (see SECURITY in lineagefs(8)):\n"
+	       "    (each user sees its own processes, and of others' only what /proc\n"
+	       "    shows: no exe, cmdline, status or ancestry, nothing once exited)\n"
 	       "    -o gid=GID             members of group GID (number or name) see every\n"
 	       "                           process, as root does (default: none)\n"
 	       "    -o hidepid=MODE        others' processes: off (listed, public files\n"
 	       "                           readable), noaccess (listed, nothing readable),\n"
 	       "                           invisible (not listed), as procfs (default: off)\n"
 	       "\n"
+	       "Sandboxing:\n"
+	       "    --mount-namespace=PATH mount in the mount namespace PATH names (e.g.\n"
+	       "                           /proc/1/ns/mnt, the host's), not the daemon's own,\n"
+	       "                           as under systemd's ProtectSystem= (default: the\n"
+	       "                           daemon's namespace)\n"
+	       "\n"
 	       "The mount is always read-only, as -o ro,fsname=lineagefs,subtype=lineagefs.\n"
 	       "Without -o max_idle_threads, up to %d idle FUSE threads are kept.\n"
+	       "The manual: man lineagefs.\n"
 	       "\n"
 	       "FUSE options:\n",
-	       LIN_DEFAULT_MAX_EXITED, LIN_MIN_RCVBUF, LIN_MAX_RCVBUF, LIN_DEFAULT_RCVBUF,
+	       LIN_DEFAULT_MAX_EXITED, LIN_MIN_RCVBUF, LIN_MAX_RCVBUF, LIN_DEFAULT_RCVBUF >> 20,
 	       LIN_DEFAULT_IDLE_THREADS);
 	fflush(stdout);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
+}
+
+/* The version, then the optional parts built in (meson: lineagefs_features). */
+static void lin_print_version(void)
+{
+	printf("lineagefs %s\n", LINEAGEFS_VERSION);
+	printf("features: %s\n", LINEAGEFS_FEATURES[0] != '\0' ? LINEAGEFS_FEATURES : "none");
+	printf("libfuse %s\n", fuse_pkgversion());
 }
 
 /* The mountpoint must be an existing directory; each way it is not gets
@@ -636,7 +654,7 @@ int main(int argc, char **argv)
 		goto out_args;
 	}
 	if (opts.show_version) {
-		printf("lineagefs %s\n", LINEAGEFS_VERSION);
+		lin_print_version();
 		status = EXIT_SUCCESS;
 		goto out_args;
 	}
