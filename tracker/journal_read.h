@@ -73,11 +73,13 @@ struct journal_boot {
 
 struct journal_reader;
 
+/* The domain of the reader's GErrors. */
+GQuark journal_read_error_quark(void);
+
 struct journal_reader *journal_reader_new(const struct journal_read_options *opts);
 /* Frees the reader and the tables it made, unless taken with
  * journal_reader_take_boots(). */
 void journal_reader_free(struct journal_reader *r);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(journal_reader, journal_reader_free)
 
 /* Reads a journal directory (its segments in number order) or one segment
  * file. FALSE with error set only when the path cannot be read at all or

@@ -34,7 +34,7 @@
 #define BOOT1      "11111111-1111-1111-1111-111111111111"
 #define BOOT2      "22222222-2222-2222-2222-222222222222"
 /* 2026-11-30T12:00:00Z: "now" for every test. */
-#define NOW_NS (1795953600ull * NS_PER_SEC)
+#define NOW_NS (1796040000ull * NS_PER_SEC)
 /* BOOT2 started at 2026-11-30T10:00:00Z, BOOT1 a day earlier. */
 #define BOOT2_NS (NOW_NS - 2 * 3600 * NS_PER_SEC)
 #define BOOT1_NS (BOOT2_NS - 24 * 3600 * NS_PER_SEC)
@@ -701,9 +701,9 @@ static void test_timestamps(void **state)
 	assert_int_equal(ns, NOW_NS);
 	assert_true(journal_parse_until("2026-11-30T12:00:00", &ns, &error));
 	assert_int_equal(ns, NOW_NS);
-	assert_true(journal_parse_until("@1795953600", &ns, &error));
+	assert_true(journal_parse_until("@1796040000", &ns, &error));
 	assert_int_equal(ns, NOW_NS);
-	assert_true(journal_parse_until("@1795953600.25", &ns, &error));
+	assert_true(journal_parse_until("@1796040000.25", &ns, &error));
 	assert_int_equal(ns, NOW_NS + 250000000);
 	assert_false(journal_parse_until("@", &ns, &error));
 	g_clear_error(&error);
