@@ -45,7 +45,7 @@
 #define COMM_MAX 256
 #define EXE_MAX  (4096 + 64)
 
-G_DEFINE_QUARK(journal-read-error-quark, journal_read_error)
+G_DEFINE_QUARK(journal - read - error - quark, journal_read_error)
 #define JOURNAL_READ_ERROR journal_read_error_quark()
 
 /* Where an entity lives: boot index and record serial. */
@@ -56,12 +56,12 @@ G_DEFINE_QUARK(journal-read-error-quark, journal_read_error)
 struct journal_reader {
 	struct journal_read_options opts;
 	struct journal_read_stats stats;
-	GPtrArray *boots;              /* struct journal_boot *, in order of first line */
+	GPtrArray *boots;               /* struct journal_boot *, in order of first line */
 	struct journal_boot *last_boot; /* the boot of the line before */
-	GHashTable *entities;          /* entity_id -> ENTITY_PACK() */
-	GHashTable *pending;           /* creator entity_id -> GArray of ENTITY_PACK() children */
-	GStringChunk *entity_ids;      /* the map's keys */
-	GByteArray *cmdline;           /* scratch: args joined */
+	GHashTable *entities;           /* entity_id -> ENTITY_PACK() */
+	GHashTable *pending;            /* creator entity_id -> GArray of ENTITY_PACK() children */
+	GStringChunk *entity_ids;       /* the map's keys */
+	GByteArray *cmdline;            /* scratch: args joined */
 	guint64 last_seq;
 	gboolean seq_seen;
 	guint hz; /* from the last "open" line, else opts.hz */
@@ -136,9 +136,8 @@ gboolean journal_parse_timestamp(const char *text, guint64 *out_ns)
 	gint64 days;
 
 	if (!digits(p, 4, &year) || p[4] != '-' || !digits(p + 5, 2, &month) || p[7] != '-' ||
-	    !digits(p + 8, 2, &day) || p[10] != 'T' || !digits(p + 11, 2, &hour) ||
-	    p[13] != ':' || !digits(p + 14, 2, &minute) || p[16] != ':' ||
-	    !digits(p + 17, 2, &second))
+	    !digits(p + 8, 2, &day) || p[10] != 'T' || !digits(p + 11, 2, &hour) || p[13] != ':' ||
+	    !digits(p + 14, 2, &minute) || p[16] != ':' || !digits(p + 17, 2, &second))
 		return FALSE;
 	p += 19;
 	if (*p == '.') {
@@ -357,8 +356,7 @@ static int get_base64(json_t *obj, const char *key, guchar **out, gsize *len)
 	for (gsize i = 0; i < text_len; i++) {
 		char c = text[i];
 
-		if (!g_ascii_isalnum(c) && c != '+' && c != '/' &&
-		    !(c == '=' && i + 2 >= text_len))
+		if (!g_ascii_isalnum(c) && c != '+' && c != '/' && !(c == '=' && i + 2 >= text_len))
 			return -1;
 	}
 	*out = g_base64_decode(text, len);
@@ -412,7 +410,8 @@ static gboolean parse_flags(json_t *array, guint16 *out)
 	if (!json_is_array(array) || json_array_size(array) > 64)
 		return FALSE;
 	*out = 0;
-	json_array_foreach (array, i, v) {
+	json_array_foreach(array, i, v)
+	{
 		if (!json_is_string(v))
 			return FALSE;
 		/* Names this reader does not know are a newer writer's. */
@@ -432,7 +431,8 @@ static gboolean parse_args(struct journal_reader *r, json_t *array)
 	if (!json_is_array(array))
 		return FALSE;
 	g_byte_array_set_size(r->cmdline, 0);
-	json_array_foreach (array, i, v) {
+	json_array_foreach(array, i, v)
+	{
 		if (!json_is_string(v))
 			return FALSE;
 		g_byte_array_append(r->cmdline, (const guint8 *)json_string_value(v),
@@ -737,8 +737,8 @@ static gboolean boot_check_start(struct journal_reader *r, struct journal_boot *
                                  const struct line *l)
 {
 	guint64 hz = b->hz ? b->hz : 100;
-	guint64 since_boot_ns = l->rs.start_ticks / hz * NS_PER_SEC +
-	                        l->rs.start_ticks % hz * NS_PER_SEC / hz;
+	guint64 since_boot_ns =
+	    l->rs.start_ticks / hz * NS_PER_SEC + l->rs.start_ticks % hz * NS_PER_SEC / hz;
 
 	if (l->has_start_ns && !is_root_boot(r, b)) {
 		if (since_boot_ns > l->start_ns)
@@ -750,9 +750,8 @@ static gboolean boot_check_start(struct journal_reader *r, struct journal_boot *
 		tracker_restore_set_clock(b->tracker, b->boot_realtime_ns, b->hz);
 	}
 	/* Started after the line that reports it, or after now. */
-	if (b->clock_known &&
-	    ticks_realtime(b, l->rs.start_ticks) >
-	        MIN(l->timestamp_ns, now_realtime(r)) + START_SLACK_NS)
+	if (b->clock_known && ticks_realtime(b, l->rs.start_ticks) >
+	                          MIN(l->timestamp_ns, now_realtime(r)) + START_SLACK_NS)
 		return FALSE;
 	return TRUE;
 }
@@ -1007,8 +1006,8 @@ gboolean journal_reader_read_fd(struct journal_reader *r, int fd, GError **error
 		if (nl) {
 			if (skipping)
 				skipping = FALSE;
-			else if (!journal_reader_feed_line(r, buf + start, (gsize)(nl - buf) - start,
-			                                   error))
+			else if (!journal_reader_feed_line(r, buf + start,
+			                                   (gsize)(nl - buf) - start, error))
 				return FALSE;
 			start = (gsize)(nl - buf) + 1;
 			continue;
@@ -1256,8 +1255,8 @@ struct journal_reader *journal_reader_new(const struct journal_read_options *opt
 	r->hz = r->opts.hz;
 	r->boots = g_ptr_array_new_with_free_func(boot_free);
 	r->entities = g_hash_table_new(g_str_hash, g_str_equal);
-	r->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-	                                   (GDestroyNotify)g_array_unref);
+	r->pending =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_array_unref);
 	r->entity_ids = g_string_chunk_new(64 * 1024);
 	r->cmdline = g_byte_array_new();
 	return r;

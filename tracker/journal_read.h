@@ -20,23 +20,23 @@
 #define JOURNAL_ID_MAX 64
 
 struct journal_read_stats {
-	guint64 segments;        /* files read */
-	guint64 bytes;           /* bytes read */
-	guint64 lines;           /* lines seen, whatever became of them */
-	guint64 applied;         /* lines applied to a table */
-	guint64 torn;            /* a last line without its newline (crash, copy cut short) */
-	guint64 too_long;        /* longer than JOURNAL_LINE_MAX, skipped unread */
-	guint64 not_json;        /* garbage, NUL bytes, invalid UTF-8, not one object */
-	guint64 invalid;         /* JSON, but wrong types, missing or absurd values */
-	guint64 newer_format;    /* lineagefs.v above JOURNAL_FORMAT_VERSION */
-	guint64 duplicates;      /* event.sequence not above the one before it */
-	guint64 unknown_action;  /* an action this reader does not know */
-	guint64 after_until;     /* events after --until, left out */
-	guint64 gaps;            /* gap lines: the writer lost lines */
-	guint64 lost_lines;      /* what the gap lines say was lost */
-	guint64 foreign_lines;   /* lines from another machine (replay reads them) */
-	guint64 skipped_files;   /* files in the directory that are not segments */
-	guint64 read_errors;     /* segments that could not be opened or read */
+	guint64 segments;       /* files read */
+	guint64 bytes;          /* bytes read */
+	guint64 lines;          /* lines seen, whatever became of them */
+	guint64 applied;        /* lines applied to a table */
+	guint64 torn;           /* a last line without its newline (crash, copy cut short) */
+	guint64 too_long;       /* longer than JOURNAL_LINE_MAX, skipped unread */
+	guint64 not_json;       /* garbage, NUL bytes, invalid UTF-8, not one object */
+	guint64 invalid;        /* JSON, but wrong types, missing or absurd values */
+	guint64 newer_format;   /* lineagefs.v above JOURNAL_FORMAT_VERSION */
+	guint64 duplicates;     /* event.sequence not above the one before it */
+	guint64 unknown_action; /* an action this reader does not know */
+	guint64 after_until;    /* events after --until, left out */
+	guint64 gaps;           /* gap lines: the writer lost lines */
+	guint64 lost_lines;     /* what the gap lines say was lost */
+	guint64 foreign_lines;  /* lines from another machine (replay reads them) */
+	guint64 skipped_files;  /* files in the directory that are not segments */
+	guint64 read_errors;    /* segments that could not be opened or read */
 };
 
 struct journal_read_options {
@@ -62,7 +62,7 @@ struct journal_read_options {
 struct journal_boot {
 	char boot_id[JOURNAL_ID_MAX + 1];
 	char host_id[JOURNAL_ID_MAX + 1];
-	struct tracker *tracker; /* owned unless it is the root tracker */
+	struct tracker *tracker;   /* owned unless it is the root tracker */
 	guint64 first_ns, last_ns; /* @timestamp of its first and last lines */
 	guint64 lines;             /* lines applied */
 	gboolean clock_known;      /* the boot's wall-clock origin was found */

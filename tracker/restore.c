@@ -250,9 +250,9 @@ void tracker_restore_reconcile(struct tracker *t, struct lin_process *p,
 	if (!lin_process_running(p))
 		return;
 	if (info->read_ok & PROC_READ_STAT)
-		tracker_set_str(t, &p->comm,
-		                lin_strpool_intern(t->strings, info->stat.comm,
-		                                   strlen(info->stat.comm)));
+		tracker_set_str(
+		    t, &p->comm,
+		    lin_strpool_intern(t->strings, info->stat.comm, strlen(info->stat.comm)));
 	if (info->read_ok & PROC_READ_STATUS) {
 		p->ruid = info->status.ruid;
 		p->euid = info->status.euid;
@@ -269,4 +269,10 @@ void tracker_restore_reconcile(struct tracker *t, struct lin_process *p,
 	for (guint j = 0; tids && j < tids->len; j++)
 		tracker_thread_add(t, p, g_array_index(tids, pid_t, j));
 	tracker_queue_change(t, LIN_CHANGE_EXEC, p);
+	/* Exited while the daemon was down, not yet reaped. */
+	if ((info->read_ok & PROC_READ_STAT) &&
+	    (info->stat.state == 'Z' || info->stat.state == 'X') && p->live_threads == 0) {
+		tracker_process_set_exited(t, p, LIN_EXIT_UNKNOWN, 0, tracker_now_realtime(t));
+		t->stats.exits_while_down++;
+	}
 }

@@ -35,10 +35,10 @@ enum tracker_restore_has {
 	 LIN_PROC_FORK_SEEN | LIN_PROC_START_ESTIMATED | LIN_PROC_FROM_SCAN)
 
 struct tracker_restore {
-	guint32 has;     /* enum tracker_restore_has */
-	gboolean whole;  /* a checkpoint: what is not given is unknown, not unchanged */
-	gboolean exec;   /* the line is an exec: exec_count grows when not given */
-	pid_t pid;       /* 1..LIN_PID_MAX */
+	guint32 has;    /* enum tracker_restore_has */
+	gboolean whole; /* a checkpoint: what is not given is unknown, not unchanged */
+	gboolean exec;  /* the line is an exec: exec_count grows when not given */
+	pid_t pid;      /* 1..LIN_PID_MAX */
 	guint64 start_ticks;
 	guint64 seen_ns; /* CLOCK_MONOTONIC ns (this boot's clock) of the line, 0 unknown */
 
@@ -49,7 +49,7 @@ struct tracker_restore {
 	gid_t rgid, egid;
 	const char *comm, *exe, *cmdline; /* bytes, not C strings */
 	gsize comm_len, exe_len, cmdline_len;
-	guint16 flags; /* within TRACKER_RESTORE_FLAG_MASK */
+	guint16 flags;    /* within TRACKER_RESTORE_FLAG_MASK */
 	guint8 exit_kind; /* enum lin_exit_kind, not LIN_EXIT_RUNNING */
 	guint32 exit_status;
 	guint64 exit_ns; /* CLOCK_REALTIME ns, 0 unknown */

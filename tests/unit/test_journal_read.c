@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include <glib/gstdio.h>
 
+#include "fakeproc.h"
 #include "journal_format.h"
 #include "journal_read.h"
 #include "restore.h"
@@ -44,8 +45,7 @@
 /* "2026-11-30T10:00:05.000000000Z" for BOOT2's second 5. */
 static char *iso(guint64 ns)
 {
-	g_autoptr(GDateTime) dt =
-	    g_date_time_new_from_unix_utc((gint64)(ns / NS_PER_SEC));
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc((gint64)(ns / NS_PER_SEC));
 	g_autofree char *date = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S");
 
 	return g_strdup_printf("%s.%09lluZ", date, (unsigned long long)(ns % NS_PER_SEC));
@@ -74,8 +74,8 @@ static char *proc(pid_t pid, guint64 start_ticks, guint64 boot_ns, const char *e
 {
 	g_autofree char *start = iso(boot_ns + start_ticks * (NS_PER_SEC / 100));
 
-	return g_strdup_printf("\"entity_id\":\"e%d%llu\",\"pid\":%d,\"start\":\"%s\"%s%s", (int)pid,
-	                       (unsigned long long)start_ticks, (int)pid, start,
+	return g_strdup_printf("\"entity_id\":\"e%d%llu\",\"pid\":%d,\"start\":\"%s\"%s%s",
+	                       (int)pid, (unsigned long long)start_ticks, (int)pid, start,
 	                       extra && *extra ? "," : "", extra ? extra : "");
 }
 
@@ -174,8 +174,8 @@ static void feed(struct fixture *f, char *text)
 }
 
 /* A process line of BOOT2 on HOST. */
-static void feed_proc(struct fixture *f, guint64 at_s, const char *action, pid_t pid,
-                      guint64 start, const char *process_extra, const char *lfs_extra)
+static void feed_proc(struct fixture *f, guint64 at_s, const char *action, pid_t pid, guint64 start,
+                      const char *process_extra, const char *lfs_extra)
 {
 	g_autofree char *p = proc(pid, start, BOOT2_NS, process_extra);
 	g_autofree char *l = ticks(start, lfs_extra);
@@ -215,7 +215,8 @@ static void feed_history(struct fixture *f)
 	          "\"name\":\"sh\",\"executable\":\"/usr/bin/dash\",\"args\":[\"sh\",\"-c\","
 	          "\"exit 3\"]",
 	          "");
-	feed_proc(f, 5, "exit", 200, 300, "\"end\":\"2026-11-30T10:00:05.500000000Z\",\"exit_code\":3",
+	feed_proc(f, 5, "exit", 200, 300,
+	          "\"end\":\"2026-11-30T10:00:05.500000000Z\",\"exit_code\":3",
 	          "\"exit\":{\"kind\":\"code\",\"status\":768}");
 }
 
@@ -316,8 +317,8 @@ static void test_duplicates_change_nothing(void **state)
 	                "\"entity_id\":\"e7\",\"pid\":7,\"name\":\"z\"", "\"start_ticks\":50");
 	for (int round = 0; round < 2; round++)
 		for (int i = 0; i < 3; i++)
-			assert_true(journal_reader_feed_line(f->reader, lines[i], strlen(lines[i]),
-			                                     NULL));
+			assert_true(
+			    journal_reader_feed_line(f->reader, lines[i], strlen(lines[i]), NULL));
 	for (int i = 0; i < 3; i++)
 		g_free(lines[i]);
 	journal_reader_finish(f->reader);
@@ -381,8 +382,8 @@ static void test_bad_lines_are_counted(void **state)
 	             "\"start_ticks\":1"));
 	feed(f, line(BOOT2_NS, "fork", ++f->seq, HOST, BOOT2, "\"entity_id\":\"e\",\"pid\":0",
 	             "\"start_ticks\":1"));
-	feed(f, line(BOOT2_NS, "fork", ++f->seq, HOST, BOOT2,
-	             "\"entity_id\":\"e\",\"pid\":4194305", "\"start_ticks\":1"));
+	feed(f, line(BOOT2_NS, "fork", ++f->seq, HOST, BOOT2, "\"entity_id\":\"e\",\"pid\":4194305",
+	             "\"start_ticks\":1"));
 	feed(f, line(BOOT2_NS, "fork", ++f->seq, HOST, BOOT2, "\"entity_id\":\"e\",\"pid\":5",
 	             "\"start_ticks\":-1"));
 	feed(f, line(BOOT2_NS, "fork", ++f->seq, HOST, BOOT2, "\"entity_id\":\"e\",\"pid\":5.5",
@@ -454,10 +455,11 @@ static char *history_text(guint64 first_seq, pid_t pid, const char *name)
 {
 	g_autofree char *p1 =
 	    g_strdup_printf("\"entity_id\":\"e%d\",\"pid\":%d,\"name\":\"%s\"", pid, pid, name);
-	g_autofree char *fork = line(BOOT2_NS + NS_PER_SEC, "fork", first_seq, HOST, BOOT2, p1,
-	                             "\"start_ticks\":10");
-	g_autofree char *exit = line(BOOT2_NS + 2 * NS_PER_SEC, "exit", first_seq + 1, HOST, BOOT2,
-	                             p1, "\"start_ticks\":10,\"exit\":{\"kind\":\"code\",\"status\":0}");
+	g_autofree char *fork =
+	    line(BOOT2_NS + NS_PER_SEC, "fork", first_seq, HOST, BOOT2, p1, "\"start_ticks\":10");
+	g_autofree char *exit =
+	    line(BOOT2_NS + 2 * NS_PER_SEC, "exit", first_seq + 1, HOST, BOOT2, p1,
+	         "\"start_ticks\":10,\"exit\":{\"kind\":\"code\",\"status\":0}");
 
 	return g_strdup_printf("%s\n%s\n", fork, exit);
 }
@@ -470,10 +472,10 @@ static void test_segments_in_number_order(void **state)
 	g_autofree char *other = g_build_filename(f->dir, "notes.txt", NULL);
 	g_autofree char *t9 = history_text(1, 42, "older");
 	g_autofree char *p = g_strdup_printf("\"entity_id\":\"e42\",\"pid\":42,\"name\":\"newer\"");
-	g_autofree char *open_line = line(BOOT2_NS + 3 * NS_PER_SEC, "open", 1, HOST, BOOT2, NULL,
-	                                  "\"hz\":100");
-	g_autofree char *comm = line(BOOT2_NS + 4 * NS_PER_SEC, "comm", 2, HOST, BOOT2, p,
-	                             "\"start_ticks\":10");
+	g_autofree char *open_line =
+	    line(BOOT2_NS + 3 * NS_PER_SEC, "open", 1, HOST, BOOT2, NULL, "\"hz\":100");
+	g_autofree char *comm =
+	    line(BOOT2_NS + 4 * NS_PER_SEC, "comm", 2, HOST, BOOT2, p, "\"start_ticks\":10");
 	g_autofree char *t10 = g_strdup_printf("%s\n%s\n", open_line, comm);
 	g_autoptr(GError) error = NULL;
 	struct lin_process *rec;
@@ -676,6 +678,76 @@ static void test_retention_across_boots(void **state)
 	    find(((struct journal_boot *)g_ptr_array_index(boots, 0))->tracker, 103, 10));
 }
 
+static void test_restart_reconciles_with_proc(void **state)
+{
+	struct fixture *f = *state;
+	struct fakeproc *fp = fakeproc_new();
+	struct fakeproc_proc init = {.pid = 1,
+	                             .ppid = 0,
+	                             .start_ticks = 5,
+	                             .comm = "systemd",
+	                             .exe = "/usr/lib/systemd/systemd"};
+	struct fakeproc_proc orphan = {
+	    .pid = 500, .ppid = 1, .start_ticks = 600, .comm = "sleep", .exe = "/usr/bin/sleep"};
+	struct fakeproc_proc zombie = {
+	    .pid = 510, .ppid = 1, .start_ticks = 610, .comm = "z", .state = 'Z'};
+	struct fakeproc_proc recycled = {.pid = 700, .ppid = 1, .start_ticks = 900, .comm = "new"};
+	struct tracker_config cfg = *tracker_get_config(f->root);
+	struct lin_process *p, *creator;
+	struct tracker_stats stats;
+	struct tracker *t;
+
+	fakeproc_add(fp, &init);
+	fakeproc_add(fp, &orphan);
+	fakeproc_add(fp, &zombie);
+	fakeproc_add(fp, &recycled);
+	cfg.proc_root_fd = fakeproc_root_fd(fp);
+	t = tracker_new(&cfg);
+	journal_reader_free(f->reader);
+	f->opts.root_tracker = t;
+	f->reader = journal_reader_new(&f->opts);
+
+	/* Before the restart: init; 400 forked 500 and exited (500 is an
+	 * orphan, reparented to init); 510 and 700 ran. */
+	feed_proc(f, 1, "found", 1, 5, "\"name\":\"systemd\"", "\"flags\":[\"from_scan\"]");
+	feed_proc(f, 2, "fork", 400, 550,
+	          "\"name\":\"sh\",\"parent\":{\"entity_id\":\"e15\",\"pid\":1}",
+	          "\"flags\":[\"fork_seen\"]");
+	feed_proc(f, 3, "fork", 500, 600,
+	          "\"name\":\"sleep\",\"executable\":\"/usr/bin/sleep\","
+	          "\"parent\":{\"entity_id\":\"e400550\",\"pid\":400}",
+	          "\"flags\":[\"fork_seen\"]");
+	feed_proc(f, 4, "exit", 400, 550, "", "\"exit\":{\"kind\":\"code\",\"status\":0}");
+	feed_proc(f, 5, "fork", 510, 610, "\"name\":\"z\"", "\"flags\":[\"fork_seen\"]");
+	feed_proc(f, 6, "fork", 700, 800, "\"name\":\"old\"", "\"flags\":[\"fork_seen\"]");
+	journal_reader_finish(f->reader);
+	assert_int_equal(tracker_bootstrap(t), 4);
+
+	p = tracker_find(t, 500, 600);
+	creator = tracker_find(t, 400, 550);
+	assert_non_null(p);
+	assert_non_null(creator);
+	assert_true(lin_process_running(p));
+	assert_ptr_equal(p->creator, creator);
+	assert_int_equal(p->creator_pid, 400);
+	assert_true(p->flags & LIN_PROC_FORK_SEEN);
+	assert_false(p->flags & LIN_PROC_FROM_SCAN);
+	/* Gone while the daemon was down, or exited and not yet reaped. */
+	assert_int_equal(tracker_find(t, 700, 800)->exit_kind, LIN_EXIT_UNKNOWN);
+	assert_int_equal(tracker_find(t, 510, 610)->exit_kind, LIN_EXIT_UNKNOWN);
+	/* The pid's new holder is a new record. */
+	assert_true(lin_process_running(tracker_find(t, 700, 900)));
+	tracker_get_stats(t, &stats);
+	assert_int_equal(stats.exits_while_down, 2);
+	/* init, 400, 500, 510, 700 twice: nothing twice. */
+	assert_int_equal(stats.processes_live + stats.processes_exited, 6);
+
+	journal_reader_free(f->reader);
+	f->reader = NULL;
+	tracker_free(t);
+	fakeproc_free(fp);
+}
+
 static void test_timestamps(void **state)
 {
 	guint64 ns;
@@ -734,6 +806,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_replay_root_is_newest_boot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_until, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention_across_boots, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_reconciles_with_proc, setup, teardown),
 	    cmocka_unit_test(test_timestamps),
 	};
 
