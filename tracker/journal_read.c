@@ -29,7 +29,7 @@
 
 #define NS_PER_SEC G_GUINT64_CONSTANT(1000000000)
 /* Read size; the buffer grows past it only for a line that long. */
-#define READ_CHUNK (1024 * 1024)
+#define READ_CHUNK (128 * 1024)
 /* A line over this size is scanned for its element count before jansson
  * sees it: a line of "[0,0,0,..." would cost jansson 50 bytes per byte. */
 #define SCAN_ELEMENTS_ABOVE (64 * 1024)
@@ -862,6 +862,29 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 	r->stats.applied++;
 }
 
+/* An "open" line starts a daemon run's segment and says its boot's clock:
+ * the origin of another boot's table, should no process line give it. */
+static void apply_open(struct journal_reader *r, json_t *lineagefs, const struct line *l)
+{
+	struct journal_boot *b;
+	guint64 boot_realtime_ns;
+
+	r->stats.applied++;
+	if (r->opts.until_ns && l->timestamp_ns > r->opts.until_ns)
+		return;
+	if (get_uint(lineagefs, "boot_realtime_ns", G_MAXINT64, &boot_realtime_ns) != 1 ||
+	    boot_realtime_ns > l->timestamp_ns)
+		return;
+	b = boot_find(r, l->boot_id);
+	if (!b && r->boots->len < G_MAXUINT16)
+		b = boot_get(r, l->boot_id, l->host_id);
+	if (b && !is_root_boot(r, b) && !b->clock_known) {
+		b->boot_realtime_ns = boot_realtime_ns;
+		b->clock_known = TRUE;
+		tracker_restore_set_clock(b->tracker, b->boot_realtime_ns, r->hz);
+	}
+}
+
 static gboolean is_process_action(const char *action)
 {
 	static const char *const actions[] = {
@@ -935,7 +958,7 @@ static gboolean apply_json(struct journal_reader *r, json_t *root, GError **erro
 	}
 
 	if (strcmp(action, JOURNAL_ACTION_OPEN) == 0) {
-		r->stats.applied++;
+		apply_open(r, lineagefs, &l);
 	} else if (strcmp(action, JOURNAL_ACTION_GAP) == 0) {
 		r->stats.gaps++;
 		if (get_uint(lineagefs, "lost_lines", G_MAXINT64, &value) == 1)
@@ -1207,6 +1230,15 @@ void journal_reader_finish(struct journal_reader *r)
 	g_hash_table_remove_all(r->entities);
 	g_hash_table_remove_all(r->pending);
 	g_string_chunk_clear(r->entity_ids);
+	/* A boot of which only "open" lines remain has nothing to show. */
+	for (guint i = r->boots->len; i-- > 0;) {
+		struct journal_boot *b = g_ptr_array_index(r->boots, i);
+
+		if (!is_root_boot(r, b) && tracker_restore_count_records(b->tracker) == 0) {
+			tracker_free(b->tracker);
+			g_ptr_array_remove_index(r->boots, i);
+		}
+	}
 	g_ptr_array_sort(r->boots, boot_compare);
 
 	/* The boot that may still run: the live one at start-up, else the
