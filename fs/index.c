@@ -82,6 +82,17 @@ void fs_index_render_link(const struct fs_node *node, GString *out)
 	g_string_append(out, name);
 }
 
+void fs_index_fill_attr(struct lin_fs *fs, struct stat *st)
+{
+	/* Which process ran what, whoever's it is: what /proc shows others
+	 * only with a ptrace check. Root and the gid= group read it. */
+	if (!fs->access.allow_other)
+		return;
+	st->st_uid = 0;
+	st->st_gid = fs->access.has_gid ? fs->access.gid : 0;
+	st->st_mode = S_IFDIR | (fs->access.has_gid ? 0550 : 0500);
+}
+
 static void mark_listed(struct lin_fs *fs, fuse_ino_t ino)
 {
 	g_mutex_lock(&fs->index_listed_lock);

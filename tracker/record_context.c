@@ -144,7 +144,9 @@ void tracker_ctx_cleanup(struct tracker *t)
 	exe_hash_free(t->hasher);
 }
 
-void tracker_ctx_forget(struct tracker *t, struct lin_process *p)
+static void set_exe_flags(struct lin_process *p);
+
+void tracker_ctx_unindex(struct tracker *t, struct lin_process *p)
 {
 	guint32 uids[4];
 
@@ -161,6 +163,21 @@ void tracker_ctx_forget(struct tracker *t, struct lin_process *p)
 		for (guint i = 0; i < n; i++)
 			lin_index_uid_remove(t->index, uids[i], p);
 	}
+}
+
+void tracker_ctx_index(struct tracker *t, struct lin_process *p)
+{
+	set_exe_flags(p);
+	index_exe(t, p, p->exe);
+	for (const struct lin_hist_entry *e = p->history ? p->history->first : NULL; e; e = e->next)
+		if (e->kind == LIN_HIST_EXEC || e->kind == LIN_HIST_FOUND)
+			index_exe(t, p, e->exe);
+	index_uids(t, p);
+}
+
+void tracker_ctx_forget(struct tracker *t, struct lin_process *p)
+{
+	tracker_ctx_unindex(t, p);
 	tracker_ctx_release(t, p);
 }
 

@@ -84,6 +84,8 @@ void tracker_leader_exited_forget(struct tracker *t, struct lin_process *p);
 void tracker_process_set_exited(struct tracker *t, struct lin_process *p, enum lin_exit_kind kind,
                                 guint32 exit_status, guint64 exit_ns);
 void tracker_process_revive(struct tracker *t, struct lin_process *p);
+/* Removes an evictable record (LIN_PROC_EVICTABLE) from the table. */
+void tracker_process_forget(struct tracker *t, struct lin_process *p);
 /* Forgets the oldest evictable exited records beyond max_exited. */
 void tracker_enforce_retention(struct tracker *t);
 
@@ -95,6 +97,10 @@ void tracker_ctx_cleanup(struct tracker *t);
 void tracker_ctx_release(struct tracker *t, struct lin_process *p);
 /* Caller holds the write lock for these. */
 void tracker_ctx_forget(struct tracker *t, struct lin_process *p);
+/* Takes p out of the indexes, and puts it back under its current exe and
+ * ids: around changes made elsewhere (the journal's restore). */
+void tracker_ctx_unindex(struct tracker *t, struct lin_process *p);
+void tracker_ctx_index(struct tracker *t, struct lin_process *p);
 void tracker_ctx_fork(struct tracker *t, struct lin_process *p, struct lin_process *creator);
 void tracker_ctx_found(struct tracker *t, struct lin_process *p, const struct lin_proc_info *info);
 /* Around tracker_apply_info() for an EXEC: before keeps what it replaces. */
