@@ -159,16 +159,6 @@ static void read_environ(int dirfd, char *const *names, struct lin_proc_context 
 void proc_context_read_early(int dirfd, const struct proc_context_opts *opts,
                              struct lin_proc_context *out)
 {
-	char ns[64];
-	ssize_t n;
-
-	out->cwd = read_link(dirfd, "cwd");
-	if (out->cwd)
-		out->read_ok |= PROC_CTX_CWD;
-	n = readlinkat(dirfd, "ns/pid", ns, sizeof(ns));
-	if (n > 0 && (size_t)n < sizeof(ns) &&
-	    proc_context_parse_ns_link(ns, (size_t)n, &out->pidns) == 0)
-		out->read_ok |= PROC_CTX_PIDNS;
 	if (!opts)
 		return;
 	if (opts->env_names && opts->env_names[0])
@@ -195,7 +185,19 @@ void proc_context_read_late(int dirfd, struct lin_proc_context *out)
 	char text[CONTEXT_TEXT_MAX];
 	const char *path;
 	size_t len, path_len;
+	char ns[64];
+	ssize_t n;
 
+	/* cwd and the namespace go at exit too, but reading them here keeps
+	 * them off the path of the next EXEC's urgent reads; a process gone
+	 * by now keeps what it inherited at fork. */
+	out->cwd = read_link(dirfd, "cwd");
+	if (out->cwd)
+		out->read_ok |= PROC_CTX_CWD;
+	n = readlinkat(dirfd, "ns/pid", ns, sizeof(ns));
+	if (n > 0 && (size_t)n < sizeof(ns) &&
+	    proc_context_parse_ns_link(ns, (size_t)n, &out->pidns) == 0)
+		out->read_ok |= PROC_CTX_PIDNS;
 	if (proc_scan_read_file_at(dirfd, "cgroup", text, sizeof(text), FALSE, &len) == 0 &&
 	    proc_context_parse_cgroup(text, len, &path, &path_len) == 0) {
 		out->cgroup = g_strndup(path, path_len);

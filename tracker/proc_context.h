@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The forensic context of a process read from /proc/<pid> through the same
- * directory fd as its cmdline and exe (see proc_scan.h): working
- * directory, pid namespace, the environment variables asked for (all three
- * vanish when the process exits, so they are read right after the urgent
- * reads), then cgroup, audit login uid and session (readable until the
- * process is reaped, so read once the event socket is dry). Also the
+ * directory fd as its cmdline and exe (see proc_scan.h): the environment
+ * variables asked for (read right after the urgent reads: they vanish at
+ * exit), then, once the event socket is dry, working directory, pid
+ * namespace, cgroup, audit login uid and session. Also the
  * identity of the executable file, for the exe hash cache. Parsers take
  * raw bytes that need not be NUL-terminated, for the fuzzer.
  */
@@ -62,12 +61,13 @@ struct lin_proc_context {
 	guint read_ok; /* PROC_CTX_* that succeeded */
 };
 
-/* The reads that race the exit: cwd, ns/pid, environ (when names are
- * asked), the exe's identity (when asked). */
+/* The opt-in reads that race the exit: environ (when names are asked),
+ * the exe's identity (when asked). */
 void proc_context_read_early(int dirfd, const struct proc_context_opts *opts,
                              struct lin_proc_context *out);
-/* The reads that last until the process is reaped: cgroup, loginuid,
- * sessionid. */
+/* The rest, once the event socket is dry: cwd and ns/pid (gone at exit:
+ * a short-lived process keeps what it inherited), cgroup, loginuid,
+ * sessionid (until reaped). */
 void proc_context_read_late(int dirfd, struct lin_proc_context *out);
 void proc_context_clear(struct lin_proc_context *ctx);
 
