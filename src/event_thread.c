@@ -11,6 +11,10 @@
  * from the child's EXEC or left to the stat reader (see
  * event_thread_oldest_ready()).
  *
+ * An EXEC whose command line is longer than what is read on arrival has
+ * the rest read by the stat reader too, and waits for it in the backlog:
+ * a read of megabytes takes milliseconds.
+ *
  * One thread, not a receiver handing every event to an applier: that
  * hand-off was tried and measured, and doubled the daemon's CPU time in a
  * fork storm (a wakeup per event on each side). The stat reader is woken
@@ -81,6 +85,9 @@ struct queued_event {
 	guint64 tag;   /* its number, to match the stat reader's answer */
 	gint64 due_us; /* FORK: when the stat reader is asked for the child */
 	gboolean asked;
+	/* EXEC: the stat reader is reading the rest of a long command line
+	 * into rd; nothing touches it until the answer. */
+	gboolean cmdline_out;
 };
 
 struct event_thread {
@@ -155,7 +162,7 @@ static gboolean event_thread_oldest_ready(struct event_thread *et)
 {
 	gint64 now;
 
-	if (event_thread_fork_ready(et, 0))
+	if (!backlog_at(et, 0)->cmdline_out && event_thread_fork_ready(et, 0))
 		return TRUE;
 	now = g_get_monotonic_time();
 	et->wait_until_us = G_MAXINT64;
@@ -174,8 +181,9 @@ static gboolean event_thread_oldest_ready(struct event_thread *et)
 	return FALSE;
 }
 
-/* Hands the stat reader's answers to their FORKs; an answer for a FORK
- * already finished (lent meanwhile, or flushed) is dropped. */
+/* Hands the stat reader's answers to their events: a stat to its FORK (an
+ * answer for a FORK already finished, lent meanwhile or flushed, is
+ * dropped), a finished command line back to its EXEC. */
 static void event_thread_collect(struct event_thread *et)
 {
 	struct stat_reader_answer a;
@@ -186,10 +194,25 @@ static void event_thread_collect(struct event_thread *et)
 
 			if (q->tag != a.tag)
 				continue;
-			if (tracker_event_wants_child_stat(&q->ev, &q->rd))
+			if (a.job == STAT_READER_CMDLINE)
+				q->cmdline_out = FALSE;
+			else if (tracker_event_wants_child_stat(&q->ev, &q->rd))
 				tracker_event_give_child_stat(&q->rd, a.err == 0 ? &a.stat : NULL);
 			break;
 		}
+	}
+}
+
+/* Waits for the stat reader to hand back the command line of the oldest
+ * event: only when the oldest must be finished now. */
+static void event_thread_wait_cmdline(struct event_thread *et)
+{
+	struct pollfd pfd = {.fd = stat_reader_fd(et->reader), .events = POLLIN};
+
+	while (backlog_at(et, 0)->cmdline_out) {
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+		event_thread_collect(et);
 	}
 }
 
@@ -200,6 +223,7 @@ static void event_thread_finish_oldest(struct event_thread *et)
 {
 	struct queued_event *q = backlog_at(et, 0);
 
+	event_thread_wait_cmdline(et);
 	event_thread_fork_ready(et, 0);
 	tracker_event_finish(et->tracker, &q->ev, &q->rd);
 	backlog_drop_oldest(et);
@@ -233,6 +257,9 @@ static void event_thread_on_event(const struct cnproc_event *ev, void *data)
 	tracker_event_begin(et->tracker, &q->ev, &q->rd);
 	q->tag = et->next_tag++;
 	q->asked = FALSE;
+	q->cmdline_out = tracker_event_cmdline_pending(&q->rd);
+	if (q->cmdline_out)
+		stat_reader_finish_cmdline(et->reader, q->tag, &q->rd.proc);
 	if (tracker_event_wants_child_stat(&q->ev, &q->rd))
 		q->due_us = g_get_monotonic_time() + EVENT_FORK_GRACE_US;
 	et->backlog_len++;
@@ -442,11 +469,8 @@ static void *event_thread_main(void *data)
 		}
 		event_thread_maybe_tick(et);
 	}
-	/* Stopping: what was received but not applied is dropped. */
-	while (et->backlog_len > 0) {
-		tracker_event_abandon(&backlog_at(et, 0)->rd);
-		backlog_drop_oldest(et);
-	}
+	/* Stopping: what was received but not applied is dropped, once the
+	 * stat reader no longer reads into it (event_thread_stop()). */
 	return NULL;
 }
 
@@ -519,6 +543,10 @@ void event_thread_stop(struct event_thread *et)
 		;
 	pthread_join(et->thread, NULL);
 	stat_reader_stop(et->reader);
+	while (et->backlog_len > 0) {
+		tracker_event_abandon(&backlog_at(et, 0)->rd);
+		backlog_drop_oldest(et);
+	}
 	close(et->stop_fd);
 	g_free(et->backlog);
 	g_free(et);

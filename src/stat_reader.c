@@ -58,10 +58,18 @@ static void *stat_reader_main(void *data)
 
 		if (a == &stat_reader_stop_ask)
 			break;
-		a->err = proc_scan_read_process(sr->proc_root_fd, a->pid, 0, PROC_READ_STAT, &info);
-		if (a->err == 0) {
-			a->stat = info.stat;
-			lin_proc_info_clear(&info);
+		switch (a->job) {
+		case STAT_READER_STAT:
+			a->err = proc_scan_read_process(sr->proc_root_fd, a->pid, 0, PROC_READ_STAT,
+			                                0, &info);
+			if (a->err == 0) {
+				a->stat = info.stat;
+				lin_proc_info_clear(&info);
+			}
+			break;
+		case STAT_READER_CMDLINE:
+			proc_scan_cmdline_finish(a->read);
+			break;
 		}
 		g_async_queue_push(sr->answers, a);
 		stat_reader_signal(sr);
@@ -119,7 +127,18 @@ void stat_reader_ask(struct stat_reader *sr, guint64 tag, pid_t pid)
 	struct stat_reader_answer *a = g_new0(struct stat_reader_answer, 1);
 
 	a->tag = tag;
+	a->job = STAT_READER_STAT;
 	a->pid = pid;
+	g_async_queue_push(sr->asks, a);
+}
+
+void stat_reader_finish_cmdline(struct stat_reader *sr, guint64 tag, struct proc_read *r)
+{
+	struct stat_reader_answer *a = g_new0(struct stat_reader_answer, 1);
+
+	a->tag = tag;
+	a->job = STAT_READER_CMDLINE;
+	a->read = r;
 	g_async_queue_push(sr->asks, a);
 }
 

@@ -880,7 +880,13 @@ void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struc
 	rd->begun = ev->type == CNPROC_EV_EXEC;
 	rd->child = TRACKER_CHILD_UNREAD;
 	if (rd->begun)
-		proc_scan_begin(t->cfg.proc_root_fd, ev->tgid, PROC_READ_ALL, &rd->proc);
+		proc_scan_begin(t->cfg.proc_root_fd, ev->tgid, PROC_READ_ALL, t->cfg.max_cmdline,
+		                &rd->proc);
+}
+
+gboolean tracker_event_cmdline_pending(const struct tracker_read *rd)
+{
+	return rd->begun && proc_scan_cmdline_pending(&rd->proc);
 }
 
 gboolean tracker_event_lend_stat(const struct tracker_read *exec_rd, struct tracker_read *fork_rd)
@@ -938,7 +944,7 @@ void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, stru
 		case TRACKER_CHILD_GONE:
 			break;
 		case TRACKER_CHILD_UNREAD:
-			proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, 0, PROC_READ_STAT,
+			proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, 0, PROC_READ_STAT, 0,
 			                       &info);
 			break;
 		}
@@ -1007,7 +1013,7 @@ static int scan_and_apply(struct tracker *t, gboolean repair)
 	int n;
 
 	g_array_set_clear_func(found, scanned_clear);
-	n = proc_scan_foreach(t->cfg.proc_root_fd, scan_one, &ctx);
+	n = proc_scan_foreach(t->cfg.proc_root_fd, t->cfg.max_cmdline, scan_one, &ctx);
 	if (n < 0)
 		return n;
 	seen_ns = now_monotonic(t);
@@ -1142,7 +1148,7 @@ void tracker_tick(struct tracker *t)
 		/* The leader itself is a zombie: the process lives while
 		 * /proc/<pid>/task lists another thread. */
 		err = proc_scan_read_process(t->cfg.proc_root_fd, suspect->pid,
-		                             suspect->start_ticks, PROC_READ_STAT, &info);
+		                             suspect->start_ticks, PROC_READ_STAT, 0, &info);
 		lin_proc_info_clear(&info);
 		if (err == 0 && proc_scan_threads(t->cfg.proc_root_fd, suspect->pid, tids) == 0 &&
 		    tids->len > 0)

@@ -86,6 +86,7 @@ static inline gboolean lin_process_running(const struct lin_process *p)
 struct tracker_config {
 	int proc_root_fd;         /* /proc, or a fake tree in tests; not owned */
 	guint max_exited;         /* retention limit; 0 means keep everything */
+	gsize max_cmdline;        /* command line bytes kept; 0: LIN_CMDLINE_KERNEL_MAX */
 	guint64 boot_offset_ns;   /* CLOCK_BOOTTIME - CLOCK_MONOTONIC at start */
 	guint64 boot_realtime_ns; /* CLOCK_REALTIME of boot (ticks 0) */
 	guint hz;                 /* clock ticks per second (sysconf(_SC_CLK_TCK)) */
@@ -185,6 +186,10 @@ struct tracker_read {
 };
 
 void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd);
+/* Whether a begun EXEC left the rest of a long command line to read:
+ * proc_scan_cmdline_finish(&rd->proc), on any thread, before the finish
+ * (which otherwise reads it itself). */
+gboolean tracker_event_cmdline_pending(const struct tracker_read *rd);
 /* A FORK's finish reads the child's stat; when the child's EXEC, queued
  * behind it, read stat on arrival, this hands that over instead (the same
  * process: nothing else can hold the pid between the two events), or that

@@ -164,11 +164,16 @@ static void write_stat(int dirfd, const struct fakeproc_proc *proc, const char *
 		g_string_append(text, " 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 "
 		                      "17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
 	else
-		g_string_append(text, " 3133440 389 18446744073709551615 94416175292416 "
-		                      "94416175312297 140726679759664 0 0 0 0 0 0 0 0 0 17 1 0 0 "
-		                      "0 0 0 94416175328304 94416175329920 94416336392192 "
-		                      "140726679767495 140726679767515 140726679767515 "
-		                      "140726679769067 0\n");
+		g_string_append_printf(
+		    text,
+		    " 3133440 389 18446744073709551615 94416175292416 94416175312297 "
+		    "%" G_GUINT64_FORMAT " 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 94416175328304 "
+		                         "94416175329920 94416336392192 "
+		    "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+		    " 140726679769067 0\n",
+		    proc->start_stack ? proc->start_stack : FAKEPROC_START_STACK,
+		    FAKEPROC_ARG_START, FAKEPROC_ARG_START + (guint64)proc->cmdline_len,
+		    FAKEPROC_ARG_START + (guint64)proc->cmdline_len);
 	write_text_at(dirfd, "stat", text);
 }
 
