@@ -457,6 +457,12 @@ static void *event_thread_main(void *data)
 			           "no more process events");
 			break;
 		}
+		/* An answer can come for a FORK finished meanwhile (its
+		 * child's EXEC lent the stat): collected all the same, or
+		 * the eventfd stays readable and every ppoll() returns at
+		 * once, a busy loop at real-time priority. */
+		if (fds[2].revents != 0)
+			event_thread_collect(et);
 		/* POLLERR too: that is how a pending ENOBUFS shows up. */
 		if (fds[1].revents != 0 || et->backlog_len > 0) {
 			drained = event_thread_drain(et);
