@@ -22,6 +22,8 @@
 #define LIN_CMDLINE_KERNEL_MAX (6 * 1024 * 1024)
 /* The smallest cap accepted: both ends of a cut line keep something. */
 #define LIN_CMDLINE_MIN_CAP 64
+/* Bytes kept of a new command line while the string budget is spent. */
+#define LIN_CMDLINE_SQUEEZED 4096
 /* Bytes read on the reader's own thread; a longer command line is finished
  * by proc_scan_cmdline_finish(), possibly on another thread. */
 #define LIN_CMDLINE_INLINE (64 * 1024)

@@ -27,12 +27,42 @@ enum lin_exit_kind {
 enum lin_process_flag {
 	LIN_PROC_KTHREAD = 1 << 0,
 	LIN_PROC_CMDLINE_MISSED = 1 << 1,    /* could not read cmdline in time */
-	LIN_PROC_CMDLINE_TRUNCATED = 1 << 2, /* longer than LIN_CMDLINE_MAX */
+	LIN_PROC_CMDLINE_TRUNCATED = 1 << 2, /* cut by a cap: both ends kept */
 	LIN_PROC_FORK_SEEN = 1 << 3,         /* creator comes from a FORK event */
 	LIN_PROC_LEADER_EXITED = 1 << 4,     /* leader gone, other threads still run */
 	LIN_PROC_START_ESTIMATED = 1 << 5,   /* start from the event clock, /proc was gone */
 	LIN_PROC_FROM_SCAN = 1 << 6,         /* found by a /proc scan, not by an event */
 	LIN_PROC_EVICTABLE = 1 << 7,         /* linked in the eviction queue */
+};
+
+/* What names a record: "<pid>-<start>", or "<pid>-<start>.<instance>" for
+ * the second and later holders of a pid within one clock tick. */
+struct lin_name {
+	pid_t pid;
+	guint32 instance; /* 1, 2, ... */
+	guint64 start_ticks;
+};
+
+/* Names of candidates kept per record, at most; count says how many matched. */
+#define LIN_CANDIDATES_MAX 8
+
+enum lin_parent_check {
+	LIN_PARENT_IS_CREATOR = 0, /* the fork event's parent made it (or nothing says otherwise) */
+	LIN_PARENT_NOT_CREATOR,    /* its image is another process's: candidates[] made it */
+	LIN_PARENT_UNCERTAIN,      /* its image is not its parent's, and no child of the parent's matched */
+};
+
+/*
+ * A child made with clone(CLONE_PARENT) is reported by the kernel as its
+ * caller's parent's child. Until it execs it runs its real creator's
+ * program, so its image (the address of its stack, which ASLR makes
+ * unique per exec and fork copies) differs from its reported parent's
+ * and matches its creator's, a running child of that parent.
+ */
+struct lin_creator_guess {
+	guint8 check;  /* enum lin_parent_check */
+	guint count;   /* candidates that matched; the first LIN_CANDIDATES_MAX are named */
+	struct lin_name candidates[LIN_CANDIDATES_MAX];
 };
 
 /*
@@ -61,6 +91,15 @@ struct lin_process {
 	guint32 live_threads;  /* threads other than the leader known alive */
 	guint32 keep_children; /* children that are running or have keep_children > 0 */
 	guint32 exec_count;
+	/* 1, or N for the Nth record of (pid, start_ticks): a pid recycled
+	 * within one clock tick. */
+	guint32 instance;
+	/* Bytes of the whole command line when the kept ones are not all of
+	 * it (LIN_PROC_CMDLINE_TRUNCATED), else 0. */
+	guint32 cmdline_full_len;
+	/* Field 28 of its stat (0: unknown): the image it runs, see struct
+	 * lin_creator_guess. */
+	guint64 start_stack;
 
 	struct lin_process *creator; /* NULL when unknown or forgotten */
 	/* Children in serial order. */
@@ -76,6 +115,11 @@ struct lin_process {
 	struct lin_str *comm;
 	struct lin_str *exe;     /* NULL: no exe (kernel thread) or unreadable */
 	struct lin_str *cmdline; /* NULL: empty */
+	/* Hex SHA-256 of the whole command line, when it was computed while
+	 * reading (long or cut); NULL: the kept bytes are the whole. */
+	struct lin_str *cmdline_sha256;
+	/* NULL while nothing says the fork event's parent is not the creator. */
+	struct lin_creator_guess *guess;
 };
 
 static inline gboolean lin_process_running(const struct lin_process *p)
@@ -87,6 +131,10 @@ struct tracker_config {
 	int proc_root_fd;         /* /proc, or a fake tree in tests; not owned */
 	guint max_exited;         /* retention limit; 0 means keep everything */
 	gsize max_cmdline;        /* command line bytes kept; 0: LIN_CMDLINE_KERNEL_MAX */
+	/* Bytes of interned strings (command lines, exe paths, comms) past
+	 * which the oldest exited records are forgotten and then new command
+	 * lines are cut to LIN_CMDLINE_SQUEEZED; 0: no budget. */
+	guint64 max_string_bytes;
 	guint64 boot_offset_ns;   /* CLOCK_BOOTTIME - CLOCK_MONOTONIC at start */
 	guint64 boot_realtime_ns; /* CLOCK_REALTIME of boot (ticks 0) */
 	guint hz;                 /* clock ticks per second (sysconf(_SC_CLK_TCK)) */
@@ -108,6 +156,8 @@ struct tracker_stats {
 	guint64 rescans;
 	guint64 exits_missed;   /* records marked exited by a rescan or a pid reuse */
 	guint64 cmdline_missed; /* execs whose cmdline could not be read in time */
+	guint64 cmdline_cut;    /* command lines cut by --max-cmdline or the string budget */
+	guint64 budget_forgotten; /* exited records forgotten for the string budget */
 	guint64 out_of_order;   /* EXEC/EXIT that arrived before their FORK */
 	guint64 processes_live, processes_exited, processes_forgotten, processes_pinned;
 	guint64 threads_live;
@@ -134,6 +184,7 @@ struct lin_change {
 	enum lin_change_kind kind;
 	guint64 serial;
 	pid_t pid;
+	guint32 instance;
 	guint64 start_ticks;
 	guint64 creator_serial;     /* 0 when none */
 	guint64 old_creator_serial; /* CREATOR: the creator it had before, 0 when none */
@@ -182,6 +233,7 @@ struct tracker_read {
 	/* FORK: the child's stat, when it was read elsewhere than in the
 	 * FORK's finish (see tracker_event_give_child_stat()). */
 	enum tracker_child_stat child;
+	gboolean child_execd; /* that stat came from the child's EXEC: after execve() */
 	struct lin_stat child_stat;
 };
 
@@ -236,7 +288,10 @@ void tracker_tick(struct tracker *t);
 void tracker_read_lock(struct tracker *t);
 void tracker_read_unlock(struct tracker *t);
 
+/* The newest record of (pid, start_ticks), whatever its instance. */
 struct lin_process *tracker_find(struct tracker *t, pid_t pid, guint64 start_ticks);
+/* The record a name names. */
+struct lin_process *tracker_find_name(struct tracker *t, const struct lin_name *name);
 struct lin_process *tracker_find_serial(struct tracker *t, guint64 serial);
 /* The newest record for pid (by-pid/<pid>). */
 struct lin_process *tracker_find_pid(struct tracker *t, pid_t pid);
@@ -250,5 +305,5 @@ struct lin_process *tracker_next_newest(struct tracker *t, guint64 after);
 
 void tracker_get_stats(struct tracker *t, struct tracker_stats *out);
 
-/* Convenience for both sides: "<pid>-<start>" into buf (at least 32 bytes). */
-int lin_process_name(const struct lin_process *p, char *buf, size_t size);
+/* The name of a record. */
+struct lin_name lin_process_name(const struct lin_process *p);
