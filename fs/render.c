@@ -70,6 +70,13 @@ int fs_parse_process_name(const char *name, struct lin_name *out)
 	return 0;
 }
 
+int fs_record_name(const struct lin_process *p, char *buf, size_t size)
+{
+	struct lin_name name = lin_process_name(p);
+
+	return fs_process_name(&name, buf, size);
+}
+
 int fs_parse_pid(const char *name, pid_t *pid)
 {
 	const char *pos = name;
@@ -208,14 +215,16 @@ static void append_cmdline_digest(GString *out, const struct lin_process *p)
 	}
 	if (p->flags & LIN_PROC_CMDLINE_TRUNCATED)
 		length = p->cmdline_full_len;
-	g_string_append_printf(out, "CmdlineLength:\t%" G_GUINT64_FORMAT "\nCmdlineSha256:\t", length);
+	g_string_append_printf(out, "CmdlineLength:\t%" G_GUINT64_FORMAT "\nCmdlineSha256:\t",
+	                       length);
 	if (p->cmdline_sha256) {
 		g_string_append_len(out, p->cmdline_sha256->data, p->cmdline_sha256->len);
 	} else if (p->flags & LIN_PROC_CMDLINE_TRUNCATED) {
 		g_string_append_c(out, '-');
 	} else {
 		g_autofree char *hex = g_compute_checksum_for_data(
-		    G_CHECKSUM_SHA256, p->cmdline ? (const guchar *)p->cmdline->data : (const guchar *)"",
+		    G_CHECKSUM_SHA256,
+		    p->cmdline ? (const guchar *)p->cmdline->data : (const guchar *)"",
 		    p->cmdline ? p->cmdline->len : 0);
 
 		g_string_append(out, hex);
@@ -246,7 +255,8 @@ static void append_creator_check(GString *out, const struct lin_process *p)
 	g_string_append(out, "ParentIsCreator:\t");
 	if (guess && guess->check == LIN_PARENT_NOT_CREATOR)
 		g_string_append(out, "no");
-	else if ((guess && guess->check == LIN_PARENT_UNCERTAIN) || !(p->flags & LIN_PROC_FORK_SEEN))
+	else if ((guess && guess->check == LIN_PARENT_UNCERTAIN) ||
+	         !(p->flags & LIN_PROC_FORK_SEEN))
 		g_string_append(out, "unknown");
 	else
 		g_string_append(out, "yes");
@@ -308,8 +318,7 @@ void fs_render_ancestry(GString *out, const struct lin_process *p)
 	char name[FS_NAME_MAX];
 
 	for (guint steps = 0; p && steps < ANCESTRY_MAX_STEPS; p = p->creator, steps++) {
-		fs_process_name(&(struct lin_name){p->pid, p->instance, p->start_ticks}, name,
-		                sizeof(name));
+		fs_record_name(p, name, sizeof(name));
 		g_string_append(out, name);
 		g_string_append_c(out, '\t');
 		append_str_escaped(out, p->comm);

@@ -39,6 +39,8 @@ int fs_parse_pid(const char *name, pid_t *pid);
 /* "<pid>-<start>", or "<pid>-<start>.<instance>" past the first, into buf.
  * Returns the length, or -ENAMETOOLONG. */
 int fs_process_name(const struct lin_name *name, char *buf, size_t size);
+/* fs_process_name() of a record's name. */
+int fs_record_name(const struct lin_process *p, char *buf, size_t size);
 
 /* Wall-clock time of a process's start: boot_realtime_ns + ticks / hz. */
 guint64 fs_start_realtime_ns(const struct lin_process *p, const struct tracker_config *cfg);

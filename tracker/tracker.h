@@ -49,7 +49,8 @@ struct lin_name {
 enum lin_parent_check {
 	LIN_PARENT_IS_CREATOR = 0, /* the fork event's parent made it (or nothing says otherwise) */
 	LIN_PARENT_NOT_CREATOR,    /* its image is another process's: candidates[] made it */
-	LIN_PARENT_UNCERTAIN,      /* its image is not its parent's, and no child of the parent's matched */
+	LIN_PARENT_UNCERTAIN, /* its image is not its parent's, and no child of the parent's matched
+	                       */
 };
 
 /*
@@ -60,8 +61,8 @@ enum lin_parent_check {
  * and matches its creator's, a running child of that parent.
  */
 struct lin_creator_guess {
-	guint8 check;  /* enum lin_parent_check */
-	guint count;   /* candidates that matched; the first LIN_CANDIDATES_MAX are named */
+	guint8 check; /* enum lin_parent_check */
+	guint count;  /* candidates that matched; the first LIN_CANDIDATES_MAX are named */
 	struct lin_name candidates[LIN_CANDIDATES_MAX];
 };
 
@@ -128,9 +129,9 @@ static inline gboolean lin_process_running(const struct lin_process *p)
 }
 
 struct tracker_config {
-	int proc_root_fd;         /* /proc, or a fake tree in tests; not owned */
-	guint max_exited;         /* retention limit; 0 means keep everything */
-	gsize max_cmdline;        /* command line bytes kept; 0: LIN_CMDLINE_KERNEL_MAX */
+	int proc_root_fd;  /* /proc, or a fake tree in tests; not owned */
+	guint max_exited;  /* retention limit; 0 means keep everything */
+	gsize max_cmdline; /* command line bytes kept; 0: LIN_CMDLINE_KERNEL_MAX */
 	/* Bytes of interned strings (command lines, exe paths, comms) past
 	 * which the oldest exited records are forgotten and then new command
 	 * lines are cut to LIN_CMDLINE_SQUEEZED; 0: no budget. */
@@ -154,11 +155,11 @@ struct tracker_stats {
 	guint64 overflows;   /* ENOBUFS reports from the kernel */
 	guint64 events_lost; /* events missing from the kernel's per-CPU numbering */
 	guint64 rescans;
-	guint64 exits_missed;   /* records marked exited by a rescan or a pid reuse */
-	guint64 cmdline_missed; /* execs whose cmdline could not be read in time */
-	guint64 cmdline_cut;    /* command lines cut by --max-cmdline or the string budget */
+	guint64 exits_missed;     /* records marked exited by a rescan or a pid reuse */
+	guint64 cmdline_missed;   /* execs whose cmdline could not be read in time */
+	guint64 cmdline_cut;      /* command lines cut by --max-cmdline or the string budget */
 	guint64 budget_forgotten; /* exited records forgotten for the string budget */
-	guint64 out_of_order;   /* EXEC/EXIT that arrived before their FORK */
+	guint64 out_of_order;     /* EXEC/EXIT that arrived before their FORK */
 	guint64 processes_live, processes_exited, processes_forgotten, processes_pinned;
 	guint64 threads_live;
 	guint64 record_bytes; /* records and their indexes */

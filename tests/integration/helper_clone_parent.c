@@ -83,7 +83,8 @@ int main(int argc, char **argv)
 	/* With "twice", C reports first (Q waits for nothing), then Q; they
 	 * are told apart by who made whom: Q is the one P made. */
 	for (int i = 0; i < 1 + twice; i++) {
-		if (read(pipe_fds[0], &reported[i], sizeof(reported[i])) != (ssize_t)sizeof(pid_t)) {
+		if (read(pipe_fds[0], &reported[i], sizeof(reported[i])) !=
+		    (ssize_t)sizeof(pid_t)) {
 			fprintf(stderr, "helper_clone_parent: a child did not report\n");
 			return 1;
 		}

@@ -168,7 +168,7 @@ static void write_stat(int dirfd, const struct fakeproc_proc *proc, const char *
 		    text,
 		    " 3133440 389 18446744073709551615 94416175292416 94416175312297 "
 		    "%" G_GUINT64_FORMAT " 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 94416175328304 "
-		                         "94416175329920 94416336392192 "
+		    "94416175329920 94416336392192 "
 		    "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
 		    " 140726679769067 0\n",
 		    proc->start_stack ? proc->start_stack : FAKEPROC_START_STACK,

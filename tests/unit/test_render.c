@@ -20,7 +20,7 @@
 #define BOOT_REALTIME_NS G_GUINT64_CONSTANT(1795358000000000000)
 #define NS_PER_SEC       G_GUINT64_CONSTANT(1000000000)
 
-/* sha256sum of the shell's cmdline "bash\0-l\0--xyz\0" (12 bytes); of
+/* sha256sum of the shell's cmdline "bash\0-l\0--xyz\0" (14 bytes); of
  * nothing; and a hash the reader gave for the child's cut line. */
 #define SHELL_CMDLINE_SHA256 "caa920be4e1a19cffc98a83c7edb34d9263b369c01add0e4bfcde7f2d436b8cd"
 #define EMPTY_SHA256         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -65,7 +65,7 @@ static int setup(void **state)
 
 	process_init(&f->shell, 2, 100, 5012, &f->init);
 	f->shell.comm = intern(f, "bash");
-	f->shell.cmdline = lin_strpool_intern(f->pool, "bash\0-l\0--xyz\0", 12);
+	f->shell.cmdline = lin_strpool_intern(f->pool, "bash\0-l\0--xyz\0", 14);
 	f->shell.exe = intern(f, "/usr/bin/bash");
 	f->shell.ruid = f->shell.euid = 1000;
 	f->shell.rgid = f->shell.egid = 100;
@@ -253,7 +253,7 @@ static void test_status_running(void **state)
 	              "Gid:\t100\t100\n"
 	              "Exe:\t/usr/bin/bash\n"
 	              "Cmdline:\tok\n"
-	              "CmdlineLength:\t12\n"
+	              "CmdlineLength:\t14\n"
 	              "CmdlineSha256:\t%s\n"
 	              "Threads:\t3\n"
 	              "Execs:\t1\n"
@@ -535,7 +535,8 @@ static void test_links(void **state)
 	assert_int_equal(fs_process_name(&(struct lin_name){300, 1, 6500}, buf, 8), -ENAMETOOLONG);
 	assert_int_equal(fs_process_name(&(struct lin_name){300, 1, 6500}, buf, 9), 8);
 	assert_string_equal(buf, "300-6500");
-	assert_int_equal(fs_process_name(&(struct lin_name){300, 12, 6500}, buf, 11), -ENAMETOOLONG);
+	assert_int_equal(fs_process_name(&(struct lin_name){300, 12, 6500}, buf, 11),
+	                 -ENAMETOOLONG);
 
 	/* A later holder of the same pid and tick: every link names it with
 	 * its suffix. */

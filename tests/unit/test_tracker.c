@@ -78,7 +78,9 @@ static int setup(void **state)
 	struct tracker_config cfg = {0};
 
 	current = f;
-	f->clock = 1000 * NS_PER_TICK;
+	/* Later than every start tick the tests give: a stat that started
+	 * after its event belongs to a later holder of the pid. */
+	f->clock = 100000 * NS_PER_TICK;
 	f->fp = fakeproc_new();
 	f->changes = g_array_new(FALSE, FALSE, sizeof(struct lin_change));
 	cfg.proc_root_fd = fakeproc_root_fd(f->fp);
