@@ -37,6 +37,12 @@
 
 #define LIN_DEFAULT_MAX_EXITED 100000u
 #define LIN_DEFAULT_RCVBUF     (8u * 1024 * 1024)
+/* Whole command lines by default: the kernel's own limit. */
+#define LIN_DEFAULT_MAX_CMDLINE LIN_CMDLINE_KERNEL_MAX
+/* Interned strings kept at most. A retained process costs tens of bytes
+ * of strings on a common workload (they are shared); this bounds a
+ * hostile one, many huge unique command lines, to the budget. */
+#define LIN_DEFAULT_MAX_STRING_MEMORY (256u * 1024 * 1024)
 /* See lin_raise_fd_limit(). */
 #define LIN_FD_LIMIT_WANTED 65536
 /* Below a page the kernel rounds up anyway; tests use small buffers to
@@ -63,6 +69,8 @@ struct lin_numeric_option {
 struct lin_options {
 	guint max_exited;
 	guint rcvbuf;
+	guint max_cmdline;
+	guint max_string_memory;
 	char *mountpoint; /* as given on the command line; g_malloc'd */
 	gboolean show_help;
 	gboolean show_version;
@@ -73,6 +81,8 @@ struct lin_options {
 enum {
 	LIN_KEY_MAX_EXITED,
 	LIN_KEY_RCVBUF,
+	LIN_KEY_MAX_CMDLINE,
+	LIN_KEY_MAX_STRING_MEMORY,
 	LIN_KEY_HELP,
 	LIN_KEY_VERSION,
 };
@@ -97,6 +107,26 @@ static const struct lin_numeric_option lin_numeric_options[] = {
             .expected = "4096..1073741824 bytes, or with a K, M or G suffix",
             .offset = G_STRUCT_OFFSET(struct lin_options, rcvbuf),
         },
+    [LIN_KEY_MAX_CMDLINE] =
+        {
+            .long_name = "--max-cmdline",
+            .mount_name = "max_cmdline",
+            .min = LIN_CMDLINE_MIN_CAP,
+            .max = LIN_CMDLINE_KERNEL_MAX,
+            .size_suffix = TRUE,
+            .expected = "64..6291456 bytes, or with a K or M suffix",
+            .offset = G_STRUCT_OFFSET(struct lin_options, max_cmdline),
+        },
+    [LIN_KEY_MAX_STRING_MEMORY] =
+        {
+            .long_name = "--max-string-memory",
+            .mount_name = "max_string_memory",
+            .min = 0,
+            .max = G_MAXUINT32,
+            .size_suffix = TRUE,
+            .expected = "0 (no budget) to 4294967295 bytes, or with a K, M or G suffix",
+            .offset = G_STRUCT_OFFSET(struct lin_options, max_string_memory),
+        },
 };
 
 static const struct fuse_opt lin_fuse_opts[] = {
@@ -108,6 +138,10 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("max_exited=", LIN_KEY_MAX_EXITED),
     FUSE_OPT_KEY("--rcvbuf=", LIN_KEY_RCVBUF),
     FUSE_OPT_KEY("rcvbuf=", LIN_KEY_RCVBUF),
+    FUSE_OPT_KEY("--max-cmdline=", LIN_KEY_MAX_CMDLINE),
+    FUSE_OPT_KEY("max_cmdline=", LIN_KEY_MAX_CMDLINE),
+    FUSE_OPT_KEY("--max-string-memory=", LIN_KEY_MAX_STRING_MEMORY),
+    FUSE_OPT_KEY("max_string_memory=", LIN_KEY_MAX_STRING_MEMORY),
     FUSE_OPT_END,
 };
 
@@ -239,6 +273,8 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 		return 0;
 	case LIN_KEY_MAX_EXITED:
 	case LIN_KEY_RCVBUF:
+	case LIN_KEY_MAX_CMDLINE:
+	case LIN_KEY_MAX_STRING_MEMORY:
 		option = &lin_numeric_options[key];
 		value = strchr(arg, '=') + 1;
 		/* Name it as the user spelled it. */
@@ -326,8 +362,20 @@ static void lin_print_help(void)
 	       "                           forgotten; 0 keeps all (default: %u)\n"
 	       "    --rcvbuf=BYTES         netlink receive buffer, %u..%u bytes, K/M/G\n"
 	       "                           suffixes allowed (default: %u = 8M)\n"
+	       "    --max-cmdline=BYTES    command line bytes kept per exec, 64..6M; a\n"
+	       "                           longer one keeps its first and last halves,\n"
+	       "                           and status gives its whole length and\n"
+	       "                           SHA-256 (default: %u = 6M, the kernel's\n"
+	       "                           limit: whole command lines)\n"
+	       "    --max-string-memory=BYTES  memory for command lines, exe paths and\n"
+	       "                           comms; past it the oldest exited processes\n"
+	       "                           are forgotten, then new command lines keep\n"
+	       "                           4096 bytes, both ends; 0: no budget\n"
+	       "                           (default: %u = 256M)\n"
 	       "    -o max_exited=N        same as --max-exited\n"
 	       "    -o rcvbuf=BYTES        same as --rcvbuf\n"
+	       "    -o max_cmdline=BYTES   same as --max-cmdline\n"
+	       "    -o max_string_memory=BYTES  same as --max-string-memory\n"
 	       "    -h   --help            print this help and exit\n"
 	       "    -V   --version         print the version and exit\n"
 	       "\n"
@@ -336,7 +384,7 @@ static void lin_print_help(void)
 	       "\n"
 	       "FUSE options:\n",
 	       LIN_DEFAULT_MAX_EXITED, LIN_MIN_RCVBUF, LIN_MAX_RCVBUF, LIN_DEFAULT_RCVBUF,
-	       LIN_DEFAULT_IDLE_THREADS);
+	       LIN_DEFAULT_MAX_CMDLINE, LIN_DEFAULT_MAX_STRING_MEMORY, LIN_DEFAULT_IDLE_THREADS);
 	fflush(stdout);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -460,6 +508,8 @@ int main(int argc, char **argv)
 	struct lin_options opts = {
 	    .max_exited = LIN_DEFAULT_MAX_EXITED,
 	    .rcvbuf = LIN_DEFAULT_RCVBUF,
+	    .max_cmdline = LIN_DEFAULT_MAX_CMDLINE,
+	    .max_string_memory = LIN_DEFAULT_MAX_STRING_MEMORY,
 	};
 	struct fuse_cmdline_opts fuse_opts = {0};
 	g_autoptr(GError) error = NULL;
@@ -546,6 +596,8 @@ int main(int argc, char **argv)
 	 * both is merely applied twice. --- */
 	tracker_config_init_system(&config, proc_root_fd);
 	config.max_exited = opts.max_exited;
+	config.max_cmdline = opts.max_cmdline;
+	config.max_string_bytes = opts.max_string_memory;
 	tracker = tracker_new(&config);
 	if (tracker == NULL) {
 		fprintf(stderr, "lineagefs: cannot create the process table (out of memory)\n");
