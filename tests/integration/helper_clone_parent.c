@@ -14,7 +14,6 @@
  * waits for stdin to reach EOF and exits 0. Q and C pause until killed;
  * they are G's children, so G reaps them.
  */
-#define _GNU_SOURCE
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>

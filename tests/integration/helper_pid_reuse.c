@@ -8,10 +8,10 @@
  *   helper_pid_reuse COUNT
  *
  * Prints one line per holder, "<pid> <start ticks> <k>", the start read
- * from /proc while the holder is a zombie, then "done". Exits 77 when the
+ * from /proc while the holder is a zombie, then "done". Holder 0 is the
+ * plain fork() that found a free pid: it exits 0 under this helper's name. Exits 77 when the
  * kernel refuses set_tid (no clone3, or no privilege).
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -71,7 +71,7 @@ static pid_t clone_with_tid(pid_t tid)
 int main(int argc, char **argv)
 {
 	int count = argc > 1 ? atoi(argv[1]) : 0;
-	unsigned long long starts[HOLDERS_MAX];
+	unsigned long long starts[HOLDERS_MAX + 1];
 	pid_t pid;
 
 	if (count < 1 || count > HOLDERS_MAX) {
@@ -92,7 +92,13 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0)
 		_exit(0);
-	waitpid(pid, NULL, 0);
+	{
+		siginfo_t info;
+
+		waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT);
+		starts[0] = start_ticks(pid);
+		waitpid(pid, NULL, 0);
+	}
 
 	for (int k = 1; k <= count; k++) {
 		siginfo_t info;
@@ -108,7 +114,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (got == 0) {
-			char name[16];
+			char name[32];
 
 			snprintf(name, sizeof(name), "holder-%d", k);
 			prctl(PR_SET_NAME, name);
@@ -119,11 +125,11 @@ int main(int argc, char **argv)
 			perror("waitid");
 			return 1;
 		}
-		starts[k - 1] = start_ticks(got);
+		starts[k] = start_ticks(got);
 		waitpid(got, NULL, 0);
 	}
-	for (int k = 1; k <= count; k++)
-		printf("%d %llu %d\n", (int)pid, starts[k - 1], k);
+	for (int k = 0; k <= count; k++)
+		printf("%d %llu %d\n", (int)pid, starts[k], k);
 	printf("done\n");
 	return 0;
 }
