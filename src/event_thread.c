@@ -107,6 +107,7 @@ struct event_thread {
 	guint backlog_head;
 	guint backlog_len;
 	guint64 next_tag;
+	guint asks_out; /* asks to the stat reader not yet collected */
 	/* The oldest cannot be finished yet (see event_thread_oldest_ready()):
 	 * poll() until an answer, an event, or wait_until_us. */
 	gboolean oldest_waits;
@@ -172,7 +173,10 @@ static gboolean event_thread_oldest_ready(struct event_thread *et)
 		if (q->asked || event_thread_fork_ready(et, i))
 			continue;
 		if (now >= q->due_us) {
-			stat_reader_ask(et->reader, q->tag, q->ev.pid);
+			stat_reader_ask_child(et->reader, q->tag, q->ev.pid,
+			                      tracker_event_parent_image(et->tracker, &q->ev),
+			                      tracker_get_config(et->tracker)->max_cmdline);
+			et->asks_out++;
 			q->asked = TRUE;
 		} else {
 			et->wait_until_us = MIN(et->wait_until_us, q->due_us);
@@ -183,12 +187,16 @@ static gboolean event_thread_oldest_ready(struct event_thread *et)
 
 /* Hands the stat reader's answers to their events: a stat to its FORK (an
  * answer for a FORK already finished, lent meanwhile or flushed, is
- * dropped), a finished command line back to its EXEC. */
+ * dropped), a finished command line back to its EXEC. With no ask out,
+ * there is nothing to collect: no syscall. */
 static void event_thread_collect(struct event_thread *et)
 {
 	struct stat_reader_answer a;
 
+	if (et->asks_out == 0)
+		return;
 	while (stat_reader_collect(et->reader, &a)) {
+		et->asks_out--;
 		for (guint i = 0; i < et->backlog_len; i++) {
 			struct queued_event *q = backlog_at(et, i);
 
@@ -197,9 +205,11 @@ static void event_thread_collect(struct event_thread *et)
 			if (a.job == STAT_READER_CMDLINE)
 				q->cmdline_out = FALSE;
 			else if (tracker_event_wants_child_stat(&q->ev, &q->rd))
-				tracker_event_give_child_stat(&q->rd, a.err == 0 ? &a.stat : NULL);
+				tracker_event_give_child_image(&q->rd, a.err == 0 ? &a.stat : NULL,
+				                               &a.image);
 			break;
 		}
+		lin_proc_info_clear(&a.image);
 	}
 }
 
@@ -258,8 +268,10 @@ static void event_thread_on_event(const struct cnproc_event *ev, void *data)
 	q->tag = et->next_tag++;
 	q->asked = FALSE;
 	q->cmdline_out = tracker_event_cmdline_pending(&q->rd);
-	if (q->cmdline_out)
+	if (q->cmdline_out) {
 		stat_reader_finish_cmdline(et->reader, q->tag, &q->rd.proc);
+		et->asks_out++;
+	}
 	if (tracker_event_wants_child_stat(&q->ev, &q->rd))
 		q->due_us = g_get_monotonic_time() + EVENT_FORK_GRACE_US;
 	et->backlog_len++;

@@ -36,6 +36,13 @@ struct stat_reader_answer {
 	pid_t pid;
 	int err; /* STAT: 0, or -errno: the process was gone (ENOENT, ESRCH) */
 	struct lin_stat stat;
+	/* STAT asked with a parent's stack address that the child's stat does
+	 * not show: the child's own image, read at once through the same
+	 * directory fd (read_ok says what). Owned by the answer; the caller
+	 * takes it or clears it. */
+	struct lin_proc_info image;
+	guint64 parent_start_stack;
+	gsize max_cmdline;
 	struct proc_read *read; /* CMDLINE: finished in place */
 };
 
@@ -48,6 +55,12 @@ void stat_reader_stop(struct stat_reader *sr);
 
 /* Never blocks. */
 void stat_reader_ask(struct stat_reader *sr, guint64 tag, pid_t pid);
+/* stat_reader_ask() for a FORK's child: when the child's stack address is
+ * not parent_start_stack (neither 0), it runs another image than its
+ * parent (CLONE_PARENT, or its own exec): its cmdline (max_cmdline bytes)
+ * and exe are read too, in the answer's image. */
+void stat_reader_ask_child(struct stat_reader *sr, guint64 tag, pid_t pid,
+                           guint64 parent_start_stack, gsize max_cmdline);
 /* Never blocks. The thread owns r until the answer tagged so is
  * collected: the caller neither reads nor frees its command line meanwhile. */
 void stat_reader_finish_cmdline(struct stat_reader *sr, guint64 tag, struct proc_read *r);

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 /* How long an EXIT may wait for the FORK that announces its process
@@ -213,6 +214,7 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 		p->euid = creator->euid;
 		p->rgid = creator->rgid;
 		p->egid = creator->egid;
+		p->flags |= creator->flags & LIN_PROC_IDS_KNOWN;
 	}
 	if (creator && (child->read_ok & (PROC_READ_CMDLINE | PROC_READ_EXE))) {
 		/* Its image is not the parent's (see fork_image_differs()):
@@ -433,6 +435,7 @@ void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struc
 	rd->begun = ev->type == CNPROC_EV_EXEC;
 	rd->child = TRACKER_CHILD_UNREAD;
 	rd->child_execd = FALSE;
+	memset(&rd->child_image, 0, sizeof(rd->child_image));
 	if (rd->begun)
 		proc_scan_begin(t->cfg.proc_root_fd, ev->tgid, PROC_READ_ALL, t->cfg.max_cmdline,
 		                &rd->proc);
@@ -469,6 +472,24 @@ gboolean tracker_event_wants_child_stat(const struct cnproc_event *ev,
 {
 	return ev->type == CNPROC_EV_FORK && ev->pid == ev->tgid &&
 	       rd->child == TRACKER_CHILD_UNREAD;
+}
+
+void tracker_event_give_child_image(struct tracker_read *fork_rd, const struct lin_stat *stat,
+                                    struct lin_proc_info *image)
+{
+	tracker_event_give_child_stat(fork_rd, stat);
+	if (stat && (image->read_ok & (PROC_READ_CMDLINE | PROC_READ_EXE))) {
+		lin_proc_info_clear(&fork_rd->child_image);
+		fork_rd->child_image = *image;
+		memset(image, 0, sizeof(*image));
+	}
+}
+
+guint64 tracker_event_parent_image(struct tracker *t, const struct cnproc_event *ev)
+{
+	const struct lin_process *parent = running_pid(t, ev->u.fork.parent_tgid);
+
+	return parent && ev->type == CNPROC_EV_FORK ? parent->start_stack : 0;
 }
 
 void tracker_event_give_child_stat(struct tracker_read *fork_rd, const struct lin_stat *stat)
@@ -516,30 +537,65 @@ static void read_own_image(struct tracker *t, const struct cnproc_event *ev,
 	*child = own;
 }
 
+/*
+ * An EXEC reads status for the process's ids alone. A process has its
+ * creator's ids from the fork on, and UID/GID events report every change
+ * since but one: an exec of a set-user-ID or set-group-ID file. So status
+ * is read when the new program is such a file (a stat through the exe
+ * link, one syscall where status is three and the kernel's longest
+ * text), or when the table may not know the ids: no record with known
+ * ids, or events were lost. Reads the table without the lock: only this,
+ * the feeding, thread writes it.
+ */
+static gboolean exec_needs_status(struct tracker *t, const struct cnproc_event *ev,
+                                  const struct proc_read *r)
+{
+	const struct lin_process *p = running_pid(t, ev->tgid);
+	struct stat exe;
+
+	if (!p || !(p->flags & LIN_PROC_IDS_KNOWN) || t->stats.events_lost > 0 ||
+	    t->stats.overflows > 0 || r->dirfd < 0)
+		return TRUE;
+	if (fstatat(r->dirfd, "exe", &exe, 0) < 0)
+		return TRUE;
+	return (exe.st_mode & (S_ISUID | S_ISGID)) != 0;
+}
+
 void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd)
 {
 	struct lin_proc_info info = {0};
 
 	/* Read /proc before locking: readers must not hold up the feeder. */
 	if (rd->begun) {
+		if (!exec_needs_status(t, ev, &rd->proc))
+			rd->proc.what &= ~(guint)PROC_READ_STATUS;
 		proc_scan_finish(&rd->proc, 0, &info);
 		rd->begun = FALSE;
 	} else if (ev->type == CNPROC_EV_FORK && ev->pid == ev->tgid) {
 		/* The child's start time names it. */
 		switch (rd->child) {
 		case TRACKER_CHILD_KNOWN:
-			info.stat = rd->child_stat;
-			info.read_ok = PROC_READ_STAT;
+			if (rd->child_image.read_ok & PROC_READ_STAT) {
+				/* Read with the stat: its image was not its parent's. */
+				info = rd->child_image;
+				memset(&rd->child_image, 0, sizeof(rd->child_image));
+			} else {
+				info.stat = rd->child_stat;
+				info.read_ok = PROC_READ_STAT;
+			}
 			break;
 		case TRACKER_CHILD_GONE:
 			break;
 		case TRACKER_CHILD_UNREAD:
+			/* Only once the child's EXIT is queued (it is past any
+			 * execve(), nothing here blocks), or when waiting is not
+			 * an option. */
 			proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, 0, PROC_READ_STAT, 0,
 			                       &info);
+			if (fork_image_differs(t, ev, &info))
+				read_own_image(t, ev, &info);
 			break;
 		}
-		if (!rd->child_execd && fork_image_differs(t, ev, &info))
-			read_own_image(t, ev, &info);
 	}
 	tracker_apply_event(t, ev, &info);
 	lin_proc_info_clear(&info);
@@ -550,6 +606,7 @@ void tracker_event_abandon(struct tracker_read *rd)
 	if (rd->begun)
 		proc_scan_abandon(&rd->proc);
 	rd->begun = FALSE;
+	lin_proc_info_clear(&rd->child_image);
 }
 
 void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev)

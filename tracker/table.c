@@ -430,6 +430,7 @@ void tracker_apply_info(struct tracker *t, struct lin_process *p, const struct l
 		p->start_stack = info->stat.start_stack;
 	}
 	if (info->read_ok & PROC_READ_STATUS) {
+		p->flags |= LIN_PROC_IDS_KNOWN;
 		p->ruid = info->status.ruid;
 		p->euid = info->status.euid;
 		p->rgid = info->status.rgid;

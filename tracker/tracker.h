@@ -33,6 +33,7 @@ enum lin_process_flag {
 	LIN_PROC_START_ESTIMATED = 1 << 5,   /* start from the event clock, /proc was gone */
 	LIN_PROC_FROM_SCAN = 1 << 6,         /* found by a /proc scan, not by an event */
 	LIN_PROC_EVICTABLE = 1 << 7,         /* linked in the eviction queue */
+	LIN_PROC_IDS_KNOWN = 1 << 8, /* uids and gids read from status, or its creator's known */
 };
 
 /* What names a record: "<pid>-<start>", or "<pid>-<start>.<instance>" for
@@ -236,6 +237,9 @@ struct tracker_read {
 	enum tracker_child_stat child;
 	gboolean child_execd; /* that stat came from the child's EXEC: after execve() */
 	struct lin_stat child_stat;
+	/* The child's own image, read with its stat because it was not its
+	 * parent's (see tracker_event_give_child_image()). */
+	struct lin_proc_info child_image;
 };
 
 void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd);
@@ -257,6 +261,15 @@ gboolean tracker_event_wants_child_stat(const struct cnproc_event *ev,
  * the read can block while the child is in execve()); NULL when that read
  * found the child already reaped. */
 void tracker_event_give_child_stat(struct tracker_read *fork_rd, const struct lin_stat *stat);
+/* tracker_event_give_child_stat(), and the child's own image when the
+ * reader found its stack address was not its parent's: moved out of
+ * image, which is left empty. */
+void tracker_event_give_child_image(struct tracker_read *fork_rd, const struct lin_stat *stat,
+                                    struct lin_proc_info *image);
+/* The stack address of the image a FORK's parent runs, 0 when unknown:
+ * for the reader of the child's stat (stat_reader_ask_child()). On the
+ * feeding thread only. */
+guint64 tracker_event_parent_image(struct tracker *t, const struct cnproc_event *ev);
 void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev,
                           struct tracker_read *rd);
 void tracker_event_abandon(struct tracker_read *rd);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -927,6 +928,41 @@ static void test_cmdline_cap_and_budget(void **state)
 		assert_non_null(find(f, 850 + i, 1500 + (guint64)i));
 }
 
+/* An EXEC reads status for the ids only when they can have changed without
+ * a UID/GID event: the exec of a set-user-ID or set-group-ID file. */
+static void test_exec_reads_status_for_setuid_only(void **state)
+{
+	struct fixture *f = *state;
+	struct fakeproc_proc proc = {.pid = 860,
+	                             .ppid = 100,
+	                             .start_ticks = 1600,
+	                             .comm = "true",
+	                             .uid = 1000,
+	                             .gid = 1000,
+	                             .exe = "/bin/true"};
+	struct lin_process *p;
+
+	fakeproc_add(f->fp, &proc);
+	ev_fork(f, 100, 860, 860);
+	p = find(f, 860, 1600);
+	assert_int_equal(p->euid, 1000);
+	/* Not set-user-ID: the ids stay the creator's, whatever status says
+	 * (a stand-in for "not read"). */
+	proc.uid = 4242;
+	fakeproc_add(f->fp, &proc);
+	ev_exec(f, 860);
+	assert_int_equal(p->euid, 1000);
+	assert_int_equal(p->exec_count, 1);
+	/* Set-user-ID (passwd is, on Debian): status is read. */
+	if (access("/usr/bin/passwd", X_OK) == 0) {
+		proc.exe = "/usr/bin/passwd";
+		proc.uid = 0;
+		fakeproc_add(f->fp, &proc);
+		ev_exec(f, 860);
+		assert_int_equal(p->euid, 0);
+	}
+}
+
 static void test_comm_and_ids(void **state)
 {
 	struct fixture *f = *state;
@@ -1215,6 +1251,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pid_reuse_same_tick, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork_stat_of_later_holder, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clone_parent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_reads_status_for_setuid_only, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_cmdline_cap_and_budget, setup, teardown),
 	};
 
