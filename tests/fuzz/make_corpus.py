@@ -6,7 +6,8 @@ The cn_proc datagrams are real: captured from a 6.18 kernel (a LISTEN ack,
 then the FORK, EXEC and EXIT of /bin/true), plus datagrams built here with
 the same layout for the events that capture did not produce. The /proc
 texts are real stat and status files of a user process, init, kthreadd and
-an idle kernel thread, plus stat lines with hostile comms.
+an idle kernel thread, plus stat lines with hostile comms. The names are
+process directory names, with and without an instance suffix.
 
 Run it from this directory; it rewrites the corpus directories.
 """
@@ -101,6 +102,12 @@ def main():
     texts = {"stat_" + k: v for k, v in STATS.items()}
     texts.update({"status_" + k: v for k, v in STATUSES.items()})
     write_dir("proc_parse", texts)
+    write_dir("names", {
+        "plain": b"123-4567",
+        "instance": b"123-4567.2",
+        "longest": b"2147483647-18446744073709551615.4294967295",
+        "bad_instance": b"1-2.1",
+    })
 
 
 if __name__ == "__main__":
