@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 from helpers import (
+    helper,
     DEFAULT_TIMEOUT,
     HELPER_ENV,
     barrier,
@@ -25,14 +26,6 @@ from helpers import (
     wait_entry,
     wait_for,
 )
-
-
-def helper(name):
-    d = os.environ.get("LINEAGEFS_HELPER_DIR")
-    path = os.path.join(d, name) if d else None
-    if not path or not os.access(path, os.X_OK):
-        pytest.skip("%s not built (run through meson test)" % name)
-    return path
 
 
 def proc_bytes(pid, name):
