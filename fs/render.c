@@ -356,6 +356,7 @@ static const struct stat_field tracker_fields[] = {
     TRACKER_FIELD(events_lost),
     TRACKER_FIELD(rescans),
     TRACKER_FIELD(exits_missed),
+    TRACKER_FIELD(exits_while_down),
     TRACKER_FIELD(cmdline_missed),
     TRACKER_FIELD(cmdline_cut),
     TRACKER_FIELD(budget_forgotten),

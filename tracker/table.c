@@ -293,7 +293,7 @@ void tracker_process_revive(struct tracker *t, struct lin_process *p)
 		propagate_kept(t, p, TRUE);
 }
 
-static void process_forget(struct tracker *t, struct lin_process *p)
+void tracker_process_forget(struct tracker *t, struct lin_process *p)
 {
 	tracker_queue_change(t, LIN_CHANGE_FORGET, p);
 	evict_unlink(t, p);
@@ -337,7 +337,7 @@ static gboolean string_budget_room(struct tracker *t, gsize more)
 	if (budget == 0)
 		return TRUE;
 	while (lin_strpool_bytes(t->strings) + more > budget && t->evict_head) {
-		process_forget(t, t->evict_head);
+		tracker_process_forget(t, t->evict_head);
 		t->stats.budget_forgotten++;
 	}
 	return lin_strpool_bytes(t->strings) + more <= budget;
@@ -347,7 +347,7 @@ void tracker_enforce_retention(struct tracker *t)
 {
 	if (t->cfg.max_exited != 0) {
 		while (t->stats.processes_exited > t->cfg.max_exited && t->evict_head)
-			process_forget(t, t->evict_head);
+			tracker_process_forget(t, t->evict_head);
 	}
 	string_budget_room(t, 0);
 }

@@ -157,6 +157,7 @@ struct tracker_stats {
 	guint64 events_lost; /* events missing from the kernel's per-CPU numbering */
 	guint64 rescans;
 	guint64 exits_missed;     /* records marked exited by a rescan or a pid reuse */
+	guint64 exits_while_down; /* restored running records gone at start-up */
 	guint64 cmdline_missed;   /* execs whose cmdline could not be read in time */
 	guint64 cmdline_cut;      /* command lines cut by --max-cmdline or the string budget */
 	guint64 budget_forgotten; /* exited records forgotten for the string budget */
