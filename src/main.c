@@ -33,6 +33,8 @@
 #include "cnproc.h"
 #include "event_thread.h"
 #include "fs.h"
+#include "history.h"
+#include "journal_read.h"
 #include "tracker.h"
 
 #define LIN_DEFAULT_MAX_EXITED 100000u
@@ -64,6 +66,8 @@ struct lin_options {
 	guint max_exited;
 	guint rcvbuf;
 	char *mountpoint; /* as given on the command line; g_malloc'd */
+	char *replay;     /* --replay=PATH; g_malloc'd, NULL: the live system */
+	guint64 until_ns; /* --until=TIME as CLOCK_REALTIME ns; 0: not given */
 	gboolean show_help;
 	gboolean show_version;
 	gboolean reported; /* an error line was printed already */
@@ -75,6 +79,8 @@ enum {
 	LIN_KEY_RCVBUF,
 	LIN_KEY_HELP,
 	LIN_KEY_VERSION,
+	LIN_KEY_REPLAY,
+	LIN_KEY_UNTIL,
 };
 
 static const struct lin_numeric_option lin_numeric_options[] = {
@@ -108,6 +114,8 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("max_exited=", LIN_KEY_MAX_EXITED),
     FUSE_OPT_KEY("--rcvbuf=", LIN_KEY_RCVBUF),
     FUSE_OPT_KEY("rcvbuf=", LIN_KEY_RCVBUF),
+    FUSE_OPT_KEY("--replay=", LIN_KEY_REPLAY),
+    FUSE_OPT_KEY("--until=", LIN_KEY_UNTIL),
     FUSE_OPT_END,
 };
 
@@ -237,6 +245,29 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 	case LIN_KEY_VERSION:
 		opts->show_version = TRUE;
 		return 0;
+	case LIN_KEY_REPLAY:
+		value = strchr(arg, '=') + 1;
+		if (value[0] == '\0') {
+			fprintf(stderr, "lineagefs: --replay: missing path (give --replay=DIR or "
+			                "--replay=SEGMENT.jsonl)\n");
+			opts->reported = TRUE;
+			return -1;
+		}
+		g_free(opts->replay);
+		opts->replay = g_strdup(value);
+		return 0;
+	case LIN_KEY_UNTIL: {
+		g_autoptr(GError) error = NULL;
+
+		if (!journal_parse_until(strchr(arg, '=') + 1, &opts->until_ns, &error)) {
+			fprintf(stderr, "lineagefs: %s\n", error->message);
+			opts->reported = TRUE;
+			return -1;
+		}
+		/* 0 means "not given": the epoch itself is one ns later. */
+		opts->until_ns = MAX(opts->until_ns, 1);
+		return 0;
+	}
 	case LIN_KEY_MAX_EXITED:
 	case LIN_KEY_RCVBUF:
 		option = &lin_numeric_options[key];
@@ -330,6 +361,14 @@ static void lin_print_help(void)
 	       "    -o rcvbuf=BYTES        same as --rcvbuf\n"
 	       "    -h   --help            print this help and exit\n"
 	       "    -V   --version         print the version and exit\n"
+	       "\n"
+	       "replay options (no proc connector, no /proc, no root needed):\n"
+	       "    --replay=PATH          mount the history of a journal (a directory or\n"
+	       "                           one lineagefs-*.jsonl segment), read-only; its\n"
+	       "                           newest boot at the root, earlier ones in boots/\n"
+	       "    --until=TIME           with --replay: the tree as it was at TIME, ISO\n"
+	       "                           8601 (2026-11-22T13:40:00Z, UTC when no zone)\n"
+	       "                           or @ and epoch seconds (@1763818800)\n"
 	       "\n"
 	       "The mount is always read-only, as -o ro,fsname=lineagefs,subtype=lineagefs.\n"
 	       "Without -o max_idle_threads, up to %d idle FUSE threads are kept.\n"
@@ -465,14 +504,15 @@ int main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autofree char *mountpoint = NULL;
 	struct tracker_config config;
-	struct tracker *tracker;
-	struct cnproc *cn;
+	struct tracker *tracker = NULL;
+	struct lin_history *history = NULL;
+	struct cnproc *cn = NULL;
 	struct lin_fs *fs;
 	struct fuse_session *se;
-	struct event_thread *et;
+	struct event_thread *et = NULL;
 	sigset_t all_signals, old_signals;
 	gboolean notifier_started;
-	int proc_root_fd;
+	int proc_root_fd = -1;
 	int found;
 	int ret;
 	int status = EXIT_FAILURE;
@@ -518,6 +558,12 @@ int main(int argc, char **argv)
 	}
 	if (fuse_opts.debug)
 		g_log_set_debug_enabled(TRUE);
+	if (opts.until_ns && !opts.replay) {
+		fprintf(stderr, "lineagefs: --until needs --replay (the live mount shows the "
+		                "present; see lineagefs --help)\n");
+		status = LIN_EXIT_USAGE;
+		goto out_args;
+	}
 
 	/* --- What the user can get wrong, before any work. --- */
 	if (!lin_check_mountpoint(opts.mountpoint))
@@ -529,6 +575,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lineagefs: mountpoint %s: %s (check the path)\n", opts.mountpoint,
 		        g_strerror(errno));
 		goto out_args;
+	}
+	if (opts.replay) {
+		/* No /proc, no connector, no /dev/fuse of its own: an unprivileged
+		 * user mounts through fusermount3, which opens /dev/fuse. */
+		tracker = lin_history_replay(opts.replay, opts.until_ns, opts.max_exited, &history,
+		                             &error);
+		if (tracker == NULL) {
+			fprintf(stderr, "lineagefs: %s\n", error->message);
+			goto out_args;
+		}
+		goto make_fs;
 	}
 	if (!lin_check_dev_fuse())
 		goto out_args;
@@ -565,11 +622,16 @@ int main(int argc, char **argv)
 	g_debug("found %d processes in /proc", found);
 
 	/* --- The filesystem and its FUSE session. --- */
+make_fs:
 	fs = fs_new(tracker);
 	if (fs == NULL) {
 		fprintf(stderr, "lineagefs: cannot create the filesystem (out of memory)\n");
 		goto out_cnproc;
 	}
+	if (history)
+		lin_history_show(history, fs);
+	if (opts.replay)
+		fs_set_replay(fs);
 	tracker_set_change_fn(tracker, fs_on_change, fs);
 	se = fs_session_new(fs, &args, &error);
 	if (se == NULL) {
@@ -611,11 +673,13 @@ int main(int argc, char **argv)
 	/* From here on libfuse speaks from its own threads, and for itself. */
 	lin_fuse_log_capture = FALSE;
 
-	/* --- The threads. --- */
-	et = event_thread_start(tracker, cn, &error);
-	if (et == NULL) {
-		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
-		goto out_unmount;
+	/* --- The threads (a replay has nothing to feed its tables). --- */
+	if (!opts.replay) {
+		et = event_thread_start(tracker, cn, &error);
+		if (et == NULL) {
+			fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
+			goto out_unmount;
+		}
 	}
 	/* The notifier inherits this mask: a SIGTERM it took instead of a FUSE
 	 * thread would leave the session loop blocked in read(). */
@@ -655,10 +719,15 @@ out_fs:
 out_cnproc:
 	cnproc_close(cn);
 out_tracker:
-	tracker_free(tracker);
+	/* A replay's tables belong to its history. */
+	if (!opts.replay)
+		tracker_free(tracker);
+	lin_history_free(history);
 out_proc_root:
-	close(proc_root_fd);
+	if (proc_root_fd >= 0)
+		close(proc_root_fd);
 out_args:
+	g_free(opts.replay);
 	g_free(opts.mountpoint);
 	free(fuse_opts.mountpoint);
 	fuse_opt_free_args(&args);

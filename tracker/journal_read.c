@@ -658,6 +658,8 @@ static struct journal_boot *boot_get(struct journal_reader *r, const char *boot_
 		cfg.proc_root_fd = -1;
 		cfg.max_exited = r->opts.max_exited;
 		cfg.hz = b->hz;
+		/* A serial space of its own (the root's is the first). */
+		cfg.serial_base = (guint64)(r->boots->len + 1) << TRACKER_SERIAL_SPACE_BITS;
 		b->tracker = tracker_new(&cfg);
 	}
 	b->index = r->boots->len;
@@ -822,7 +824,7 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 		return;
 	}
 	if (!b) {
-		if (r->boots->len >= G_MAXUINT16) {
+		if (r->boots->len >= JOURNAL_BOOTS_MAX) {
 			r->stats.invalid++;
 			return;
 		}
@@ -876,7 +878,7 @@ static void apply_open(struct journal_reader *r, json_t *lineagefs, const struct
 	    boot_realtime_ns > l->timestamp_ns)
 		return;
 	b = boot_find(r, l->boot_id);
-	if (!b && r->boots->len < G_MAXUINT16)
+	if (!b && r->boots->len < JOURNAL_BOOTS_MAX)
 		b = boot_get(r, l->boot_id, l->host_id);
 	if (b && !is_root_boot(r, b) && !b->clock_known) {
 		b->boot_realtime_ns = boot_realtime_ns;
