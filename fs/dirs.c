@@ -347,8 +347,7 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t read
 }
 
 /* An earlier boot's directory: by-pid/ and its process directories. */
-static void readdir_boot(struct lin_fs *fs, struct tracker *t, struct fs_dir_fill *fill,
-                         off_t off)
+static void readdir_boot(struct lin_fs *fs, struct tracker *t, struct fs_dir_fill *fill, off_t off)
 {
 	struct fs_node node;
 

@@ -415,7 +415,7 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 		 * holds one per record and that count changes all the time:
 		 * 1 is the conventional "not counted" value that find(1)
 		 * understands, so it does not skip subdirectories. */
-		st->st_nlink = node->kind == FS_KIND_DIR                                   ? 3
+		st->st_nlink = node->kind == FS_KIND_DIR                                      ? 3
 		               : node->kind == FS_KIND_ROOT || node->kind == FS_KIND_BOOT_DIR ? 1
 		                                                                              : 2;
 	} else {

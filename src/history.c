@@ -14,25 +14,40 @@
 #include "history.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #include "journal_read.h"
 #include "restore.h"
 
 struct lin_history {
-	GPtrArray *boots;         /* struct journal_boot *, oldest first */
-	struct tracker *root;     /* the table at the mount's root */
-	gboolean root_owned;      /* a replay's: freed with the history */
+	GPtrArray *boots;     /* struct journal_boot *, oldest first */
+	struct tracker *root; /* the table at the mount's root */
+	gboolean root_owned;  /* a replay's: freed with the history */
 	struct journal_read_stats stats;
 };
 
-static void log_stats(const char *what, const char *path, const struct journal_read_stats *st)
+/* What was skipped, on stderr in one line, when anything was: a user must
+ * learn that the history shown is not all the journal held. */
+static void report_skipped(const char *what, const char *path, const struct journal_read_stats *st)
 {
-	g_info("%s %s: %" G_GUINT64_FORMAT " segments, %" G_GUINT64_FORMAT
-	       " lines, %" G_GUINT64_FORMAT " applied, skipped: %" G_GUINT64_FORMAT
-	       " torn, %" G_GUINT64_FORMAT " too long, %" G_GUINT64_FORMAT " not JSON, %" G_GUINT64_FORMAT
-	       " invalid, %" G_GUINT64_FORMAT " duplicated",
-	       what, path, st->segments, st->lines, st->applied, st->torn, st->too_long,
-	       st->not_json, st->invalid, st->duplicates);
+	guint64 skipped = st->torn + st->too_long + st->not_json + st->invalid + st->duplicates +
+	                  st->newer_format + st->unknown_action + st->read_errors;
+
+	g_debug("%s %s: %" G_GUINT64_FORMAT " segments, %" G_GUINT64_FORMAT
+	        " lines, %" G_GUINT64_FORMAT " applied",
+	        what, path, st->segments, st->lines, st->applied);
+	if (skipped == 0 && st->gaps == 0)
+		return;
+	fprintf(stderr,
+	        "lineagefs: %s %s: %" G_GUINT64_FORMAT " lines applied; skipped %" G_GUINT64_FORMAT
+	        " torn, %" G_GUINT64_FORMAT " too long, %" G_GUINT64_FORMAT
+	        " not JSON, %" G_GUINT64_FORMAT " invalid, %" G_GUINT64_FORMAT
+	        " duplicated, %" G_GUINT64_FORMAT " of a newer format, %" G_GUINT64_FORMAT
+	        " unknown actions, %" G_GUINT64_FORMAT
+	        " unreadable segments; the writer lost %" G_GUINT64_FORMAT " lines\n",
+	        what, path, st->applied, st->torn, st->too_long, st->not_json, st->invalid,
+	        st->duplicates, st->newer_format, st->unknown_action, st->read_errors,
+	        st->lost_lines);
 }
 
 /* Takes the reader's tables: the root's and the earlier boots'. */
@@ -74,7 +89,7 @@ gboolean lin_history_restore(struct tracker *root, const char *dir, guint max_ex
 		return FALSE;
 	}
 	journal_reader_finish(r);
-	log_stats("restored", dir, journal_reader_stats(r));
+	report_skipped("restored", dir, journal_reader_stats(r));
 	h = history_take(r, root, FALSE);
 	journal_reader_free(r);
 
@@ -114,7 +129,6 @@ struct tracker *lin_history_replay(const char *path, guint64 until_ns, guint max
 	}
 	journal_reader_finish(r);
 	stats = journal_reader_stats(r);
-	log_stats("replaying", path, stats);
 	boots = journal_reader_boots(r);
 	if (boots->len == 0) {
 		if (stats->segments == 0)
@@ -135,6 +149,7 @@ struct tracker *lin_history_replay(const char *path, guint64 until_ns, guint max
 		journal_reader_free(r);
 		return NULL;
 	}
+	report_skipped("replaying", path, stats);
 	newest = g_ptr_array_index(boots, boots->len - 1);
 	h = history_take(r, newest->tracker, TRUE);
 	journal_reader_free(r);

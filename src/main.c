@@ -115,7 +115,9 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("--rcvbuf=", LIN_KEY_RCVBUF),
     FUSE_OPT_KEY("rcvbuf=", LIN_KEY_RCVBUF),
     FUSE_OPT_KEY("--replay=", LIN_KEY_REPLAY),
+    FUSE_OPT_KEY("replay=", LIN_KEY_REPLAY),
     FUSE_OPT_KEY("--until=", LIN_KEY_UNTIL),
+    FUSE_OPT_KEY("until=", LIN_KEY_UNTIL),
     FUSE_OPT_END,
 };
 
@@ -370,13 +372,14 @@ static void lin_print_help(void)
 	       "    --rcvbuf=BYTES         netlink receive buffer, %u..%u bytes, K/M/G\n"
 	       "                           suffixes allowed (default: %uM)\n"
 	       "\n"
-	       "replay options (no proc connector, no /proc, no root needed):\n"
+	       "Replay (no proc connector, no /proc, no root needed):\n"
 	       "    --replay=PATH          mount the history of a journal (a directory or\n"
-	       "                           one lineagefs-*.jsonl segment), read-only; its\n"
-	       "                           newest boot at the root, earlier ones in boots/\n"
+	       "                           one lineagefs-*.jsonl segment) instead of the\n"
+	       "                           live system: its newest boot at the root, the\n"
+	       "                           earlier ones in boots/ (default: live)\n"
 	       "    --until=TIME           with --replay: the tree as it was at TIME, ISO\n"
 	       "                           8601 (2026-11-22T13:40:00Z, UTC when no zone)\n"
-	       "                           or @ and epoch seconds (@1763818800)\n"
+	       "                           or @ and epoch seconds (default: the end)\n"
 	       "\n"
 	       "The mount is always read-only, as -o ro,fsname=lineagefs,subtype=lineagefs.\n"
 	       "Without -o max_idle_threads, up to %d idle FUSE threads are kept.\n"
@@ -560,6 +563,25 @@ int main(int argc, char **argv)
 		status = EXIT_SUCCESS;
 		goto out_args;
 	}
+	/* A user replaying a journal mounts through the setuid fusermount3,
+	 * which opens /dev/fuse itself (it may be root's alone, mode 0600):
+	 * libfuse goes that way for auto_unmount, which also unmounts should
+	 * the daemon die. */
+	if (opts.replay && geteuid() != 0 && fuse_opt_add_arg(&args, "-oauto_unmount") < 0) {
+		fprintf(stderr, "lineagefs: out of memory\n");
+		goto out_args;
+	}
+	/* fusermount3 opens /dev/fuse as the user: its mode decides who may
+	 * mount FUSE at all. */
+	if (opts.replay && geteuid() != 0 && access("/dev/fuse", R_OK | W_OK) != 0) {
+		fprintf(
+		    stderr,
+		    "lineagefs: --replay as uid %u: cannot open /dev/fuse: %s (FUSE is closed to "
+		    "users on this machine; ask root to make /dev/fuse mode 0666, the default of "
+		    "most distributions, or replay as root, or in a container given /dev/fuse)\n",
+		    (guint)getuid(), g_strerror(errno));
+		goto out_args;
+	}
 	/* Last, so that a user's -o rw or fsname= cannot override them. */
 	if (fuse_opt_add_arg(&args, "-oro,fsname=lineagefs,subtype=lineagefs") < 0 ||
 	    fuse_parse_cmdline(&args, &fuse_opts) < 0) {
@@ -677,8 +699,11 @@ make_fs:
 	if (fuse_session_mount(se, mountpoint) < 0) {
 		g_autofree char *what = g_strdup_printf("cannot mount on %s", mountpoint);
 
-		lin_report_fuse_failure(what, "check that it is a directory and that lineagefs "
-		                              "runs as root");
+		lin_report_fuse_failure(
+		    what, opts.replay ? "check that it is a directory you own, and that "
+		                        "fusermount3 is installed setuid root"
+		                      : "check that it is a directory and that lineagefs "
+		                        "runs as root");
 		goto out_signals;
 	}
 	/* Forks: every thread must start after it, or it would stay behind in
