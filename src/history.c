@@ -72,6 +72,11 @@ gboolean lin_history_restore(struct tracker *root, const char *dir, guint max_ex
 	guint64 earlier = 0;
 	struct lin_history *h;
 
+	/* A first start: the writer makes the directory. */
+	if (!g_file_test(dir, G_FILE_TEST_EXISTS)) {
+		*out = NULL;
+		return TRUE;
+	}
 	if (!journal_read_machine_id(machine_id, sizeof(machine_id), error) ||
 	    !journal_read_boot_id(boot_id, sizeof(boot_id), error)) {
 		g_prefix_error(error, "cannot restore the journal %s: ", dir);

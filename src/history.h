@@ -16,7 +16,8 @@ struct lin_history;
 /* Restores this machine's journal in dir: this boot's records into root
  * (before tracker_bootstrap(), which reconciles them with /proc), earlier
  * boots into tables of their own. FALSE with error set when dir cannot be
- * read or holds another machine's journal. */
+ * read or holds another machine's journal. A dir that does not exist yet
+ * restores nothing (*out is NULL). */
 gboolean lin_history_restore(struct tracker *root, const char *dir, guint max_exited,
                              struct lin_history **out, GError **error);
 
