@@ -63,8 +63,8 @@ static int lookup_missing(const char *name, struct fuse_entry_param *e)
 
 /* The process directories of a table: the root's, or an earlier boot's
  * (whose names never come and go: their absence is cached). */
-static int lookup_process_dir(struct lin_fs *fs, struct tracker *t, const char *name,
-                              struct fuse_entry_param *e)
+static int lookup_process_dir(struct lin_fs *fs, const struct fs_reader *reader, struct tracker *t,
+                              const char *name, struct fuse_entry_param *e)
 {
 	struct fs_node node;
 	struct lin_process *p;
@@ -78,14 +78,15 @@ static int lookup_process_dir(struct lin_fs *fs, struct tracker *t, const char *
 		negative_entry(e, CACHE_LONG_S);
 		return 0;
 	}
-	if (!p)
+	/* Not cached: the kernel asks again for the next reader. */
+	if (!p || !fs_access_visible(fs, reader, p))
 		return -ENOENT;
 	node_of(&node, t, p, FS_KIND_DIR);
 	fs_node_fill_entry(fs, &node, e);
 	return 0;
 }
 
-static int lookup_in_root(struct lin_fs *fs, pid_t reader, const char *name,
+static int lookup_in_root(struct lin_fs *fs, const struct fs_reader *reader, const char *name,
                           struct fuse_entry_param *e)
 {
 	struct fs_node node = {0};
@@ -102,19 +103,20 @@ static int lookup_in_root(struct lin_fs *fs, pid_t reader, const char *name,
 		}
 	} else if (strcmp(name, "self") == 0) {
 		/* In a replay, the reader is no process of the history. */
-		p = reader > 0 && !fs->replay ? tracker_find_tid(fs->tracker, reader) : NULL;
+		p = reader->pid > 0 && !fs->replay ? tracker_find_tid(fs->tracker, reader->pid)
+		                                   : NULL;
 		if (!p)
 			return -ENOENT;
 		node_of(&node, fs->tracker, p, FS_KIND_SELF_LINK);
 	} else {
-		return lookup_process_dir(fs, fs->tracker, name, e);
+		return lookup_process_dir(fs, reader, fs->tracker, name, e);
 	}
 	fs_node_fill_entry(fs, &node, e);
 	return 0;
 }
 
-static int lookup_in_boot(struct lin_fs *fs, struct tracker *t, const char *name,
-                          struct fuse_entry_param *e)
+static int lookup_in_boot(struct lin_fs *fs, const struct fs_reader *reader, struct tracker *t,
+                          const char *name, struct fuse_entry_param *e)
 {
 	struct fs_node node;
 
@@ -123,11 +125,11 @@ static int lookup_in_boot(struct lin_fs *fs, struct tracker *t, const char *name
 		fs_node_fill_entry(fs, &node, e);
 		return 0;
 	}
-	return lookup_process_dir(fs, t, name, e);
+	return lookup_process_dir(fs, reader, t, name, e);
 }
 
-static int lookup_in_by_pid(struct lin_fs *fs, struct tracker *t, const char *name,
-                            struct fuse_entry_param *e)
+static int lookup_in_by_pid(struct lin_fs *fs, const struct fs_reader *reader, struct tracker *t,
+                            const char *name, struct fuse_entry_param *e)
 {
 	struct fs_node node;
 	struct lin_process *p;
@@ -138,7 +140,7 @@ static int lookup_in_by_pid(struct lin_fs *fs, struct tracker *t, const char *na
 		return 0;
 	}
 	p = tracker_find_pid(t, pid);
-	if (!p)
+	if (!p || !fs_access_visible(fs, reader, p))
 		return -ENOENT;
 	node_of(&node, t, p, FS_KIND_BY_PID_LINK);
 	fs_node_fill_entry(fs, &node, e);
@@ -186,8 +188,8 @@ static int lookup_in_children(struct lin_fs *fs, struct tracker *t, struct lin_p
 
 /* Fills e for parent/name. Returns 0 (e->ino == 0 for an absence the kernel
  * may cache) or -errno. */
-int fs_do_lookup(struct lin_fs *fs, pid_t reader, fuse_ino_t parent, const char *name,
-                 struct fuse_entry_param *e)
+int fs_do_lookup(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t parent,
+                 const char *name, struct fuse_entry_param *e)
 {
 	struct fs_node dir;
 	int ret;
@@ -202,7 +204,7 @@ int fs_do_lookup(struct lin_fs *fs, pid_t reader, fuse_ino_t parent, const char 
 		break;
 	case FS_KIND_BY_PID_DIR:
 	case FS_KIND_BOOT_BY_PID:
-		ret = lookup_in_by_pid(fs, dir.tracker, name, e);
+		ret = lookup_in_by_pid(fs, reader, dir.tracker, name, e);
 		break;
 	case FS_KIND_DIR:
 		ret = lookup_in_process(fs, dir.process, name, e);
@@ -214,7 +216,7 @@ int fs_do_lookup(struct lin_fs *fs, pid_t reader, fuse_ino_t parent, const char 
 		ret = fs_lookup_in_boots(fs, name, e);
 		break;
 	case FS_KIND_BOOT_DIR:
-		ret = lookup_in_boot(fs, dir.tracker, name, e);
+		ret = lookup_in_boot(fs, reader, dir.tracker, name, e);
 		break;
 	case FS_KIND_CMDLINE:
 	case FS_KIND_EXE:
@@ -284,14 +286,16 @@ static gboolean dir_add_dot(struct fs_dir_fill *fill, const char *name, fuse_ino
 }
 
 /* The process directories of a table, resumable by serial. */
-static void readdir_processes(struct lin_fs *fs, struct tracker *t, struct fs_dir_fill *fill,
-                              off_t off)
+static void readdir_processes(struct lin_fs *fs, const struct fs_reader *reader, struct tracker *t,
+                              struct fs_dir_fill *fill, off_t off)
 {
 	char name[FS_NAME_MAX];
 	struct fs_node node;
 	guint64 after = off > FS_OFF_KEYED ? (guint64)(off - FS_OFF_KEYED) : 0;
 
 	for (struct lin_process *p = tracker_first_after(t, after); p; p = p->all_next) {
+		if (!fs_access_visible(fs, reader, p))
+			continue;
 		fs_process_name(p->pid, p->start_ticks, name, sizeof(name));
 		node_of(&node, t, p, FS_KIND_DIR);
 		if (!dir_add_node(fs, fill, name, &node, FS_OFF_KEYED + (off_t)p->serial))
@@ -299,7 +303,8 @@ static void readdir_processes(struct lin_fs *fs, struct tracker *t, struct fs_di
 	}
 }
 
-static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, off_t off)
+static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill,
+                         const struct fs_reader *reader, off_t off)
 {
 	struct fs_node node;
 	struct lin_process *p;
@@ -323,7 +328,8 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t read
 	case 3:
 		/* A reader the tracker does not know yet has no self, nor
 		 * has anyone in a replay. */
-		p = reader > 0 && !fs->replay ? tracker_find_tid(fs->tracker, reader) : NULL;
+		p = reader->pid > 0 && !fs->replay ? tracker_find_tid(fs->tracker, reader->pid)
+		                                   : NULL;
 		if (p) {
 			node_of(&node, fs->tracker, p, FS_KIND_SELF_LINK);
 			if (!dir_add_node(fs, fill, "self", &node, 4))
@@ -343,11 +349,12 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t read
 	default:
 		break;
 	}
-	readdir_processes(fs, fs->tracker, fill, off);
+	readdir_processes(fs, reader, fs->tracker, fill, off);
 }
 
 /* An earlier boot's directory: by-pid/ and its process directories. */
-static void readdir_boot(struct lin_fs *fs, struct tracker *t, struct fs_dir_fill *fill, off_t off)
+static void readdir_boot(struct lin_fs *fs, const struct fs_reader *reader, struct tracker *t,
+                         struct fs_dir_fill *fill, off_t off)
 {
 	struct fs_node node;
 
@@ -360,11 +367,11 @@ static void readdir_boot(struct lin_fs *fs, struct tracker *t, struct fs_dir_fil
 		if (!dir_add_node(fs, fill, "by-pid", &node, 3))
 			return;
 	}
-	readdir_processes(fs, t, fill, off);
+	readdir_processes(fs, reader, t, fill, off);
 }
 
-static void readdir_by_pid(struct lin_fs *fs, struct tracker *t, struct fs_dir_fill *fill,
-                           off_t off)
+static void readdir_by_pid(struct lin_fs *fs, const struct fs_reader *reader, struct tracker *t,
+                           struct fs_dir_fill *fill, off_t off)
 {
 	char name[16];
 	struct fs_node node;
@@ -380,6 +387,8 @@ static void readdir_by_pid(struct lin_fs *fs, struct tracker *t, struct fs_dir_f
 	/* In creation order, resumable by serial like the root. */
 	for (struct lin_process *p = tracker_next_newest(t, after); p;
 	     p = tracker_next_newest(t, p->serial)) {
+		if (!fs_access_visible(fs, reader, p))
+			continue;
 		snprintf(name, sizeof(name), "%d", (int)p->pid);
 		node_of(&node, t, p, FS_KIND_BY_PID_LINK);
 		if (!dir_add_node(fs, fill, name, &node, FS_OFF_KEYED + (off_t)p->serial))
@@ -428,8 +437,8 @@ static void readdir_children(struct lin_fs *fs, struct fs_dir_fill *fill, struct
 	}
 }
 
-int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, fuse_ino_t ino,
-                  off_t off)
+int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, const struct fs_reader *reader,
+                  fuse_ino_t ino, off_t off)
 {
 	struct fs_node dir;
 	int ret;
@@ -444,7 +453,7 @@ int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, fus
 		break;
 	case FS_KIND_BY_PID_DIR:
 	case FS_KIND_BOOT_BY_PID:
-		readdir_by_pid(fs, dir.tracker, fill, off);
+		readdir_by_pid(fs, reader, dir.tracker, fill, off);
 		break;
 	case FS_KIND_DIR:
 		readdir_process(fs, fill, dir.tracker, dir.process, off);
@@ -456,7 +465,7 @@ int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, fus
 		fs_readdir_boots(fs, fill, off);
 		break;
 	case FS_KIND_BOOT_DIR:
-		readdir_boot(fs, dir.tracker, fill, off);
+		readdir_boot(fs, reader, dir.tracker, fill, off);
 		break;
 	case FS_KIND_CMDLINE:
 	case FS_KIND_EXE:
