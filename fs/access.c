@@ -139,6 +139,20 @@ int fs_access_lookup(struct lin_fs *fs, const struct fs_reader *reader, const st
 	return fs_access_full(fs, reader, node->process) ? 0 : -EACCES;
 }
 
+double fs_access_attr_timeout(struct lin_fs *fs, const struct fs_node *node, double timeout)
+{
+	const struct lin_process *p = node->process;
+
+	/* Open to others while p runs, closed once it exits: the exit's
+	 * invalidation can reach the kernel before a reply rendered just
+	 * before it, whose modes would then stay cached. Kept short, the
+	 * modes are fetched again within a second. */
+	if (!policy_on(fs) || p == NULL || fs->access.hidepid != FS_HIDEPID_OFF ||
+	    !kind_is_public(node->kind) || fs_kind_is_link(node->kind) || !lin_process_running(p))
+		return timeout;
+	return MIN(timeout, CACHE_SHORT_S);
+}
+
 gboolean fs_access_listing_shared(struct lin_fs *fs, const struct fs_node *dir)
 {
 	if (!fs_access_per_reader_entries(fs))

@@ -203,7 +203,7 @@ double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_COUNT:
 		break;
 	}
-	return fs_process_timeout(fs);
+	return fs_access_attr_timeout(fs, node, fs_process_timeout(fs));
 }
 
 static void append_link(GString *out, int (*link_fn)(const struct lin_process *, char *, size_t),
