@@ -130,10 +130,10 @@ static void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
 
 	/* Symlink targets are cached in the page cache; safe because a
 	 * link's inode changes whenever its target can (by-pid, self) or
-	 * the notifier invalidates it (exe, parent). Not under allow_other:
-	 * the kernel never checks permissions on readlink, and exe is not
-	 * everybody's to read (fs_access_readlink()). */
-	if ((conn->capable & FUSE_CAP_CACHE_SYMLINKS) && !fs->access.allow_other)
+	 * the notifier invalidates it (exe, parent). Under allow_other exe
+	 * is not everybody's to read: its name is then looked up anew for
+	 * each reader (fs_access_lookup()). */
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	/* ls -l of a directory in one round trip per buffer, not per entry. */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
@@ -169,7 +169,7 @@ static void fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int ret;
 
 	fs_reader_init(&reader, req);
-	if (fs_access_per_reader_entries(fs))
+	if (fs_access_per_reader_entries(fs) || strcmp(name, "exe") == 0)
 		fs_reader_prepare(fs, &reader);
 	ret = fs_do_lookup(fs, &reader, parent, name, &e);
 
@@ -562,6 +562,7 @@ struct lin_fs *fs_new(struct tracker *t)
 	struct lin_fs *fs = g_new0(struct lin_fs, 1);
 
 	fs->tracker = t;
+	fs->boots = g_ptr_array_new();
 	fs->changes = g_async_queue_new();
 	g_mutex_init(&fs->versions_lock);
 	fs->versions = g_hash_table_new_full(NULL, NULL, NULL, fs_version_free);
@@ -578,6 +579,7 @@ void fs_free(struct lin_fs *fs)
 	g_async_queue_unref(fs->changes);
 	g_hash_table_unref(fs->versions);
 	g_mutex_clear(&fs->versions_lock);
+	fs_boots_free(fs);
 	g_free(fs);
 }
 
