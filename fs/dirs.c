@@ -71,6 +71,8 @@ static int lookup_in_root(struct lin_fs *fs, pid_t reader, const char *name,
 		fs_node_resolve(fs, FS_INO_BY_PID, &node);
 	} else if (strcmp(name, "stats") == 0) {
 		fs_node_resolve(fs, FS_INO_STATS, &node);
+	} else if (strcmp(name, "metrics") == 0) {
+		fs_node_resolve(fs, FS_INO_METRICS, &node);
 	} else if (strcmp(name, "self") == 0) {
 		p = reader > 0 ? tracker_find_tid(fs->tracker, reader) : NULL;
 		if (!p)
@@ -180,6 +182,7 @@ int fs_do_lookup(struct lin_fs *fs, pid_t reader, fuse_ino_t parent, const char 
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
 	case FS_KIND_STATS:
+	case FS_KIND_METRICS:
 	case FS_KIND_COUNT:
 		ret = -ENOTDIR;
 		break;
@@ -245,7 +248,7 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t read
 	guint64 after;
 
 	g_atomic_int_set(&fs->root_listed, 1);
-	/* Offsets 1..5: ".", "..", by-pid, self, stats. */
+	/* Offsets 1..6: ".", "..", by-pid, self, stats, metrics. */
 	switch (off) {
 	case 0:
 		if (!dir_add_dot(fill, ".", FS_INO_ROOT, 1))
@@ -272,6 +275,11 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t read
 	case 4:
 		fs_node_resolve(fs, FS_INO_STATS, &node);
 		if (!dir_add_node(fs, fill, "stats", &node, 5))
+			return;
+		/* fall through */
+	case 5:
+		fs_node_resolve(fs, FS_INO_METRICS, &node);
+		if (!dir_add_node(fs, fill, "metrics", &node, 6))
 			return;
 		break;
 	default:
@@ -381,6 +389,7 @@ int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, fus
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
 	case FS_KIND_STATS:
+	case FS_KIND_METRICS:
 	case FS_KIND_COUNT:
 		ret = -ENOTDIR;
 		break;

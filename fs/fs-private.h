@@ -48,6 +48,7 @@ enum fs_kind {
 	FS_KIND_ROOT,
 	FS_KIND_BY_PID_DIR,
 	FS_KIND_STATS,
+	FS_KIND_METRICS,
 };
 
 #define FS_KIND_BITS 4
@@ -61,9 +62,10 @@ G_STATIC_ASSERT(FS_KIND_COUNT <= (1u << FS_KIND_BITS));
 
 /* Fixed inodes sit below 1 << FS_KIND_BITS; serials start at 1, so no
  * per-process inode can collide with them. */
-#define FS_INO_ROOT   FUSE_ROOT_ID
-#define FS_INO_BY_PID 2
-#define FS_INO_STATS  3
+#define FS_INO_ROOT    FUSE_ROOT_ID
+#define FS_INO_BY_PID  2
+#define FS_INO_STATS   3
+#define FS_INO_METRICS 4
 
 /* Cache timeouts (seconds). Long ones are safe only while the notifier
  * runs; before it starts, a changed record is stale for at most SHORT. */
@@ -76,6 +78,7 @@ G_STATIC_ASSERT(FS_KIND_COUNT <= (1u << FS_KIND_BITS));
 
 struct lin_fs {
 	struct tracker *tracker;     /* not owned */
+	struct lin_metrics *metrics; /* the tracker's; FUSE workers record their requests */
 	guint64 started_realtime_ns; /* the time of root and by-pid/ */
 
 	/* Changes waiting for the notifier; the queue has its own lock, held
@@ -150,6 +153,18 @@ int fs_do_lookup(struct lin_fs *fs, pid_t reader, fuse_ino_t parent, const char 
                  struct fuse_entry_param *e);
 int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, fuse_ino_t ino,
                   off_t off);
+
+/* ---- self_usage.c ---- */
+
+/* The daemon's CPU time per thread group and its RSS, from /proc/self. */
+struct fs_self_usage {
+	struct fs_thread_cpu cpu[FS_THREAD_GROUPS_MAX];
+	gsize count;
+	guint64 rss_bytes;
+};
+
+/* 0 or -errno (out is then partly filled). */
+int fs_self_usage_read(struct fs_self_usage *out);
 
 /* ---- notify.c ---- */
 

@@ -8,6 +8,7 @@
  * bytes of the versions of cmdline, comm and status the kernel knows, so an
  * open file keeps reading the version it opened.
  */
+#include "config.h"
 #include "fs-private.h"
 
 #include <errno.h>
@@ -107,6 +108,9 @@ int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 	case FS_INO_STATS:
 		node->kind = FS_KIND_STATS;
 		return 0;
+	case FS_INO_METRICS:
+		node->kind = FS_KIND_METRICS;
+		return 0;
 	default:
 		break;
 	}
@@ -145,6 +149,7 @@ static double node_entry_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_BY_PID_DIR:
 		return CACHE_LONG_S;
 	case FS_KIND_STATS:
+	case FS_KIND_METRICS:
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
 		/* by-pid/<pid> and self resolve to another inode when their
@@ -172,6 +177,7 @@ double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_SELF_LINK:
 		return 0;
 	case FS_KIND_STATS:
+	case FS_KIND_METRICS:
 	case FS_KIND_ANCESTRY:
 		/* Their content follows what no change names (the counters;
 		 * the comms and the forgetting of ancestors): a fresh size and mtime
@@ -295,6 +301,43 @@ void fs_versions_sweep(struct lin_fs *fs)
 	tracker_read_unlock(fs->tracker);
 }
 
+static void counters_load(struct lin_fs *fs, struct fs_counters *out)
+{
+	out->notify_queued = __atomic_load_n(&fs->counters.notify_queued, __ATOMIC_RELAXED);
+	out->notify_sent = __atomic_load_n(&fs->counters.notify_sent, __ATOMIC_RELAXED);
+	out->notify_uncached = __atomic_load_n(&fs->counters.notify_uncached, __ATOMIC_RELAXED);
+	out->notify_failed = __atomic_load_n(&fs->counters.notify_failed, __ATOMIC_RELAXED);
+	out->notify_skipped = __atomic_load_n(&fs->counters.notify_skipped, __ATOMIC_RELAXED);
+}
+
+/* The metrics file. Its CPU and memory figures are read from the daemon's
+ * own /proc/self (self_usage.c), never from a traced process's. */
+static void render_metrics(struct lin_fs *fs, GString *out)
+{
+	const struct tracker_config *cfg = tracker_get_config(fs->tracker);
+	struct tracker_stats stats;
+	struct fs_counters counters;
+	struct fs_self_usage usage;
+	struct fs_metrics_input in = {
+	    .stats = &stats,
+	    .counters = &counters,
+	    .metrics = tracker_get_metrics(fs->tracker),
+	    .cpu = usage.cpu,
+	    .hz = cfg->hz,
+	    .started_realtime_ns = fs->started_realtime_ns,
+	    .version = LINEAGEFS_VERSION,
+	    .features = LINEAGEFS_FEATURES,
+	};
+
+	tracker_get_stats(fs->tracker, &stats);
+	counters_load(fs, &counters);
+	fs_self_usage_read(&usage);
+	in.cpu_count = usage.count;
+	in.rss_bytes = usage.rss_bytes;
+	in.now_monotonic_ns = fs_now_monotonic_ns(fs);
+	fs_render_metrics(out, &in);
+}
+
 /* Renders a file's content or a link's target into out. Caller holds the
  * tracker's read lock. */
 int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
@@ -324,18 +367,13 @@ int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
 		struct fs_counters counters;
 
 		tracker_get_stats(fs->tracker, &stats);
-		counters.notify_queued =
-		    __atomic_load_n(&fs->counters.notify_queued, __ATOMIC_RELAXED);
-		counters.notify_sent = __atomic_load_n(&fs->counters.notify_sent, __ATOMIC_RELAXED);
-		counters.notify_uncached =
-		    __atomic_load_n(&fs->counters.notify_uncached, __ATOMIC_RELAXED);
-		counters.notify_failed =
-		    __atomic_load_n(&fs->counters.notify_failed, __ATOMIC_RELAXED);
-		counters.notify_skipped =
-		    __atomic_load_n(&fs->counters.notify_skipped, __ATOMIC_RELAXED);
+		counters_load(fs, &counters);
 		fs_render_stats(out, &stats, &counters, fs_now_monotonic_ns(fs));
 		return 0;
 	}
+	case FS_KIND_METRICS:
+		render_metrics(fs, out);
+		return 0;
 	case FS_KIND_EXE:
 		g_string_append_len(out, p->exe->data, p->exe->len);
 		return 0;
@@ -405,6 +443,7 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 		stat_set_time(st, fs->started_realtime_ns);
 		return;
 	case FS_KIND_STATS:
+	case FS_KIND_METRICS:
 		stat_set_time(st, fs_now_realtime_ns(fs));
 		return;
 	case FS_KIND_ANCESTRY:

@@ -63,6 +63,7 @@ struct lin_numeric_option {
 struct lin_options {
 	guint max_exited;
 	guint rcvbuf;
+	gboolean metrics; /* --metrics: record latencies and FUSE timings */
 	char *mountpoint; /* as given on the command line; g_malloc'd */
 	gboolean show_help;
 	gboolean show_version;
@@ -75,7 +76,11 @@ enum {
 	LIN_KEY_RCVBUF,
 	LIN_KEY_HELP,
 	LIN_KEY_VERSION,
+	LIN_KEY_METRICS,
 };
+
+/* Options that take a word rather than a number, for "--name value". */
+static const char *const lin_word_options[] = {"--metrics"};
 
 static const struct lin_numeric_option lin_numeric_options[] = {
     [LIN_KEY_MAX_EXITED] =
@@ -108,6 +113,8 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("max_exited=", LIN_KEY_MAX_EXITED),
     FUSE_OPT_KEY("--rcvbuf=", LIN_KEY_RCVBUF),
     FUSE_OPT_KEY("rcvbuf=", LIN_KEY_RCVBUF),
+    FUSE_OPT_KEY("--metrics=", LIN_KEY_METRICS),
+    FUSE_OPT_KEY("metrics=", LIN_KEY_METRICS),
     FUSE_OPT_END,
 };
 
@@ -237,6 +244,16 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 	case LIN_KEY_VERSION:
 		opts->show_version = TRUE;
 		return 0;
+	case LIN_KEY_METRICS:
+		value = strchr(arg, '=') + 1;
+		if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0) {
+			opts->metrics = strcmp(value, "on") == 0;
+			return 0;
+		}
+		fprintf(stderr, "lineagefs: %s: '%s' is neither on nor off\n",
+		        g_str_has_prefix(arg, "--") ? "--metrics" : "-o metrics", value);
+		opts->reported = TRUE;
+		return -1;
 	case LIN_KEY_MAX_EXITED:
 	case LIN_KEY_RCVBUF:
 		option = &lin_numeric_options[key];
@@ -299,6 +316,13 @@ static gboolean lin_args_init(int argc, char **argv, struct fuse_args *args)
 			if (strcmp(argv[i], lin_numeric_options[k].long_name) == 0)
 				joined = &lin_numeric_options[k];
 		}
+		for (size_t k = 0; i > 0 && k < G_N_ELEMENTS(lin_word_options); k++) {
+			if (strcmp(argv[i], lin_word_options[k]) == 0 && i + 1 < argc) {
+				arg = g_strconcat(argv[i], "=", argv[i + 1], NULL);
+				i++;
+				break;
+			}
+		}
 		if (joined != NULL) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "lineagefs: %s: missing value (expected %s)\n",
@@ -338,6 +362,10 @@ static void lin_print_help(void)
 	       "Capture:\n"
 	       "    --rcvbuf=BYTES         netlink receive buffer, %u..%u bytes, K/M/G\n"
 	       "                           suffixes allowed (default: %uM)\n"
+	       "\n"
+	       "Health:\n"
+	       "    --metrics=on|off       record the latencies and FUSE timings shown in\n"
+	       "                           the metrics file (default: on)\n"
 	       "\n"
 	       "The mount is always read-only, as -o ro,fsname=lineagefs,subtype=lineagefs.\n"
 	       "Without -o max_idle_threads, up to %d idle FUSE threads are kept.\n"
@@ -477,6 +505,7 @@ int main(int argc, char **argv)
 	struct lin_options opts = {
 	    .max_exited = LIN_DEFAULT_MAX_EXITED,
 	    .rcvbuf = LIN_DEFAULT_RCVBUF,
+	    .metrics = TRUE,
 	};
 	struct fuse_cmdline_opts fuse_opts = {0};
 	g_autoptr(GError) error = NULL;
@@ -568,6 +597,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lineagefs: cannot create the process table (out of memory)\n");
 		goto out_proc_root;
 	}
+	/* Before any thread that records starts. */
+	tracker_get_metrics(tracker)->enabled = opts.metrics;
 	cn = cnproc_open(opts.rcvbuf, &error);
 	if (cn == NULL) {
 		fprintf(stderr, "lineagefs: %s\n", error->message);
