@@ -69,10 +69,10 @@ static int lookup_in_root(struct lin_fs *fs, pid_t reader, const char *name,
 
 	if (strcmp(name, "by-pid") == 0) {
 		fs_node_resolve(fs, FS_INO_BY_PID, &node);
-	} else if (strcmp(name, "stats") == 0) {
-		fs_node_resolve(fs, FS_INO_STATS, &node);
-	} else if (strcmp(name, "metrics") == 0) {
-		fs_node_resolve(fs, FS_INO_METRICS, &node);
+	} else if (strcmp(name, "stats") == 0 || strcmp(name, "metrics") == 0) {
+		fs_node_resolve(fs, name[0] == 's' ? FS_INO_STATS : FS_INO_METRICS, &node);
+		fs_node_fill_snapshot_entry(fs, &node, reader, e);
+		return 0;
 	} else if (strcmp(name, "self") == 0) {
 		p = reader > 0 ? tracker_find_tid(fs->tracker, reader) : NULL;
 		if (!p)
@@ -220,6 +220,14 @@ static gboolean dir_add_node(struct lin_fs *fs, struct fs_dir_fill *fill, const 
 {
 	struct fuse_entry_param e;
 
+	if (fs_kind_is_snapshot(node->kind)) {
+		/* Each lookup takes its own snapshot: a listing names the
+		 * file and renders nothing. */
+		memset(&e, 0, sizeof(e));
+		e.attr.st_ino = node->ino;
+		e.attr.st_mode = S_IFREG;
+		return dir_add(fill, name, &e, next_off);
+	}
 	fs_node_fill_entry(fs, node, &e);
 	/* The kernel must look these up again each time anyway: handing it
 	 * an inode here would only cost it a FORGET later. */

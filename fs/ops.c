@@ -295,6 +295,8 @@ static int fs_do_read(struct lin_fs *fs, fuse_ino_t ino, GString *content)
 	if (ret == 0)
 		ret = fs_node_render(fs, &node, content);
 	tracker_read_unlock(fs->tracker);
+	if (ret == 0 && (ino & FS_INO_SNAPSHOT))
+		fs_snapshot_read(fs, ino);
 	return ret;
 }
 

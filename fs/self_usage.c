@@ -75,7 +75,7 @@ static int read_small(int dirfd, const char *path, char *buf, size_t size, size_
 static int read_stat(int dirfd, const char *path, struct lin_stat *st)
 {
 	char buf[1024];
-	size_t len;
+	size_t len = 0;
 	int ret = read_small(dirfd, path, buf, sizeof(buf), &len);
 
 	return ret < 0 ? ret : proc_scan_parse_stat(buf, len, st);
@@ -87,7 +87,7 @@ int fs_self_usage_read(struct fs_self_usage *out)
 	struct lin_stat total, st;
 	guint64 named_user = 0, named_system = 0;
 	char statm[256];
-	size_t len;
+	size_t len = 0;
 	unsigned long long pages_total, pages_resident;
 	DIR *tasks;
 	struct dirent *de;
