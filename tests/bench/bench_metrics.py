@@ -23,6 +23,13 @@ import benchlib as bl
 PROCESSES = int(os.environ.get("BENCH_METRICS_PROCESSES", "10000"))
 ROUNDS = int(os.environ.get("BENCH_METRICS_ROUNDS", "3"))
 INFLIGHT = 4
+# What the excerpt after the last round shows of the recording daemon.
+EXCERPT = ("lineagefs_events_total", "lineagefs_events_lost_total", "lineagefs_event_overflows",
+           "lineagefs_cmdlines_missed", "lineagefs_event_delay_seconds_bucket",
+           "lineagefs_event_delay_seconds_count", "lineagefs_event_visible_delay_seconds_sum",
+           "lineagefs_event_visible_delay_seconds_count", "lineagefs_exec_proc_read_seconds_sum",
+           "lineagefs_exec_proc_read_seconds_count", "lineagefs_event_backlog",
+           "lineagefs_thread_cpu_seconds_total", "lineagefs_resident_memory_bytes")
 
 
 def metric(daemon, name):
@@ -50,7 +57,9 @@ def one_round(first_on):
         ms = {m: (cpu1[m] - cpu0[m]) * 1000.0 / bl.CLK_TCK * per_k for m in daemons}
         visible_count = metric(daemons["on"], "lineagefs_event_visible_delay_seconds_count")
         visible_sum = metric(daemons["on"], "lineagefs_event_visible_delay_seconds_sum")
-        return ms, summary, visible_count, visible_sum
+        with open(daemons["on"].path("metrics")) as f:
+            excerpt = [line.rstrip("\n") for line in f if line.startswith(EXCERPT)]
+        return ms, summary, visible_count, visible_sum, excerpt
     finally:
         for d in daemons.values():
             d.stop()
@@ -63,8 +72,9 @@ def main():
               % (PROCESSES, INFLIGHT, ROUNDS),
               daemon="%s -f --max-exited=200000 --metrics=on|off" % bl.lineagefs_bin())
     results = {"on": [], "off": []}
+    excerpt = []
     for r in range(ROUNDS):
-        ms, summary, count, total = one_round(first_on=(r % 2 == 0))
+        ms, summary, count, total, excerpt = one_round(first_on=(r % 2 == 0))
         for m in ms:
             results[m].append(ms[m])
         bl.row("round %d (%.0f processes/s)" % (r + 1, summary["rate"]),
@@ -73,6 +83,9 @@ def main():
     on, off = bl.median(results["on"]), bl.median(results["off"])
     bl.row("median daemon CPU per 1,000 processes", "on %.1f ms, off %.1f ms (%+.1f%%)"
            % (on, off, 100.0 * (on - off) / off if off else 0))
+    print("\nmetrics of the recording daemon after the last round (excerpt):")
+    for line in excerpt:
+        print("    " + line)
 
 
 if __name__ == "__main__":
