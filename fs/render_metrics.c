@@ -185,6 +185,10 @@ static void render_events(GString *out, const struct tracker_stats *s)
 	single(out, "lineagefs_exits_missed_total", "counter",
 	       "Processes found gone by a rescan or a pid reuse, their exit never reported.",
 	       s->exits_missed);
+	single(out, "lineagefs_exits_while_down_total", "counter",
+	       "Processes a journal restored as running that were gone when the daemon started "
+	       "again.",
+	       s->exits_while_down);
 	single(out, "lineagefs_cmdlines_missed_total", "counter",
 	       "Execs whose command line was gone before it could be read.", s->cmdline_missed);
 	single(out, "lineagefs_events_out_of_order_total", "counter",
