@@ -20,7 +20,7 @@ from helpers import proc_name, read_text
 SECTIONS = ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "LAYOUT", "EXIT STATUS", "SECURITY",
             "EXAMPLES", "SEE ALSO")
 # --help's own groups, in the man page's order.
-HELP_GROUPS = ("General:", "Retention:", "Capture:")
+HELP_GROUPS = ("General:", "Retention:", "Capture:", "Who may read what", "Sandboxing:")
 
 
 def manpage():
@@ -175,3 +175,32 @@ def test_installed_unit_verifies(tmp_path):
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120,
                        env=env)
     assert r.returncode == 0 and "lineagefs" not in r.stdout, r.stdout
+
+
+def test_link_following_walks_never_end_and_the_recipes_do(mnt, procs):
+    """What the README and lineagefs(8) say about find -L / grep -R."""
+    from helpers import spawn_zombie, wait_exited
+
+    p, name = spawn_zombie(["/bin/sh", "-c", "kill -9 $$"])
+    p.wait()
+    wait_exited(mnt, name)
+    # Without -L, find lists every entry once.
+    plain = subprocess.run(["find", mnt], stdout=subprocess.PIPE, timeout=120).stdout.count(b"\n")
+    # With it, every process is reached again through every other one's
+    # parent and children/ links (find stops only the walks that lead back
+    # up their own path): three times the plain walk, and still going.
+    find = subprocess.Popen(["find", "-L", mnt], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    procs.append(find)
+    lines = 0
+    while lines <= 3 * plain and find.stdout.readline():
+        lines += 1
+    assert lines > 3 * plain, "find -L ended after %d lines (plain: %d)" % (lines, plain)
+    find.kill()
+    # The recipes finish, and find what they should.
+    r = subprocess.run(["grep", "-r", "-l", "--include=status", "killed by", mnt],
+                       stdout=subprocess.PIPE, text=True, timeout=120)
+    assert os.path.join(mnt, name, "status") in r.stdout.split()
+    r = subprocess.run(["find", mnt, "-maxdepth", "2", "-name", "comm"],
+                       stdout=subprocess.PIPE, text=True, timeout=120)
+    assert r.returncode == 0 and os.path.join(mnt, name, "comm") in r.stdout.split()
