@@ -54,6 +54,7 @@ static gboolean kind_is_public(enum fs_kind kind)
 	case FS_KIND_BOOT_DIR:
 	case FS_KIND_BOOT_BY_PID:
 	case FS_KIND_BOOTS_DIR:
+	case FS_KIND_METRICS:
 		break;
 	}
 	return FALSE;

@@ -92,8 +92,10 @@ static int lookup_in_root(struct lin_fs *fs, const struct fs_reader *reader, con
 
 	if (strcmp(name, "by-pid") == 0) {
 		fs_node_resolve(fs, FS_INO_BY_PID, &node);
-	} else if (strcmp(name, "stats") == 0) {
-		fs_node_resolve(fs, FS_INO_STATS, &node);
+	} else if (strcmp(name, "stats") == 0 || strcmp(name, "metrics") == 0) {
+		fs_node_resolve(fs, name[0] == 's' ? FS_INO_STATS : FS_INO_METRICS, &node);
+		fs_node_fill_snapshot_entry(fs, &node, reader->pid, e);
+		return 0;
 	} else if (strcmp(name, "boots") == 0) {
 		if (fs_node_resolve(fs, FS_INO_BOOTS, &node) < 0) {
 			negative_entry(e, CACHE_LONG_S);
@@ -228,6 +230,7 @@ int fs_do_lookup(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t p
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
 	case FS_KIND_STATS:
+	case FS_KIND_METRICS:
 	case FS_KIND_COUNT:
 		ret = -ENOTDIR;
 		break;
@@ -265,6 +268,14 @@ static gboolean dir_add_node(struct lin_fs *fs, struct fs_dir_fill *fill, const 
 {
 	struct fuse_entry_param e;
 
+	if (fs_kind_is_snapshot(node->kind)) {
+		/* Each lookup takes its own snapshot: a listing names the
+		 * file and renders nothing. */
+		memset(&e, 0, sizeof(e));
+		e.attr.st_ino = node->ino;
+		e.attr.st_mode = S_IFREG;
+		return dir_add(fill, name, &e, next_off);
+	}
 	fs_node_fill_entry(fs, node, &e);
 	/* The kernel must look these up again each time anyway: handing it
 	 * an inode here would only cost it a FORGET later. */
@@ -310,7 +321,7 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill,
 	struct lin_process *p;
 
 	g_atomic_int_set(&fs->root_listed, 1);
-	/* Offsets 1..6: ".", "..", by-pid, self, stats, boots. */
+	/* Offsets 1..7: ".", "..", by-pid, self, stats, metrics, boots. */
 	switch (off) {
 	case 0:
 		if (!dir_add_dot(fill, ".", FS_INO_ROOT, 1))
@@ -342,8 +353,13 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill,
 			return;
 		/* fall through */
 	case 5:
+		fs_node_resolve(fs, FS_INO_METRICS, &node);
+		if (!dir_add_node(fs, fill, "metrics", &node, 6))
+			return;
+		/* fall through */
+	case 6:
 		if (fs_node_resolve(fs, FS_INO_BOOTS, &node) == 0 &&
-		    !dir_add_node(fs, fill, "boots", &node, 6))
+		    !dir_add_node(fs, fill, "boots", &node, 7))
 			return;
 		break;
 	default:
@@ -477,6 +493,7 @@ int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, const struct fs_r
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
 	case FS_KIND_STATS:
+	case FS_KIND_METRICS:
 	case FS_KIND_COUNT:
 		ret = -ENOTDIR;
 		break;

@@ -13,10 +13,11 @@
  * notifier runs on its own thread because the kernel may need a FUSE
  * callback to finish before it can apply an invalidation (libfuse
  * doc/README.notifications). Files whose content changes without a tracker
- * change (stats, ancestry, the Threads line of a running process's status)
- * are never cached. A running process's files are read with direct_io, an
- * exited one's with keep_cache: an exited record never changes again except
- * through EXEC (a revived leader), whose invalidation drops the pages.
+ * change (stats, metrics, ancestry) are rendered once per lookup into a
+ * snapshot inode of their own (FS_INO_SNAPSHOT), which never changes. A
+ * running process's files are read with direct_io, an exited one's with
+ * keep_cache: an exited record never changes again except through EXEC (a
+ * revived leader), whose invalidation drops the pages.
  *
  * The rooms: nodes.c (inodes, resolve, render, attributes, entries,
  * versions), dirs.c (lookup and readdir per kind of directory), notify.c
@@ -52,6 +53,7 @@ enum fs_kind {
 	FS_KIND_BY_PID_DIR,
 	FS_KIND_STATS,
 	FS_KIND_BOOTS_DIR, /* boots/ */
+	FS_KIND_METRICS,
 };
 
 #define FS_KIND_BITS 4
@@ -61,14 +63,29 @@ enum fs_kind {
 #define FS_GEN_BITS     12
 #define FS_GEN_MASK     ((1u << FS_GEN_BITS) - 1)
 #define FS_SERIAL_SHIFT (FS_KIND_BITS + FS_GEN_BITS)
+
+/* Snapshot inodes: stats, metrics and ancestry change with every look, so
+ * each lookup renders them once into an inode of its own, whose size and
+ * times never change (tar compares them before and after reading). Top bit
+ * set, then the record's serial (0 at the root), a snapshot counter, the
+ * kind. The counter wraps after 2^19 lookups: a snapshot is kept for
+ * seconds, not for that many looks at one file. */
+#define FS_INO_SNAPSHOT   (G_GUINT64_CONSTANT(1) << 63)
+#define FS_SNAPSHOT_BITS  19
+#define FS_SNAPSHOT_MASK  ((G_GUINT64_CONSTANT(1) << FS_SNAPSHOT_BITS) - 1)
+#define FS_SNAPSHOT_SHIFT (FS_KIND_BITS + FS_SNAPSHOT_BITS)
+/* Readers of stats or metrics whose unread snapshot is remembered. */
+#define FS_SNAPSHOT_READERS 16
+#define FS_SNAPSHOT_SERIALS ((G_GUINT64_CONSTANT(1) << (63 - FS_SNAPSHOT_SHIFT)) - 1)
 G_STATIC_ASSERT(FS_KIND_COUNT <= (1u << FS_KIND_BITS));
 
 /* Fixed inodes sit below 1 << FS_KIND_BITS; serials start at 1, so no
  * per-process inode can collide with them. */
-#define FS_INO_ROOT   FUSE_ROOT_ID
-#define FS_INO_BY_PID 2
-#define FS_INO_STATS  3
-#define FS_INO_BOOTS  4
+#define FS_INO_ROOT    FUSE_ROOT_ID
+#define FS_INO_BY_PID  2
+#define FS_INO_STATS   3
+#define FS_INO_BOOTS   4
+#define FS_INO_METRICS 5
 
 /* Cache timeouts (seconds). Long ones are safe only while the notifier
  * runs; before it starts, a changed record is stale for at most SHORT. */
@@ -81,6 +98,7 @@ G_STATIC_ASSERT(FS_KIND_COUNT <= (1u << FS_KIND_BITS));
 
 struct lin_fs {
 	struct tracker *tracker;     /* not owned: the root's table */
+	struct lin_metrics *metrics; /* the tracker's; FUSE workers record their requests */
 	guint64 started_realtime_ns; /* the time of root and by-pid/ */
 	/* Earlier boots (struct fs_boot *, by boot id): set before the
 	 * session serves and never changed after, like their tables, which
@@ -104,6 +122,18 @@ struct lin_fs {
 	 * own bytes. */
 	GMutex versions_lock;
 	GHashTable *versions; /* protected by versions_lock */
+	/* The last snapshots of stats and metrics, each handed again to its
+	 * reader until that reader reads it (see snapshot_reused()), a ring
+	 * per kind so that readers taking turns keep theirs. Protected by
+	 * versions_lock. */
+	struct fs_snapshot_last {
+		pid_t reader;
+		fuse_ino_t ino;
+		guint64 made_ns; /* CLOCK_MONOTONIC */
+		gboolean read;
+	} last_snapshot[2][FS_SNAPSHOT_READERS];
+	guint last_snapshot_next[2];
+	guint64 next_snapshot; /* atomic: counter of snapshot inodes */
 
 	struct fs_counters counters; /* each field updated with __atomic builtins */
 
@@ -114,9 +144,10 @@ struct lin_fs {
 struct fs_node {
 	fuse_ino_t ino;
 	enum fs_kind kind;
-	struct lin_process *process; /* NULL for fixed nodes */
-	struct tracker *tracker;     /* the table of process (or of a boot's node) */
-	gboolean outdated;           /* an older version of a versioned file */
+	struct lin_process *process;  /* NULL for fixed nodes */
+	struct tracker *tracker;      /* the table of process (or of a boot's node) */
+	gboolean outdated;            /* an older version of a versioned file, or a snapshot */
+	guint64 snapshot_realtime_ns; /* a snapshot's: when it was taken; 0 otherwise */
 };
 
 /* An earlier boot under boots/<id>/. */
@@ -189,6 +220,8 @@ fuse_ino_t fs_process_ino(const struct lin_process *p, enum fs_kind kind);
 guint64 fs_now_realtime_ns(struct lin_fs *fs);
 guint64 fs_now_monotonic_ns(struct lin_fs *fs);
 gboolean fs_kind_is_dir(enum fs_kind kind);
+/* stats, metrics, ancestry: one snapshot inode per lookup. */
+gboolean fs_kind_is_snapshot(enum fs_kind kind);
 gboolean fs_kind_is_link(enum fs_kind kind);
 /* Caller holds the tracker's read lock for all of these. */
 int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node);
@@ -199,6 +232,11 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
                        GString *content);
 void fs_mark_seen(struct lin_process *p, guint8 bits);
 void fs_node_fill_entry(struct lin_fs *fs, const struct fs_node *node, struct fuse_entry_param *e);
+/* The lookup of stats or metrics by reader (a thread id). */
+void fs_node_fill_snapshot_entry(struct lin_fs *fs, const struct fs_node *node, pid_t reader,
+                                 struct fuse_entry_param *e);
+/* A read of a snapshot inode: its reader is done with it. */
+void fs_snapshot_read(struct lin_fs *fs, fuse_ino_t ino);
 /* The kept versions (fs->versions): free function, FORGET, periodic sweep. */
 void fs_version_free(gpointer data);
 void fs_version_forget(struct lin_fs *fs, fuse_ino_t ino, guint64 lookups);
@@ -222,6 +260,18 @@ fuse_ino_t fs_table_dir_ino(struct lin_fs *fs, struct tracker *t);
 int fs_lookup_in_boots(struct lin_fs *fs, const char *name, struct fuse_entry_param *e);
 void fs_readdir_boots(struct lin_fs *fs, struct fs_dir_fill *fill, off_t off);
 void fs_boots_free(struct lin_fs *fs);
+
+/* ---- self_usage.c ---- */
+
+/* The daemon's CPU time per thread group and its RSS, from /proc/self. */
+struct fs_self_usage {
+	struct fs_thread_cpu cpu[FS_THREAD_GROUPS_MAX];
+	gsize count;
+	guint64 rss_bytes;
+};
+
+/* 0 or -errno (out is then partly filled). */
+int fs_self_usage_read(struct fs_self_usage *out);
 
 /* ---- notify.c ---- */
 

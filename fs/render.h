@@ -26,6 +26,27 @@ struct fs_counters {
 	guint64 notify_failed;   /* invalidations the kernel refused otherwise */
 };
 
+/* CPU time of one group of the daemon's threads, for the metrics file. */
+#define FS_THREAD_GROUPS_MAX 8
+struct fs_thread_cpu {
+	const char *thread; /* "events", "stat_reader", "notifier", "journal", "main", "fuse" */
+	guint64 user_ticks, system_ticks;
+};
+
+/* Everything the metrics file shows. */
+struct fs_metrics_input {
+	const struct tracker_stats *stats;
+	const struct fs_counters *counters;
+	const struct lin_metrics *metrics; /* read with atomic loads */
+	const struct fs_thread_cpu *cpu;
+	gsize cpu_count;
+	guint hz; /* clock ticks per second of the CPU times */
+	guint64 rss_bytes;
+	guint64 now_monotonic_ns;    /* for the uptime, against stats->started_monotonic_ns */
+	guint64 started_realtime_ns; /* the daemon's start */
+	const char *version, *features;
+};
+
 /* Parses a strict "<pid>-<start>" or "<pid>-<start>.<instance>": decimal
  * digits only, no sign, no leading zero (except "0" itself for start), pid
  * in 1..INT_MAX, start in guint64, instance 2..2^32-1 (the first holder of
@@ -63,6 +84,9 @@ void fs_render_ancestry(GString *out, const struct lin_process *p);
 /* The stats file: "key value" per tracker counter, uptime, fs counters. */
 void fs_render_stats(GString *out, const struct tracker_stats *stats,
                      const struct fs_counters *counters, guint64 now_monotonic_ns);
+
+/* The metrics file: Prometheus text format 0.0.4 (render_metrics.c). */
+void fs_render_metrics(GString *out, const struct fs_metrics_input *in);
 
 /* Symlink targets. Each returns the length written to buf (NUL-terminated),
  * or -errno: -ENOENT when the link does not exist (no creator), or

@@ -83,8 +83,9 @@ enum drain_result {
 struct queued_event {
 	struct cnproc_event ev;
 	struct tracker_read rd;
-	guint64 tag;   /* its number, to match the stat reader's answer */
-	gint64 due_us; /* FORK: when the stat reader is asked for the child */
+	guint64 tag;         /* its number, to match the stat reader's answer */
+	guint64 received_ns; /* CLOCK_MONOTONIC at receipt, when metrics record */
+	gint64 due_us;       /* FORK: when the stat reader is asked for the child */
 	gboolean asked;
 	/* EXEC: the stat reader is reading the rest of a long command line
 	 * into rd; nothing touches it until the answer. */
@@ -92,8 +93,9 @@ struct queued_event {
 };
 
 struct event_thread {
-	struct tracker *tracker; /* not owned */
-	struct cnproc *cn;       /* not owned */
+	struct tracker *tracker;     /* not owned */
+	struct lin_metrics *metrics; /* the tracker's; this thread writes its event fields */
+	struct cnproc *cn;           /* not owned */
 	struct stat_reader *reader;
 	int stop_fd; /* eventfd, written once by event_thread_stop() */
 	pthread_t thread;
@@ -124,6 +126,8 @@ static void backlog_drop_oldest(struct event_thread *et)
 {
 	et->backlog_head = (et->backlog_head + 1) % EVENT_BACKLOG;
 	et->backlog_len--;
+	if (et->metrics->enabled)
+		lin_gauge_set(&et->metrics->backlog_depth, et->backlog_len);
 }
 
 /*
@@ -179,6 +183,9 @@ static gboolean event_thread_oldest_ready(struct event_thread *et)
 			                      tracker_get_config(et->tracker)->max_cmdline);
 			et->asks_out++;
 			q->asked = TRUE;
+			if (et->metrics->enabled)
+				__atomic_fetch_add(&et->metrics->stat_reader_asks, 1,
+				                   __ATOMIC_RELAXED);
 		} else {
 			et->wait_until_us = MIN(et->wait_until_us, q->due_us);
 		}
@@ -237,6 +244,9 @@ static void event_thread_finish_oldest(struct event_thread *et)
 	event_thread_wait_cmdline(et);
 	event_thread_fork_ready(et, 0);
 	tracker_event_finish(et->tracker, &q->ev, &q->rd);
+	/* Applied: a lookup from now on finds it. */
+	if (et->metrics->enabled)
+		lin_histogram_observe_since(&et->metrics->event_visible, q->received_ns);
 	backlog_drop_oldest(et);
 }
 
@@ -265,7 +275,16 @@ static void event_thread_on_event(const struct cnproc_event *ev, void *data)
 		event_thread_finish_oldest(et);
 	q = backlog_at(et, et->backlog_len);
 	q->ev = *ev;
+	if (et->metrics->enabled) {
+		/* The kernel stamps events with ktime_get_ns(), CLOCK_MONOTONIC. */
+		q->received_ns = lin_metrics_now_ns();
+		lin_histogram_observe(
+		    &et->metrics->event_delay,
+		    q->received_ns > ev->timestamp_ns ? q->received_ns - ev->timestamp_ns : 0);
+	}
 	tracker_event_begin(et->tracker, &q->ev, &q->rd);
+	if (et->metrics->enabled && ev->type == CNPROC_EV_EXEC)
+		lin_histogram_observe_since(&et->metrics->exec_read, q->received_ns);
 	q->tag = et->next_tag++;
 	q->asked = FALSE;
 	q->cmdline_out = tracker_event_cmdline_pending(&q->rd);
@@ -276,6 +295,10 @@ static void event_thread_on_event(const struct cnproc_event *ev, void *data)
 	if (tracker_event_wants_child_stat(&q->ev, &q->rd))
 		q->due_us = g_get_monotonic_time() + EVENT_FORK_GRACE_US;
 	et->backlog_len++;
+	if (et->metrics->enabled) {
+		lin_gauge_set(&et->metrics->backlog_depth, et->backlog_len);
+		lin_gauge_raise(&et->metrics->backlog_high_water, et->backlog_len);
+	}
 }
 
 /*
@@ -504,6 +527,9 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GE
 
 	et = g_new0(struct event_thread, 1);
 	et->tracker = t;
+	et->metrics = tracker_get_metrics(t);
+	/* Before the thread starts: read by the metrics file only. */
+	lin_gauge_set(&et->metrics->backlog_capacity, EVENT_BACKLOG);
 	et->cn = cn;
 	et->backlog = g_new0(struct queued_event, EVENT_BACKLOG);
 

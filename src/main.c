@@ -75,6 +75,7 @@ struct lin_options {
 	guint rcvbuf;
 	guint max_cmdline;
 	guint max_string_memory;
+	gboolean metrics;               /* --metrics: record latencies and FUSE timings */
 	char *mountpoint;               /* as given on the command line; g_malloc'd */
 	char *mount_namespace;          /* --mount-namespace=PATH; g_malloc'd */
 	char *replay;                   /* --replay=PATH; g_malloc'd, NULL: the live system */
@@ -93,6 +94,7 @@ enum {
 	LIN_KEY_MAX_STRING_MEMORY,
 	LIN_KEY_HELP,
 	LIN_KEY_VERSION,
+	LIN_KEY_METRICS,
 	LIN_KEY_ALLOW_OTHER,
 	LIN_KEY_GID,
 	LIN_KEY_HIDEPID,
@@ -100,6 +102,9 @@ enum {
 	LIN_KEY_REPLAY,
 	LIN_KEY_UNTIL,
 };
+
+/* Options that take a word rather than a number, for "--name value". */
+static const char *const lin_word_options[] = {"--metrics"};
 
 static const struct lin_numeric_option lin_numeric_options[] = {
     [LIN_KEY_MAX_EXITED] =
@@ -156,6 +161,8 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("max_cmdline=", LIN_KEY_MAX_CMDLINE),
     FUSE_OPT_KEY("--max-string-memory=", LIN_KEY_MAX_STRING_MEMORY),
     FUSE_OPT_KEY("max_string_memory=", LIN_KEY_MAX_STRING_MEMORY),
+    FUSE_OPT_KEY("--metrics=", LIN_KEY_METRICS),
+    FUSE_OPT_KEY("metrics=", LIN_KEY_METRICS),
     FUSE_OPT_KEY("allow_other", LIN_KEY_ALLOW_OTHER),
     FUSE_OPT_KEY("gid=", LIN_KEY_GID),
     FUSE_OPT_KEY("hidepid=", LIN_KEY_HIDEPID),
@@ -338,6 +345,16 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 	case LIN_KEY_VERSION:
 		opts->show_version = TRUE;
 		return 0;
+	case LIN_KEY_METRICS:
+		value = strchr(arg, '=') + 1;
+		if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0) {
+			opts->metrics = strcmp(value, "on") == 0;
+			return 0;
+		}
+		fprintf(stderr, "lineagefs: %s: '%s' is neither on nor off\n",
+		        g_str_has_prefix(arg, "--") ? "--metrics" : "-o metrics", value);
+		opts->reported = TRUE;
+		return -1;
 	case LIN_KEY_ALLOW_OTHER:
 		opts->access.allow_other = TRUE;
 		return 1; /* for the kernel too */
@@ -444,6 +461,13 @@ static gboolean lin_args_init(int argc, char **argv, struct fuse_args *args)
 			if (strcmp(argv[i], lin_numeric_options[k].long_name) == 0)
 				joined = &lin_numeric_options[k];
 		}
+		for (size_t k = 0; i > 0 && k < G_N_ELEMENTS(lin_word_options); k++) {
+			if (strcmp(argv[i], lin_word_options[k]) == 0 && i + 1 < argc) {
+				arg = g_strconcat(argv[i], "=", argv[i + 1], NULL);
+				i++;
+				break;
+			}
+		}
 		if (joined != NULL) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "lineagefs: %s: missing value (expected %s)\n",
@@ -495,6 +519,10 @@ static void lin_print_help(void)
 	       "                           comms; past it the oldest exited processes are\n"
 	       "                           forgotten, then new command lines keep 4096\n"
 	       "                           bytes, both ends; 0: no budget (default: %uM)\n"
+	       "\n"
+	       "Health:\n"
+	       "    --metrics=on|off       record the latencies and FUSE timings shown in\n"
+	       "                           the metrics file (default: on)\n"
 	       "\n"
 	       "Who may read what, with -o allow_other (see SECURITY in lineagefs(8)):\n"
 	       "    (each user sees its own processes, and of others' only what /proc\n"
@@ -706,6 +734,7 @@ int main(int argc, char **argv)
 	    .rcvbuf = LIN_DEFAULT_RCVBUF,
 	    .max_cmdline = LIN_DEFAULT_MAX_CMDLINE,
 	    .max_string_memory = LIN_DEFAULT_MAX_STRING_MEMORY,
+	    .metrics = TRUE,
 	};
 	struct fuse_cmdline_opts fuse_opts = {0};
 	g_autoptr(GError) error = NULL;
@@ -838,6 +867,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lineagefs: cannot create the process table (out of memory)\n");
 		goto out_proc_root;
 	}
+	/* Before any thread that records starts. */
+	tracker_get_metrics(tracker)->enabled = opts.metrics;
 	cn = cnproc_open(opts.rcvbuf, &error);
 	if (cn == NULL) {
 		fprintf(stderr, "lineagefs: %s\n", error->message);

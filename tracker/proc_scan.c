@@ -129,6 +129,14 @@ int proc_scan_parse_stat(const char *buf, size_t len, struct lin_stat *out)
 			ret = parse_u64(tok, tok_len, G_MAXUINT32, &v);
 			out->flags = (guint32)v;
 			break;
+		case 14:
+			ret = parse_u64(tok, tok_len, G_MAXUINT64, &v);
+			out->utime_ticks = v;
+			break;
+		case 15:
+			ret = parse_u64(tok, tok_len, G_MAXUINT64, &v);
+			out->stime_ticks = v;
+			break;
 		case 22:
 			ret = parse_u64(tok, tok_len, G_MAXUINT64, &v);
 			out->start_ticks = v;

@@ -33,13 +33,14 @@
 /* PF_KTHREAD from include/linux/sched.h: field 9 (flags) of stat. */
 #define LIN_PF_KTHREAD 0x00200000u
 
-/* What field 3..22 of /proc/<pid>/stat gave. */
+/* What fields 3..22 of /proc/<pid>/stat gave. */
 struct lin_stat {
 	pid_t pid;
 	char comm[LIN_COMM_MAX];
 	char state;
 	pid_t ppid;
 	guint32 flags;
+	guint64 utime_ticks, stime_ticks; /* fields 14 and 15: CPU time so far */
 	guint64 start_ticks;
 	/* Fields 28, 48 and 49, 0 when hidden (no mm, or no permission):
 	 * the address of the stack's start tells an image apart from another

@@ -42,6 +42,9 @@ struct tracker {
 	gboolean rescan_wanted;
 	GArray *cpu_seqs; /* struct cpu_seq, indexed by cpu */
 
+	/* Lock-free: each field says who writes it (metrics.h). */
+	struct lin_metrics metrics;
+
 	/* Only the feeding thread touches these. */
 	tracker_change_fn change_fn;
 	void *change_data;

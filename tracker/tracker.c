@@ -205,6 +205,11 @@ const struct tracker_config *tracker_get_config(const struct tracker *t)
 	return &t->cfg;
 }
 
+struct lin_metrics *tracker_get_metrics(struct tracker *t)
+{
+	return &t->metrics;
+}
+
 void tracker_set_change_fn(struct tracker *t, tracker_change_fn fn, void *data)
 {
 	t->change_fn = fn;

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "cnproc.h"
+#include "metrics.h"
 #include "proc_scan.h"
 #include "strpool.h"
 
@@ -211,6 +212,8 @@ struct tracker;
 struct tracker *tracker_new(const struct tracker_config *cfg);
 void tracker_free(struct tracker *t);
 const struct tracker_config *tracker_get_config(const struct tracker *t);
+/* The health instruments every thread records into (metrics.h). */
+struct lin_metrics *tracker_get_metrics(struct tracker *t);
 
 /* Receives every change, on the feeding thread, after the write lock is
  * released. It must not block (queue the work). */

@@ -108,6 +108,28 @@ static void test_stat_old_kernel(void **state)
 	assert_int_equal(st.start_stack, 0);
 }
 
+/* utime and stime (fields 14, 15), which the metrics file reads for the
+ * daemon's own threads. */
+static void test_stat_cpu_times(void **state)
+{
+	struct lin_stat st;
+
+	(void)state;
+	assert_int_equal(parse_stat_str("812 (lin-events) S 1 812 812 0 -1 4194368 0 0 0 0 1234 "
+	                                "567 0 0 -11 -10 5 0 4242 0 0 18446744073709551615 0\n",
+	                                &st),
+	                 0);
+	assert_string_equal(st.comm, "lin-events");
+	assert_int_equal(st.utime_ticks, 1234);
+	assert_int_equal(st.stime_ticks, 567);
+	assert_int_equal(st.start_ticks, 4242);
+	/* A negative time is no time: rejected. */
+	assert_int_equal(parse_stat_str("812 (x) S 1 812 812 0 -1 0 0 0 0 0 -1 567 0 0 20 0 1 0 "
+	                                "4242 0 0 0 0\n",
+	                                &st),
+	                 -EINVAL);
+}
+
 static void test_stat_hostile_comm(void **state)
 {
 	static const char *const comms[] = {"a b) (c", ") )",        "",  "(",
@@ -985,6 +1007,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stat_real),
 	    cmocka_unit_test(test_stat_old_kernel),
+	    cmocka_unit_test(test_stat_cpu_times),
 	    cmocka_unit_test(test_stat_hostile_comm),
 	    cmocka_unit_test(test_stat_long_comm),
 	    cmocka_unit_test(test_stat_kthread),
