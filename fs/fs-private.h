@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the rooms of fs/ share, private to them. Every node is named by its
+ * inode number alone: per-process nodes are (record serial << 4 | kind),
+ * so a request is answered by looking the serial up under the tracker's
+ * read lock, and nothing is allocated per inode (FORGET has nothing to
+ * free). Contents are rendered into a buffer, the lock is dropped, then the
+ * reply is sent.
+ *
+ * Caching: the kernel is told to keep entries and attributes for an hour
+ * (CACHE_LONG_S). That is only correct because a notifier thread turns
+ * every tracker change into fuse_lowlevel_notify_inval_* calls; the
+ * notifier runs on its own thread because the kernel may need a FUSE
+ * callback to finish before it can apply an invalidation (libfuse
+ * doc/README.notifications). Files whose content changes without a tracker
+ * change (stats, ancestry, the Threads line of a running process's status)
+ * are never cached. A running process's files are read with direct_io, an
+ * exited one's with keep_cache: an exited record never changes again except
+ * through EXEC (a revived leader), whose invalidation drops the pages.
+ *
+ * The rooms: nodes.c (inodes, resolve, render, attributes, entries,
+ * versions), dirs.c (lookup and readdir per kind of directory), notify.c
+ * (the change hook and the notifier thread), ops.c (the FUSE operations
+ * table, fs_new/fs_free).
+ */
+#pragma once
+
+#include <sys/stat.h>
+
+#include "fs.h"
+#include "render.h"
+
+/* Kinds of per-process nodes: the low FS_KIND_BITS of their inode. */
+enum fs_kind {
+	FS_KIND_DIR,         /* <pid>-<start>/ */
+	FS_KIND_CMDLINE,     /* <pid>-<start>/cmdline */
+	FS_KIND_EXE,         /* <pid>-<start>/exe */
+	FS_KIND_COMM,        /* <pid>-<start>/comm */
+	FS_KIND_PARENT,      /* <pid>-<start>/parent */
+	FS_KIND_CHILDREN,    /* <pid>-<start>/children/ */
+	FS_KIND_STATUS,      /* <pid>-<start>/status */
+	FS_KIND_ANCESTRY,    /* <pid>-<start>/ancestry */
+	FS_KIND_CHILD_LINK,  /* <creator>/children/<pid>-<start>: a record has one creator */
+	FS_KIND_BY_PID_LINK, /* by-pid/<pid> while this record is the newest */
+	FS_KIND_SELF_LINK,   /* self, as seen by a thread of this record */
+	FS_KIND_COUNT,
+	/* Fixed nodes: not encoded in a per-process inode. */
+	FS_KIND_ROOT,
+	FS_KIND_BY_PID_DIR,
+	FS_KIND_STATS,
+};
+
+#define FS_KIND_BITS 4
+#define FS_KIND_MASK ((1u << FS_KIND_BITS) - 1)
+/* Versions of a file told apart in its inode (wraps: an open file would
+ * have to outlive 4096 changes of its process to be confused). */
+#define FS_GEN_BITS     12
+#define FS_GEN_MASK     ((1u << FS_GEN_BITS) - 1)
+#define FS_SERIAL_SHIFT (FS_KIND_BITS + FS_GEN_BITS)
+G_STATIC_ASSERT(FS_KIND_COUNT <= (1u << FS_KIND_BITS));
+
+/* Fixed inodes sit below 1 << FS_KIND_BITS; serials start at 1, so no
+ * per-process inode can collide with them. */
+#define FS_INO_ROOT   FUSE_ROOT_ID
+#define FS_INO_BY_PID 2
+#define FS_INO_STATS  3
+
+/* Cache timeouts (seconds). Long ones are safe only while the notifier
+ * runs; before it starts, a changed record is stale for at most SHORT. */
+#define CACHE_LONG_S  3600.0
+#define CACHE_SHORT_S 1.0
+/* stats and ancestry: fresh at every look after this, consistent within. */
+#define CACHE_LOOK_ANEW_S 0.01
+
+#define NS_PER_SEC G_GUINT64_CONSTANT(1000000000)
+
+struct lin_fs {
+	struct tracker *tracker;     /* not owned */
+	guint64 started_realtime_ns; /* the time of root and by-pid/ */
+
+	/* Changes waiting for the notifier; the queue has its own lock, held
+	 * only to push or pop, so fs_on_change() never waits for the kernel. */
+	GAsyncQueue *changes;         /* struct lin_change *, g_malloc'd */
+	GThread *notifier;            /* only touched by start/stop, on the main thread */
+	struct fuse_session *session; /* set before the notifier starts */
+	gint notifier_on;             /* atomic: changes are queued, long timeouts are given */
+	gint no_open;                 /* atomic: the kernel opens files without asking */
+	gint no_opendir;              /* atomic: and directories, caching their listings */
+	gint root_listed;             /* atomic: the root was listed since its last invalidation */
+	gint by_pid_listed;           /* atomic: by-pid/ too */
+
+	/* Versions of versioned files the kernel knows (ino -> struct
+	 * fs_version), kept so that reads of an outdated one still get its
+	 * own bytes. */
+	GMutex versions_lock;
+	GHashTable *versions; /* protected by versions_lock */
+
+	struct fs_counters counters; /* each field updated with __atomic builtins */
+};
+
+/* A node resolved under the tracker's read lock. */
+struct fs_node {
+	fuse_ino_t ino;
+	enum fs_kind kind;
+	struct lin_process *process; /* NULL for fixed nodes */
+	gboolean outdated;           /* an older version of a versioned file */
+};
+
+/* Bits of lin_process.fs_seen. */
+enum {
+	FS_SEEN_NODES = 1 << 0,    /* a node of the record was in a lookup or readdirplus reply */
+	FS_SEEN_CHILDREN = 1 << 1, /* its children/ was listed since the last invalidation */
+};
+
+/* A readdir reply being filled. */
+struct fs_dir_fill {
+	fuse_req_t req;
+	gboolean plus;
+	char *buf;
+	size_t size, len;
+};
+
+/* ---- nodes.c ---- */
+
+fuse_ino_t fs_serial_ino(guint64 serial, enum fs_kind kind);
+/* The current inode of a record's node (with its generation if versioned). */
+fuse_ino_t fs_process_ino(const struct lin_process *p, enum fs_kind kind);
+/* The tracker's clocks (the fake ones of its config in tests). */
+guint64 fs_now_realtime_ns(struct lin_fs *fs);
+guint64 fs_now_monotonic_ns(struct lin_fs *fs);
+gboolean fs_kind_is_dir(enum fs_kind kind);
+gboolean fs_kind_is_link(enum fs_kind kind);
+/* Caller holds the tracker's read lock for all of these. */
+int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node);
+double fs_process_timeout(struct lin_fs *fs);
+double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node);
+int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out);
+void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct stat *st,
+                       GString *content);
+void fs_mark_seen(struct lin_process *p, guint8 bits);
+void fs_node_fill_entry(struct lin_fs *fs, const struct fs_node *node, struct fuse_entry_param *e);
+/* The kept versions (fs->versions): free function, FORGET, periodic sweep. */
+void fs_version_free(gpointer data);
+void fs_version_forget(struct lin_fs *fs, fuse_ino_t ino, guint64 lookups);
+void fs_versions_sweep(struct lin_fs *fs);
+
+/* ---- dirs.c: each takes the tracker's read lock ---- */
+
+int fs_do_lookup(struct lin_fs *fs, pid_t reader, fuse_ino_t parent, const char *name,
+                 struct fuse_entry_param *e);
+int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, fuse_ino_t ino,
+                  off_t off);
+
+/* ---- notify.c ---- */
+
+/* Frees the changes still queued for the notifier. */
+void fs_drain_changes(struct lin_fs *fs);

@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Nodes: what an inode number means and what the kernel is told about it.
+ * Encodes per-process inodes from record serials (with a generation for
+ * versioned files), resolves an inode back to its record under the
+ * tracker's read lock, renders a file's content or a link's target, fills
+ * attributes and lookup entries with their cache timeouts, and keeps the
+ * bytes of the versions of cmdline, comm and status the kernel knows, so an
+ * open file keeps reading the version it opened.
+ */
+#include "fs-private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* How long an outdated version's bytes are kept for open files. */
+#define FS_OUTDATED_KEEP_NS (10 * NS_PER_SEC)
+
+/* The content of one version of a versioned file, kept while the kernel
+ * may read it: from the lookup that told the kernel of it until the kernel
+ * forgets the inode (or, for an outdated version, FS_OUTDATED_KEEP_NS). */
+struct fs_version {
+	GBytes *content;
+	guint64 lookups;     /* the kernel's count, as FORGET will undo it */
+	guint64 outdated_ns; /* CLOCK_MONOTONIC when found outdated; 0 = current */
+};
+
+/* ---- nodes ---- */
+
+/* cmdline, comm and status change while a process runs. Each version is
+ * an inode of its own (its record's generation in the inode number): an
+ * open file keeps reading the version it opened, whole, as on /proc, while
+ * a new lookup of the name finds the current one. */
+static gboolean kind_is_versioned(enum fs_kind kind)
+{
+	return kind == FS_KIND_CMDLINE || kind == FS_KIND_COMM || kind == FS_KIND_STATUS;
+}
+
+fuse_ino_t fs_serial_ino(guint64 serial, enum fs_kind kind)
+{
+	return (fuse_ino_t)(serial << FS_SERIAL_SHIFT) | kind;
+}
+
+fuse_ino_t fs_process_ino(const struct lin_process *p, enum fs_kind kind)
+{
+	fuse_ino_t ino = fs_serial_ino(p->serial, kind);
+
+	if (kind_is_versioned(kind))
+		ino |= (fuse_ino_t)(p->generation & FS_GEN_MASK) << FS_KIND_BITS;
+	return ino;
+}
+
+static guint64 clock_now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (guint64)ts.tv_sec * NS_PER_SEC + (guint64)ts.tv_nsec;
+}
+
+guint64 fs_now_realtime_ns(struct lin_fs *fs)
+{
+	const struct tracker_config *cfg = tracker_get_config(fs->tracker);
+
+	return cfg->now_realtime_ns ? cfg->now_realtime_ns() : clock_now_ns(CLOCK_REALTIME);
+}
+
+guint64 fs_now_monotonic_ns(struct lin_fs *fs)
+{
+	const struct tracker_config *cfg = tracker_get_config(fs->tracker);
+
+	return cfg->now_monotonic_ns ? cfg->now_monotonic_ns() : clock_now_ns(CLOCK_MONOTONIC);
+}
+
+gboolean fs_kind_is_dir(enum fs_kind kind)
+{
+	return kind == FS_KIND_DIR || kind == FS_KIND_CHILDREN || kind == FS_KIND_ROOT ||
+	       kind == FS_KIND_BY_PID_DIR;
+}
+
+gboolean fs_kind_is_link(enum fs_kind kind)
+{
+	return kind == FS_KIND_EXE || kind == FS_KIND_PARENT || kind == FS_KIND_CHILD_LINK ||
+	       kind == FS_KIND_BY_PID_LINK || kind == FS_KIND_SELF_LINK;
+}
+
+/* Finds the node of an inode. Caller holds the tracker's read lock. A node
+ * whose record was forgotten, or whose link no longer exists (no exe, no
+ * creator), is -ENOENT. */
+int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
+{
+	enum fs_kind kind = (enum fs_kind)(ino & FS_KIND_MASK);
+	struct lin_process *p;
+
+	node->ino = ino;
+	node->process = NULL;
+	node->outdated = FALSE;
+	switch (ino) {
+	case FS_INO_ROOT:
+		node->kind = FS_KIND_ROOT;
+		return 0;
+	case FS_INO_BY_PID:
+		node->kind = FS_KIND_BY_PID_DIR;
+		return 0;
+	case FS_INO_STATS:
+		node->kind = FS_KIND_STATS;
+		return 0;
+	default:
+		break;
+	}
+	if (ino >> FS_SERIAL_SHIFT == 0 || kind >= FS_KIND_COUNT)
+		return -ENOENT;
+	if (!kind_is_versioned(kind) && (ino >> FS_KIND_BITS & FS_GEN_MASK))
+		return -ENOENT;
+	p = tracker_find_serial(fs->tracker, ino >> FS_SERIAL_SHIFT);
+	if (!p)
+		return -ENOENT;
+	if (kind_is_versioned(kind))
+		node->outdated = ino != fs_process_ino(p, kind);
+	if (kind == FS_KIND_EXE && !p->exe)
+		return -ENOENT;
+	if ((kind == FS_KIND_PARENT || kind == FS_KIND_CHILD_LINK) && !p->creator)
+		return -ENOENT;
+	node->kind = kind;
+	node->process = p;
+	return 0;
+}
+
+/* How long the kernel may trust what it was told about a process's nodes:
+ * every change to them is invalidated by the notifier while it runs.
+ * Called under the read lock, so a change rendered too late to see is
+ * reported by fs_on_change() after this read, and is queued if it said
+ * "long". */
+double fs_process_timeout(struct lin_fs *fs)
+{
+	return g_atomic_int_get(&fs->notifier_on) ? CACHE_LONG_S : CACHE_SHORT_S;
+}
+
+static double node_entry_timeout(struct lin_fs *fs, const struct fs_node *node)
+{
+	switch (node->kind) {
+	case FS_KIND_ROOT:
+	case FS_KIND_BY_PID_DIR:
+		return CACHE_LONG_S;
+	case FS_KIND_STATS:
+	case FS_KIND_BY_PID_LINK:
+	case FS_KIND_SELF_LINK:
+		/* by-pid/<pid> and self resolve to another inode when their
+		 * target changes: the kernel must ask every time. */
+		return 0;
+	case FS_KIND_DIR:
+	case FS_KIND_CMDLINE:
+	case FS_KIND_EXE:
+	case FS_KIND_COMM:
+	case FS_KIND_PARENT:
+	case FS_KIND_CHILDREN:
+	case FS_KIND_STATUS:
+	case FS_KIND_ANCESTRY:
+	case FS_KIND_CHILD_LINK:
+	case FS_KIND_COUNT:
+		break;
+	}
+	return fs_process_timeout(fs);
+}
+
+double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
+{
+	switch (node->kind) {
+	case FS_KIND_BY_PID_LINK:
+	case FS_KIND_SELF_LINK:
+		return 0;
+	case FS_KIND_STATS:
+	case FS_KIND_ANCESTRY:
+		/* Their content follows what no change names (the counters;
+		 * the comms and the forgetting of ancestors): a fresh size and mtime
+		 * after this short while (auto_inval_data then drops the
+		 * pages). Not zero: the read() that finds EOF right after the
+		 * first must not fetch a newer, longer version's tail. */
+		return CACHE_LOOK_ANEW_S;
+	case FS_KIND_ROOT:
+	case FS_KIND_BY_PID_DIR:
+		return CACHE_LONG_S;
+	case FS_KIND_DIR:
+	case FS_KIND_CMDLINE:
+	case FS_KIND_EXE:
+	case FS_KIND_COMM:
+	case FS_KIND_PARENT:
+	case FS_KIND_CHILDREN:
+	case FS_KIND_STATUS:
+	case FS_KIND_CHILD_LINK:
+	case FS_KIND_COUNT:
+		break;
+	}
+	return fs_process_timeout(fs);
+}
+
+static void append_link(GString *out, int (*link_fn)(const struct lin_process *, char *, size_t),
+                        const struct lin_process *p)
+{
+	char target[FS_NAME_MAX + 8];
+
+	if (link_fn(p, target, sizeof(target)) > 0)
+		g_string_append(out, target);
+}
+
+void fs_version_free(gpointer data)
+{
+	struct fs_version *version = data;
+
+	g_bytes_unref(version->content);
+	g_free(version);
+}
+
+/* A lookup reply is telling the kernel of a running process's versioned
+ * file: keep these bytes for the inode. Caller holds the tracker's read
+ * lock (taken before versions_lock, always). */
+static void version_told(struct lin_fs *fs, const struct fs_node *node, const GString *content)
+{
+	struct fs_version *version;
+
+	g_mutex_lock(&fs->versions_lock);
+	version = g_hash_table_lookup(fs->versions, GSIZE_TO_POINTER(node->ino));
+	if (!version) {
+		version = g_new0(struct fs_version, 1);
+		version->content = g_bytes_new(content->str, content->len);
+		g_hash_table_insert(fs->versions, GSIZE_TO_POINTER(node->ino), version);
+	}
+	version->lookups++;
+	g_mutex_unlock(&fs->versions_lock);
+}
+
+/* Appends the kept bytes of version ino; FALSE when none are kept. */
+static gboolean version_append(struct lin_fs *fs, fuse_ino_t ino, GString *out)
+{
+	struct fs_version *version;
+
+	g_mutex_lock(&fs->versions_lock);
+	version = g_hash_table_lookup(fs->versions, GSIZE_TO_POINTER(ino));
+	if (version) {
+		gsize len;
+		const char *data = g_bytes_get_data(version->content, &len);
+
+		g_string_append_len(out, data, (gssize)len);
+	}
+	g_mutex_unlock(&fs->versions_lock);
+	return version != NULL;
+}
+
+void fs_version_forget(struct lin_fs *fs, fuse_ino_t ino, guint64 lookups)
+{
+	struct fs_version *version;
+
+	g_mutex_lock(&fs->versions_lock);
+	version = g_hash_table_lookup(fs->versions, GSIZE_TO_POINTER(ino));
+	if (version) {
+		version->lookups -= MIN(lookups, version->lookups);
+		if (version->lookups == 0)
+			g_hash_table_remove(fs->versions, GSIZE_TO_POINTER(ino));
+	}
+	g_mutex_unlock(&fs->versions_lock);
+}
+
+/* The kernel may keep an inode long after its last use, so versions are
+ * also dropped once no reader can need them: an outdated one some seconds
+ * after it was found outdated (an open file read that late gets the
+ * current bytes), a current one once its process is gone or has exited
+ * (its bytes are then rendered the same way). */
+void fs_versions_sweep(struct lin_fs *fs)
+{
+	guint64 now = fs_now_monotonic_ns(fs);
+	GHashTableIter iter;
+	gpointer key, value;
+
+	tracker_read_lock(fs->tracker);
+	g_mutex_lock(&fs->versions_lock);
+	g_hash_table_iter_init(&iter, fs->versions);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		struct fs_version *version = value;
+		struct fs_node node;
+
+		if (fs_node_resolve(fs, GPOINTER_TO_SIZE(key), &node) < 0) {
+			g_hash_table_iter_remove(&iter);
+		} else if (node.outdated) {
+			if (!version->outdated_ns)
+				version->outdated_ns = now;
+			else if (version->outdated_ns + FS_OUTDATED_KEEP_NS < now)
+				g_hash_table_iter_remove(&iter);
+		} else if (!lin_process_running(node.process)) {
+			g_hash_table_iter_remove(&iter);
+		}
+	}
+	g_mutex_unlock(&fs->versions_lock);
+	tracker_read_unlock(fs->tracker);
+}
+
+/* Renders a file's content or a link's target into out. Caller holds the
+ * tracker's read lock. */
+int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
+{
+	const struct lin_process *p = node->process;
+
+	/* An older version: its own bytes, while they are kept. */
+	if (node->outdated && version_append(fs, node->ino, out))
+		return 0;
+
+	switch (node->kind) {
+	case FS_KIND_CMDLINE:
+		if (p->cmdline)
+			g_string_append_len(out, p->cmdline->data, p->cmdline->len);
+		return 0;
+	case FS_KIND_COMM:
+		fs_render_comm(out, p);
+		return 0;
+	case FS_KIND_STATUS:
+		fs_render_status(out, p, tracker_get_config(fs->tracker));
+		return 0;
+	case FS_KIND_ANCESTRY:
+		fs_render_ancestry(out, p);
+		return 0;
+	case FS_KIND_STATS: {
+		struct tracker_stats stats;
+		struct fs_counters counters;
+
+		tracker_get_stats(fs->tracker, &stats);
+		counters.notify_queued =
+		    __atomic_load_n(&fs->counters.notify_queued, __ATOMIC_RELAXED);
+		counters.notify_sent = __atomic_load_n(&fs->counters.notify_sent, __ATOMIC_RELAXED);
+		counters.notify_uncached =
+		    __atomic_load_n(&fs->counters.notify_uncached, __ATOMIC_RELAXED);
+		counters.notify_failed =
+		    __atomic_load_n(&fs->counters.notify_failed, __ATOMIC_RELAXED);
+		counters.notify_skipped =
+		    __atomic_load_n(&fs->counters.notify_skipped, __ATOMIC_RELAXED);
+		fs_render_stats(out, &stats, &counters, fs_now_monotonic_ns(fs));
+		return 0;
+	}
+	case FS_KIND_EXE:
+		g_string_append_len(out, p->exe->data, p->exe->len);
+		return 0;
+	case FS_KIND_PARENT:
+		append_link(out, fs_link_parent, p);
+		return 0;
+	case FS_KIND_CHILD_LINK:
+		append_link(out, fs_link_child, p);
+		return 0;
+	case FS_KIND_BY_PID_LINK:
+		append_link(out, fs_link_by_pid, p);
+		return 0;
+	case FS_KIND_SELF_LINK:
+		append_link(out, fs_link_self, p);
+		return 0;
+	case FS_KIND_DIR:
+	case FS_KIND_CHILDREN:
+	case FS_KIND_ROOT:
+	case FS_KIND_BY_PID_DIR:
+	case FS_KIND_COUNT:
+		break;
+	}
+	return -EISDIR;
+}
+
+static void stat_set_time(struct stat *st, guint64 realtime_ns)
+{
+	st->st_mtim.tv_sec = (time_t)(realtime_ns / NS_PER_SEC);
+	st->st_mtim.tv_nsec = (long)(realtime_ns % NS_PER_SEC);
+	st->st_ctim = st->st_mtim;
+	st->st_atim = st->st_mtim;
+}
+
+/* Fills the attributes of a node. Caller holds the tracker's read lock.
+ * Files are rendered to learn their exact size: tools that trust st_size
+ * (less, some editors, python's read()) must see all of it. The rendered
+ * bytes go to content when the caller needs them too (NULL: dropped). */
+void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct stat *st,
+                       GString *content)
+{
+	const struct lin_process *p = node->process;
+	g_autoptr(GString) own_content = NULL;
+
+	memset(st, 0, sizeof(*st));
+	st->st_ino = node->ino;
+	st->st_blksize = 4096;
+	if (fs_kind_is_dir(node->kind)) {
+		st->st_mode = S_IFDIR | 0555;
+		/* A process dir holds one subdirectory (children/). The root
+		 * holds one per record and that count changes all the time:
+		 * 1 is the conventional "not counted" value that find(1)
+		 * understands, so it does not skip subdirectories. */
+		st->st_nlink = node->kind == FS_KIND_DIR ? 3 : node->kind == FS_KIND_ROOT ? 1 : 2;
+	} else {
+		if (!content)
+			content = own_content = g_string_new(NULL);
+		fs_node_render(fs, node, content);
+		st->st_mode = fs_kind_is_link(node->kind) ? S_IFLNK | 0777 : S_IFREG | 0444;
+		st->st_nlink = 1;
+		st->st_size = (off_t)content->len;
+		st->st_blocks = (blkcnt_t)((content->len + 511) / 512);
+	}
+
+	switch (node->kind) {
+	case FS_KIND_ROOT:
+	case FS_KIND_BY_PID_DIR:
+		stat_set_time(st, fs->started_realtime_ns);
+		return;
+	case FS_KIND_STATS:
+		stat_set_time(st, fs_now_realtime_ns(fs));
+		return;
+	case FS_KIND_ANCESTRY:
+		/* Its content follows other records (their comms, their
+		 * forgetting): a new mtime at every look makes the kernel
+		 * drop its pages (auto_inval_data). */
+		st->st_uid = p->euid;
+		st->st_gid = p->egid;
+		stat_set_time(st, fs_now_realtime_ns(fs));
+		return;
+	case FS_KIND_BY_PID_LINK:
+	case FS_KIND_SELF_LINK:
+		/* Root-level entries: owned by root, like /proc/self. */
+		stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(fs->tracker)));
+		return;
+	case FS_KIND_DIR:
+	case FS_KIND_CMDLINE:
+	case FS_KIND_EXE:
+	case FS_KIND_COMM:
+	case FS_KIND_PARENT:
+	case FS_KIND_CHILDREN:
+	case FS_KIND_STATUS:
+	case FS_KIND_CHILD_LINK:
+	case FS_KIND_COUNT:
+		break;
+	}
+	st->st_uid = p->euid;
+	st->st_gid = p->egid;
+	stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(fs->tracker)));
+}
+
+/* Called under the tracker's read lock, before the reply that tells the
+ * kernel: a change after it is then sure to see the mark. */
+void fs_mark_seen(struct lin_process *p, guint8 bits)
+{
+	if (p)
+		__atomic_fetch_or(&p->fs_seen, bits, __ATOMIC_RELAXED);
+}
+
+void fs_node_fill_entry(struct lin_fs *fs, const struct fs_node *node, struct fuse_entry_param *e)
+{
+	g_autoptr(GString) content = g_string_new(NULL);
+
+	fs_mark_seen(node->process, FS_SEEN_NODES);
+	memset(e, 0, sizeof(*e));
+	e->ino = node->ino;
+	fs_node_fill_attr(fs, node, &e->attr, content);
+	if (kind_is_versioned(node->kind) && !node->outdated && lin_process_running(node->process))
+		version_told(fs, node, content);
+	e->entry_timeout = node_entry_timeout(fs, node);
+	e->attr_timeout = fs_node_attr_timeout(fs, node);
+}

@@ -1,0 +1,665 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Applying what the sources report: cn_proc events (FORK, EXEC, EXIT,
+ * COMM, UID/GID, thread forks and exits, out of order or lost), the
+ * begin/finish split that reads /proc before taking the write lock so that
+ * readers never delay the capture of a short-lived process's cmdline, the
+ * bootstrap and repairing rescans of /proc, and the periodic tick that
+ * expires pending events and checks leaders whose threads outlive them.
+ */
+#include "config.h"
+#include "tracker-private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* How long an EXIT may wait for the FORK that announces its process
+ * (events from different CPUs can be delivered out of order). */
+#define PENDING_EXPIRE_NS (2 * G_TIME_SPAN_SECOND * 1000)
+/* How long a leader that exited while its threads run is trusted before
+ * /proc is checked (in case a thread's EXIT was lost). */
+#define LEADER_CHECK_NS (1 * G_TIME_SPAN_SECOND * 1000)
+
+/* What a record knows of an event that came before the FORK creating it. */
+struct pending {
+	guint64 timestamp_ns;
+	gboolean exec_missed;
+	gboolean exited;
+	guint32 exit_status;
+};
+
+/* The kernel stamps events with ktime_get_ns() (monotonic); start times and
+ * wall-clock times are derived through the boot offsets taken at start. */
+static guint64 event_realtime(const struct tracker *t, guint64 timestamp_ns)
+{
+	return t->cfg.boot_realtime_ns + t->cfg.boot_offset_ns + timestamp_ns;
+}
+
+static guint64 event_start_ticks(const struct tracker *t, guint64 timestamp_ns)
+{
+	return (t->cfg.boot_offset_ns + timestamp_ns) / (1000000000ull / t->cfg.hz);
+}
+
+/* The kind of exit a raw wait status describes. */
+static enum lin_exit_kind exit_kind_of(guint32 status)
+{
+	return WIFSIGNALED(status) ? LIN_EXIT_SIGNAL : LIN_EXIT_CODE;
+}
+
+/* The running record the kernel means by pid, or NULL. */
+static struct lin_process *running_pid(struct tracker *t, pid_t pid)
+{
+	struct lin_process *p = tracker_find_pid(t, pid);
+
+	return p && lin_process_running(p) ? p : NULL;
+}
+
+/* Makes a record for a process read from /proc that no event announced
+ * (bootstrap, rescan, or an event whose FORK is late or lost). Returns the
+ * existing record when one with the same (pid, start) exists. */
+static struct lin_process *process_from_info(struct tracker *t, const struct lin_proc_info *info,
+                                             guint64 seen_ns, guint extra_flags)
+{
+	struct lin_process *p = tracker_find(t, info->stat.pid, info->stat.start_ticks);
+	struct lin_process *old = running_pid(t, info->stat.pid);
+
+	if (p) {
+		tracker_process_revive(t, p);
+		return p;
+	}
+	if (old)
+		tracker_process_set_exited(t, old, LIN_EXIT_UNKNOWN, 0, tracker_now_realtime(t));
+	p = tracker_process_new(t, info->stat.pid, info->stat.start_ticks, seen_ns);
+	p->flags |= extra_flags;
+	p->creator_pid = info->stat.ppid;
+	tracker_apply_info(t, p, info);
+	tracker_set_creator(t, p, running_pid(t, info->stat.ppid));
+	tracker_queue_change(t, LIN_CHANGE_NEW, p);
+	return p;
+}
+
+static void apply_pending(struct tracker *t, struct lin_process *p)
+{
+	struct pending *pending = g_hash_table_lookup(t->pending, GINT_TO_POINTER(p->pid));
+
+	if (!pending)
+		return;
+	if (pending->exec_missed) {
+		tracker_set_str(t, &p->cmdline, NULL);
+		tracker_set_str(t, &p->exe, NULL);
+		p->flags |= LIN_PROC_CMDLINE_MISSED;
+		p->exec_count++;
+		t->stats.cmdline_missed++;
+		tracker_queue_change(t, LIN_CHANGE_EXEC, p);
+	}
+	if (pending->exited)
+		tracker_process_set_exited(t, p, exit_kind_of(pending->exit_status),
+		                           pending->exit_status,
+		                           event_realtime(t, pending->timestamp_ns));
+	g_hash_table_remove(t->pending, GINT_TO_POINTER(p->pid));
+}
+
+static struct pending *pending_get(struct tracker *t, pid_t pid, guint64 timestamp_ns)
+{
+	struct pending *pending = g_hash_table_lookup(t->pending, GINT_TO_POINTER(pid));
+
+	if (!pending) {
+		pending = g_new0(struct pending, 1);
+		g_hash_table_insert(t->pending, GINT_TO_POINTER(pid), pending);
+	}
+	pending->timestamp_ns = timestamp_ns;
+	return pending;
+}
+
+/* ---- events ---- */
+
+static void handle_thread_fork(struct tracker *t, const struct cnproc_event *ev)
+{
+	struct lin_process *p;
+
+	t->stats.events_thread_fork++;
+	p = running_pid(t, ev->tgid);
+	if (p)
+		tracker_thread_add(t, p, ev->pid);
+}
+
+/* Whether a running record is the very process a FORK announces, rather
+ * than an older holder of the pid whose EXIT was lost. */
+static gboolean fork_is_for(const struct lin_process *p, const struct lin_proc_info *child,
+                            guint64 timestamp_ns)
+{
+	if (p->flags & LIN_PROC_FORK_SEEN)
+		return FALSE;
+	if (child->read_ok & PROC_READ_STAT)
+		return child->stat.start_ticks == p->start_ticks;
+	/* The child is already gone: the record came from an event or scan
+	 * that followed this FORK. */
+	return timestamp_ns <= p->seen_ns;
+}
+
+static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
+                        const struct lin_proc_info *child)
+{
+	struct lin_process *p = tracker_find_pid(t, ev->pid);
+	struct lin_process *creator = running_pid(t, ev->u.fork.parent_tgid);
+	struct lin_process *old_creator;
+
+	t->stats.events_fork++;
+	if (!(p && fork_is_for(p, child, ev->timestamp_ns)) && (child->read_ok & PROC_READ_STAT))
+		p = tracker_find(t, ev->pid, child->stat.start_ticks);
+	if (p &&
+	    (fork_is_for(p, child, ev->timestamp_ns) ||
+	     ((child->read_ok & PROC_READ_STAT) && p->start_ticks == child->stat.start_ticks))) {
+		/* The EXEC, EXIT or scan came first: the FORK only names the creator. */
+		if (!(p->flags & LIN_PROC_FROM_SCAN))
+			t->stats.out_of_order++;
+		p->flags |= LIN_PROC_FORK_SEEN;
+		p->creator_pid = ev->u.fork.parent_tgid;
+		old_creator = p->creator;
+		if (creator && p->creator != creator)
+			tracker_set_creator(t, p, creator);
+		/* PPid and Creator of its status changed, if nothing else. */
+		tracker_queue_creator_change(t, p, old_creator);
+		return;
+	}
+	p = running_pid(t, ev->pid);
+	if (p)
+		tracker_process_set_exited(t, p, LIN_EXIT_UNKNOWN, 0,
+		                           event_realtime(t, ev->timestamp_ns));
+
+	if (child->read_ok & PROC_READ_STAT) {
+		p = tracker_process_new(t, ev->pid, child->stat.start_ticks, ev->timestamp_ns);
+	} else {
+		p = tracker_process_new(t, ev->pid, event_start_ticks(t, ev->timestamp_ns),
+		                        ev->timestamp_ns);
+		p->flags |= LIN_PROC_START_ESTIMATED;
+	}
+	p->flags |= LIN_PROC_FORK_SEEN;
+	p->creator_pid = ev->u.fork.parent_tgid;
+	if (creator) {
+		/* Until it execs, a child runs its creator's program. */
+		p->comm = lin_str_ref(creator->comm);
+		p->exe = lin_str_ref(creator->exe);
+		p->cmdline = lin_str_ref(creator->cmdline);
+		p->flags |= creator->flags & (LIN_PROC_CMDLINE_MISSED | LIN_PROC_CMDLINE_TRUNCATED |
+		                              LIN_PROC_KTHREAD);
+		p->ruid = creator->ruid;
+		p->euid = creator->euid;
+		p->rgid = creator->rgid;
+		p->egid = creator->egid;
+		/* A new kernel thread is named by its creator without a COMM
+		 * event: the child's own stat has the truth when we caught it. */
+		if (child->read_ok & PROC_READ_STAT)
+			tracker_set_str(t, &p->comm,
+			                lin_strpool_intern(t->strings, child->stat.comm,
+			                                   strlen(child->stat.comm)));
+	} else if (child->read_ok & PROC_READ_STAT) {
+		tracker_apply_info(t, p, child);
+	}
+	tracker_set_creator(t, p, creator);
+	tracker_queue_change(t, LIN_CHANGE_NEW, p);
+	apply_pending(t, p);
+}
+
+static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
+                        const struct lin_proc_info *info)
+{
+	struct lin_process *p = running_pid(t, ev->tgid);
+
+	t->stats.events_exec++;
+	if (!(info->read_ok & PROC_READ_STAT)) {
+		/* Gone before we could read it. */
+		t->stats.cmdline_missed++;
+		if (!p) {
+			pending_get(t, ev->tgid, ev->timestamp_ns)->exec_missed = TRUE;
+			t->stats.out_of_order++;
+			return;
+		}
+		tracker_set_str(t, &p->cmdline, NULL);
+		tracker_set_str(t, &p->exe, NULL);
+		p->flags |= LIN_PROC_CMDLINE_MISSED;
+		p->exec_count++;
+		tracker_queue_change(t, LIN_CHANGE_EXEC, p);
+		return;
+	}
+	if (!p || p->start_ticks != info->stat.start_ticks) {
+		struct lin_process *same = tracker_find(t, ev->tgid, info->stat.start_ticks);
+
+		if (!same)
+			t->stats.out_of_order++;
+		p = process_from_info(t, info, ev->timestamp_ns, 0);
+	}
+	tracker_threads_clear(t, p);
+	tracker_leader_exited_forget(t, p);
+	tracker_apply_info(t, p, info);
+	if (!(info->read_ok & PROC_READ_CMDLINE))
+		t->stats.cmdline_missed++;
+	p->exec_count++;
+	tracker_queue_change(t, LIN_CHANGE_EXEC, p);
+}
+
+static void handle_exit(struct tracker *t, const struct cnproc_event *ev)
+{
+	guint32 status = ev->u.exit.code;
+	enum lin_exit_kind kind = exit_kind_of(status);
+	struct lin_process *p = running_pid(t, ev->tgid);
+	guint64 exit_ns = event_realtime(t, ev->timestamp_ns);
+
+	if (ev->pid != ev->tgid) {
+		struct lin_process *owner =
+		    g_hash_table_lookup(t->threads, GINT_TO_POINTER(ev->pid));
+
+		t->stats.events_thread_exit++;
+		if (owner) {
+			g_hash_table_remove(t->threads, GINT_TO_POINTER(ev->pid));
+			owner->live_threads--;
+			t->stats.threads_live--;
+			tracker_queue_change(t, LIN_CHANGE_THREADS, owner);
+		}
+		/* A process whose leader left with pthread_exit() ends with
+		 * its last thread, whose status is the process's. */
+		if (p && (p->flags & LIN_PROC_LEADER_EXITED) && p->live_threads == 0)
+			tracker_process_set_exited(t, p, kind, status, exit_ns);
+		return;
+	}
+
+	t->stats.events_exit++;
+	if (!p) {
+		/* No running record: its FORK has not arrived yet. */
+		struct pending *pending = pending_get(t, ev->tgid, ev->timestamp_ns);
+
+		pending->exited = TRUE;
+		pending->exit_status = status;
+		return;
+	}
+	if (p->live_threads > 0) {
+		if (!(p->flags & LIN_PROC_LEADER_EXITED)) {
+			p->flags |= LIN_PROC_LEADER_EXITED;
+			p->exit_status = status;
+			p->exit_ns = ev->timestamp_ns; /* monotonic until it really exits */
+			g_ptr_array_add(t->leader_exited, p);
+		}
+		return;
+	}
+	tracker_process_set_exited(t, p, kind, status, exit_ns);
+}
+
+static void handle_comm(struct tracker *t, const struct cnproc_event *ev)
+{
+	struct lin_process *p = running_pid(t, ev->tgid);
+
+	t->stats.events_comm++;
+	/* A thread's name is not the process's: /proc/<pid>/comm is the leader's. */
+	if (!p || ev->pid != ev->tgid)
+		return;
+	tracker_set_str(t, &p->comm,
+	                lin_strpool_intern(t->strings, ev->u.comm.comm,
+	                                   strnlen(ev->u.comm.comm, sizeof(ev->u.comm.comm))));
+	tracker_queue_change(t, LIN_CHANGE_COMM, p);
+}
+
+static void handle_id(struct tracker *t, const struct cnproc_event *ev)
+{
+	struct lin_process *p = running_pid(t, ev->tgid);
+
+	if (ev->type == CNPROC_EV_UID)
+		t->stats.events_uid++;
+	else
+		t->stats.events_gid++;
+	if (!p || ev->pid != ev->tgid)
+		return;
+	if (ev->type == CNPROC_EV_UID) {
+		p->ruid = ev->u.id.real;
+		p->euid = ev->u.id.effective;
+	} else {
+		p->rgid = ev->u.id.real;
+		p->egid = ev->u.id.effective;
+	}
+	tracker_queue_change(t, LIN_CHANGE_ID, p);
+}
+
+/* Most machines have few CPUs; a bogus cpu number from a corrupt message
+ * must not make the table huge. */
+#define SEQ_MAX_CPUS 8192
+
+/* The connector numbers its messages per CPU: a gap means the kernel
+ * dropped events (a full socket, or a failed allocation on its side). */
+static void check_seq(struct tracker *t, const struct cnproc_event *ev)
+{
+	struct cpu_seq *cpu;
+
+	if (!ev->seq_valid || ev->cpu >= SEQ_MAX_CPUS)
+		return;
+	if (ev->cpu >= t->cpu_seqs->len)
+		g_array_set_size(t->cpu_seqs, ev->cpu + 1);
+	cpu = &g_array_index(t->cpu_seqs, struct cpu_seq, ev->cpu);
+	if (cpu->seen) {
+		guint32 missing = ev->seq - cpu->expect; /* modulo 2^32: wraps fine */
+
+		/* "Behind" (missing >= 2^31) only happens on corrupt input:
+		 * resynchronize without counting. */
+		if (missing != 0 && missing < G_MAXINT32) {
+			t->stats.events_lost += missing;
+			t->rescan_wanted = TRUE;
+		}
+	}
+	cpu->expect = ev->seq + 1;
+	cpu->seen = TRUE;
+}
+
+void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
+                         const struct lin_proc_info *info)
+{
+	tracker_write_lock(t);
+	check_seq(t, ev);
+	switch (ev->type) {
+	case CNPROC_EV_FORK:
+		if (ev->pid == ev->tgid)
+			handle_fork(t, ev, info);
+		else
+			handle_thread_fork(t, ev);
+		break;
+	case CNPROC_EV_EXEC:
+		handle_exec(t, ev, info);
+		break;
+	case CNPROC_EV_EXIT:
+		handle_exit(t, ev);
+		break;
+	case CNPROC_EV_COMM:
+		handle_comm(t, ev);
+		break;
+	case CNPROC_EV_UID:
+	case CNPROC_EV_GID:
+		handle_id(t, ev);
+		break;
+	case CNPROC_EV_OTHER:
+		t->stats.events_other++;
+		break;
+	}
+	tracker_enforce_retention(t);
+	tracker_write_unlock(t);
+}
+
+void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd)
+{
+	rd->begun = ev->type == CNPROC_EV_EXEC;
+	rd->child = TRACKER_CHILD_UNREAD;
+	if (rd->begun)
+		proc_scan_begin(t->cfg.proc_root_fd, ev->tgid, PROC_READ_ALL, &rd->proc);
+}
+
+gboolean tracker_event_lend_stat(const struct tracker_read *exec_rd, struct tracker_read *fork_rd)
+{
+	const struct lin_stat *stat;
+
+	if (!exec_rd->begun)
+		return FALSE;
+	stat = proc_scan_begun_stat(&exec_rd->proc);
+	if (stat) {
+		tracker_event_give_child_stat(fork_rd, stat);
+		return TRUE;
+	}
+	/* Reaped before the EXEC's read: so it is by the FORK's. Any other
+	 * failure (out of fds) says nothing about the child. */
+	if (exec_rd->proc.err == -ENOENT || exec_rd->proc.err == -ESRCH) {
+		tracker_event_give_child_stat(fork_rd, NULL);
+		return TRUE;
+	}
+	return FALSE;
+}
+
+gboolean tracker_event_wants_child_stat(const struct cnproc_event *ev,
+                                        const struct tracker_read *rd)
+{
+	return ev->type == CNPROC_EV_FORK && ev->pid == ev->tgid &&
+	       rd->child == TRACKER_CHILD_UNREAD;
+}
+
+void tracker_event_give_child_stat(struct tracker_read *fork_rd, const struct lin_stat *stat)
+{
+	if (stat) {
+		fork_rd->child_stat = *stat;
+		fork_rd->child = TRACKER_CHILD_KNOWN;
+	} else {
+		fork_rd->child = TRACKER_CHILD_GONE;
+	}
+}
+
+void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd)
+{
+	struct lin_proc_info info = {0};
+
+	/* Read /proc before locking: readers must not hold up the feeder. */
+	if (rd->begun) {
+		proc_scan_finish(&rd->proc, 0, &info);
+		rd->begun = FALSE;
+	} else if (ev->type == CNPROC_EV_FORK && ev->pid == ev->tgid) {
+		/* The child's start time names it. */
+		switch (rd->child) {
+		case TRACKER_CHILD_KNOWN:
+			info.stat = rd->child_stat;
+			info.read_ok = PROC_READ_STAT;
+			break;
+		case TRACKER_CHILD_GONE:
+			break;
+		case TRACKER_CHILD_UNREAD:
+			proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, 0, PROC_READ_STAT,
+			                       &info);
+			break;
+		}
+	}
+	tracker_apply_event(t, ev, &info);
+	lin_proc_info_clear(&info);
+}
+
+void tracker_event_abandon(struct tracker_read *rd)
+{
+	if (rd->begun)
+		proc_scan_abandon(&rd->proc);
+	rd->begun = FALSE;
+}
+
+void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev)
+{
+	struct tracker_read rd;
+
+	tracker_event_begin(t, ev, &rd);
+	tracker_event_finish(t, ev, &rd);
+}
+
+/* ---- /proc scans ---- */
+
+struct scanned {
+	struct lin_proc_info info;
+	GArray *tids;
+};
+
+static void scanned_clear(gpointer data)
+{
+	struct scanned *s = data;
+
+	lin_proc_info_clear(&s->info);
+	if (s->tids)
+		g_array_unref(s->tids);
+}
+
+struct scan_ctx {
+	struct tracker *t;
+	GArray *found; /* struct scanned */
+};
+
+static void scan_one(const struct lin_proc_info *info, void *data)
+{
+	struct scan_ctx *ctx = data;
+	struct scanned s = {.info = *info};
+
+	s.info.cmdline = g_memdup2(info->cmdline, info->cmdline_len);
+	s.info.exe = g_strdup(info->exe);
+	if (info->status.threads > 1) {
+		s.tids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+		proc_scan_threads(ctx->t->cfg.proc_root_fd, info->stat.pid, s.tids);
+	}
+	g_array_append_val(ctx->found, s);
+}
+
+/* Reads all of /proc (without the lock), then reconciles. */
+static int scan_and_apply(struct tracker *t, gboolean repair)
+{
+	g_autoptr(GArray) found = g_array_new(FALSE, TRUE, sizeof(struct scanned));
+	g_autoptr(GHashTable) alive = g_hash_table_new(NULL, NULL);
+	struct scan_ctx ctx = {.t = t, .found = found};
+	guint64 seen_ns;
+	int n;
+
+	g_array_set_clear_func(found, scanned_clear);
+	n = proc_scan_foreach(t->cfg.proc_root_fd, scan_one, &ctx);
+	if (n < 0)
+		return n;
+	seen_ns = tracker_now_monotonic(t);
+
+	tracker_write_lock(t);
+	for (guint i = 0; i < found->len; i++) {
+		struct scanned *s = &g_array_index(found, struct scanned, i);
+
+		g_hash_table_insert(alive, GINT_TO_POINTER(s->info.stat.pid), s);
+	}
+	if (repair) {
+		/* Running records that /proc no longer has (or has with another
+		 * start) exited while we were not told. */
+		for (struct lin_process *p = t->all_head; p; p = p->all_next) {
+			struct scanned *s;
+
+			if (!lin_process_running(p))
+				continue;
+			s = g_hash_table_lookup(alive, GINT_TO_POINTER(p->pid));
+			if (!s || s->info.stat.start_ticks != p->start_ticks)
+				tracker_process_set_exited(t, p, LIN_EXIT_UNKNOWN, 0,
+				                           tracker_now_realtime(t));
+		}
+	}
+	/* Two passes so that a parent listed after its child is found. */
+	for (guint i = 0; i < found->len; i++) {
+		struct scanned *s = &g_array_index(found, struct scanned, i);
+		struct lin_process *p = tracker_find(t, s->info.stat.pid, s->info.stat.start_ticks);
+
+		if (p)
+			continue;
+		p = tracker_process_new(t, s->info.stat.pid, s->info.stat.start_ticks, seen_ns);
+		p->flags |= LIN_PROC_FROM_SCAN;
+		p->creator_pid = s->info.stat.ppid;
+		tracker_apply_info(t, p, &s->info);
+		for (guint j = 0; s->tids && j < s->tids->len; j++)
+			tracker_thread_add(t, p, g_array_index(s->tids, pid_t, j));
+		/* A zombie already sent its EXIT, before we listened. */
+		if ((s->info.stat.state == 'Z' || s->info.stat.state == 'X') &&
+		    p->live_threads == 0)
+			tracker_process_set_exited(t, p, LIN_EXIT_UNKNOWN, 0,
+			                           tracker_now_realtime(t));
+	}
+	for (guint i = 0; i < found->len; i++) {
+		struct scanned *s = &g_array_index(found, struct scanned, i);
+		struct lin_process *p = tracker_find(t, s->info.stat.pid, s->info.stat.start_ticks);
+
+		if (!p || !(p->flags & LIN_PROC_FROM_SCAN) || p->creator || p->seen_ns != seen_ns)
+			continue;
+		tracker_set_creator(t, p, running_pid(t, s->info.stat.ppid));
+		tracker_queue_change(t, LIN_CHANGE_NEW, p);
+	}
+	tracker_enforce_retention(t);
+	tracker_write_unlock(t);
+	return n;
+}
+
+int tracker_bootstrap(struct tracker *t)
+{
+	return scan_and_apply(t, FALSE);
+}
+
+int tracker_rescan(struct tracker *t)
+{
+	tracker_write_lock(t);
+	t->stats.rescans++;
+	t->rescan_wanted = FALSE;
+	tracker_write_unlock(t);
+	return MIN(scan_and_apply(t, TRUE), 0);
+}
+
+void tracker_overflow(struct tracker *t)
+{
+	tracker_write_lock(t);
+	t->stats.overflows++;
+	tracker_write_unlock(t);
+	tracker_rescan(t);
+}
+
+gboolean tracker_rescan_wanted(struct tracker *t)
+{
+	gboolean wanted;
+
+	pthread_rwlock_rdlock(&t->lock);
+	wanted = t->rescan_wanted;
+	pthread_rwlock_unlock(&t->lock);
+	return wanted;
+}
+
+void tracker_count_malformed(struct tracker *t)
+{
+	tracker_write_lock(t);
+	t->stats.events_malformed++;
+	tracker_write_unlock(t);
+}
+
+void tracker_tick(struct tracker *t)
+{
+	struct suspect {
+		pid_t pid;
+		guint64 start_ticks;
+	};
+	guint64 now = tracker_now_monotonic(t);
+	g_autoptr(GArray) suspects = g_array_new(FALSE, FALSE, sizeof(struct suspect));
+	GHashTableIter iter;
+	gpointer value;
+
+	tracker_write_lock(t);
+	g_hash_table_iter_init(&iter, t->pending);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		struct pending *pending = value;
+
+		if (pending->timestamp_ns + PENDING_EXPIRE_NS < now)
+			g_hash_table_iter_remove(&iter);
+	}
+	for (guint i = 0; i < t->leader_exited->len; i++) {
+		struct lin_process *p = g_ptr_array_index(t->leader_exited, i);
+		struct suspect suspect = {p->pid, p->start_ticks};
+
+		if (p->exit_ns + LEADER_CHECK_NS < now)
+			g_array_append_val(suspects, suspect);
+	}
+	tracker_write_unlock(t);
+
+	/* A leader gone for a while with threads "alive": check /proc in case
+	 * a thread's EXIT was lost. */
+	for (guint i = 0; i < suspects->len; i++) {
+		const struct suspect *suspect = &g_array_index(suspects, struct suspect, i);
+		struct lin_proc_info info = {0};
+		g_autoptr(GArray) tids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+		struct lin_process *p;
+		int err;
+
+		/* The leader itself is a zombie: the process lives while
+		 * /proc/<pid>/task lists another thread. */
+		err = proc_scan_read_process(t->cfg.proc_root_fd, suspect->pid,
+		                             suspect->start_ticks, PROC_READ_STAT, &info);
+		lin_proc_info_clear(&info);
+		if (err == 0 && proc_scan_threads(t->cfg.proc_root_fd, suspect->pid, tids) == 0 &&
+		    tids->len > 0)
+			continue;
+		tracker_write_lock(t);
+		p = tracker_find(t, suspect->pid, suspect->start_ticks);
+		if (p && (p->flags & LIN_PROC_LEADER_EXITED))
+			tracker_process_set_exited(t, p, exit_kind_of(p->exit_status),
+			                           p->exit_status, tracker_now_realtime(t));
+		tracker_write_unlock(t);
+	}
+}

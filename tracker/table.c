@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The process table's records. Records are keyed by (pid, start ticks) so
+ * a recycled pid never merges two processes; each keeps a pointer to its
+ * creator (the process the FORK event named, never the parent the kernel
+ * reparents to), its children in creation order, and its exit. Exited
+ * records stay until the retention limit, oldest first, except those that
+ * are ancestors of a running process. Here are the primitives the event
+ * side uses to change records and keep the indexes, the creator links, the
+ * thread map and the eviction queue in step. Caller holds the write lock.
+ */
+#include "config.h"
+#include "tracker-private.h"
+
+#include <string.h>
+
+/* ---- records and indexes ---- */
+
+static void by_pid_insert(struct tracker *t, struct lin_process *p)
+{
+	p->older_same_pid = tracker_find_pid(t, p->pid);
+	/* Replaces the older holder, an equal key. */
+	g_hash_table_add(t->by_pid, p);
+}
+
+static void by_pid_remove(struct tracker *t, struct lin_process *p)
+{
+	struct lin_process *newest = tracker_find_pid(t, p->pid);
+
+	if (newest == p) {
+		if (p->older_same_pid)
+			g_hash_table_add(t->by_pid, p->older_same_pid);
+		else
+			g_hash_table_remove(t->by_pid, p);
+	} else {
+		struct lin_process **link = &newest;
+
+		while (*link && *link != p)
+			link = &(*link)->older_same_pid;
+		if (*link)
+			*link = p->older_same_pid;
+	}
+	p->older_same_pid = NULL;
+}
+
+static void evict_unlink(struct tracker *t, struct lin_process *p)
+{
+	if (!(p->flags & LIN_PROC_EVICTABLE))
+		return;
+	if (p->evict_prev)
+		p->evict_prev->evict_next = p->evict_next;
+	else
+		t->evict_head = p->evict_next;
+	if (p->evict_next)
+		p->evict_next->evict_prev = p->evict_prev;
+	else
+		t->evict_tail = p->evict_prev;
+	p->evict_prev = p->evict_next = NULL;
+	p->flags &= ~LIN_PROC_EVICTABLE;
+	t->stats.processes_pinned++;
+}
+
+static void evict_append(struct tracker *t, struct lin_process *p)
+{
+	if (p->flags & LIN_PROC_EVICTABLE)
+		return;
+	p->evict_prev = t->evict_tail;
+	p->evict_next = NULL;
+	if (t->evict_tail)
+		t->evict_tail->evict_next = p;
+	else
+		t->evict_head = p;
+	t->evict_tail = p;
+	p->flags |= LIN_PROC_EVICTABLE;
+	t->stats.processes_pinned--;
+}
+
+/* A record is kept (never forgotten) while it runs or while one of its
+ * descendants runs: keep_children counts the children that are kept. */
+static gboolean is_kept(const struct lin_process *p)
+{
+	return lin_process_running(p) || p->keep_children > 0;
+}
+
+/* p became kept (or stopped being kept): walk up the creator chain while
+ * that changes whether each ancestor is kept. */
+static void propagate_kept(struct tracker *t, struct lin_process *p, gboolean kept)
+{
+	for (struct lin_process *c = p->creator; c; c = c->creator) {
+		gboolean was = is_kept(c);
+
+		if (kept)
+			c->keep_children++;
+		else
+			c->keep_children--;
+		if (is_kept(c) == was)
+			break;
+		if (kept)
+			evict_unlink(t, c);
+		else
+			evict_append(t, c);
+	}
+}
+
+static void child_link(struct lin_process *creator, struct lin_process *child)
+{
+	struct lin_process *after = creator->last_child;
+
+	/* Children stay in serial order so readdir can resume by serial. A
+	 * record is almost always newer than its siblings: append. */
+	while (after && after->serial > child->serial)
+		after = after->prev_sibling;
+	child->creator = creator;
+	child->prev_sibling = after;
+	child->next_sibling = after ? after->next_sibling : creator->first_child;
+	if (child->next_sibling)
+		child->next_sibling->prev_sibling = child;
+	else
+		creator->last_child = child;
+	if (after)
+		after->next_sibling = child;
+	else
+		creator->first_child = child;
+}
+
+static void child_unlink(struct lin_process *child)
+{
+	struct lin_process *creator = child->creator;
+
+	if (!creator)
+		return;
+	if (child->prev_sibling)
+		child->prev_sibling->next_sibling = child->next_sibling;
+	else
+		creator->first_child = child->next_sibling;
+	if (child->next_sibling)
+		child->next_sibling->prev_sibling = child->prev_sibling;
+	else
+		creator->last_child = child->prev_sibling;
+	child->prev_sibling = child->next_sibling = NULL;
+	child->creator = NULL;
+}
+
+void tracker_set_creator(struct tracker *t, struct lin_process *child, struct lin_process *creator)
+{
+	gboolean kept = is_kept(child);
+
+	if (child->creator == creator)
+		return;
+	if (child->creator) {
+		if (kept)
+			propagate_kept(t, child, FALSE);
+		child_unlink(child);
+	}
+	if (!creator || creator == child)
+		return;
+	/* Refuse a link that would make a cycle (possible only from corrupt or
+	 * adversarial input, but a cycle would hang ancestry walks). */
+	for (struct lin_process *a = creator; a; a = a->creator)
+		if (a == child)
+			return;
+	child_link(creator, child);
+	if (kept)
+		propagate_kept(t, child, TRUE);
+}
+
+struct lin_process *tracker_process_new(struct tracker *t, pid_t pid, guint64 start_ticks,
+                                        guint64 seen_ns)
+{
+	struct lin_process *p = t->free_records;
+
+	if (p) {
+		t->free_records = p->all_next;
+		memset(p, 0, sizeof(*p));
+	} else {
+		p = g_new0(struct lin_process, 1);
+	}
+	p->serial = ++t->next_serial;
+	p->pid = pid;
+	p->start_ticks = start_ticks;
+	p->seen_ns = seen_ns;
+
+	p->all_prev = t->all_tail;
+	if (t->all_tail)
+		t->all_tail->all_next = p;
+	else
+		t->all_head = p;
+	t->all_tail = p;
+	g_hash_table_add(t->by_serial, p);
+	by_pid_insert(t, p);
+	t->records++;
+	t->stats.processes_live++;
+	return p;
+}
+
+void tracker_set_str(struct tracker *t, struct lin_str **slot, struct lin_str *value)
+{
+	lin_strpool_unref(t->strings, *slot);
+	*slot = value;
+}
+
+void tracker_threads_clear(struct tracker *t, struct lin_process *p)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	if (p->live_threads == 0)
+		return;
+	g_hash_table_iter_init(&iter, t->threads);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		if (value == p)
+			g_hash_table_iter_remove(&iter);
+	t->stats.threads_live -= p->live_threads;
+	p->live_threads = 0;
+}
+
+void tracker_thread_add(struct tracker *t, struct lin_process *p, pid_t tid)
+{
+	struct lin_process *owner = g_hash_table_lookup(t->threads, GINT_TO_POINTER(tid));
+
+	if (owner == p)
+		return;
+	if (owner) {
+		/* The tid belonged to another process whose thread exit was lost. */
+		owner->live_threads--;
+		t->stats.threads_live--;
+	}
+	g_hash_table_insert(t->threads, GINT_TO_POINTER(tid), p);
+	p->live_threads++;
+	t->stats.threads_live++;
+	tracker_queue_change(t, LIN_CHANGE_THREADS, p);
+}
+
+void tracker_leader_exited_forget(struct tracker *t, struct lin_process *p)
+{
+	if (p->flags & LIN_PROC_LEADER_EXITED) {
+		g_ptr_array_remove_fast(t->leader_exited, p);
+		p->flags &= ~LIN_PROC_LEADER_EXITED;
+		p->exit_status = 0;
+		p->exit_ns = 0;
+	}
+}
+
+void tracker_process_set_exited(struct tracker *t, struct lin_process *p, enum lin_exit_kind kind,
+                                guint32 exit_status, guint64 exit_ns)
+{
+	if (!lin_process_running(p))
+		return;
+	tracker_threads_clear(t, p);
+	tracker_leader_exited_forget(t, p);
+	p->exit_kind = kind;
+	p->exit_status = exit_status;
+	p->exit_ns = exit_ns;
+	t->stats.processes_live--;
+	t->stats.processes_exited++;
+	if (kind == LIN_EXIT_UNKNOWN)
+		t->stats.exits_missed++;
+	if (p->keep_children == 0) {
+		/* Counted as pinned until it enters the queue. */
+		t->stats.processes_pinned++;
+		evict_append(t, p);
+		propagate_kept(t, p, FALSE);
+	} else {
+		t->stats.processes_pinned++;
+	}
+	tracker_queue_change(t, LIN_CHANGE_EXIT, p);
+}
+
+/* An exit was recorded for a process that still runs (an exec from a
+ * non-leader thread reports the leader's EXIT first, then the EXEC). */
+void tracker_process_revive(struct tracker *t, struct lin_process *p)
+{
+	gboolean kept = is_kept(p);
+
+	if (lin_process_running(p))
+		return;
+	if (p->flags & LIN_PROC_EVICTABLE)
+		evict_unlink(t, p);
+	t->stats.processes_pinned--;
+	if (p->exit_kind == LIN_EXIT_UNKNOWN)
+		t->stats.exits_missed--;
+	p->exit_kind = LIN_EXIT_RUNNING;
+	p->exit_status = 0;
+	p->exit_ns = 0;
+	t->stats.processes_live++;
+	t->stats.processes_exited--;
+	if (!kept)
+		propagate_kept(t, p, TRUE);
+}
+
+static void process_forget(struct tracker *t, struct lin_process *p)
+{
+	tracker_queue_change(t, LIN_CHANGE_FORGET, p);
+	evict_unlink(t, p);
+	t->stats.processes_pinned--;
+	/* The children outlive their creator's record: their parent link
+	 * must go from the kernel's cache too. */
+	while (p->first_child) {
+		struct lin_process *child = p->first_child;
+
+		child_unlink(child);
+		tracker_queue_creator_change(t, child, p);
+	}
+	child_unlink(p);
+	by_pid_remove(t, p);
+	g_hash_table_remove(t->by_serial, p);
+	if (p->all_prev)
+		p->all_prev->all_next = p->all_next;
+	else
+		t->all_head = p->all_next;
+	if (p->all_next)
+		p->all_next->all_prev = p->all_prev;
+	else
+		t->all_tail = p->all_prev;
+	tracker_set_str(t, &p->comm, NULL);
+	tracker_set_str(t, &p->exe, NULL);
+	tracker_set_str(t, &p->cmdline, NULL);
+	t->records--;
+	t->stats.processes_exited--;
+	t->stats.processes_forgotten++;
+	p->all_next = t->free_records;
+	t->free_records = p;
+}
+
+void tracker_enforce_retention(struct tracker *t)
+{
+	if (t->cfg.max_exited == 0)
+		return;
+	while (t->stats.processes_exited > t->cfg.max_exited && t->evict_head)
+		process_forget(t, t->evict_head);
+}
+
+/* Fills a record's descriptive fields from a /proc read. */
+void tracker_apply_info(struct tracker *t, struct lin_process *p, const struct lin_proc_info *info)
+{
+	if (info->read_ok & PROC_READ_STAT) {
+		tracker_set_str(
+		    t, &p->comm,
+		    lin_strpool_intern(t->strings, info->stat.comm, strlen(info->stat.comm)));
+		if (info->stat.flags & LIN_PF_KTHREAD)
+			p->flags |= LIN_PROC_KTHREAD;
+	}
+	if (info->read_ok & PROC_READ_STATUS) {
+		p->ruid = info->status.ruid;
+		p->euid = info->status.euid;
+		p->rgid = info->status.rgid;
+		p->egid = info->status.egid;
+	}
+	if (info->read_ok & PROC_READ_CMDLINE) {
+		tracker_set_str(t, &p->cmdline,
+		                info->cmdline_len ? lin_strpool_intern(t->strings, info->cmdline,
+		                                                       info->cmdline_len)
+		                                  : NULL);
+		p->flags &= ~LIN_PROC_CMDLINE_MISSED;
+		if (info->cmdline_truncated)
+			p->flags |= LIN_PROC_CMDLINE_TRUNCATED;
+		else
+			p->flags &= ~LIN_PROC_CMDLINE_TRUNCATED;
+	} else if (!(p->flags & LIN_PROC_KTHREAD)) {
+		tracker_set_str(t, &p->cmdline, NULL);
+		p->flags |= LIN_PROC_CMDLINE_MISSED;
+	}
+	if (info->read_ok & PROC_READ_EXE)
+		tracker_set_str(t, &p->exe,
+		                info->exe
+		                    ? lin_strpool_intern(t->strings, info->exe, strlen(info->exe))
+		                    : NULL);
+	else
+		tracker_set_str(t, &p->exe, NULL);
+}

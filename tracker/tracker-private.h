@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the rooms of tracker/ share, private to them: struct tracker and
+ * the helpers one room provides to another. tracker.c holds the tracker's
+ * life cycle, clocks, lock, change delivery and reading side; table.c the
+ * records, their indexes and retention; events.c applies events and /proc
+ * scans through table.c's primitives. The write-side helpers are called
+ * by the feeding thread with the write lock held.
+ */
+#pragma once
+
+#include <pthread.h>
+
+#include "tracker.h"
+
+/* The connector's numbering of one CPU's messages. */
+struct cpu_seq {
+	guint32 expect; /* the seq the next message should carry */
+	gboolean seen;
+};
+
+struct tracker {
+	/* Writers are preferred: the feeding thread must not starve behind a
+	 * stream of readers (find over the whole mount). */
+	pthread_rwlock_t lock;
+	struct tracker_config cfg;
+
+	/* Everything below is protected by lock, and written only by the
+	 * feeding thread. */
+	struct lin_strpool *strings;
+	GHashTable *by_serial;    /* set of struct lin_process *, hashed by serial */
+	GHashTable *by_pid;       /* set of the newest record of each pid, hashed by pid */
+	GHashTable *threads;      /* tid -> struct lin_process * (non-leader threads) */
+	GHashTable *pending;      /* pid -> struct pending * */
+	GPtrArray *leader_exited; /* records with LIN_PROC_LEADER_EXITED */
+	struct lin_process *all_head, *all_tail;
+	struct lin_process *evict_head, *evict_tail;
+	struct lin_process *free_records; /* recycled, linked through all_next */
+	guint64 next_serial;
+	guint64 records;
+	struct tracker_stats stats;
+	gboolean rescan_wanted;
+	GArray *cpu_seqs; /* struct cpu_seq, indexed by cpu */
+
+	/* Only the feeding thread touches these. */
+	tracker_change_fn change_fn;
+	void *change_data;
+	GArray *changes; /* struct lin_change, delivered after unlock */
+};
+
+/* ---- tracker.c ---- */
+
+/* The configured clocks, or the system's. */
+guint64 tracker_now_monotonic(const struct tracker *t);
+guint64 tracker_now_realtime(const struct tracker *t);
+/* Bumps the record's generation and queues the change for the listener. */
+void tracker_queue_change(struct tracker *t, enum lin_change_kind kind, struct lin_process *p);
+void tracker_queue_creator_change(struct tracker *t, struct lin_process *p,
+                                  const struct lin_process *old_creator);
+void tracker_write_lock(struct tracker *t);
+/* Unlocks, then delivers the queued changes. */
+void tracker_write_unlock(struct tracker *t);
+
+/* ---- table.c: caller holds the write lock ---- */
+
+struct lin_process *tracker_process_new(struct tracker *t, pid_t pid, guint64 start_ticks,
+                                        guint64 seen_ns);
+void tracker_set_creator(struct tracker *t, struct lin_process *child, struct lin_process *creator);
+void tracker_set_str(struct tracker *t, struct lin_str **slot, struct lin_str *value);
+void tracker_apply_info(struct tracker *t, struct lin_process *p, const struct lin_proc_info *info);
+void tracker_threads_clear(struct tracker *t, struct lin_process *p);
+void tracker_thread_add(struct tracker *t, struct lin_process *p, pid_t tid);
+void tracker_leader_exited_forget(struct tracker *t, struct lin_process *p);
+void tracker_process_set_exited(struct tracker *t, struct lin_process *p, enum lin_exit_kind kind,
+                                guint32 exit_status, guint64 exit_ns);
+void tracker_process_revive(struct tracker *t, struct lin_process *p);
+/* Forgets the oldest evictable exited records beyond max_exited. */
+void tracker_enforce_retention(struct tracker *t);
