@@ -96,6 +96,11 @@ struct lin_fs {
 	GHashTable *versions; /* protected by versions_lock */
 
 	struct fs_counters counters; /* each field updated with __atomic builtins */
+
+	/* More "key value" lines for stats (the journal's); set before the
+	 * session serves. */
+	fs_stats_fn stats_fn;
+	void *stats_data;
 };
 
 /* A node resolved under the tracker's read lock. */

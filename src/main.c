@@ -33,6 +33,7 @@
 #include "cnproc.h"
 #include "event_thread.h"
 #include "fs.h"
+#include "journal_write.h"
 #include "tracker.h"
 
 #define LIN_DEFAULT_MAX_EXITED 100000u
@@ -49,6 +50,9 @@
 #define LIN_DEFAULT_IDLE_THREADS 10
 /* Exit status for a command line error, as getopt-style tools do. */
 #define LIN_EXIT_USAGE 2
+/* 1 PiB: larger is surely a typo. */
+#define LIN_MAX_JOURNAL_MAX     (1024ull * 1024 * 1024 * 1024 * 1024)
+#define LIN_MAX_JOURNAL_SYNC_MS (3600u * 1000)
 
 /* One numeric option: its spellings, its range, and how errors name it. */
 struct lin_numeric_option {
@@ -57,12 +61,16 @@ struct lin_numeric_option {
 	guint64 min, max;
 	gboolean size_suffix; /* K, M, G multiply by 1024, 1024^2, 1024^3 */
 	const char *expected; /* range as shown in error messages */
-	size_t offset;        /* of the guint in struct lin_options */
+	size_t offset;        /* of the guint (guint64 when wide) in struct lin_options */
+	gboolean wide;
 };
 
 struct lin_options {
 	guint max_exited;
 	guint rcvbuf;
+	char *journal_dir; /* --journal=DIR; g_malloc'd, NULL: no journal */
+	guint64 journal_max;
+	guint journal_sync_ms;
 	char *mountpoint; /* as given on the command line; g_malloc'd */
 	gboolean show_help;
 	gboolean show_version;
@@ -73,6 +81,9 @@ struct lin_options {
 enum {
 	LIN_KEY_MAX_EXITED,
 	LIN_KEY_RCVBUF,
+	LIN_KEY_JOURNAL_MAX,
+	LIN_KEY_JOURNAL_SYNC,
+	LIN_KEY_JOURNAL,
 	LIN_KEY_HELP,
 	LIN_KEY_VERSION,
 };
@@ -97,7 +108,31 @@ static const struct lin_numeric_option lin_numeric_options[] = {
             .expected = "4096..1073741824 bytes, or with a K, M or G suffix",
             .offset = G_STRUCT_OFFSET(struct lin_options, rcvbuf),
         },
+    [LIN_KEY_JOURNAL_MAX] =
+        {
+            .long_name = "--journal-max",
+            .mount_name = "journal_max",
+            .min = JOURNAL_MIN_MAX,
+            .max = LIN_MAX_JOURNAL_MAX,
+            .size_suffix = TRUE,
+            .expected = "1M..1048576G bytes, with a K, M or G suffix",
+            .offset = G_STRUCT_OFFSET(struct lin_options, journal_max),
+            .wide = TRUE,
+        },
+    [LIN_KEY_JOURNAL_SYNC] =
+        {
+            .long_name = "--journal-sync",
+            .mount_name = "journal_sync",
+            .min = 0,
+            .max = LIN_MAX_JOURNAL_SYNC_MS,
+            .expected = "0..3600000 milliseconds",
+            .offset = G_STRUCT_OFFSET(struct lin_options, journal_sync_ms),
+        },
 };
+
+/* Options whose value is a path: "--journal DIR" is joined like the
+ * numeric ones. */
+static const char *const lin_path_options[] = {"--journal"};
 
 static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("-h", LIN_KEY_HELP),
@@ -108,6 +143,12 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("max_exited=", LIN_KEY_MAX_EXITED),
     FUSE_OPT_KEY("--rcvbuf=", LIN_KEY_RCVBUF),
     FUSE_OPT_KEY("rcvbuf=", LIN_KEY_RCVBUF),
+    FUSE_OPT_KEY("--journal=", LIN_KEY_JOURNAL),
+    FUSE_OPT_KEY("journal=", LIN_KEY_JOURNAL),
+    FUSE_OPT_KEY("--journal-max=", LIN_KEY_JOURNAL_MAX),
+    FUSE_OPT_KEY("journal_max=", LIN_KEY_JOURNAL_MAX),
+    FUSE_OPT_KEY("--journal-sync=", LIN_KEY_JOURNAL_SYNC),
+    FUSE_OPT_KEY("journal_sync=", LIN_KEY_JOURNAL_SYNC),
     FUSE_OPT_END,
 };
 
@@ -169,7 +210,7 @@ static void lin_report_fuse_failure(const char *what, const char *fix)
  * checked around it. Prints the error line and returns FALSE when invalid.
  */
 static gboolean lin_parse_numeric(const struct lin_numeric_option *option, const char *name,
-                                  const char *text, guint *out)
+                                  const char *text, guint64 *out)
 {
 	unsigned long long value;
 	unsigned shift = 0;
@@ -213,7 +254,7 @@ static gboolean lin_parse_numeric(const struct lin_numeric_option *option, const
 		        option->expected);
 		return FALSE;
 	}
-	*out = (guint)(value << shift);
+	*out = (guint64)value << shift;
 	return TRUE;
 
 not_a_number:
@@ -228,6 +269,7 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 	const struct lin_numeric_option *option;
 	g_autofree char *name = NULL;
 	const char *value;
+	guint64 number;
 
 	(void)outargs;
 	switch (key) {
@@ -239,6 +281,8 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 		return 0;
 	case LIN_KEY_MAX_EXITED:
 	case LIN_KEY_RCVBUF:
+	case LIN_KEY_JOURNAL_MAX:
+	case LIN_KEY_JOURNAL_SYNC:
 		option = &lin_numeric_options[key];
 		value = strchr(arg, '=') + 1;
 		/* Name it as the user spelled it. */
@@ -246,11 +290,25 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 			name = g_strdup(option->long_name);
 		else
 			name = g_strdup_printf("-o %s", option->mount_name);
-		if (!lin_parse_numeric(option, name, value,
-		                       (guint *)((char *)opts + option->offset))) {
+		if (!lin_parse_numeric(option, name, value, &number)) {
 			opts->reported = TRUE;
 			return -1;
 		}
+		if (option->wide)
+			*(guint64 *)((char *)opts + option->offset) = number;
+		else
+			*(guint *)((char *)opts + option->offset) = (guint)number;
+		return 0;
+	case LIN_KEY_JOURNAL:
+		value = strchr(arg, '=') + 1;
+		if (value[0] == '\0') {
+			fprintf(stderr, "lineagefs: %s: missing directory (give --journal=DIR)\n",
+			        g_str_has_prefix(arg, "--") ? "--journal" : "-o journal");
+			opts->reported = TRUE;
+			return -1;
+		}
+		g_free(opts->journal_dir);
+		opts->journal_dir = g_strdup(value);
 		return 0;
 	case FUSE_OPT_KEY_NONOPT:
 		if (opts->mountpoint != NULL) {
@@ -299,6 +357,12 @@ static gboolean lin_args_init(int argc, char **argv, struct fuse_args *args)
 			if (strcmp(argv[i], lin_numeric_options[k].long_name) == 0)
 				joined = &lin_numeric_options[k];
 		}
+		for (size_t k = 0; i > 0 && k < G_N_ELEMENTS(lin_path_options); k++) {
+			if (strcmp(argv[i], lin_path_options[k]) == 0 && i + 1 < argc) {
+				arg = g_strconcat(argv[i], "=", argv[i + 1], NULL);
+				i++;
+			}
+		}
 		if (joined != NULL) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "lineagefs: %s: missing value (expected %s)\n",
@@ -328,6 +392,17 @@ static void lin_print_help(void)
 	       "                           suffixes allowed (default: %u = 8M)\n"
 	       "    -o max_exited=N        same as --max-exited\n"
 	       "    -o rcvbuf=BYTES        same as --rcvbuf\n"
+	       "\n"
+	       "journal options:\n"
+	       "    --journal=DIR          append every process event to JSON-lines segments\n"
+	       "                           in DIR (created 0750 if missing; refused when\n"
+	       "                           group or others may write it)\n"
+	       "    --journal-max=SIZE     total size of DIR's segments, K/M/G suffixes\n"
+	       "                           allowed; the oldest are deleted (default: 1G)\n"
+	       "    --journal-sync=MS      fdatasync() the journal every MS milliseconds;\n"
+	       "                           0 after every write (default: %u)\n"
+	       "    -o journal=DIR, -o journal_max=SIZE, -o journal_sync=MS: the same\n"
+	       "\n"
 	       "    -h   --help            print this help and exit\n"
 	       "    -V   --version         print the version and exit\n"
 	       "\n"
@@ -336,7 +411,7 @@ static void lin_print_help(void)
 	       "\n"
 	       "FUSE options:\n",
 	       LIN_DEFAULT_MAX_EXITED, LIN_MIN_RCVBUF, LIN_MAX_RCVBUF, LIN_DEFAULT_RCVBUF,
-	       LIN_DEFAULT_IDLE_THREADS);
+	       JOURNAL_DEFAULT_SYNC_MS, LIN_DEFAULT_IDLE_THREADS);
 	fflush(stdout);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -413,6 +488,36 @@ static gboolean lin_check_dev_fuse(void)
 	return FALSE;
 }
 
+/* The journal's counters in the stats file. */
+static void lin_journal_stats(GString *out, void *data)
+{
+	journal_writer_append_stats(data, out);
+}
+
+/* The journal writer for --journal=DIR: DIR checked, nothing written yet
+ * (the thread starts after the bootstrap and the fork to background).
+ * Prints the error line and returns NULL on failure. */
+static struct journal_writer *lin_journal_open(const struct lin_options *opts,
+                                               const struct tracker_config *config)
+{
+	g_autoptr(GError) error = NULL;
+	struct journal_config jc = {
+	    .dir = opts->journal_dir,
+	    .max_bytes = opts->journal_max,
+	    .sync_ms = opts->journal_sync_ms,
+	};
+	struct journal_writer *jw;
+
+	if (!journal_host_init_system(&jc.host, config, &error)) {
+		fprintf(stderr, "lineagefs: %s\n", error->message);
+		return NULL;
+	}
+	jw = journal_writer_new(&jc, &error);
+	if (jw == NULL)
+		fprintf(stderr, "lineagefs: %s\n", error->message);
+	return jw;
+}
+
 /* libfuse's multi-threaded loop with lineagefs's idle-thread default; the
  * user's -o clone_fd, max_idle_threads and max_threads still apply. */
 static int lin_serve(struct fuse_session *se, const struct fuse_cmdline_opts *fuse_opts)
@@ -460,6 +565,8 @@ int main(int argc, char **argv)
 	struct lin_options opts = {
 	    .max_exited = LIN_DEFAULT_MAX_EXITED,
 	    .rcvbuf = LIN_DEFAULT_RCVBUF,
+	    .journal_max = JOURNAL_DEFAULT_MAX,
+	    .journal_sync_ms = JOURNAL_DEFAULT_SYNC_MS,
 	};
 	struct fuse_cmdline_opts fuse_opts = {0};
 	g_autoptr(GError) error = NULL;
@@ -470,6 +577,7 @@ int main(int argc, char **argv)
 	struct lin_fs *fs;
 	struct fuse_session *se;
 	struct event_thread *et;
+	struct journal_writer *jw = NULL;
 	sigset_t all_signals, old_signals;
 	gboolean notifier_started;
 	int proc_root_fd;
@@ -551,6 +659,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lineagefs: cannot create the process table (out of memory)\n");
 		goto out_proc_root;
 	}
+	if (opts.journal_dir != NULL) {
+		jw = lin_journal_open(&opts, &config);
+		if (jw == NULL)
+			goto out_tracker;
+	}
 	cn = cnproc_open(opts.rcvbuf, &error);
 	if (cn == NULL) {
 		fprintf(stderr, "lineagefs: %s\n", error->message);
@@ -571,6 +684,8 @@ int main(int argc, char **argv)
 		goto out_cnproc;
 	}
 	tracker_set_change_fn(tracker, fs_on_change, fs);
+	if (jw != NULL)
+		fs_set_stats_fn(fs, lin_journal_stats, jw);
 	se = fs_session_new(fs, &args, &error);
 	if (se == NULL) {
 		/* Options fuse_parse_cmdline() left alone are checked only here. */
@@ -611,7 +726,16 @@ int main(int argc, char **argv)
 	/* From here on libfuse speaks from its own threads, and for itself. */
 	lin_fuse_log_capture = FALSE;
 
-	/* --- The threads. --- */
+	/* --- The threads. The journal's first: it writes a checkpoint of
+	 * what the bootstrap found, then every event the event thread
+	 * applies. --- */
+	if (jw != NULL) {
+		tracker_set_event_fn(tracker, journal_writer_on_event, jw);
+		if (!journal_writer_start(jw, tracker, &error)) {
+			fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
+			goto out_unmount;
+		}
+	}
 	et = event_thread_start(tracker, cn, &error);
 	if (et == NULL) {
 		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
@@ -643,6 +767,8 @@ int main(int argc, char **argv)
 out_event_thread:
 	event_thread_stop(et);
 out_unmount:
+	/* The feeder is gone: what is queued is written and synced. */
+	journal_writer_stop(jw);
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);
@@ -655,11 +781,14 @@ out_fs:
 out_cnproc:
 	cnproc_close(cn);
 out_tracker:
+	tracker_set_event_fn(tracker, NULL, NULL);
+	journal_writer_free(jw);
 	tracker_free(tracker);
 out_proc_root:
 	close(proc_root_fd);
 out_args:
 	g_free(opts.mountpoint);
+	g_free(opts.journal_dir);
 	free(fuse_opts.mountpoint);
 	fuse_opt_free_args(&args);
 	return status;

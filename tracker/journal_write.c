@@ -442,6 +442,23 @@ void journal_writer_record(struct journal_writer *jw, enum journal_action action
 	queue_push(jw, item);
 }
 
+/* The tracker's events are the journal's process actions, in one order. */
+G_STATIC_ASSERT((int)LIN_EVENT_FOUND == (int)JOURNAL_FOUND);
+G_STATIC_ASSERT((int)LIN_EVENT_FORK == (int)JOURNAL_FORK);
+G_STATIC_ASSERT((int)LIN_EVENT_EXEC == (int)JOURNAL_EXEC);
+G_STATIC_ASSERT((int)LIN_EVENT_COMM == (int)JOURNAL_COMM);
+G_STATIC_ASSERT((int)LIN_EVENT_UID == (int)JOURNAL_UID);
+G_STATIC_ASSERT((int)LIN_EVENT_GID == (int)JOURNAL_GID);
+G_STATIC_ASSERT((int)LIN_EVENT_EXIT == (int)JOURNAL_EXIT);
+G_STATIC_ASSERT((int)LIN_EVENT_EXIT_MISSED == (int)JOURNAL_EXIT_MISSED);
+G_STATIC_ASSERT((int)LIN_EVENT_FORGET == (int)JOURNAL_FORGET);
+
+void journal_writer_on_event(enum lin_event_kind kind, const struct lin_process *p,
+                             guint64 realtime_ns, void *data)
+{
+	journal_writer_record(data, (enum journal_action)kind, p, realtime_ns);
+}
+
 /* ---- writing ---- */
 
 /* Lines in buf are lost: count them, to be told by the next gap line. */

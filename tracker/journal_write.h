@@ -81,6 +81,11 @@ void journal_writer_free(struct journal_writer *jw);
 void journal_writer_record(struct journal_writer *jw, enum journal_action action,
                            const struct lin_process *p, guint64 event_ns);
 
+/* The tracker's event hook: tracker_set_event_fn(t, journal_writer_on_event,
+ * jw). */
+void journal_writer_on_event(enum lin_event_kind kind, const struct lin_process *p,
+                             guint64 realtime_ns, void *data);
+
 void journal_writer_get_stats(struct journal_writer *jw, struct journal_stats *out);
 /* Appends "journal_<counter> <value>" lines, for the stats file. */
 void journal_writer_append_stats(struct journal_writer *jw, GString *out);
