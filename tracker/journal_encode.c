@@ -257,7 +257,7 @@ static void append_head(GString *out, const struct journal_host *host, guint64 e
 	                       ",\"event\":{\"kind\":\"%s\",\"category\":[\"process\"],"
 	                       "\"type\":[\"%s\"],\"action\":\"%s\",\"sequence\":%" G_GUINT64_FORMAT
 	                       "},\"host\":{\"id\":",
-	                       kind, type, action, seq);
+	                       kind, type, action, seq & G_MAXINT64);
 	journal_append_string(out, host->machine_id,
 	                      strnlen(host->machine_id, sizeof(host->machine_id)));
 	g_string_append(out, ",\"boot\":{\"id\":");
@@ -438,8 +438,12 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 	first = TRUE;
 	append_key(out, &first, "v");
 	g_string_append_printf(out, "%d", JOURNAL_FORMAT_VERSION);
-	append_key(out, &first, "start_ticks");
-	g_string_append_printf(out, "%" G_GUINT64_FORMAT, proc->start_ticks);
+	/* JSON readers hold integers in an int64: a larger value (only
+	 * from corrupt input) would make the whole line unreadable. */
+	if (proc->start_ticks <= G_MAXINT64) {
+		append_key(out, &first, "start_ticks");
+		g_string_append_printf(out, "%" G_GUINT64_FORMAT, proc->start_ticks);
+	}
 	append_key(out, &first, "instance");
 	g_string_append_printf(out, "%u", proc->instance);
 	if (fields & JOURNAL_HAS_FLAGS) {
@@ -480,12 +484,12 @@ void journal_encode_open(GString *out, const struct journal_host *host, guint64 
                          guint64 segment)
 {
 	append_head(out, host, now_ns, "state", "info", JOURNAL_ACTION_OPEN, seq);
-	g_string_append_printf(out,
-	                       ",\"lineagefs\":{\"v\":%d,\"segment\":%" G_GUINT64_FORMAT
-	                       ",\"hz\":%u,\"boot_realtime_ns\":%" G_GUINT64_FORMAT
-	                       ",\"version\":\"%s\"}}\n",
-	                       JOURNAL_FORMAT_VERSION, segment, host->hz ? host->hz : 100,
-	                       host->boot_realtime_ns, LINEAGEFS_VERSION);
+	g_string_append_printf(
+	    out,
+	    ",\"lineagefs\":{\"v\":%d,\"segment\":%" G_GUINT64_FORMAT
+	    ",\"hz\":%u,\"boot_realtime_ns\":%" G_GUINT64_FORMAT ",\"version\":\"%s\"}}\n",
+	    JOURNAL_FORMAT_VERSION, segment & G_MAXINT64, host->hz ? host->hz : 100,
+	    host->boot_realtime_ns & G_MAXINT64, LINEAGEFS_VERSION);
 }
 
 void journal_encode_gap(GString *out, const struct journal_host *host, guint64 now_ns, guint64 seq,
@@ -494,5 +498,5 @@ void journal_encode_gap(GString *out, const struct journal_host *host, guint64 n
 	append_head(out, host, now_ns, "pipeline_error", "info", JOURNAL_ACTION_GAP, seq);
 	g_string_append_printf(out,
 	                       ",\"lineagefs\":{\"v\":%d,\"lost_lines\":%" G_GUINT64_FORMAT "}}\n",
-	                       JOURNAL_FORMAT_VERSION, lost_lines);
+	                       JOURNAL_FORMAT_VERSION, lost_lines & G_MAXINT64);
 }
