@@ -19,15 +19,22 @@ die() {
 # the terminal of whoever investigates it. So backslash, newline and tab are
 # written \\, \n and \t, other control bytes as \xHH; UTF-8 text is kept.
 printable() {
-	local arg line="" sep="" code ctl
+	local arg line="" sep="" code ctl hex
 	while IFS= read -r -d '' arg || [ -n "$arg" ]; do
 		arg=${arg//\\/\\\\}
 		arg=${arg//$'\n'/\\n}
 		arg=${arg//$'\t'/\\t}
-		for code in {1..8} {11..31} 127; do
-			printf -v ctl "\\x$(printf %02x "$code")"
-			arg=${arg//"$ctl"/$(printf '\\x%02x' "$code")}
-		done
+		# Builtins only, and only for an argument that needs it: a fork
+		# per control byte made a long ancestry take seconds.
+		if [[ $arg == *[[:cntrl:]]* ]]; then
+			for code in {1..8} {11..31} 127; do
+				printf -v hex %02x "$code"
+				printf -v ctl "\\x$hex"
+				if [[ $arg == *"$ctl"* ]]; then
+					arg=${arg//"$ctl"/\\x$hex}
+				fi
+			done
+		fi
 		line+=$sep$arg
 		sep=" "
 	done

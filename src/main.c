@@ -380,20 +380,30 @@ static gboolean lin_args_init(int argc, char **argv, struct fuse_args *args)
 
 static void lin_print_help(void)
 {
+	/* Grouped as in lineagefs(8); each new option goes in its group. */
 	printf("usage: lineagefs [options] MOUNTPOINT\n"
 	       "\n"
 	       "Mirrors the Linux process tree, exited processes included, as a read-only\n"
 	       "filesystem at MOUNTPOINT. Runs as root: the proc connector needs it.\n"
+	       "Every --name=VALUE is also -o name=VALUE (dashes as underscores).\n"
 	       "\n"
-	       "lineagefs options:\n"
+	       "General:\n"
+	       "    -f                     stay in the foreground (default: detach once mounted)\n"
+	       "    -d                     FUSE debug output on stderr; implies -f\n"
+	       "    -o allow_other         let every user read the mount (default: root only;\n"
+	       "                           see SECURITY in lineagefs(8))\n"
+	       "    -h   --help            print this help and exit\n"
+	       "    -V   --version         print the version and the optional features built\n"
+	       "\n"
+	       "Retention:\n"
 	       "    --max-exited=N         exited processes kept before the oldest are\n"
 	       "                           forgotten; 0 keeps all (default: %u)\n"
-	       "    --rcvbuf=BYTES         netlink receive buffer, %u..%u bytes, K/M/G\n"
-	       "                           suffixes allowed (default: %u = 8M)\n"
-	       "    -o max_exited=N        same as --max-exited\n"
-	       "    -o rcvbuf=BYTES        same as --rcvbuf\n"
 	       "\n"
-	       "journal options:\n"
+	       "Capture:\n"
+	       "    --rcvbuf=BYTES         netlink receive buffer, %u..%u bytes, K/M/G\n"
+	       "                           suffixes allowed (default: %uM)\n"
+	       "\n"
+	       "Journal:\n"
 	       "    --journal=DIR          append every process event to JSON-lines segments\n"
 	       "                           in DIR (created 0750 if missing; refused when\n"
 	       "                           group or others may write it)\n"
@@ -401,20 +411,25 @@ static void lin_print_help(void)
 	       "                           allowed; the oldest are deleted (default: 1G)\n"
 	       "    --journal-sync=MS      fdatasync() the journal every MS milliseconds;\n"
 	       "                           0 after every write (default: %u)\n"
-	       "    -o journal=DIR, -o journal_max=SIZE, -o journal_sync=MS: the same\n"
-	       "\n"
-	       "    -h   --help            print this help and exit\n"
-	       "    -V   --version         print the version and exit\n"
 	       "\n"
 	       "The mount is always read-only, as -o ro,fsname=lineagefs,subtype=lineagefs.\n"
 	       "Without -o max_idle_threads, up to %d idle FUSE threads are kept.\n"
+	       "The manual: man lineagefs.\n"
 	       "\n"
 	       "FUSE options:\n",
-	       LIN_DEFAULT_MAX_EXITED, LIN_MIN_RCVBUF, LIN_MAX_RCVBUF, LIN_DEFAULT_RCVBUF,
+	       LIN_DEFAULT_MAX_EXITED, LIN_MIN_RCVBUF, LIN_MAX_RCVBUF, LIN_DEFAULT_RCVBUF >> 20,
 	       JOURNAL_DEFAULT_SYNC_MS, LIN_DEFAULT_IDLE_THREADS);
 	fflush(stdout);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
+}
+
+/* The version, then the optional parts built in (meson: lineagefs_features). */
+static void lin_print_version(void)
+{
+	printf("lineagefs %s\n", LINEAGEFS_VERSION);
+	printf("features: %s\n", LINEAGEFS_FEATURES[0] != '\0' ? LINEAGEFS_FEATURES : "none");
+	printf("libfuse %s\n", fuse_pkgversion());
 }
 
 /* The mountpoint must be an existing directory; each way it is not gets
@@ -607,7 +622,7 @@ int main(int argc, char **argv)
 		goto out_args;
 	}
 	if (opts.show_version) {
-		printf("lineagefs %s\n", LINEAGEFS_VERSION);
+		lin_print_version();
 		status = EXIT_SUCCESS;
 		goto out_args;
 	}
