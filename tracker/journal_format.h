@@ -60,9 +60,9 @@
  * the whole record, except "found" and "checkpoint", which carry everything
  * known. "fork" carries the child's creator and the image it runs until it
  * execs (its creator's). Process lines but "forget" also carry
- * process.name. Fields added later (history, context, hashes) go under "process"
- * where ECS has a name for them, else under "lineagefs", and readers ignore
- * names they do not know.
+ * process.name. Fields added later (history, context, hashes) go under
+ * "process" where ECS has a name for them, else under "lineagefs", and
+ * readers ignore names they do not know.
  *
  * Restore: lines are applied in segment order, then line order; a
  * checkpoint line replaces everything known of its entity_id; a "forget"
@@ -70,9 +70,10 @@
  * the queued lines whose change a checkpoint line already holds (never a
  * "forget"), so a checkpoint and the lines after it tell each change once.
  * An "exit_missed" line may come before the "found" line of a process a
- * rescan found already a zombie; "found" then carries its exit too. Every segment opens with an "open" line and then one
- * "checkpoint" line per record the table holds, so deleting the oldest
- * segments never loses a retained process.
+ * rescan found already a zombie; "found" then carries its exit too.
+ * Every segment opens with an "open" line and then one "checkpoint" line
+ * per record the table holds, so deleting the oldest segments never loses
+ * a retained process.
  */
 #pragma once
 
