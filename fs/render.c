@@ -258,6 +258,7 @@ static const struct stat_field tracker_fields[] = {
     TRACKER_FIELD(events_lost),
     TRACKER_FIELD(rescans),
     TRACKER_FIELD(exits_missed),
+    TRACKER_FIELD(exits_while_down),
     TRACKER_FIELD(cmdline_missed),
     TRACKER_FIELD(out_of_order),
     TRACKER_FIELD(processes_live),

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "restore.h"
+
 /* How long an EXIT may wait for the FORK that announces its process
  * (events from different CPUs can be delivered out of order). */
 #define PENDING_EXPIRE_NS (2 * G_TIME_SPAN_SECOND * 1000)
@@ -503,8 +505,10 @@ static void scan_one(const struct lin_proc_info *info, void *data)
 	g_array_append_val(ctx->found, s);
 }
 
-/* Reads all of /proc (without the lock), then reconciles. */
-static int scan_and_apply(struct tracker *t, gboolean repair)
+/* Reads all of /proc (without the lock), then reconciles. repair: running
+ * records /proc no longer has exited unseen. restored: the records come
+ * from a journal, and this is the bootstrap after it (see restore.c). */
+static int scan_and_apply(struct tracker *t, gboolean repair, gboolean restored)
 {
 	g_autoptr(GArray) found = g_array_new(FALSE, TRUE, sizeof(struct scanned));
 	g_autoptr(GHashTable) alive = g_hash_table_new(NULL, NULL);
@@ -533,9 +537,12 @@ static int scan_and_apply(struct tracker *t, gboolean repair)
 			if (!lin_process_running(p))
 				continue;
 			s = g_hash_table_lookup(alive, GINT_TO_POINTER(p->pid));
-			if (!s || s->info.stat.start_ticks != p->start_ticks)
-				tracker_process_set_exited(t, p, LIN_EXIT_UNKNOWN, 0,
-				                           tracker_now_realtime(t));
+			if (s && s->info.stat.start_ticks == p->start_ticks)
+				continue;
+			tracker_process_set_exited(t, p, LIN_EXIT_UNKNOWN, 0,
+			                           tracker_now_realtime(t));
+			if (restored)
+				t->stats.exits_while_down++;
 		}
 	}
 	/* Two passes so that a parent listed after its child is found. */
@@ -543,6 +550,8 @@ static int scan_and_apply(struct tracker *t, gboolean repair)
 		struct scanned *s = &g_array_index(found, struct scanned, i);
 		struct lin_process *p = tracker_find(t, s->info.stat.pid, s->info.stat.start_ticks);
 
+		if (p && restored)
+			tracker_restore_reconcile(t, p, &s->info, s->tids);
 		if (p)
 			continue;
 		p = tracker_process_new(t, s->info.stat.pid, s->info.stat.start_ticks, seen_ns);
@@ -573,7 +582,10 @@ static int scan_and_apply(struct tracker *t, gboolean repair)
 
 int tracker_bootstrap(struct tracker *t)
 {
-	return scan_and_apply(t, FALSE);
+	/* Records before the first scan can only come from a restore. */
+	gboolean restored = t->records > 0;
+
+	return scan_and_apply(t, restored, restored);
 }
 
 int tracker_rescan(struct tracker *t)
@@ -582,7 +594,7 @@ int tracker_rescan(struct tracker *t)
 	t->stats.rescans++;
 	t->rescan_wanted = FALSE;
 	tracker_write_unlock(t);
-	return MIN(scan_and_apply(t, TRUE), 0);
+	return MIN(scan_and_apply(t, TRUE, FALSE), 0);
 }
 
 void tracker_overflow(struct tracker *t)

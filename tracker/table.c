@@ -288,7 +288,7 @@ void tracker_process_revive(struct tracker *t, struct lin_process *p)
 		propagate_kept(t, p, TRUE);
 }
 
-static void process_forget(struct tracker *t, struct lin_process *p)
+void tracker_process_forget(struct tracker *t, struct lin_process *p)
 {
 	tracker_queue_change(t, LIN_CHANGE_FORGET, p);
 	evict_unlink(t, p);
@@ -327,7 +327,7 @@ void tracker_enforce_retention(struct tracker *t)
 	if (t->cfg.max_exited == 0)
 		return;
 	while (t->stats.processes_exited > t->cfg.max_exited && t->evict_head)
-		process_forget(t, t->evict_head);
+		tracker_process_forget(t, t->evict_head);
 }
 
 /* Fills a record's descriptive fields from a /proc read. */

@@ -86,5 +86,7 @@ void tracker_leader_exited_forget(struct tracker *t, struct lin_process *p);
 void tracker_process_set_exited(struct tracker *t, struct lin_process *p, enum lin_exit_kind kind,
                                 guint32 exit_status, guint64 exit_ns);
 void tracker_process_revive(struct tracker *t, struct lin_process *p);
+/* Removes an evictable record (LIN_PROC_EVICTABLE) from the table. */
+void tracker_process_forget(struct tracker *t, struct lin_process *p);
 /* Forgets the oldest evictable exited records beyond max_exited. */
 void tracker_enforce_retention(struct tracker *t);

@@ -105,9 +105,10 @@ struct tracker_stats {
 	guint64 overflows;   /* ENOBUFS reports from the kernel */
 	guint64 events_lost; /* events missing from the kernel's per-CPU numbering */
 	guint64 rescans;
-	guint64 exits_missed;   /* records marked exited by a rescan or a pid reuse */
-	guint64 cmdline_missed; /* execs whose cmdline could not be read in time */
-	guint64 out_of_order;   /* EXEC/EXIT that arrived before their FORK */
+	guint64 exits_missed;     /* records marked exited by a rescan or a pid reuse */
+	guint64 exits_while_down; /* restored running records gone at start-up */
+	guint64 cmdline_missed;   /* execs whose cmdline could not be read in time */
+	guint64 out_of_order;     /* EXEC/EXIT that arrived before their FORK */
 	guint64 processes_live, processes_exited, processes_forgotten, processes_pinned;
 	guint64 threads_live;
 	guint64 record_bytes; /* records and their indexes */

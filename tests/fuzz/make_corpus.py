@@ -6,7 +6,11 @@ The cn_proc datagrams are real: captured from a 6.18 kernel (a LISTEN ack,
 then the FORK, EXEC and EXIT of /bin/true), plus datagrams built here with
 the same layout for the events that capture did not produce. The /proc
 texts are real stat and status files of a user process, init, kthreadd and
-an idle kernel thread, plus stat lines with hostile comms.
+an idle kernel thread, plus stat lines with hostile comms. The journal
+segments follow journal_format.h as the writer encodes it: a daemon run's
+open line, a scan, a fork, an exec with non-UTF-8 bytes, exits, a
+checkpoint, a forget, a gap, and hostile variants (torn, duplicated,
+another machine, two boots).
 
 Run it from this directory; it rewrites the corpus directories.
 """
@@ -84,6 +88,68 @@ STATUSES = {
 }
 
 
+HOST = "0123456789abcdef0123456789abcdef"
+BOOT = "22222222-2222-2222-2222-222222222222"
+OLD_BOOT = "11111111-1111-1111-1111-111111111111"
+BOOT_NS = 1796040000 * 10**9 - 7200 * 10**9
+
+
+def iso(ns):
+    import time
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + ".%09dZ" % (ns % 10**9)
+
+
+def journal_line(seq, action, at_s, process=None, extra="", boot=BOOT, host=HOST, kind="event"):
+    head = ('{"@timestamp":"%s","event":{"kind":"%s","category":["process"],"type":["info"],'
+            '"action":"%s","sequence":%d},"host":{"id":"%s","boot":{"id":"%s"}}'
+            % (iso(BOOT_NS + at_s * 10**9), kind, action, seq, host, boot))
+    if process is None:
+        return head + ',"lineagefs":{"v":1%s}}' % extra
+    pid, ticks, fields = process
+    body = ('"entity_id":"%032x","pid":%d,"start":"%s"%s'
+            % (pid * 1000 + ticks, pid, iso(BOOT_NS + ticks * 10**7), fields))
+    return head + ',"process":{%s},"lineagefs":{"v":1,"start_ticks":%d,"instance":1%s}}' % (
+        body, ticks, extra)
+
+
+def journal_segments():
+    open_line = journal_line(0, "open", 1, extra=',"segment":1,"hz":100,"boot_realtime_ns":%d' % BOOT_NS,
+                             kind="state")
+    init = journal_line(1, "found", 1, (1, 5, ',"name":"systemd","executable":"/usr/lib/systemd/systemd",'
+                        '"args":["/sbin/init","splash"],"command_line":"/sbin/init splash",'
+                        '"user":{"id":"0"},"real_user":{"id":"0"},"group":{"id":"0"},"real_group":{"id":"0"}'),
+                        ',"flags":["from_scan"],"execs":1,"threads":0', kind="state")
+    parent = ',"parent":{"entity_id":"%032x","pid":1}' % (1 * 1000 + 5)
+    fork = journal_line(2, "fork", 2, (300, 250, ',"name":"bash","executable":"/usr/bin/bash","args":["bash"]'
+                        + parent), ',"flags":["fork_seen"]')
+    exec_ = journal_line(3, "exec", 3, (300, 250, ',"name":"\ufffd","executable":"/tmp/x",'
+                         '"args":["/tmp/x","\ufffd"],"command_line":"/tmp/x \ufffd"'),
+                         ',"flags":["fork_seen"],"execs":1,"cmdline_b64":"L3RtcC94AP8A","comm_b64":"/w=="')
+    exit_ = journal_line(4, "exit", 4, (300, 250, ',"name":"x","end":"%s","exit_code":3' % iso(BOOT_NS + 4 * 10**9)),
+                         ',"exit":{"kind":"code","status":768}')
+    killed = journal_line(5, "exit", 5, (1, 5, ',"end":"%s"' % iso(BOOT_NS + 5 * 10**9)),
+                          ',"exit":{"kind":"signal","status":137,"signal":"SIGKILL","signal_number":9,'
+                          '"core_dumped":true}')
+    checkpoint = journal_line(6, "checkpoint", 6, (300, 250, ',"name":"x"' + parent),
+                              ',"flags":["fork_seen"],"execs":1,"threads":0,"exit":{"kind":"code","status":768}',
+                              kind="state")
+    forget = journal_line(7, "forget", 7, (300, 250, ""))
+    gap = journal_line(8, "gap", 8, extra=',"lost_lines":12', kind="pipeline_error")
+    missed = journal_line(9, "exit_missed", 9, (301, 260, ',"name":"y"'), ',"exit":{"kind":"unknown"}')
+    good = [open_line, init, fork, exec_, exit_, killed, checkpoint, forget, gap, missed]
+    text = "\n".join(good) + "\n"
+    old = journal_line(1, "fork", 1, (70, 10, ',"name":"old"'), boot=OLD_BOOT)
+    foreign = journal_line(1, "fork", 1, (70, 10, ',"name":"far"'), host="f" * 32)
+    return {
+        "segment": text.encode(),
+        "torn": (text + fork[:40]).encode(),
+        "duplicated": (text + text[len(open_line) + 1:]).encode(),
+        "two_boots": (old + "\n" + text).encode(),
+        "foreign": (foreign + "\n").encode(),
+        "garbage": b"\x00\xff{\"@timestamp\":1}\n[]\n\n{" + b"[" * 3000 + b"\n",
+    }
+
+
 def write_dir(name, files):
     path = os.path.join("corpus", name)
     os.makedirs(path, exist_ok=True)
@@ -101,6 +167,7 @@ def main():
     texts = {"stat_" + k: v for k, v in STATS.items()}
     texts.update({"status_" + k: v for k, v in STATUSES.items()})
     write_dir("proc_parse", texts)
+    write_dir("journal", journal_segments())
 
 
 if __name__ == "__main__":
