@@ -98,6 +98,10 @@ def workdir():
 def test_lines_parse_and_carry_ecs_fields(start_daemon, workdir):
     journal = os.path.join(workdir, "journal")
     d = start_daemon(["--journal=" + journal])
+    # Lines of what happens after the first checkpoint (a process the
+    # checkpoint already holds is told by its checkpoint line).
+    wait_for(lambda: int(stats(d.mnt)["journal_checkpoints"]) == 1, DEFAULT_TIMEOUT,
+             "the first checkpoint")
     argv = [b"/bin/sh", b"-c", b"exit 3", b"caf\xc3\xa9", b"\xff\xfe-\x80"]
     p, name = spawn_zombie(argv)
     p.wait()

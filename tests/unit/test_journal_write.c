@@ -85,7 +85,7 @@ static struct journal_writer *writer_new(struct fixture *f, guint64 max_bytes, g
 	struct journal_config cfg = {
 	    .dir = f->dir,
 	    .max_bytes = max_bytes,
-	    .sync_ms = 10,
+	    .sync_ms = 100,
 	    .host = test_host,
 	    .queue_slots = slots,
 	};
@@ -513,7 +513,7 @@ static void test_rotation_and_limit(void **state)
 	retain(f, 50);
 	f->jw = writer_new(f, max, 0);
 	writer_start(f);
-	for (guint i = 0; i < 2000; i++)
+	for (guint i = 0; i < 800; i++)
 		run_process(f, (pid_t)(1000 + i), 200 + i, "true");
 	writer_stop(f);
 	journal_writer_get_stats(f->jw, &stats);
