@@ -59,7 +59,7 @@ static int lookup_missing(const char *name, struct fuse_entry_param *e)
 	return 0;
 }
 
-static int lookup_in_root(struct lin_fs *fs, pid_t reader, const char *name,
+static int lookup_in_root(struct lin_fs *fs, const struct fs_reader *reader, const char *name,
                           struct fuse_entry_param *e)
 {
 	struct fs_node node = {0};
@@ -72,13 +72,14 @@ static int lookup_in_root(struct lin_fs *fs, pid_t reader, const char *name,
 	} else if (strcmp(name, "stats") == 0) {
 		fs_node_resolve(fs, FS_INO_STATS, &node);
 	} else if (strcmp(name, "self") == 0) {
-		p = reader > 0 ? tracker_find_tid(fs->tracker, reader) : NULL;
+		p = reader->pid > 0 ? tracker_find_tid(fs->tracker, reader->pid) : NULL;
 		if (!p)
 			return -ENOENT;
 		node_of(&node, p, FS_KIND_SELF_LINK);
 	} else if (fs_parse_process_name(name, &pid, &start) == 0) {
 		p = tracker_find(fs->tracker, pid, start);
-		if (!p)
+		/* Not cached: the kernel asks again for the next reader. */
+		if (!p || !fs_access_visible(fs, reader, p))
 			return -ENOENT;
 		node_of(&node, p, FS_KIND_DIR);
 	} else {
@@ -88,7 +89,8 @@ static int lookup_in_root(struct lin_fs *fs, pid_t reader, const char *name,
 	return 0;
 }
 
-static int lookup_in_by_pid(struct lin_fs *fs, const char *name, struct fuse_entry_param *e)
+static int lookup_in_by_pid(struct lin_fs *fs, const struct fs_reader *reader, const char *name,
+                            struct fuse_entry_param *e)
 {
 	struct fs_node node;
 	struct lin_process *p;
@@ -99,7 +101,7 @@ static int lookup_in_by_pid(struct lin_fs *fs, const char *name, struct fuse_ent
 		return 0;
 	}
 	p = tracker_find_pid(fs->tracker, pid);
-	if (!p)
+	if (!p || !fs_access_visible(fs, reader, p))
 		return -ENOENT;
 	node_of(&node, p, FS_KIND_BY_PID_LINK);
 	fs_node_fill_entry(fs, &node, e);
@@ -147,8 +149,8 @@ static int lookup_in_children(struct lin_fs *fs, struct lin_process *creator, co
 
 /* Fills e for parent/name. Returns 0 (e->ino == 0 for an absence the kernel
  * may cache) or -errno. */
-int fs_do_lookup(struct lin_fs *fs, pid_t reader, fuse_ino_t parent, const char *name,
-                 struct fuse_entry_param *e)
+int fs_do_lookup(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t parent,
+                 const char *name, struct fuse_entry_param *e)
 {
 	struct fs_node dir;
 	int ret;
@@ -162,7 +164,7 @@ int fs_do_lookup(struct lin_fs *fs, pid_t reader, fuse_ino_t parent, const char 
 		ret = lookup_in_root(fs, reader, name, e);
 		break;
 	case FS_KIND_BY_PID_DIR:
-		ret = lookup_in_by_pid(fs, name, e);
+		ret = lookup_in_by_pid(fs, reader, name, e);
 		break;
 	case FS_KIND_DIR:
 		ret = lookup_in_process(fs, dir.process, name, e);
@@ -237,7 +239,8 @@ static gboolean dir_add_dot(struct fs_dir_fill *fill, const char *name, fuse_ino
 	return dir_add(fill, name, &e, next_off);
 }
 
-static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, off_t off)
+static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill,
+                         const struct fs_reader *reader, off_t off)
 {
 	char name[FS_NAME_MAX];
 	struct fs_node node;
@@ -262,7 +265,7 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t read
 		/* fall through */
 	case 3:
 		/* A reader the tracker does not know yet has no self. */
-		p = reader > 0 ? tracker_find_tid(fs->tracker, reader) : NULL;
+		p = reader->pid > 0 ? tracker_find_tid(fs->tracker, reader->pid) : NULL;
 		if (p) {
 			node_of(&node, p, FS_KIND_SELF_LINK);
 			if (!dir_add_node(fs, fill, "self", &node, 4))
@@ -279,6 +282,8 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t read
 	}
 	after = off > FS_OFF_KEYED ? (guint64)(off - FS_OFF_KEYED) : 0;
 	for (p = tracker_first_after(fs->tracker, after); p; p = p->all_next) {
+		if (!fs_access_visible(fs, reader, p))
+			continue;
 		fs_process_name(p->pid, p->start_ticks, name, sizeof(name));
 		node_of(&node, p, FS_KIND_DIR);
 		if (!dir_add_node(fs, fill, name, &node, FS_OFF_KEYED + (off_t)p->serial))
@@ -286,7 +291,8 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t read
 	}
 }
 
-static void readdir_by_pid(struct lin_fs *fs, struct fs_dir_fill *fill, off_t off)
+static void readdir_by_pid(struct lin_fs *fs, struct fs_dir_fill *fill,
+                           const struct fs_reader *reader, off_t off)
 {
 	char name[16];
 	struct fs_node node;
@@ -300,6 +306,8 @@ static void readdir_by_pid(struct lin_fs *fs, struct fs_dir_fill *fill, off_t of
 	/* In creation order, resumable by serial like the root. */
 	for (struct lin_process *p = tracker_next_newest(fs->tracker, after); p;
 	     p = tracker_next_newest(fs->tracker, p->serial)) {
+		if (!fs_access_visible(fs, reader, p))
+			continue;
 		snprintf(name, sizeof(name), "%d", (int)p->pid);
 		node_of(&node, p, FS_KIND_BY_PID_LINK);
 		if (!dir_add_node(fs, fill, name, &node, FS_OFF_KEYED + (off_t)p->serial))
@@ -348,8 +356,8 @@ static void readdir_children(struct lin_fs *fs, struct fs_dir_fill *fill, struct
 	}
 }
 
-int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, fuse_ino_t ino,
-                  off_t off)
+int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, const struct fs_reader *reader,
+                  fuse_ino_t ino, off_t off)
 {
 	struct fs_node dir;
 	int ret;
@@ -363,7 +371,7 @@ int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, fus
 		readdir_root(fs, fill, reader, off);
 		break;
 	case FS_KIND_BY_PID_DIR:
-		readdir_by_pid(fs, fill, off);
+		readdir_by_pid(fs, fill, reader, off);
 		break;
 	case FS_KIND_DIR:
 		readdir_process(fs, fill, dir.process, off);

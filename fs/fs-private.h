@@ -97,6 +97,8 @@ struct lin_fs {
 
 	struct fs_counters counters; /* each field updated with __atomic builtins */
 
+	struct fs_access_config access; /* set before the session starts, then read-only */
+
 	/* More "key value" lines for stats (the journal's); set before the
 	 * session serves. */
 	fs_stats_fn stats_fn;
@@ -125,6 +127,40 @@ struct fs_dir_fill {
 	size_t size, len;
 };
 
+/* The process that sent a request, from fuse_req_ctx(); its supplementary
+ * groups are fetched only when a decision needs them. */
+struct fs_reader {
+	fuse_req_t req; /* NULL in unit tests: no supplementary groups */
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	int ngroups; /* -1 until fetched */
+	gid_t groups[64];
+};
+
+/* ---- access.c ---- */
+
+void fs_reader_init(struct fs_reader *reader, fuse_req_t req);
+/* Fetches the reader's groups when -o gid= may need them. Call before
+ * taking the tracker's lock: it reads /proc/<reader>/status. */
+void fs_reader_prepare(struct lin_fs *fs, struct fs_reader *reader);
+/* The reader may see all of p: root, p's own user, or the gid= group. */
+gboolean fs_access_full(struct lin_fs *fs, const struct fs_reader *reader,
+                        const struct lin_process *p);
+/* p is listed and found for the reader (hidepid=invisible hides it). */
+gboolean fs_access_visible(struct lin_fs *fs, const struct fs_reader *reader,
+                           const struct lin_process *p);
+/* 0, or -EACCES when the reader may not read this node's link target. */
+int fs_access_readlink(struct lin_fs *fs, const struct fs_reader *reader,
+                       const struct fs_node *node);
+/* Lookups of process directories must reach the daemon every time. */
+gboolean fs_access_per_reader_entries(struct lin_fs *fs);
+/* This directory's listing is the same for every reader, and may be cached. */
+gboolean fs_access_listing_shared(struct lin_fs *fs, const struct fs_node *dir);
+/* Sets the mode and group of a per-process node so that the kernel
+ * (default_permissions) enforces the policy on what it caches. */
+void fs_access_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct stat *st);
+
 /* ---- nodes.c ---- */
 
 fuse_ino_t fs_serial_ino(guint64 serial, enum fs_kind kind);
@@ -151,10 +187,10 @@ void fs_versions_sweep(struct lin_fs *fs);
 
 /* ---- dirs.c: each takes the tracker's read lock ---- */
 
-int fs_do_lookup(struct lin_fs *fs, pid_t reader, fuse_ino_t parent, const char *name,
-                 struct fuse_entry_param *e);
-int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, pid_t reader, fuse_ino_t ino,
-                  off_t off);
+int fs_do_lookup(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t parent,
+                 const char *name, struct fuse_entry_param *e);
+int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, const struct fs_reader *reader,
+                  fuse_ino_t ino, off_t off);
 
 /* ---- notify.c ---- */
 

@@ -15,8 +15,28 @@
 
 struct lin_fs;
 
+/* -o hidepid=, as procfs: what other users' processes look like. */
+enum fs_hidepid {
+	FS_HIDEPID_OFF,       /* listed, public files readable */
+	FS_HIDEPID_NOACCESS,  /* listed, nothing inside readable */
+	FS_HIDEPID_INVISIBLE, /* not listed, not found */
+};
+
+/* Who may read what (fs/access.c). Only enforced with allow_other: without
+ * it the kernel lets the mounting user alone in. */
+struct fs_access_config {
+	gboolean allow_other; /* -o allow_other: the policy applies */
+	gboolean has_gid;     /* -o gid= was given */
+	gid_t gid;            /* its group: sees every process, as root does */
+	enum fs_hidepid hidepid;
+};
+
 /* t is not owned and must outlive the fs. */
 struct lin_fs *fs_new(struct tracker *t);
+/* The policy for readers; call before fs_session_new(). The session must
+ * then be mounted with -o default_permissions when allow_other is set:
+ * the kernel checks the modes that encode the policy. */
+void fs_set_access(struct lin_fs *fs, const struct fs_access_config *access);
 /* Stops the notifier if it still runs. NULL is fine. */
 void fs_free(struct lin_fs *fs);
 

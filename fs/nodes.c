@@ -151,6 +151,11 @@ static double node_entry_timeout(struct lin_fs *fs, const struct fs_node *node)
 		 * target changes: the kernel must ask every time. */
 		return 0;
 	case FS_KIND_DIR:
+		/* hidepid=invisible: whether the name exists depends on
+		 * who asks. */
+		if (fs_access_per_reader_entries(fs))
+			return 0;
+		break;
 	case FS_KIND_CMDLINE:
 	case FS_KIND_EXE:
 	case FS_KIND_COMM:
@@ -416,6 +421,7 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 		st->st_uid = p->euid;
 		st->st_gid = p->egid;
 		stat_set_time(st, fs_now_realtime_ns(fs));
+		fs_access_fill_attr(fs, node, st);
 		return;
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
@@ -436,6 +442,7 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 	st->st_uid = p->euid;
 	st->st_gid = p->egid;
 	stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(fs->tracker)));
+	fs_access_fill_attr(fs, node, st);
 }
 
 /* Called under the tracker's read lock, before the reply that tells the

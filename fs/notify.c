@@ -160,6 +160,15 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 		inval_version(fs, dir, "status");
 		break;
 	case LIN_CHANGE_EXIT:
+		/* Under allow_other an exited process closes to other users
+		 * (fs_access_fill_attr()): every mode changes. */
+		if (fs->access.allow_other) {
+			inval_process_inodes(fs, change->serial);
+			inval_version(fs, dir, "cmdline");
+			inval_version(fs, dir, "comm");
+		}
+		inval_version(fs, dir, "status");
+		break;
 	case LIN_CHANGE_THREADS:
 		inval_version(fs, dir, "status");
 		break;

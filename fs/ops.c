@@ -32,7 +32,8 @@ static int fs_do_getattr(struct lin_fs *fs, fuse_ino_t ino, struct stat *st, dou
 	return ret;
 }
 
-static int fs_do_readlink(struct lin_fs *fs, fuse_ino_t ino, GString *target)
+static int fs_do_readlink(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t ino,
+                          GString *target)
 {
 	struct fs_node node;
 	int ret;
@@ -41,6 +42,8 @@ static int fs_do_readlink(struct lin_fs *fs, fuse_ino_t ino, GString *target)
 	ret = fs_node_resolve(fs, ino, &node);
 	if (ret == 0 && !fs_kind_is_link(node.kind))
 		ret = -EINVAL;
+	if (ret == 0)
+		ret = fs_access_readlink(fs, reader, &node);
 	if (ret == 0)
 		ret = fs_node_render(fs, &node, target);
 	tracker_read_unlock(fs->tracker);
@@ -83,7 +86,7 @@ static int fs_do_open(struct lin_fs *fs, fuse_ino_t ino, struct fuse_file_info *
 	return ret;
 }
 
-static int fs_do_opendir(struct lin_fs *fs, fuse_ino_t ino)
+static int fs_do_opendir(struct lin_fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs_node node;
 	int ret;
@@ -92,6 +95,12 @@ static int fs_do_opendir(struct lin_fs *fs, fuse_ino_t ino)
 	ret = fs_node_resolve(fs, ino, &node);
 	if (ret == 0 && !fs_kind_is_dir(node.kind))
 		ret = -ENOTDIR;
+	/* A listing every reader sees alike is kept, as without OPENDIR,
+	 * until the notifier drops it. */
+	if (ret == 0 && fs_access_listing_shared(fs, &node)) {
+		fi->cache_readdir = 1;
+		fi->keep_cache = 1;
+	}
 	tracker_read_unlock(fs->tracker);
 	return ret;
 }
@@ -121,8 +130,10 @@ static void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
 
 	/* Symlink targets are cached in the page cache; safe because a
 	 * link's inode changes whenever its target can (by-pid, self) or
-	 * the notifier invalidates it (exe, parent). */
-	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+	 * the notifier invalidates it (exe, parent). Not under allow_other:
+	 * the kernel never checks permissions on readlink, and exe is not
+	 * everybody's to read (fs_access_readlink()). */
+	if ((conn->capable & FUSE_CAP_CACHE_SYMLINKS) && !fs->access.allow_other)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	/* ls -l of a directory in one round trip per buffer, not per entry. */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
@@ -136,7 +147,7 @@ static void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
 	}
 	/* No OPENDIR/RELEASEDIR either: the kernel then keeps each
 	 * directory's listing (cache_readdir) until the notifier drops it. */
-	if (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) {
+	if ((conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) && !fs_access_per_reader_entries(fs)) {
 		conn->want |= FUSE_CAP_NO_OPENDIR_SUPPORT;
 		g_atomic_int_set(&fs->no_opendir, 1);
 	}
@@ -154,7 +165,13 @@ static void fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct lin_fs *fs = fuse_req_userdata(req);
 	struct fuse_entry_param e;
-	int ret = fs_do_lookup(fs, fuse_req_ctx(req)->pid, parent, name, &e);
+	struct fs_reader reader;
+	int ret;
+
+	fs_reader_init(&reader, req);
+	if (fs_access_per_reader_entries(fs))
+		fs_reader_prepare(fs, &reader);
+	ret = fs_do_lookup(fs, &reader, parent, name, &e);
 
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
@@ -195,7 +212,12 @@ static void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct lin_fs *fs = fuse_req_userdata(req);
 	g_autoptr(GString) target = g_string_new(NULL);
-	int ret = fs_do_readlink(fs, ino, target);
+	struct fs_reader reader;
+	int ret;
+
+	fs_reader_init(&reader, req);
+	fs_reader_prepare(fs, &reader);
+	ret = fs_do_readlink(fs, &reader, ino, target);
 
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
@@ -299,7 +321,7 @@ static void fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 		fuse_reply_err(req, ENOSYS);
 		return;
 	}
-	ret = fs_do_opendir(fs, ino);
+	ret = fs_do_opendir(fs, ino, fi);
 
 	if (ret < 0) {
 		fuse_reply_err(req, -ret);
@@ -314,7 +336,13 @@ static void reply_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
 	struct lin_fs *fs = fuse_req_userdata(req);
 	g_autofree char *buf = g_malloc(size);
 	struct fs_dir_fill fill = {.req = req, .plus = plus, .buf = buf, .size = size};
-	int ret = fs_do_readdir(fs, &fill, fuse_req_ctx(req)->pid, ino, off);
+	struct fs_reader reader;
+	int ret;
+
+	fs_reader_init(&reader, req);
+	if (fs_access_per_reader_entries(fs))
+		fs_reader_prepare(fs, &reader);
+	ret = fs_do_readdir(fs, &fill, &reader, ino, off);
 
 	if (ret < 0)
 		fuse_reply_err(req, -ret);

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cnproc.h"
+#include "harden.h"
 #include "stat_reader.h"
 #include "tracker.h"
 
@@ -401,6 +402,8 @@ static void *event_thread_main(void *data)
 	/* Named, so "ps -L" tells which thread runs at real-time priority. */
 	pthread_setname_np(pthread_self(), "lin-events");
 	event_thread_raise_priority();
+	/* Its priority is set: the one use of CAP_SYS_NICE. */
+	harden_drop_nice();
 	et->next_tick_us = g_get_monotonic_time() + EVENT_TICK_US;
 
 	for (;;) {
@@ -483,7 +486,7 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GE
 	/* Both threads start with every signal blocked: SIGINT/SIGTERM must
 	 * reach a FUSE thread, whose interrupted read() ends the session
 	 * loop; delivered here they would do nothing until the next request. */
-	sigfillset(&all_signals);
+	harden_blockable_signals(&all_signals);
 	pthread_sigmask(SIG_SETMASK, &all_signals, &old_signals);
 	et->reader = stat_reader_start(tracker_get_config(t)->proc_root_fd, error);
 	err = et->reader ? pthread_create(&et->thread, NULL, event_thread_main, et) : 0;

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -33,6 +34,7 @@
 #include "cnproc.h"
 #include "event_thread.h"
 #include "fs.h"
+#include "harden.h"
 #include "journal_write.h"
 #include "tracker.h"
 
@@ -68,10 +70,12 @@ struct lin_numeric_option {
 struct lin_options {
 	guint max_exited;
 	guint rcvbuf;
+	char *mountpoint;               /* as given on the command line; g_malloc'd */
+	char *mount_namespace;          /* --mount-namespace=PATH; g_malloc'd */
+	struct fs_access_config access; /* -o allow_other, gid=, hidepid= */
 	char *journal_dir; /* --journal=DIR; g_malloc'd, NULL: no journal */
 	guint64 journal_max;
 	guint journal_sync_ms;
-	char *mountpoint; /* as given on the command line; g_malloc'd */
 	gboolean show_help;
 	gboolean show_version;
 	gboolean reported; /* an error line was printed already */
@@ -86,6 +90,10 @@ enum {
 	LIN_KEY_JOURNAL,
 	LIN_KEY_HELP,
 	LIN_KEY_VERSION,
+	LIN_KEY_ALLOW_OTHER,
+	LIN_KEY_GID,
+	LIN_KEY_HIDEPID,
+	LIN_KEY_MOUNT_NAMESPACE,
 };
 
 static const struct lin_numeric_option lin_numeric_options[] = {
@@ -143,6 +151,11 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("max_exited=", LIN_KEY_MAX_EXITED),
     FUSE_OPT_KEY("--rcvbuf=", LIN_KEY_RCVBUF),
     FUSE_OPT_KEY("rcvbuf=", LIN_KEY_RCVBUF),
+    FUSE_OPT_KEY("allow_other", LIN_KEY_ALLOW_OTHER),
+    FUSE_OPT_KEY("gid=", LIN_KEY_GID),
+    FUSE_OPT_KEY("hidepid=", LIN_KEY_HIDEPID),
+    FUSE_OPT_KEY("--mount-namespace=", LIN_KEY_MOUNT_NAMESPACE),
+    FUSE_OPT_KEY("mount_namespace=", LIN_KEY_MOUNT_NAMESPACE),
     FUSE_OPT_KEY("--journal=", LIN_KEY_JOURNAL),
     FUSE_OPT_KEY("journal=", LIN_KEY_JOURNAL),
     FUSE_OPT_KEY("--journal-max=", LIN_KEY_JOURNAL_MAX),
@@ -263,6 +276,50 @@ not_a_number:
 	return FALSE;
 }
 
+/* -o gid=: a group number or name. */
+static gboolean lin_parse_gid(const char *text, struct fs_access_config *access)
+{
+	struct group *group;
+	char *end;
+	unsigned long value;
+
+	if (g_ascii_isdigit(text[0])) {
+		errno = 0;
+		value = strtoul(text, &end, 10);
+		if (*end == '\0' && errno == 0 && value < (gid_t)-1) {
+			access->has_gid = TRUE;
+			access->gid = (gid_t)value;
+			return TRUE;
+		}
+	} else if (text[0] != '\0' && (group = getgrnam(text)) != NULL) {
+		access->has_gid = TRUE;
+		access->gid = group->gr_gid;
+		return TRUE;
+	}
+	fprintf(stderr,
+	        "lineagefs: -o gid: '%s' is not a group (expected a group number or name)\n", text);
+	return FALSE;
+}
+
+/* -o hidepid=: procfs's names and numbers. */
+static gboolean lin_parse_hidepid(const char *text, struct fs_access_config *access)
+{
+	if (strcmp(text, "off") == 0 || strcmp(text, "0") == 0)
+		access->hidepid = FS_HIDEPID_OFF;
+	else if (strcmp(text, "noaccess") == 0 || strcmp(text, "1") == 0)
+		access->hidepid = FS_HIDEPID_NOACCESS;
+	else if (strcmp(text, "invisible") == 0 || strcmp(text, "2") == 0)
+		access->hidepid = FS_HIDEPID_INVISIBLE;
+	else {
+		fprintf(stderr,
+		        "lineagefs: -o hidepid: '%s' is not a mode (expected off, noaccess or "
+		        "invisible)\n",
+		        text);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct lin_options *opts = data;
@@ -278,6 +335,25 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 		return 0;
 	case LIN_KEY_VERSION:
 		opts->show_version = TRUE;
+		return 0;
+	case LIN_KEY_ALLOW_OTHER:
+		opts->access.allow_other = TRUE;
+		return 1; /* for the kernel too */
+	case LIN_KEY_GID:
+		if (!lin_parse_gid(strchr(arg, '=') + 1, &opts->access)) {
+			opts->reported = TRUE;
+			return -1;
+		}
+		return 0;
+	case LIN_KEY_MOUNT_NAMESPACE:
+		g_free(opts->mount_namespace);
+		opts->mount_namespace = g_strdup(strchr(arg, '=') + 1);
+		return 0;
+	case LIN_KEY_HIDEPID:
+		if (!lin_parse_hidepid(strchr(arg, '=') + 1, &opts->access)) {
+			opts->reported = TRUE;
+			return -1;
+		}
 		return 0;
 	case LIN_KEY_MAX_EXITED:
 	case LIN_KEY_RCVBUF:
@@ -402,6 +478,21 @@ static void lin_print_help(void)
 	       "Capture:\n"
 	       "    --rcvbuf=BYTES         netlink receive buffer, %u..%u bytes, K/M/G\n"
 	       "                           suffixes allowed (default: %uM)\n"
+	       "\n"
+	       "Who may read what, with -o allow_other (see SECURITY in lineagefs(8)):\n"
+	       "    (each user sees its own processes, and of others' only what /proc\n"
+	       "    shows: no exe, cmdline, status or ancestry, nothing once exited)\n"
+	       "    -o gid=GID             members of group GID (number or name) see every\n"
+	       "                           process, as root does (default: none)\n"
+	       "    -o hidepid=MODE        others' processes: off (listed, public files\n"
+	       "                           readable), noaccess (listed, nothing readable),\n"
+	       "                           invisible (not listed), as procfs (default: off)\n"
+	       "\n"
+	       "Sandboxing:\n"
+	       "    --mount-namespace=PATH mount in the mount namespace PATH names (e.g.\n"
+	       "                           /proc/1/ns/mnt, the host's), not the daemon's own,\n"
+	       "                           as under systemd's ProtectSystem= (default: the\n"
+	       "                           daemon's namespace)\n"
 	       "\n"
 	       "Journal:\n"
 	       "    --journal=DIR          append every process event to JSON-lines segments\n"
@@ -574,6 +665,51 @@ static void lin_raise_fd_limit(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/*
+ * --mount-namespace: the unmount helper joins that namespace and mounts
+ * there a /dev/fuse connection opened here, which libfuse then serves as
+ * /dev/fd/N. Returns the helper, or NULL after printing the error line.
+ */
+static struct harden_unmounter *lin_mount_elsewhere(const struct lin_options *opts,
+                                                    const char *mountpoint, char **fuse_dev_path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *options = NULL;
+	struct harden_unmounter *unmounter;
+	int ns_fd, fuse_fd;
+
+	ns_fd = open(opts->mount_namespace, O_RDONLY | O_CLOEXEC);
+	if (ns_fd < 0) {
+		fprintf(stderr,
+		        "lineagefs: --mount-namespace: cannot open %s: %s (give a mount namespace "
+		        "such as /proc/1/ns/mnt)\n",
+		        opts->mount_namespace, g_strerror(errno));
+		return NULL;
+	}
+	fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fuse_fd < 0) {
+		fprintf(stderr, "lineagefs: cannot open /dev/fuse: %s (run lineagefs as root)\n",
+		        g_strerror(errno));
+		close(ns_fd);
+		return NULL;
+	}
+	/* What libfuse would pass the kernel for this mount. */
+	options = g_strdup_printf(
+	    "fd=%d,rootmode=40000,user_id=%u,group_id=%u%s", fuse_fd, (unsigned)getuid(),
+	    (unsigned)getgid(), opts->access.allow_other ? ",allow_other,default_permissions" : "");
+	unmounter = harden_unmounter_start(mountpoint, ns_fd, options, &error);
+	close(ns_fd);
+	if (unmounter == NULL) {
+		fprintf(stderr,
+		        "lineagefs: %s (check --mount-namespace=%s and the mountpoint there)\n",
+		        error->message, opts->mount_namespace);
+		close(fuse_fd);
+		return NULL;
+	}
+	*fuse_dev_path = g_strdup_printf("/dev/fd/%d", fuse_fd);
+	return unmounter;
+}
+
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
@@ -592,6 +728,8 @@ int main(int argc, char **argv)
 	struct lin_fs *fs;
 	struct fuse_session *se;
 	struct event_thread *et;
+	struct harden_unmounter *unmounter = NULL;
+	g_autofree char *fuse_dev_path = NULL;
 	struct journal_writer *jw = NULL;
 	sigset_t all_signals, old_signals;
 	gboolean notifier_started;
@@ -626,8 +764,11 @@ int main(int argc, char **argv)
 		status = EXIT_SUCCESS;
 		goto out_args;
 	}
-	/* Last, so that a user's -o rw or fsname= cannot override them. */
-	if (fuse_opt_add_arg(&args, "-oro,fsname=lineagefs,subtype=lineagefs") < 0 ||
+	/* Last, so that a user's -o rw or fsname= cannot override them. With
+	 * allow_other, the kernel checks the modes that encode who may read
+	 * what (fs/access.c). */
+	if ((opts.access.allow_other && fuse_opt_add_arg(&args, "-odefault_permissions") < 0) ||
+	    fuse_opt_add_arg(&args, "-oro,fsname=lineagefs,subtype=lineagefs") < 0 ||
 	    fuse_parse_cmdline(&args, &fuse_opts) < 0) {
 		lin_report_fuse_failure("bad command line", "see lineagefs --help");
 		status = LIN_EXIT_USAGE;
@@ -699,6 +840,7 @@ int main(int argc, char **argv)
 		goto out_cnproc;
 	}
 	tracker_set_change_fn(tracker, fs_on_change, fs);
+	fs_set_access(fs, &opts.access);
 	if (jw != NULL)
 		fs_set_stats_fn(fs, lin_journal_stats, jw);
 	se = fs_session_new(fs, &args, &error);
@@ -725,7 +867,12 @@ int main(int argc, char **argv)
 		        g_strerror(errno));
 		goto out_session;
 	}
-	if (fuse_session_mount(se, mountpoint) < 0) {
+	if (opts.mount_namespace != NULL) {
+		unmounter = lin_mount_elsewhere(&opts, mountpoint, &fuse_dev_path);
+		if (unmounter == NULL)
+			goto out_signals;
+	}
+	if (fuse_session_mount(se, fuse_dev_path != NULL ? fuse_dev_path : mountpoint) < 0) {
 		g_autofree char *what = g_strdup_printf("cannot mount on %s", mountpoint);
 
 		lin_report_fuse_failure(what, "check that it is a directory and that lineagefs "
@@ -741,6 +888,22 @@ int main(int argc, char **argv)
 	/* From here on libfuse speaks from its own threads, and for itself. */
 	lin_fuse_log_capture = FALSE;
 
+	/* --- Hardening, while the process has one thread: capabilities
+	 * are per thread, and every thread started later inherits these.
+	 * The helper forked first keeps the right to unmount. --- */
+	if (unmounter == NULL)
+		unmounter = harden_unmounter_start(mountpoint, -1, NULL, &error);
+	if (unmounter == NULL) {
+		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
+		goto out_unmount;
+	}
+	/* read_any_file: TRUE once an option needs files mode 0400 of
+	 * other users (environ) or unreadable executables (hashes). */
+	if (!harden_drop_capabilities(FALSE, &error)) {
+		fprintf(stderr, "lineagefs: %s (run lineagefs as root)\n", error->message);
+		goto out_unmount;
+	}
+
 	/* --- The threads. The journal's first: it writes a checkpoint of
 	 * what the bootstrap found, then every event the event thread
 	 * applies. --- */
@@ -751,14 +914,19 @@ int main(int argc, char **argv)
 			goto out_unmount;
 		}
 	}
+
 	et = event_thread_start(tracker, cn, &error);
 	if (et == NULL) {
 		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
 		goto out_unmount;
 	}
+	/* The event and stat threads took their real-time priority with
+	 * CAP_SYS_NICE, and dropped it; every thread started from here on
+	 * (the notifier, FUSE workers) never has it. */
+	harden_drop_nice();
 	/* The notifier inherits this mask: a SIGTERM it took instead of a FUSE
 	 * thread would leave the session loop blocked in read(). */
-	sigfillset(&all_signals);
+	harden_blockable_signals(&all_signals);
 	pthread_sigmask(SIG_SETMASK, &all_signals, &old_signals);
 	notifier_started = fs_start_notifier(fs, se, &error);
 	pthread_sigmask(SIG_SETMASK, &old_signals, NULL);
@@ -766,6 +934,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
 		goto out_event_thread;
 	}
+	/* Last: on every thread running now, and inherited by the rest. */
+	if (!harden_seccomp_install(&error)) {
+		fprintf(stderr, "lineagefs: %s\n", error->message);
+		goto out_notifier;
+	}
+	harden_debug_probe();
 	g_debug("serving %s", mountpoint);
 
 	/* --- Serve until unmounted or signalled. The loop returns the signal
@@ -778,12 +952,19 @@ int main(int argc, char **argv)
 		status = EXIT_SUCCESS;
 	g_debug("stopping (%s)", ret > 0 ? g_strsignal(ret) : ret == 0 ? "unmounted" : "error");
 
+out_notifier:
 	fs_stop_notifier(fs);
 out_event_thread:
 	event_thread_stop(et);
 out_unmount:
 	/* The feeder is gone: what is queued is written and synced. */
 	journal_writer_stop(jw);
+	/* The helper unmounts; libfuse then finds the connection gone and
+	 * only closes it (it would need CAP_SYS_ADMIN for more). */
+	ret = harden_unmounter_finish(unmounter, fuse_session_fd(se));
+	if (ret < 0)
+		fprintf(stderr, "lineagefs: cannot unmount %s: %s (unmount it with umount -l %s)\n",
+		        mountpoint, g_strerror(-ret), mountpoint);
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);
@@ -803,6 +984,7 @@ out_proc_root:
 	close(proc_root_fd);
 out_args:
 	g_free(opts.mountpoint);
+	g_free(opts.mount_namespace);
 	g_free(opts.journal_dir);
 	free(fuse_opts.mountpoint);
 	fuse_opt_free_args(&args);

@@ -19,6 +19,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "harden.h"
+
 /* One below the event thread's (event_thread.c), for the reason above. */
 #define STAT_READER_FIFO_PRIORITY 9
 
@@ -51,6 +53,7 @@ static void *stat_reader_main(void *data)
 	/* Quietly: the event thread already said whether real-time
 	 * priority is allowed. */
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+	harden_drop_nice();
 
 	for (;;) {
 		struct stat_reader_answer *a = g_async_queue_pop(sr->asks);

@@ -55,7 +55,9 @@ run_suites() {
 }
 
 echo "== build-asan: ASan + UBSan build, unit and integration suites"
-if setup_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dtests=true; then
+# debug_hooks: the test-only trigger of a forbidden system call (test_harden.py).
+if setup_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dtests=true \
+	-Ddebug_hooks=true; then
 	run_suites build-asan unit integration
 else
 	echo "run-all.sh: meson setup build-asan failed" >&2

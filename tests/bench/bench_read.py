@@ -15,7 +15,11 @@ bench_walk does the timing in C (the targets alternate within each
 repetition; one warm-up repetition is discarded; medians are printed).
 Asserts nothing. Needs root and /dev/fuse (exit 77 otherwise).
 Knobs: BENCH_READ_REPS (21), BENCH_READ_DEPTH (100), BENCH_READ_EXITED
-(100000), BENCH_READ_LS_REPS (5).
+(100000), BENCH_READ_LS_REPS (5), BENCH_READ_OPTS (extra daemon options,
+e.g. "-o allow_other" or "-o allow_other,hidepid=invisible": the cost of
+the access policy, which under allow_other no longer caches symlink
+targets, and with hidepid=invisible neither process entries nor the root
+listing).
 
     sudo python3 tests/bench/bench_read.py
 """
@@ -31,6 +35,7 @@ REPS = int(os.environ.get("BENCH_READ_REPS", "21"))
 DEPTH = int(os.environ.get("BENCH_READ_DEPTH", "100"))
 EXITED = int(os.environ.get("BENCH_READ_EXITED", "100000"))
 LS_REPS = int(os.environ.get("BENCH_READ_LS_REPS", "5"))
+OPTS = os.environ.get("BENCH_READ_OPTS", "").split()
 
 
 def live_processes(daemon):
@@ -121,10 +126,10 @@ def main():
     bl.install_cleanup()
     bl.require_mount_env(["bench_spawn", "bench_chain", "bench_walk"])
     bl.header("bench_read: lineagefs vs /proc on the same processes",
-              daemon="%s -f --max-exited=200000" % bl.lineagefs_bin(),
+              daemon="%s -f --max-exited=200000 %s" % (bl.lineagefs_bin(), " ".join(OPTS)),
               repetitions="%d timed + 1 warm-up, medians" % REPS)
     data = bl.tempdir()
-    daemon = bl.Daemon("--max-exited=200000").start()
+    daemon = bl.Daemon("--max-exited=200000", *OPTS).start()
     mnt = daemon.mountpoint
 
     chain, leaf, leaf_name = start_chain(daemon)
