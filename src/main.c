@@ -73,7 +73,7 @@ struct lin_options {
 	char *mountpoint;               /* as given on the command line; g_malloc'd */
 	char *mount_namespace;          /* --mount-namespace=PATH; g_malloc'd */
 	struct fs_access_config access; /* -o allow_other, gid=, hidepid= */
-	char *journal_dir; /* --journal=DIR; g_malloc'd, NULL: no journal */
+	char *journal_dir;              /* --journal=DIR; g_malloc'd, NULL: no journal */
 	guint64 journal_max;
 	guint journal_sync_ms;
 	gboolean show_help;
