@@ -930,8 +930,11 @@ gboolean journal_writer_start(struct journal_writer *jw, struct tracker *t, GErr
 	int err;
 
 	jw->tracker = t;
-	/* The thread takes no signal: they are the FUSE loop's. */
+	/* The thread takes no signal: they are the FUSE loop's. But SIGSYS,
+	 * which the seccomp filter sends to name a call it refused, must
+	 * reach it (a blocked one kills the process silently). */
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&jw->thread, NULL, journal_thread, jw);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
