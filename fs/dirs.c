@@ -108,8 +108,8 @@ static int lookup_in_by_pid(struct lin_fs *fs, const struct fs_reader *reader, c
 	return 0;
 }
 
-static int lookup_in_process(struct lin_fs *fs, struct lin_process *p, const char *name,
-                             struct fuse_entry_param *e)
+static int lookup_in_process(struct lin_fs *fs, const struct fs_reader *reader,
+                             struct lin_process *p, const char *name, struct fuse_entry_param *e)
 {
 	struct fs_node node;
 
@@ -122,6 +122,9 @@ static int lookup_in_process(struct lin_fs *fs, struct lin_process *p, const cha
 			negative_entry(e, fs_process_timeout(fs));
 			return 0;
 		}
+		/* Not cached (timeout 0): asked again for the next reader. */
+		if (fs_access_lookup(fs, reader, &node) < 0)
+			return -EACCES;
 		fs_node_fill_entry(fs, &node, e);
 		return 0;
 	}
@@ -167,7 +170,7 @@ int fs_do_lookup(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t p
 		ret = lookup_in_by_pid(fs, reader, name, e);
 		break;
 	case FS_KIND_DIR:
-		ret = lookup_in_process(fs, dir.process, name, e);
+		ret = lookup_in_process(fs, reader, dir.process, name, e);
 		break;
 	case FS_KIND_CHILDREN:
 		ret = lookup_in_children(fs, dir.process, name, e);

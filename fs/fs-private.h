@@ -155,6 +155,13 @@ int fs_access_readlink(struct lin_fs *fs, const struct fs_reader *reader,
                        const struct fs_node *node);
 /* Lookups of process directories must reach the daemon every time. */
 gboolean fs_access_per_reader_entries(struct lin_fs *fs);
+/* Lookups of p's exe must reach the daemon every time: others may search
+ * p's directory but not read exe's cached target. */
+gboolean fs_access_per_reader_exe(struct lin_fs *fs, const struct lin_process *p);
+/* 0, or -EACCES when the reader may not reach this node by name (exe). */
+int fs_access_lookup(struct lin_fs *fs, const struct fs_reader *reader, const struct fs_node *node);
+/* How long the kernel may keep a node's attributes under the policy. */
+double fs_access_attr_timeout(struct lin_fs *fs, const struct fs_node *node, double timeout);
 /* This directory's listing is the same for every reader, and may be cached. */
 gboolean fs_access_listing_shared(struct lin_fs *fs, const struct fs_node *dir);
 /* Sets the mode and group of a per-process node so that the kernel

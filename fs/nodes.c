@@ -156,8 +156,13 @@ static double node_entry_timeout(struct lin_fs *fs, const struct fs_node *node)
 		if (fs_access_per_reader_entries(fs))
 			return 0;
 		break;
-	case FS_KIND_CMDLINE:
 	case FS_KIND_EXE:
+		/* allow_other: its target is cached and readlink is never
+		 * permission-checked, so the name is checked per reader. */
+		if (fs_access_per_reader_exe(fs, node->process))
+			return 0;
+		break;
+	case FS_KIND_CMDLINE:
 	case FS_KIND_COMM:
 	case FS_KIND_PARENT:
 	case FS_KIND_CHILDREN:
@@ -198,7 +203,7 @@ double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_COUNT:
 		break;
 	}
-	return fs_process_timeout(fs);
+	return fs_access_attr_timeout(fs, node, fs_process_timeout(fs));
 }
 
 static void append_link(GString *out, int (*link_fn)(const struct lin_process *, char *, size_t),

@@ -130,10 +130,10 @@ static void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
 
 	/* Symlink targets are cached in the page cache; safe because a
 	 * link's inode changes whenever its target can (by-pid, self) or
-	 * the notifier invalidates it (exe, parent). Not under allow_other:
-	 * the kernel never checks permissions on readlink, and exe is not
-	 * everybody's to read (fs_access_readlink()). */
-	if ((conn->capable & FUSE_CAP_CACHE_SYMLINKS) && !fs->access.allow_other)
+	 * the notifier invalidates it (exe, parent). Under allow_other exe
+	 * is not everybody's to read: its name is then looked up anew for
+	 * each reader (fs_access_lookup()). */
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	/* ls -l of a directory in one round trip per buffer, not per entry. */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
@@ -169,7 +169,7 @@ static void fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int ret;
 
 	fs_reader_init(&reader, req);
-	if (fs_access_per_reader_entries(fs))
+	if (fs_access_per_reader_entries(fs) || strcmp(name, "exe") == 0)
 		fs_reader_prepare(fs, &reader);
 	ret = fs_do_lookup(fs, &reader, parent, name, &e);
 
