@@ -51,6 +51,9 @@ static gboolean kind_is_public(enum fs_kind kind)
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
 	case FS_KIND_STATS:
+	case FS_KIND_BOOT_DIR:
+	case FS_KIND_BOOT_BY_PID:
+	case FS_KIND_BOOTS_DIR:
 		break;
 	}
 	return FALSE;

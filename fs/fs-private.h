@@ -43,11 +43,15 @@ enum fs_kind {
 	FS_KIND_CHILD_LINK,  /* <creator>/children/<pid>-<start>: a record has one creator */
 	FS_KIND_BY_PID_LINK, /* by-pid/<pid> while this record is the newest */
 	FS_KIND_SELF_LINK,   /* self, as seen by a thread of this record */
+	/* An earlier boot's nodes, at its table's serial_base (no record's). */
+	FS_KIND_BOOT_DIR,    /* boots/<boot-id>/ */
+	FS_KIND_BOOT_BY_PID, /* boots/<boot-id>/by-pid/ */
 	FS_KIND_COUNT,
 	/* Fixed nodes: not encoded in a per-process inode. */
 	FS_KIND_ROOT,
 	FS_KIND_BY_PID_DIR,
 	FS_KIND_STATS,
+	FS_KIND_BOOTS_DIR, /* boots/ */
 };
 
 #define FS_KIND_BITS 4
@@ -64,6 +68,7 @@ G_STATIC_ASSERT(FS_KIND_COUNT <= (1u << FS_KIND_BITS));
 #define FS_INO_ROOT   FUSE_ROOT_ID
 #define FS_INO_BY_PID 2
 #define FS_INO_STATS  3
+#define FS_INO_BOOTS  4
 
 /* Cache timeouts (seconds). Long ones are safe only while the notifier
  * runs; before it starts, a changed record is stale for at most SHORT. */
@@ -75,8 +80,13 @@ G_STATIC_ASSERT(FS_KIND_COUNT <= (1u << FS_KIND_BITS));
 #define NS_PER_SEC G_GUINT64_CONSTANT(1000000000)
 
 struct lin_fs {
-	struct tracker *tracker;     /* not owned */
+	struct tracker *tracker;     /* not owned: the root's table */
 	guint64 started_realtime_ns; /* the time of root and by-pid/ */
+	/* Earlier boots (struct fs_boot *, by boot id): set before the
+	 * session serves and never changed after, like their tables, which
+	 * nothing writes once the mount serves: read without a lock. */
+	GPtrArray *boots;
+	gboolean replay; /* a replayed history: no self */
 
 	/* Changes waiting for the notifier; the queue has its own lock, held
 	 * only to push or pop, so fs_on_change() never waits for the kernel. */
@@ -110,7 +120,14 @@ struct fs_node {
 	fuse_ino_t ino;
 	enum fs_kind kind;
 	struct lin_process *process; /* NULL for fixed nodes */
+	struct tracker *tracker;     /* the table of process (or of a boot's node) */
 	gboolean outdated;           /* an older version of a versioned file */
+};
+
+/* An earlier boot under boots/<id>/. */
+struct fs_boot {
+	char *id;
+	struct tracker *tracker; /* not owned */
 };
 
 /* Bits of lin_process.fs_seen. */
@@ -198,6 +215,18 @@ int fs_do_lookup(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t p
                  const char *name, struct fuse_entry_param *e);
 int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, const struct fs_reader *reader,
                   fuse_ino_t ino, off_t off);
+
+/* ---- boots.c: earlier boots, each a table of its own ---- */
+
+/* The table whose serial space holds serial: the root's or a boot's. */
+struct tracker *fs_table_of(struct lin_fs *fs, guint64 serial);
+/* The inode of a boot's directory (kind FS_KIND_BOOT_DIR or _BY_PID). */
+fuse_ino_t fs_boot_ino(struct tracker *t, enum fs_kind kind);
+/* The directory that holds a table's process directories. */
+fuse_ino_t fs_table_dir_ino(struct lin_fs *fs, struct tracker *t);
+int fs_lookup_in_boots(struct lin_fs *fs, const char *name, struct fuse_entry_param *e);
+void fs_readdir_boots(struct lin_fs *fs, struct fs_dir_fill *fill, off_t off);
+void fs_boots_free(struct lin_fs *fs);
 
 /* ---- notify.c ---- */
 

@@ -40,6 +40,14 @@ void fs_set_access(struct lin_fs *fs, const struct fs_access_config *access);
 /* Stops the notifier if it still runs. NULL is fine. */
 void fs_free(struct lin_fs *fs);
 
+/* Shows an earlier boot's table as boots/<boot_id>/, in the root's layout.
+ * Call before the session serves; t is not owned, outlives the fs, and is
+ * never written once the session serves. */
+void fs_add_boot(struct lin_fs *fs, const char *boot_id, struct tracker *t);
+/* The mount shows a replayed history: there is no self (the reader is no
+ * process of it). */
+void fs_set_replay(struct lin_fs *fs);
+
 /* fuse_session_new() with this fs's operations and the fs as userdata.
  * Returns NULL with error set on failure. */
 struct fuse_session *fs_session_new(struct lin_fs *fs, struct fuse_args *args, GError **error);

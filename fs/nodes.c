@@ -77,7 +77,8 @@ guint64 fs_now_monotonic_ns(struct lin_fs *fs)
 gboolean fs_kind_is_dir(enum fs_kind kind)
 {
 	return kind == FS_KIND_DIR || kind == FS_KIND_CHILDREN || kind == FS_KIND_ROOT ||
-	       kind == FS_KIND_BY_PID_DIR;
+	       kind == FS_KIND_BY_PID_DIR || kind == FS_KIND_BOOT_DIR ||
+	       kind == FS_KIND_BOOT_BY_PID || kind == FS_KIND_BOOTS_DIR;
 }
 
 gboolean fs_kind_is_link(enum fs_kind kind)
@@ -92,10 +93,13 @@ gboolean fs_kind_is_link(enum fs_kind kind)
 int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 {
 	enum fs_kind kind = (enum fs_kind)(ino & FS_KIND_MASK);
+	guint64 serial = ino >> FS_SERIAL_SHIFT;
 	struct lin_process *p;
+	struct tracker *t;
 
 	node->ino = ino;
 	node->process = NULL;
+	node->tracker = fs->tracker;
 	node->outdated = FALSE;
 	switch (ino) {
 	case FS_INO_ROOT:
@@ -107,14 +111,28 @@ int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 	case FS_INO_STATS:
 		node->kind = FS_KIND_STATS;
 		return 0;
+	case FS_INO_BOOTS:
+		node->kind = FS_KIND_BOOTS_DIR;
+		return fs->boots->len > 0 ? 0 : -ENOENT;
 	default:
 		break;
 	}
-	if (ino >> FS_SERIAL_SHIFT == 0 || kind >= FS_KIND_COUNT)
+	if (serial == 0 || kind >= FS_KIND_COUNT)
 		return -ENOENT;
 	if (!kind_is_versioned(kind) && (ino >> FS_KIND_BITS & FS_GEN_MASK))
 		return -ENOENT;
-	p = tracker_find_serial(fs->tracker, ino >> FS_SERIAL_SHIFT);
+	t = fs_table_of(fs, serial);
+	if (!t)
+		return -ENOENT;
+	node->tracker = t;
+	if (kind == FS_KIND_BOOT_DIR || kind == FS_KIND_BOOT_BY_PID) {
+		/* An earlier boot's own directories, at its serial base. */
+		if (t == fs->tracker || serial != tracker_get_config(t)->serial_base)
+			return -ENOENT;
+		node->kind = kind;
+		return 0;
+	}
+	p = tracker_find_serial(t, serial);
 	if (!p)
 		return -ENOENT;
 	if (kind_is_versioned(kind))
@@ -143,6 +161,9 @@ static double node_entry_timeout(struct lin_fs *fs, const struct fs_node *node)
 	switch (node->kind) {
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
+	case FS_KIND_BOOTS_DIR:
+	case FS_KIND_BOOT_DIR:
+	case FS_KIND_BOOT_BY_PID:
 		return CACHE_LONG_S;
 	case FS_KIND_STATS:
 	case FS_KIND_BY_PID_LINK:
@@ -191,6 +212,9 @@ double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 		return CACHE_LOOK_ANEW_S;
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
+	case FS_KIND_BOOTS_DIR:
+	case FS_KIND_BOOT_DIR:
+	case FS_KIND_BOOT_BY_PID:
 		return CACHE_LONG_S;
 	case FS_KIND_DIR:
 	case FS_KIND_CMDLINE:
@@ -324,7 +348,7 @@ int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
 		fs_render_comm(out, p);
 		return 0;
 	case FS_KIND_STATUS:
-		fs_render_status(out, p, tracker_get_config(fs->tracker));
+		fs_render_status(out, p, tracker_get_config(node->tracker));
 		return 0;
 	case FS_KIND_ANCESTRY:
 		fs_render_ancestry(out, p);
@@ -367,6 +391,9 @@ int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
 	case FS_KIND_CHILDREN:
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
+	case FS_KIND_BOOTS_DIR:
+	case FS_KIND_BOOT_DIR:
+	case FS_KIND_BOOT_BY_PID:
 	case FS_KIND_COUNT:
 		break;
 	}
@@ -400,7 +427,9 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 		 * holds one per record and that count changes all the time:
 		 * 1 is the conventional "not counted" value that find(1)
 		 * understands, so it does not skip subdirectories. */
-		st->st_nlink = node->kind == FS_KIND_DIR ? 3 : node->kind == FS_KIND_ROOT ? 1 : 2;
+		st->st_nlink = node->kind == FS_KIND_DIR                                      ? 3
+		               : node->kind == FS_KIND_ROOT || node->kind == FS_KIND_BOOT_DIR ? 1
+		                                                                              : 2;
 	} else {
 		if (!content)
 			content = own_content = g_string_new(NULL);
@@ -414,6 +443,9 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 	switch (node->kind) {
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
+	case FS_KIND_BOOTS_DIR:
+	case FS_KIND_BOOT_DIR:
+	case FS_KIND_BOOT_BY_PID:
 		stat_set_time(st, fs->started_realtime_ns);
 		return;
 	case FS_KIND_STATS:
@@ -431,7 +463,7 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
 		/* Root-level entries: owned by root, like /proc/self. */
-		stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(fs->tracker)));
+		stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(node->tracker)));
 		return;
 	case FS_KIND_DIR:
 	case FS_KIND_CMDLINE:
@@ -446,7 +478,7 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 	}
 	st->st_uid = p->euid;
 	st->st_gid = p->egid;
-	stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(fs->tracker)));
+	stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(node->tracker)));
 	fs_access_fill_attr(fs, node, st);
 }
 

@@ -562,6 +562,7 @@ struct lin_fs *fs_new(struct tracker *t)
 	struct lin_fs *fs = g_new0(struct lin_fs, 1);
 
 	fs->tracker = t;
+	fs->boots = g_ptr_array_new();
 	fs->changes = g_async_queue_new();
 	g_mutex_init(&fs->versions_lock);
 	fs->versions = g_hash_table_new_full(NULL, NULL, NULL, fs_version_free);
@@ -584,6 +585,7 @@ void fs_free(struct lin_fs *fs)
 	g_async_queue_unref(fs->changes);
 	g_hash_table_unref(fs->versions);
 	g_mutex_clear(&fs->versions_lock);
+	fs_boots_free(fs);
 	g_free(fs);
 }
 

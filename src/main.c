@@ -35,6 +35,8 @@
 #include "event_thread.h"
 #include "fs.h"
 #include "harden.h"
+#include "history.h"
+#include "journal_read.h"
 #include "journal_write.h"
 #include "tracker.h"
 
@@ -72,6 +74,8 @@ struct lin_options {
 	guint rcvbuf;
 	char *mountpoint;               /* as given on the command line; g_malloc'd */
 	char *mount_namespace;          /* --mount-namespace=PATH; g_malloc'd */
+	char *replay;                   /* --replay=PATH; g_malloc'd, NULL: the live system */
+	guint64 until_ns;               /* --until=TIME as CLOCK_REALTIME ns; 0: not given */
 	struct fs_access_config access; /* -o allow_other, gid=, hidepid= */
 	char *journal_dir;              /* --journal=DIR; g_malloc'd, NULL: no journal */
 	guint64 journal_max;
@@ -94,6 +98,8 @@ enum {
 	LIN_KEY_GID,
 	LIN_KEY_HIDEPID,
 	LIN_KEY_MOUNT_NAMESPACE,
+	LIN_KEY_REPLAY,
+	LIN_KEY_UNTIL,
 };
 
 static const struct lin_numeric_option lin_numeric_options[] = {
@@ -162,6 +168,10 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("journal_max=", LIN_KEY_JOURNAL_MAX),
     FUSE_OPT_KEY("--journal-sync=", LIN_KEY_JOURNAL_SYNC),
     FUSE_OPT_KEY("journal_sync=", LIN_KEY_JOURNAL_SYNC),
+    FUSE_OPT_KEY("--replay=", LIN_KEY_REPLAY),
+    FUSE_OPT_KEY("replay=", LIN_KEY_REPLAY),
+    FUSE_OPT_KEY("--until=", LIN_KEY_UNTIL),
+    FUSE_OPT_KEY("until=", LIN_KEY_UNTIL),
     FUSE_OPT_END,
 };
 
@@ -349,6 +359,29 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 		g_free(opts->mount_namespace);
 		opts->mount_namespace = g_strdup(strchr(arg, '=') + 1);
 		return 0;
+	case LIN_KEY_REPLAY:
+		value = strchr(arg, '=') + 1;
+		if (value[0] == '\0') {
+			fprintf(stderr, "lineagefs: --replay: missing path (give --replay=DIR or "
+			                "--replay=SEGMENT.jsonl)\n");
+			opts->reported = TRUE;
+			return -1;
+		}
+		g_free(opts->replay);
+		opts->replay = g_strdup(value);
+		return 0;
+	case LIN_KEY_UNTIL: {
+		g_autoptr(GError) error = NULL;
+
+		if (!journal_parse_until(strchr(arg, '=') + 1, &opts->until_ns, &error)) {
+			fprintf(stderr, "lineagefs: %s\n", error->message);
+			opts->reported = TRUE;
+			return -1;
+		}
+		/* 0 means "not given": the epoch itself is one ns later. */
+		opts->until_ns = MAX(opts->until_ns, 1);
+		return 0;
+	}
 	case LIN_KEY_HIDEPID:
 		if (!lin_parse_hidepid(strchr(arg, '=') + 1, &opts->access)) {
 			opts->reported = TRUE;
@@ -487,6 +520,15 @@ static void lin_print_help(void)
 	       "    -o hidepid=MODE        others' processes: off (listed, public files\n"
 	       "                           readable), noaccess (listed, nothing readable),\n"
 	       "                           invisible (not listed), as procfs (default: off)\n"
+	       "\n"
+	       "Replay (no proc connector, no /proc, no root needed):\n"
+	       "    --replay=PATH          mount the history of a journal (a directory or\n"
+	       "                           one lineagefs-*.jsonl segment) instead of the\n"
+	       "                           live system: its newest boot at the root, the\n"
+	       "                           earlier ones in boots/ (default: live)\n"
+	       "    --until=TIME           with --replay: the tree as it was at TIME, ISO\n"
+	       "                           8601 (2026-11-22T13:40:00Z, UTC when no zone)\n"
+	       "                           or @ and epoch seconds (default: the end)\n"
 	       "\n"
 	       "Sandboxing:\n"
 	       "    --mount-namespace=PATH mount in the mount namespace PATH names (e.g.\n"
@@ -723,17 +765,18 @@ int main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autofree char *mountpoint = NULL;
 	struct tracker_config config;
-	struct tracker *tracker;
-	struct cnproc *cn;
+	struct tracker *tracker = NULL;
+	struct lin_history *history = NULL;
+	struct cnproc *cn = NULL;
 	struct lin_fs *fs;
 	struct fuse_session *se;
-	struct event_thread *et;
+	struct event_thread *et = NULL;
 	struct harden_unmounter *unmounter = NULL;
 	g_autofree char *fuse_dev_path = NULL;
 	struct journal_writer *jw = NULL;
 	sigset_t all_signals, old_signals;
 	gboolean notifier_started;
-	int proc_root_fd;
+	int proc_root_fd = -1;
 	int found;
 	int ret;
 	int status = EXIT_FAILURE;
@@ -764,6 +807,23 @@ int main(int argc, char **argv)
 		status = EXIT_SUCCESS;
 		goto out_args;
 	}
+	/* A user replaying a journal mounts through the setuid fusermount3,
+	 * which opens /dev/fuse as that user: libfuse goes that way for
+	 * auto_unmount, which also unmounts should the daemon die. */
+	if (opts.replay && geteuid() != 0 && fuse_opt_add_arg(&args, "-oauto_unmount") < 0) {
+		fprintf(stderr, "lineagefs: out of memory\n");
+		goto out_args;
+	}
+	/* Its mode decides who may mount FUSE at all. */
+	if (opts.replay && geteuid() != 0 && access("/dev/fuse", R_OK | W_OK) != 0) {
+		fprintf(
+		    stderr,
+		    "lineagefs: --replay as uid %u: cannot open /dev/fuse: %s (FUSE is closed to "
+		    "users on this machine; ask root to make /dev/fuse mode 0666, the default of "
+		    "most distributions, or replay as root, or in a container given /dev/fuse)\n",
+		    (guint)getuid(), g_strerror(errno));
+		goto out_args;
+	}
 	/* Last, so that a user's -o rw or fsname= cannot override them. With
 	 * allow_other, the kernel checks the modes that encode who may read
 	 * what (fs/access.c). */
@@ -782,6 +842,12 @@ int main(int argc, char **argv)
 	}
 	if (fuse_opts.debug)
 		g_log_set_debug_enabled(TRUE);
+	if (opts.until_ns && !opts.replay) {
+		fprintf(stderr, "lineagefs: --until needs --replay (the live mount shows the "
+		                "present; see lineagefs --help)\n");
+		status = LIN_EXIT_USAGE;
+		goto out_args;
+	}
 
 	/* --- What the user can get wrong, before any work. --- */
 	if (!lin_check_mountpoint(opts.mountpoint))
@@ -793,6 +859,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lineagefs: mountpoint %s: %s (check the path)\n", opts.mountpoint,
 		        g_strerror(errno));
 		goto out_args;
+	}
+	if (opts.replay) {
+		/* No /proc, no connector, no /dev/fuse of its own. */
+		tracker = lin_history_replay(opts.replay, opts.until_ns, opts.max_exited, &history,
+		                             &error);
+		if (tracker == NULL) {
+			fprintf(stderr, "lineagefs: %s\n", error->message);
+			goto out_args;
+		}
+		goto make_fs;
 	}
 	if (!lin_check_dev_fuse())
 		goto out_args;
@@ -834,11 +910,16 @@ int main(int argc, char **argv)
 	g_debug("found %d processes in /proc", found);
 
 	/* --- The filesystem and its FUSE session. --- */
+make_fs:
 	fs = fs_new(tracker);
 	if (fs == NULL) {
 		fprintf(stderr, "lineagefs: cannot create the filesystem (out of memory)\n");
 		goto out_cnproc;
 	}
+	if (history)
+		lin_history_show(history, fs);
+	if (opts.replay)
+		fs_set_replay(fs);
 	tracker_set_change_fn(tracker, fs_on_change, fs);
 	fs_set_access(fs, &opts.access);
 	if (jw != NULL)
@@ -875,8 +956,11 @@ int main(int argc, char **argv)
 	if (fuse_session_mount(se, fuse_dev_path != NULL ? fuse_dev_path : mountpoint) < 0) {
 		g_autofree char *what = g_strdup_printf("cannot mount on %s", mountpoint);
 
-		lin_report_fuse_failure(what, "check that it is a directory and that lineagefs "
-		                              "runs as root");
+		lin_report_fuse_failure(
+		    what, opts.replay ? "check that it is a directory you own, and that "
+		                        "fusermount3 is installed setuid root"
+		                      : "check that it is a directory and that lineagefs "
+		                        "runs as root");
 		goto out_signals;
 	}
 	/* Forks: every thread must start after it, or it would stay behind in
@@ -887,6 +971,12 @@ int main(int argc, char **argv)
 	}
 	/* From here on libfuse speaks from its own threads, and for itself. */
 	lin_fuse_log_capture = FALSE;
+
+	/* A replay has nothing to feed its tables: no threads but FUSE's and
+	 * the notifier, and no privilege to drop (a user's replay has none;
+	 * a root one unmounts through libfuse). */
+	if (opts.replay)
+		goto start_notifier;
 
 	/* --- Hardening, while the process has one thread: capabilities
 	 * are per thread, and every thread started later inherits these.
@@ -924,6 +1014,7 @@ int main(int argc, char **argv)
 	 * CAP_SYS_NICE, and dropped it; every thread started from here on
 	 * (the notifier, FUSE workers) never has it. */
 	harden_drop_nice();
+start_notifier:
 	/* The notifier inherits this mask: a SIGTERM it took instead of a FUSE
 	 * thread would leave the session loop blocked in read(). */
 	harden_blockable_signals(&all_signals);
@@ -935,7 +1026,7 @@ int main(int argc, char **argv)
 		goto out_event_thread;
 	}
 	/* Last: on every thread running now, and inherited by the rest. */
-	if (!harden_seccomp_install(&error)) {
+	if (!opts.replay && !harden_seccomp_install(&error)) {
 		fprintf(stderr, "lineagefs: %s\n", error->message);
 		goto out_notifier;
 	}
@@ -979,10 +1070,15 @@ out_cnproc:
 out_tracker:
 	tracker_set_event_fn(tracker, NULL, NULL);
 	journal_writer_free(jw);
-	tracker_free(tracker);
+	/* A replay's tables belong to its history. */
+	if (!opts.replay)
+		tracker_free(tracker);
+	lin_history_free(history);
 out_proc_root:
-	close(proc_root_fd);
+	if (proc_root_fd >= 0)
+		close(proc_root_fd);
 out_args:
+	g_free(opts.replay);
 	g_free(opts.mountpoint);
 	g_free(opts.mount_namespace);
 	g_free(opts.journal_dir);

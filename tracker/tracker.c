@@ -161,6 +161,7 @@ struct tracker *tracker_new(const struct tracker_config *cfg)
 	pthread_rwlockattr_destroy(&attr);
 
 	t->cfg = *cfg;
+	t->next_serial = cfg->serial_base;
 	if (t->cfg.hz == 0)
 		t->cfg.hz = 100;
 	t->strings = lin_strpool_new();

@@ -93,7 +93,14 @@ struct tracker_config {
 	 * it to make records reproducible. */
 	guint64 (*now_realtime_ns)(void);
 	guint64 (*now_monotonic_ns)(void);
+	/* Serials start after this: several tables (one per boot, see
+	 * journal_read.h) serve one mount, each in its own space of
+	 * TRACKER_SERIAL_SPACE serials, so an inode names its table. */
+	guint64 serial_base;
 };
+
+/* The serials of one table: serial_base is a multiple of it. */
+#define TRACKER_SERIAL_SPACE_BITS 36
 
 /* Fills cfg from the running system (/proc, clocks, CLK_TCK). */
 void tracker_config_init_system(struct tracker_config *cfg, int proc_root_fd);
