@@ -138,6 +138,11 @@ struct lin_fs {
 	struct fs_counters counters; /* each field updated with __atomic builtins */
 
 	struct fs_access_config access; /* set before the session starts, then read-only */
+
+	/* More "key value" lines for stats (the journal's); set before the
+	 * session serves. */
+	fs_stats_fn stats_fn;
+	void *stats_data;
 };
 
 /* A node resolved under the tracker's read lock. */

@@ -448,6 +448,8 @@ int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
 		tracker_get_stats(fs->tracker, &stats);
 		counters_load(fs, &counters);
 		fs_render_stats(out, &stats, &counters, fs_now_monotonic_ns(fs));
+		if (fs->stats_fn)
+			fs->stats_fn(out, fs->stats_data);
 		return 0;
 	}
 	case FS_KIND_METRICS:

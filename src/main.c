@@ -37,6 +37,7 @@
 #include "harden.h"
 #include "history.h"
 #include "journal_read.h"
+#include "journal_write.h"
 #include "tracker.h"
 
 #define LIN_DEFAULT_MAX_EXITED 100000u
@@ -59,6 +60,9 @@
 #define LIN_DEFAULT_IDLE_THREADS 10
 /* Exit status for a command line error, as getopt-style tools do. */
 #define LIN_EXIT_USAGE 2
+/* 1 PiB: larger is surely a typo. */
+#define LIN_MAX_JOURNAL_MAX     (1024ull * 1024 * 1024 * 1024 * 1024)
+#define LIN_MAX_JOURNAL_SYNC_MS (3600u * 1000)
 
 /* One numeric option: its spellings, its range, and how errors name it. */
 struct lin_numeric_option {
@@ -67,7 +71,8 @@ struct lin_numeric_option {
 	guint64 min, max;
 	gboolean size_suffix; /* K, M, G multiply by 1024, 1024^2, 1024^3 */
 	const char *expected; /* range as shown in error messages */
-	size_t offset;        /* of the guint in struct lin_options */
+	size_t offset;        /* of the guint (guint64 when wide) in struct lin_options */
+	gboolean wide;
 };
 
 struct lin_options {
@@ -81,6 +86,9 @@ struct lin_options {
 	char *replay;                   /* --replay=PATH; g_malloc'd, NULL: the live system */
 	guint64 until_ns;               /* --until=TIME as CLOCK_REALTIME ns; 0: not given */
 	struct fs_access_config access; /* -o allow_other, gid=, hidepid= */
+	char *journal_dir;              /* --journal=DIR; g_malloc'd, NULL: no journal */
+	guint64 journal_max;
+	guint journal_sync_ms;
 	gboolean show_help;
 	gboolean show_version;
 	gboolean reported; /* an error line was printed already */
@@ -92,6 +100,9 @@ enum {
 	LIN_KEY_RCVBUF,
 	LIN_KEY_MAX_CMDLINE,
 	LIN_KEY_MAX_STRING_MEMORY,
+	LIN_KEY_JOURNAL_MAX,
+	LIN_KEY_JOURNAL_SYNC,
+	LIN_KEY_JOURNAL,
 	LIN_KEY_HELP,
 	LIN_KEY_VERSION,
 	LIN_KEY_METRICS,
@@ -104,7 +115,7 @@ enum {
 };
 
 /* Options that take a word rather than a number, for "--name value". */
-static const char *const lin_word_options[] = {"--metrics"};
+static const char *const lin_word_options[] = {"--metrics", "--journal"};
 
 static const struct lin_numeric_option lin_numeric_options[] = {
     [LIN_KEY_MAX_EXITED] =
@@ -146,6 +157,26 @@ static const struct lin_numeric_option lin_numeric_options[] = {
             .expected = "0 (no budget) to 4294967295 bytes, or with a K, M or G suffix",
             .offset = G_STRUCT_OFFSET(struct lin_options, max_string_memory),
         },
+    [LIN_KEY_JOURNAL_MAX] =
+        {
+            .long_name = "--journal-max",
+            .mount_name = "journal_max",
+            .min = JOURNAL_MIN_MAX,
+            .max = LIN_MAX_JOURNAL_MAX,
+            .size_suffix = TRUE,
+            .expected = "1M..1048576G bytes, with a K, M or G suffix",
+            .offset = G_STRUCT_OFFSET(struct lin_options, journal_max),
+            .wide = TRUE,
+        },
+    [LIN_KEY_JOURNAL_SYNC] =
+        {
+            .long_name = "--journal-sync",
+            .mount_name = "journal_sync",
+            .min = 0,
+            .max = LIN_MAX_JOURNAL_SYNC_MS,
+            .expected = "0..3600000 milliseconds",
+            .offset = G_STRUCT_OFFSET(struct lin_options, journal_sync_ms),
+        },
 };
 
 static const struct fuse_opt lin_fuse_opts[] = {
@@ -168,6 +199,12 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("hidepid=", LIN_KEY_HIDEPID),
     FUSE_OPT_KEY("--mount-namespace=", LIN_KEY_MOUNT_NAMESPACE),
     FUSE_OPT_KEY("mount_namespace=", LIN_KEY_MOUNT_NAMESPACE),
+    FUSE_OPT_KEY("--journal=", LIN_KEY_JOURNAL),
+    FUSE_OPT_KEY("journal=", LIN_KEY_JOURNAL),
+    FUSE_OPT_KEY("--journal-max=", LIN_KEY_JOURNAL_MAX),
+    FUSE_OPT_KEY("journal_max=", LIN_KEY_JOURNAL_MAX),
+    FUSE_OPT_KEY("--journal-sync=", LIN_KEY_JOURNAL_SYNC),
+    FUSE_OPT_KEY("journal_sync=", LIN_KEY_JOURNAL_SYNC),
     FUSE_OPT_KEY("--replay=", LIN_KEY_REPLAY),
     FUSE_OPT_KEY("replay=", LIN_KEY_REPLAY),
     FUSE_OPT_KEY("--until=", LIN_KEY_UNTIL),
@@ -233,7 +270,7 @@ static void lin_report_fuse_failure(const char *what, const char *fix)
  * checked around it. Prints the error line and returns FALSE when invalid.
  */
 static gboolean lin_parse_numeric(const struct lin_numeric_option *option, const char *name,
-                                  const char *text, guint *out)
+                                  const char *text, guint64 *out)
 {
 	unsigned long long value;
 	unsigned shift = 0;
@@ -277,7 +314,7 @@ static gboolean lin_parse_numeric(const struct lin_numeric_option *option, const
 		        option->expected);
 		return FALSE;
 	}
-	*out = (guint)(value << shift);
+	*out = (guint64)value << shift;
 	return TRUE;
 
 not_a_number:
@@ -336,6 +373,7 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 	const struct lin_numeric_option *option;
 	g_autofree char *name = NULL;
 	const char *value;
+	guint64 number;
 
 	(void)outargs;
 	switch (key) {
@@ -401,6 +439,8 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 	case LIN_KEY_RCVBUF:
 	case LIN_KEY_MAX_CMDLINE:
 	case LIN_KEY_MAX_STRING_MEMORY:
+	case LIN_KEY_JOURNAL_MAX:
+	case LIN_KEY_JOURNAL_SYNC:
 		option = &lin_numeric_options[key];
 		value = strchr(arg, '=') + 1;
 		/* Name it as the user spelled it. */
@@ -408,11 +448,25 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 			name = g_strdup(option->long_name);
 		else
 			name = g_strdup_printf("-o %s", option->mount_name);
-		if (!lin_parse_numeric(option, name, value,
-		                       (guint *)((char *)opts + option->offset))) {
+		if (!lin_parse_numeric(option, name, value, &number)) {
 			opts->reported = TRUE;
 			return -1;
 		}
+		if (option->wide)
+			*(guint64 *)((char *)opts + option->offset) = number;
+		else
+			*(guint *)((char *)opts + option->offset) = (guint)number;
+		return 0;
+	case LIN_KEY_JOURNAL:
+		value = strchr(arg, '=') + 1;
+		if (value[0] == '\0') {
+			fprintf(stderr, "lineagefs: %s: missing directory (give --journal=DIR)\n",
+			        g_str_has_prefix(arg, "--") ? "--journal" : "-o journal");
+			opts->reported = TRUE;
+			return -1;
+		}
+		g_free(opts->journal_dir);
+		opts->journal_dir = g_strdup(value);
 		return 0;
 	case FUSE_OPT_KEY_NONOPT:
 		if (opts->mountpoint != NULL) {
@@ -548,6 +602,15 @@ static void lin_print_help(void)
 	       "                           as under systemd's ProtectSystem= (default: the\n"
 	       "                           daemon's namespace)\n"
 	       "\n"
+	       "Journal:\n"
+	       "    --journal=DIR          append every process event to JSON-lines segments\n"
+	       "                           in DIR (created 0750 if missing; refused when\n"
+	       "                           group or others may write it)\n"
+	       "    --journal-max=SIZE     total size of DIR's segments, K/M/G suffixes\n"
+	       "                           allowed; the oldest are deleted (default: 1G)\n"
+	       "    --journal-sync=MS      fdatasync() the journal every MS milliseconds;\n"
+	       "                           0 after every write (default: %u)\n"
+	       "\n"
 	       "The mount is always read-only, as -o ro,fsname=lineagefs,subtype=lineagefs.\n"
 	       "Without -o max_idle_threads, up to %d idle FUSE threads are kept.\n"
 	       "The manual: man lineagefs.\n"
@@ -555,7 +618,7 @@ static void lin_print_help(void)
 	       "FUSE options:\n",
 	       LIN_DEFAULT_MAX_EXITED, LIN_MIN_RCVBUF, LIN_MAX_RCVBUF, LIN_DEFAULT_RCVBUF >> 20,
 	       LIN_DEFAULT_MAX_CMDLINE >> 20, LIN_DEFAULT_MAX_STRING_MEMORY >> 20,
-	       LIN_DEFAULT_IDLE_THREADS);
+	       JOURNAL_DEFAULT_SYNC_MS, LIN_DEFAULT_IDLE_THREADS);
 	fflush(stdout);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -638,6 +701,36 @@ static gboolean lin_check_dev_fuse(void)
 		break;
 	}
 	return FALSE;
+}
+
+/* The journal's counters in the stats file. */
+static void lin_journal_stats(GString *out, void *data)
+{
+	journal_writer_append_stats(data, out);
+}
+
+/* The journal writer for --journal=DIR: DIR checked, nothing written yet
+ * (the thread starts after the bootstrap and the fork to background).
+ * Prints the error line and returns NULL on failure. */
+static struct journal_writer *lin_journal_open(const struct lin_options *opts,
+                                               const struct tracker_config *config)
+{
+	g_autoptr(GError) error = NULL;
+	struct journal_config jc = {
+	    .dir = opts->journal_dir,
+	    .max_bytes = opts->journal_max,
+	    .sync_ms = opts->journal_sync_ms,
+	};
+	struct journal_writer *jw;
+
+	if (!journal_host_init_system(&jc.host, config, &error)) {
+		fprintf(stderr, "lineagefs: %s\n", error->message);
+		return NULL;
+	}
+	jw = journal_writer_new(&jc, &error);
+	if (jw == NULL)
+		fprintf(stderr, "lineagefs: %s\n", error->message);
+	return jw;
 }
 
 /* libfuse's multi-threaded loop with lineagefs's idle-thread default; the
@@ -735,6 +828,8 @@ int main(int argc, char **argv)
 	    .max_cmdline = LIN_DEFAULT_MAX_CMDLINE,
 	    .max_string_memory = LIN_DEFAULT_MAX_STRING_MEMORY,
 	    .metrics = TRUE,
+	    .journal_max = JOURNAL_DEFAULT_MAX,
+	    .journal_sync_ms = JOURNAL_DEFAULT_SYNC_MS,
 	};
 	struct fuse_cmdline_opts fuse_opts = {0};
 	g_autoptr(GError) error = NULL;
@@ -748,6 +843,7 @@ int main(int argc, char **argv)
 	struct event_thread *et = NULL;
 	struct harden_unmounter *unmounter = NULL;
 	g_autofree char *fuse_dev_path = NULL;
+	struct journal_writer *jw = NULL;
 	sigset_t all_signals, old_signals;
 	gboolean notifier_started;
 	int proc_root_fd = -1;
@@ -869,6 +965,18 @@ int main(int argc, char **argv)
 	}
 	/* Before any thread that records starts. */
 	tracker_get_metrics(tracker)->enabled = opts.metrics;
+	if (opts.journal_dir != NULL) {
+		jw = lin_journal_open(&opts, &config);
+		if (jw == NULL)
+			goto out_tracker;
+		/* This boot's history back into the table before the scan,
+		 * which reconciles it with /proc; earlier boots under boots/. */
+		if (!lin_history_restore(tracker, opts.journal_dir, opts.max_exited, &history,
+		                         &error)) {
+			fprintf(stderr, "lineagefs: %s\n", error->message);
+			goto out_tracker;
+		}
+	}
 	cn = cnproc_open(opts.rcvbuf, &error);
 	if (cn == NULL) {
 		fprintf(stderr, "lineagefs: %s\n", error->message);
@@ -895,6 +1003,8 @@ make_fs:
 		fs_set_replay(fs);
 	tracker_set_change_fn(tracker, fs_on_change, fs);
 	fs_set_access(fs, &opts.access);
+	if (jw != NULL)
+		fs_set_stats_fn(fs, lin_journal_stats, jw);
 	se = fs_session_new(fs, &args, &error);
 	if (se == NULL) {
 		/* Options fuse_parse_cmdline() left alone are checked only here. */
@@ -965,7 +1075,17 @@ make_fs:
 		goto out_unmount;
 	}
 
-	/* --- The threads. --- */
+	/* --- The threads. The journal's first: it writes a checkpoint of
+	 * what the bootstrap found, then every event the event thread
+	 * applies. --- */
+	if (jw != NULL) {
+		tracker_set_event_fn(tracker, journal_writer_on_event, jw);
+		if (!journal_writer_start(jw, tracker, &error)) {
+			fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
+			goto out_unmount;
+		}
+	}
+
 	et = event_thread_start(tracker, cn, &error);
 	if (et == NULL) {
 		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
@@ -1009,6 +1129,8 @@ out_notifier:
 out_event_thread:
 	event_thread_stop(et);
 out_unmount:
+	/* The feeder is gone: what is queued is written and synced. */
+	journal_writer_stop(jw);
 	/* The helper unmounts; libfuse then finds the connection gone and
 	 * only closes it (it would need CAP_SYS_ADMIN for more). */
 	ret = harden_unmounter_finish(unmounter, fuse_session_fd(se));
@@ -1027,6 +1149,8 @@ out_fs:
 out_cnproc:
 	cnproc_close(cn);
 out_tracker:
+	tracker_set_event_fn(tracker, NULL, NULL);
+	journal_writer_free(jw);
 	/* A replay's tables belong to its history. */
 	if (!opts.replay)
 		tracker_free(tracker);
@@ -1038,6 +1162,7 @@ out_args:
 	g_free(opts.replay);
 	g_free(opts.mountpoint);
 	g_free(opts.mount_namespace);
+	g_free(opts.journal_dir);
 	free(fuse_opts.mountpoint);
 	fuse_opt_free_args(&args);
 	return status;

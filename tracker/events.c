@@ -32,11 +32,9 @@ struct pending {
 	guint32 exit_status;
 };
 
-/* The kernel stamps events with ktime_get_ns() (monotonic); start times and
- * wall-clock times are derived through the boot offsets taken at start. */
 static guint64 event_realtime(const struct tracker *t, guint64 timestamp_ns)
 {
-	return t->cfg.boot_realtime_ns + t->cfg.boot_offset_ns + timestamp_ns;
+	return tracker_event_realtime(t, timestamp_ns);
 }
 
 static guint64 event_start_ticks(const struct tracker *t, guint64 timestamp_ns)
@@ -403,6 +401,7 @@ void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
                          const struct lin_proc_info *info)
 {
 	tracker_write_lock(t);
+	t->applying = ev;
 	check_seq(t, ev);
 	switch (ev->type) {
 	case CNPROC_EV_FORK:
@@ -429,6 +428,7 @@ void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
 		break;
 	}
 	tracker_enforce_retention(t);
+	t->applying = NULL;
 	tracker_write_unlock(t);
 }
 

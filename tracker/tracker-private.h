@@ -46,6 +46,11 @@ struct tracker {
 	struct lin_metrics metrics;
 
 	/* Only the feeding thread touches these. */
+	tracker_event_fn event_fn;
+	void *event_data;
+	/* The kernel event being applied (tracker_apply_event()), NULL during
+	 * a scan or housekeeping: it names what a change was. */
+	const struct cnproc_event *applying;
 	tracker_change_fn change_fn;
 	void *change_data;
 	GArray *changes; /* struct lin_change, delivered after unlock */
@@ -61,6 +66,13 @@ void tracker_queue_change(struct tracker *t, enum lin_change_kind kind, struct l
 void tracker_queue_creator_change(struct tracker *t, struct lin_process *p,
                                   const struct lin_process *old_creator);
 void tracker_write_lock(struct tracker *t);
+/* CLOCK_REALTIME of a kernel event's (monotonic) timestamp. */
+guint64 tracker_event_realtime(const struct tracker *t, guint64 timestamp_ns);
+
+/* ---- event_hook.c: caller holds the write lock ---- */
+
+/* Tells the event listener what a change to p was, if it was an event. */
+void tracker_hook_change(struct tracker *t, enum lin_change_kind kind, struct lin_process *p);
 /* Unlocks, then delivers the queued changes. */
 void tracker_write_unlock(struct tracker *t);
 

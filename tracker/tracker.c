@@ -59,6 +59,13 @@ guint64 tracker_now_realtime(const struct tracker *t)
 	return t->cfg.now_realtime_ns ? t->cfg.now_realtime_ns() : real_now_realtime();
 }
 
+/* The kernel stamps events with ktime_get_ns() (monotonic); start times and
+ * wall-clock times are derived through the boot offsets taken at start. */
+guint64 tracker_event_realtime(const struct tracker *t, guint64 timestamp_ns)
+{
+	return t->cfg.boot_realtime_ns + t->cfg.boot_offset_ns + timestamp_ns;
+}
+
 void tracker_queue_change(struct tracker *t, enum lin_change_kind kind, struct lin_process *p)
 {
 	struct lin_change change = {
@@ -75,6 +82,8 @@ void tracker_queue_change(struct tracker *t, enum lin_change_kind kind, struct l
 	p->generation++;
 	if (t->change_fn)
 		g_array_append_val(t->changes, change);
+	if (t->event_fn)
+		tracker_hook_change(t, kind, p);
 }
 
 void tracker_queue_creator_change(struct tracker *t, struct lin_process *p,
@@ -96,6 +105,8 @@ void tracker_queue_creator_change(struct tracker *t, struct lin_process *p,
 	p->generation++;
 	if (t->change_fn)
 		g_array_append_val(t->changes, change);
+	if (t->event_fn)
+		tracker_hook_change(t, LIN_CHANGE_CREATOR, p);
 }
 
 void tracker_write_lock(struct tracker *t)

@@ -219,6 +219,32 @@ struct lin_metrics *tracker_get_metrics(struct tracker *t);
  * released. It must not block (queue the work). */
 void tracker_set_change_fn(struct tracker *t, tracker_change_fn fn, void *data);
 
+/* What an applied event did to a record, for the journal: a record found by
+ * the bootstrap or a rescan, a fork, exec, comm, uid or gid change, an
+ * exit, an exit found missed, a record forgotten by the retention limit. */
+enum lin_event_kind {
+	LIN_EVENT_FOUND,
+	LIN_EVENT_FORK,
+	LIN_EVENT_EXEC,
+	LIN_EVENT_COMM,
+	LIN_EVENT_UID,
+	LIN_EVENT_GID,
+	LIN_EVENT_EXIT,
+	LIN_EVENT_EXIT_MISSED,
+	LIN_EVENT_FORGET,
+};
+
+/* realtime_ns: CLOCK_REALTIME of the event (of the exit for an exit; the
+ * scan's for a record found). */
+typedef void (*tracker_event_fn)(enum lin_event_kind kind, const struct lin_process *p,
+                                 guint64 realtime_ns, void *data);
+
+/* Receives every event applied to a record, on the feeding thread with the
+ * write lock held, so p and its creator are stable and whole: it must only
+ * copy what it needs and return, and must not call the tracker. Set it
+ * before the feeding thread starts (NULL: none). */
+void tracker_set_event_fn(struct tracker *t, tracker_event_fn fn, void *data);
+
 /* --- Feeding side: one thread only. --- */
 
 /* Adds every process in /proc. Returns the number found, or -errno. */
