@@ -56,7 +56,7 @@ enum fs_kind {
 	FS_KIND_METRICS,
 };
 
-#define FS_KIND_BITS 4
+#define FS_KIND_BITS 5
 #define FS_KIND_MASK ((1u << FS_KIND_BITS) - 1)
 /* Versions of a file told apart in its inode (wraps: an open file would
  * have to outlive 4096 changes of its process to be confused). */
@@ -78,6 +78,8 @@ enum fs_kind {
 #define FS_SNAPSHOT_READERS 16
 #define FS_SNAPSHOT_SERIALS ((G_GUINT64_CONSTANT(1) << (63 - FS_SNAPSHOT_SHIFT)) - 1)
 G_STATIC_ASSERT(FS_KIND_COUNT <= (1u << FS_KIND_BITS));
+/* Snapshot inodes carry fixed kinds (stats, metrics) in the same bits. */
+G_STATIC_ASSERT(FS_KIND_METRICS <= FS_KIND_MASK && FS_KIND_STATS <= FS_KIND_MASK);
 
 /* Fixed inodes sit below 1 << FS_KIND_BITS; serials start at 1, so no
  * per-process inode can collide with them. */
