@@ -68,17 +68,19 @@ enum fs_kind {
  * each lookup renders them once into an inode of its own, whose size and
  * times never change (tar compares them before and after reading). Top bit
  * set, then the record's serial (0 at the root), a snapshot counter, the
- * kind. The counter wraps after 2^19 lookups: a snapshot is kept for
+ * kind. The counter wraps after 2^15 lookups of one record's file: a snapshot is kept for
  * seconds, not for that many looks at one file. */
 #define FS_INO_SNAPSHOT   (G_GUINT64_CONSTANT(1) << 63)
-#define FS_SNAPSHOT_BITS  19
+#define FS_SNAPSHOT_BITS  15
 #define FS_SNAPSHOT_MASK  ((G_GUINT64_CONSTANT(1) << FS_SNAPSHOT_BITS) - 1)
 #define FS_SNAPSHOT_SHIFT (FS_KIND_BITS + FS_SNAPSHOT_BITS)
 /* Readers of stats or metrics whose unread snapshot is remembered. */
 #define FS_SNAPSHOT_READERS 16
 #define FS_SNAPSHOT_SERIALS ((G_GUINT64_CONSTANT(1) << (63 - FS_SNAPSHOT_SHIFT)) - 1)
 G_STATIC_ASSERT(FS_KIND_COUNT <= (1u << FS_KIND_BITS));
-/* Snapshot inodes carry fixed kinds (stats, metrics) in the same bits. */
+/* Snapshot inodes carry fixed kinds (stats, metrics) in the same bits,
+ * and the serials of 127 earlier boots' tables (see boots.c). */
+G_STATIC_ASSERT(63 - FS_SNAPSHOT_SHIFT >= TRACKER_SERIAL_SPACE_BITS + 7);
 G_STATIC_ASSERT(FS_KIND_METRICS <= FS_KIND_MASK && FS_KIND_STATS <= FS_KIND_MASK);
 
 /* Fixed inodes sit below 1 << FS_KIND_BITS; serials start at 1, so no

@@ -106,7 +106,9 @@ static int snapshot_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *n
 	if (!fs_kind_is_snapshot(kind) || (serial != 0) != (kind == FS_KIND_ANCESTRY))
 		return -ENOENT;
 	if (serial) {
-		node->process = tracker_find_serial(fs->tracker, serial);
+		/* An earlier boot's ancestry names a record of its own table. */
+		node->tracker = fs_table_of(fs, serial);
+		node->process = node->tracker ? tracker_find_serial(node->tracker, serial) : NULL;
 		if (!node->process)
 			return -ENOENT;
 	}

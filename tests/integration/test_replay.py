@@ -59,7 +59,7 @@ def run_lineagefs(*args, timeout=60):
 def test_replay_shows_the_history(journal, replayed):
     mnt = replayed("--replay=" + journal).mnt
     names = sorted(os.listdir(mnt))
-    assert names == ["1-7", "100-1000", "200-1200", "300-3000", "boots", "by-pid", "stats"]
+    assert names == ["1-7", "100-1000", "200-1200", "300-3000", "boots", "by-pid", "metrics", "stats"]
     # No self in a replay: the reader is no process of the history.
     assert not os.path.lexists(os.path.join(mnt, "self"))
 
@@ -102,7 +102,7 @@ def test_replay_of_one_segment(journal, replayed):
     segment = os.path.join(journal, "lineagefs-0000000001.jsonl")
     mnt = replayed("--replay=" + segment).mnt
     # Only the older boot is in that segment: it is the newest there.
-    assert sorted(os.listdir(mnt)) == ["1-5", "400-150", "by-pid", "stats"]
+    assert sorted(os.listdir(mnt)) == ["1-5", "400-150", "by-pid", "metrics", "stats"]
 
 
 @pytest.mark.parametrize("until,running,absent", [
@@ -199,13 +199,13 @@ def test_journal_of_garbage_is_one_clear_error(tmp_path):
 
 
 def tree(mnt):
-    """Every name, link target and file's bytes under mnt, but stats."""
+    """Every name, link target and file's bytes under mnt, but stats and metrics."""
     out = {}
     for root, dirs, files in os.walk(mnt):
         for name in sorted(dirs + files):
             path = os.path.join(root, name)
             rel = os.path.relpath(path, mnt)
-            if rel == "stats":
+            if rel in ("stats", "metrics"):
                 continue
             if os.path.islink(path):
                 out[rel] = "-> " + os.readlink(path)
@@ -247,7 +247,7 @@ for root, dirs, files in os.walk(mnt):
     for name in dirs + files:
         path = os.path.join(root, name)
         rel = os.path.relpath(path, mnt)
-        if rel == "stats":
+        if rel in ("stats", "metrics"):
             continue
         if os.path.islink(path):
             out[rel] = "-> " + os.readlink(path)
@@ -332,5 +332,5 @@ def test_replay_in_a_container(journal, tmp_path):
                        env=daemon_env())
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["1-7", "100-1000", "200-1200", "300-3000", "boots", "by-pid",
-                                "stats", OLD_BOOT], r.stdout
+                                "metrics", "stats", OLD_BOOT], r.stdout
     assert not is_mounted(mnt)
