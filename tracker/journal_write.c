@@ -388,13 +388,13 @@ static struct journal_item *item_new(const struct lin_process *p, enum journal_a
 	item->action = action;
 	proc->has = JOURNAL_HAS_UIDS | JOURNAL_HAS_GIDS | JOURNAL_HAS_COUNTS | JOURNAL_HAS_CMDLINE;
 	proc->pid = p->pid;
-	proc->instance = 1;
+	proc->instance = p->instance;
 	proc->start_ticks = p->start_ticks;
 	if (p->creator) {
 		proc->has |= JOURNAL_HAS_CREATOR | JOURNAL_HAS_CREATOR_START;
 		proc->creator_pid = p->creator->pid;
 		proc->creator_start_ticks = p->creator->start_ticks;
-		proc->creator_instance = 1;
+		proc->creator_instance = p->creator->instance;
 	} else if (p->creator_pid > 0) {
 		proc->has |= JOURNAL_HAS_CREATOR;
 		proc->creator_pid = p->creator_pid;
