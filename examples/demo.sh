@@ -37,7 +37,7 @@ mkdir -p "$mnt"
 # start_daemon: without -f the daemon goes to the background once the
 # mount is up; the journal keeps its history across restarts.
 start_daemon() {
-	./build/src/lineagefs --journal="$journal" "$mnt"
+	"$repo/build/src/lineagefs" --journal="$journal" "$mnt"
 	for _ in $(seq 100); do
 		[ -e "$mnt/stats" ] && break
 		sleep 0.1
@@ -57,7 +57,7 @@ show() {
 
 cd "$mnt"
 echo "lineagefs is mounted at $mnt"
-show 'ls | head -n 8'
+show 'ls | sed -n 1,8p'
 show "cat self/status"
 show "cat by-pid/$$/ancestry"
 show "bash $repo/examples/ancestry.sh $$ $mnt | cut -c 1-120"
