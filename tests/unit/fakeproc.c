@@ -244,6 +244,28 @@ void fakeproc_add(struct fakeproc *fp, const struct fakeproc_proc *proc)
 	close(dirfd);
 }
 
+void fakeproc_add_simple(struct fakeproc *fp, pid_t pid, pid_t ppid, guint64 start,
+                         const char *comm, const char *argv0)
+{
+	g_autofree char *exe = g_strdup_printf("/usr/bin/%s", comm);
+	g_autofree char *cmdline = g_strdup_printf("%s%c--flag%c", argv0, 0, 0);
+	struct fakeproc_proc proc = {
+	    .pid = pid,
+	    .ppid = ppid,
+	    .start_ticks = start,
+	    .comm = comm,
+	    .state = 'S',
+	    .uid = 1000,
+	    .gid = 1000,
+	    .cmdline = cmdline,
+	    .cmdline_len = strlen(argv0) + 1 + strlen("--flag") + 1,
+	    .exe = exe,
+	    .threads = 1,
+	};
+
+	fakeproc_add(fp, &proc);
+}
+
 void fakeproc_remove(struct fakeproc *fp, pid_t pid)
 {
 	char name[16];

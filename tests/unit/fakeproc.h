@@ -45,5 +45,9 @@ struct fakeproc_proc {
 /* Writes <pid>/stat, status, cmdline, comm, exe and task/<tid>/ for the
  * process and its tids, replacing whatever pid had. Aborts on failure. */
 void fakeproc_add(struct fakeproc *fp, const struct fakeproc_proc *proc);
+/* fakeproc_add() of a sleeping process of uid and gid 1000, one thread,
+ * exe /usr/bin/<comm> and cmdline "<argv0>\0--flag\0". */
+void fakeproc_add_simple(struct fakeproc *fp, pid_t pid, pid_t ppid, guint64 start,
+                         const char *comm, const char *argv0);
 /* Removes <pid>/ entirely; a missing pid is fine. */
 void fakeproc_remove(struct fakeproc *fp, pid_t pid);

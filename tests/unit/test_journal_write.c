@@ -53,23 +53,7 @@ static guint64 fake_realtime(void)
 
 static void add_proc(struct fixture *f, pid_t pid, pid_t ppid, guint64 start, const char *comm)
 {
-	g_autofree char *exe = g_strdup_printf("/usr/bin/%s", comm);
-	g_autofree char *cmdline = g_strdup_printf("%s%c--flag%c", comm, 0, 0);
-	struct fakeproc_proc proc = {
-	    .pid = pid,
-	    .ppid = ppid,
-	    .start_ticks = start,
-	    .comm = comm,
-	    .state = 'S',
-	    .uid = 1000,
-	    .gid = 1000,
-	    .cmdline = cmdline,
-	    .cmdline_len = strlen(comm) + 1 + strlen("--flag") + 1,
-	    .exe = exe,
-	    .threads = 1,
-	};
-
-	fakeproc_add(f->fp, &proc);
+	fakeproc_add_simple(f->fp, pid, ppid, start, comm, comm);
 }
 
 static const struct journal_host test_host = {

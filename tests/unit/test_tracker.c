@@ -54,23 +54,7 @@ static void record_change(const struct lin_change *change, void *data)
 static void add_proc(struct fixture *f, pid_t pid, pid_t ppid, guint64 start, const char *comm,
                      const char *argv0)
 {
-	g_autofree char *exe = g_strdup_printf("/usr/bin/%s", comm);
-	g_autofree char *cmdline = g_strdup_printf("%s%c--flag%c", argv0, 0, 0);
-	struct fakeproc_proc proc = {
-	    .pid = pid,
-	    .ppid = ppid,
-	    .start_ticks = start,
-	    .comm = comm,
-	    .state = 'S',
-	    .uid = 1000,
-	    .gid = 1000,
-	    .cmdline = cmdline,
-	    .cmdline_len = strlen(argv0) + 1 + strlen("--flag") + 1,
-	    .exe = exe,
-	    .threads = 1,
-	};
-
-	fakeproc_add(f->fp, &proc);
+	fakeproc_add_simple(f->fp, pid, ppid, start, comm, argv0);
 }
 
 static int setup(void **state)
