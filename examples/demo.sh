@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$PWD
 mnt=${LINEAGEFS_MOUNT:-/run/lineagefs}
+journal=${LINEAGEFS_JOURNAL:-/var/lib/lineagefs-demo}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo.sh: run as root: mounting and the kernel's process events need it" >&2
@@ -33,17 +34,20 @@ if is_mounted "$mnt"; then
 fi
 mkdir -p "$mnt"
 
-# Without -f the daemon goes to the background once the mount is up.
-./build/src/lineagefs "$mnt"
-
-for _ in $(seq 100); do
-	[ -e "$mnt/stats" ] && break
-	sleep 0.1
-done
-[ -e "$mnt/stats" ] || {
-	echo "demo.sh: $mnt did not come up" >&2
-	exit 1
+# start_daemon: without -f the daemon goes to the background once the
+# mount is up; the journal keeps its history across restarts.
+start_daemon() {
+	"$repo/build/src/lineagefs" --journal="$journal" "$mnt"
+	for _ in $(seq 100); do
+		[ -e "$mnt/stats" ] && break
+		sleep 0.1
+	done
+	[ -e "$mnt/stats" ] || {
+		echo "demo.sh: $mnt did not come up" >&2
+		exit 1
+	}
 }
+start_daemon
 
 # show 'COMMAND': print it as typed, then run it.
 show() {
@@ -53,7 +57,7 @@ show() {
 
 cd "$mnt"
 echo "lineagefs is mounted at $mnt"
-show 'ls | head -n 8'
+show 'ls | sed -n 1,8p'
 show "cat self/status"
 show "cat by-pid/$$/ancestry"
 show "bash $repo/examples/ancestry.sh $$ $mnt | cut -c 1-120"
@@ -79,6 +83,22 @@ done
 printf '\n# %s was sh -c '"'"'exit 3'"'"', which has exited\n' "$exited"
 show "cat $exited/status"
 show "cat stats"
+cd / >/dev/null
+
+# The history outlives the daemon: stop it, start it again on the same
+# journal, and the exited process is back with everything it had.
+daemon=$(pgrep -f -- "--journal=$journal $mnt\$" | head -n 1) || daemon=
+printf '\n# restarting the daemon on the journal in %s\n' "$journal"
+show "fusermount3 -u $mnt"
+for _ in $(seq 100); do
+	[ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null || break
+	sleep 0.1
+done
+start_daemon
+cd "$mnt"
+show "ls -d $exited && grep -E '^(Name|State|ExitCode|Creator):' $exited/status"
+show "grep -E '^(journal_lines|exits_while_down) ' stats"
+show "ls $journal"
 cd / >/dev/null
 
 printf '\nlineagefs keeps running. Browse %s; stop it with: fusermount3 -u %s\n' "$mnt" "$mnt"

@@ -19,10 +19,12 @@
  * with default_permissions, so the kernel checks every open and every path
  * step against the reader's fsuid, fsgid and groups, cached or not.
  * What modes cannot say is checked here, per request, with nothing cached
- * for it: a symlink's target (readlink is never permission-checked, so
- * symlinks are not cached under allow_other), and under hidepid=invisible
- * the lookups (entry timeout 0) and the root and by-pid/ listings (not
- * cached).
+ * for it: the exe link of a running process whose directory others may
+ * search (readlink is never permission-checked and its target sits in the
+ * page cache, so its entry has timeout 0 and each path walk to it asks
+ * the daemon, as the walking reader, which refuses others EACCES), and
+ * under hidepid=invisible the lookups of process directories
+ * (timeout 0 too) and the root and by-pid/ listings (not cached).
  */
 #include "fs-private.h"
 
@@ -56,6 +58,10 @@ static gboolean kind_is_public(enum fs_kind kind)
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
 	case FS_KIND_STATS:
+	case FS_KIND_BOOT_DIR:
+	case FS_KIND_BOOT_BY_PID:
+	case FS_KIND_BOOTS_DIR:
+	case FS_KIND_METRICS:
 		break;
 	}
 	return FALSE;
@@ -128,6 +134,34 @@ int fs_access_readlink(struct lin_fs *fs, const struct fs_reader *reader,
 gboolean fs_access_per_reader_entries(struct lin_fs *fs)
 {
 	return policy_on(fs) && fs->access.hidepid == FS_HIDEPID_INVISIBLE;
+}
+
+gboolean fs_access_per_reader_exe(struct lin_fs *fs, const struct lin_process *p)
+{
+	/* Otherwise only readers with full access can search p's directory
+	 * (fs_access_fill_attr()): the name is the same for all of them. */
+	return policy_on(fs) && fs->access.hidepid == FS_HIDEPID_OFF && lin_process_running(p);
+}
+
+int fs_access_lookup(struct lin_fs *fs, const struct fs_reader *reader, const struct fs_node *node)
+{
+	if (node->kind != FS_KIND_EXE || !policy_on(fs))
+		return 0;
+	return fs_access_full(fs, reader, node->process) ? 0 : -EACCES;
+}
+
+double fs_access_attr_timeout(struct lin_fs *fs, const struct fs_node *node, double timeout)
+{
+	const struct lin_process *p = node->process;
+
+	/* Open to others while p runs, closed once it exits: the exit's
+	 * invalidation can reach the kernel before a reply rendered just
+	 * before it, whose modes would then stay cached. Kept short, the
+	 * modes are fetched again within a second. */
+	if (!policy_on(fs) || p == NULL || fs->access.hidepid != FS_HIDEPID_OFF ||
+	    !kind_is_public(node->kind) || fs_kind_is_link(node->kind) || !lin_process_running(p))
+		return timeout;
+	return MIN(timeout, CACHE_SHORT_S);
 }
 
 gboolean fs_access_listing_shared(struct lin_fs *fs, const struct fs_node *dir)

@@ -29,12 +29,14 @@ static const struct {
     {"ancestry", FS_KIND_ANCESTRY}, {"history", FS_KIND_HISTORY},   {"environ", FS_KIND_ENVIRON},
 };
 
-static void node_of(struct fs_node *node, struct lin_process *p, enum fs_kind kind)
+static void node_of(struct fs_node *node, struct tracker *t, struct lin_process *p,
+                    enum fs_kind kind)
 {
 	memset(node, 0, sizeof(*node));
 	node->ino = fs_process_ino(p, kind);
 	node->kind = kind;
 	node->process = p;
+	node->tracker = t;
 }
 
 /* A negative entry the kernel may keep for timeout seconds. */
@@ -50,12 +52,35 @@ static void negative_entry(struct fuse_entry_param *e, double timeout)
  * Any other name can never exist in these directories. */
 static int lookup_missing(const char *name, struct fuse_entry_param *e)
 {
-	pid_t pid;
-	guint64 start;
+	struct lin_name parsed;
 
-	if (fs_parse_process_name(name, &pid, &start) == 0)
+	if (fs_parse_process_name(name, &parsed) == 0)
 		return -ENOENT;
 	negative_entry(e, CACHE_LONG_S);
+	return 0;
+}
+
+/* The process directories of a table: the root's, or an earlier boot's
+ * (whose names never come and go: their absence is cached). */
+static int lookup_process_dir(struct lin_fs *fs, const struct fs_reader *reader, struct tracker *t,
+                              const char *name, struct fuse_entry_param *e)
+{
+	struct fs_node node;
+	struct lin_process *p;
+	struct lin_name parsed;
+
+	if (fs_parse_process_name(name, &parsed) < 0)
+		return lookup_missing(name, e);
+	p = tracker_find_name(t, &parsed);
+	if (!p && t != fs->tracker) {
+		negative_entry(e, CACHE_LONG_S);
+		return 0;
+	}
+	/* Not cached: the kernel asks again for the next reader. */
+	if (!p || !fs_access_visible(fs, reader, p))
+		return -ENOENT;
+	node_of(&node, t, p, FS_KIND_DIR);
+	fs_node_fill_entry(fs, &node, e);
 	return 0;
 }
 
@@ -64,37 +89,51 @@ static int lookup_in_root(struct lin_fs *fs, const struct fs_reader *reader, con
 {
 	struct fs_node node = {0};
 	struct lin_process *p;
-	pid_t pid;
-	guint64 start;
 
 	if (strcmp(name, "by-pid") == 0) {
 		fs_node_resolve(fs, FS_INO_BY_PID, &node);
-	} else if (strcmp(name, "stats") == 0) {
-		fs_node_resolve(fs, FS_INO_STATS, &node);
+	} else if (strcmp(name, "stats") == 0 || strcmp(name, "metrics") == 0) {
+		fs_node_resolve(fs, name[0] == 's' ? FS_INO_STATS : FS_INO_METRICS, &node);
+		fs_node_fill_snapshot_entry(fs, &node, reader->pid, e);
+		return 0;
+	} else if (strcmp(name, "boots") == 0) {
+		if (fs_node_resolve(fs, FS_INO_BOOTS, &node) < 0) {
+			negative_entry(e, CACHE_LONG_S);
+			return 0;
+		}
 	} else if (strcmp(name, "by-exe") == 0) {
 		fs_node_resolve(fs, fs_index_exe_root_ino(), &node);
 	} else if (strcmp(name, "by-uid") == 0) {
 		fs_node_resolve(fs, FS_INO_BY_UID, &node);
 	} else if (strcmp(name, "self") == 0) {
-		p = reader->pid > 0 ? tracker_find_tid(fs->tracker, reader->pid) : NULL;
+		/* In a replay, the reader is no process of the history. */
+		p = reader->pid > 0 && !fs->replay ? tracker_find_tid(fs->tracker, reader->pid)
+		                                   : NULL;
 		if (!p)
 			return -ENOENT;
-		node_of(&node, p, FS_KIND_SELF_LINK);
-	} else if (fs_parse_process_name(name, &pid, &start) == 0) {
-		p = tracker_find(fs->tracker, pid, start);
-		/* Not cached: the kernel asks again for the next reader. */
-		if (!p || !fs_access_visible(fs, reader, p))
-			return -ENOENT;
-		node_of(&node, p, FS_KIND_DIR);
+		node_of(&node, fs->tracker, p, FS_KIND_SELF_LINK);
 	} else {
-		return lookup_missing(name, e);
+		return lookup_process_dir(fs, reader, fs->tracker, name, e);
 	}
 	fs_node_fill_entry(fs, &node, e);
 	return 0;
 }
 
-static int lookup_in_by_pid(struct lin_fs *fs, const struct fs_reader *reader, const char *name,
-                            struct fuse_entry_param *e)
+static int lookup_in_boot(struct lin_fs *fs, const struct fs_reader *reader, struct tracker *t,
+                          const char *name, struct fuse_entry_param *e)
+{
+	struct fs_node node;
+
+	if (strcmp(name, "by-pid") == 0) {
+		fs_node_resolve(fs, fs_boot_ino(t, FS_KIND_BOOT_BY_PID), &node);
+		fs_node_fill_entry(fs, &node, e);
+		return 0;
+	}
+	return lookup_process_dir(fs, reader, t, name, e);
+}
+
+static int lookup_in_by_pid(struct lin_fs *fs, const struct fs_reader *reader, struct tracker *t,
+                            const char *name, struct fuse_entry_param *e)
 {
 	struct fs_node node;
 	struct lin_process *p;
@@ -104,16 +143,16 @@ static int lookup_in_by_pid(struct lin_fs *fs, const struct fs_reader *reader, c
 		negative_entry(e, CACHE_LONG_S);
 		return 0;
 	}
-	p = tracker_find_pid(fs->tracker, pid);
+	p = tracker_find_pid(t, pid);
 	if (!p || !fs_access_visible(fs, reader, p))
 		return -ENOENT;
-	node_of(&node, p, FS_KIND_BY_PID_LINK);
+	node_of(&node, t, p, FS_KIND_BY_PID_LINK);
 	fs_node_fill_entry(fs, &node, e);
 	return 0;
 }
 
-static int lookup_in_process(struct lin_fs *fs, struct lin_process *p, const char *name,
-                             struct fuse_entry_param *e)
+static int lookup_in_process(struct lin_fs *fs, const struct fs_reader *reader,
+                             struct lin_process *p, const char *name, struct fuse_entry_param *e)
 {
 	struct fs_node node;
 
@@ -126,6 +165,9 @@ static int lookup_in_process(struct lin_fs *fs, struct lin_process *p, const cha
 			negative_entry(e, fs_process_timeout(fs));
 			return 0;
 		}
+		/* Not cached (timeout 0): asked again for the next reader. */
+		if (fs_access_lookup(fs, reader, &node) < 0)
+			return -EACCES;
 		fs_node_fill_entry(fs, &node, e);
 		return 0;
 	}
@@ -133,20 +175,19 @@ static int lookup_in_process(struct lin_fs *fs, struct lin_process *p, const cha
 	return 0;
 }
 
-static int lookup_in_children(struct lin_fs *fs, struct lin_process *creator, const char *name,
-                              struct fuse_entry_param *e)
+static int lookup_in_children(struct lin_fs *fs, struct tracker *t, struct lin_process *creator,
+                              const char *name, struct fuse_entry_param *e)
 {
 	struct fs_node node;
 	struct lin_process *child;
-	pid_t pid;
-	guint64 start;
+	struct lin_name parsed;
 
-	if (fs_parse_process_name(name, &pid, &start) < 0)
+	if (fs_parse_process_name(name, &parsed) < 0)
 		return lookup_missing(name, e);
-	child = tracker_find(fs->tracker, pid, start);
+	child = tracker_find_name(t, &parsed);
 	if (!child || child->creator != creator)
 		return -ENOENT;
-	node_of(&node, child, FS_KIND_CHILD_LINK);
+	node_of(&node, t, child, FS_KIND_CHILD_LINK);
 	fs_node_fill_entry(fs, &node, e);
 	return 0;
 }
@@ -168,18 +209,25 @@ int fs_do_lookup(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t p
 		ret = lookup_in_root(fs, reader, name, e);
 		break;
 	case FS_KIND_BY_PID_DIR:
-		ret = lookup_in_by_pid(fs, reader, name, e);
+	case FS_KIND_BOOT_BY_PID:
+		ret = lookup_in_by_pid(fs, reader, dir.tracker, name, e);
 		break;
 	case FS_KIND_DIR:
-		ret = lookup_in_process(fs, dir.process, name, e);
+		ret = lookup_in_process(fs, reader, dir.process, name, e);
 		break;
 	case FS_KIND_CHILDREN:
-		ret = lookup_in_children(fs, dir.process, name, e);
+		ret = lookup_in_children(fs, dir.tracker, dir.process, name, e);
+		break;
+	case FS_KIND_BOOTS_DIR:
+		ret = fs_lookup_in_boots(fs, name, e);
+		break;
+	case FS_KIND_BOOT_DIR:
+		ret = lookup_in_boot(fs, reader, dir.tracker, name, e);
 		break;
 	case FS_KIND_BY_EXE_DIR:
 	case FS_KIND_BY_UID_ROOT:
 	case FS_KIND_BY_UID_DIR:
-		ret = fs_index_lookup(fs, &dir, name, e);
+		ret = fs_index_lookup(fs, reader, &dir, name, e);
 		break;
 	case FS_KIND_BY_EXE_LINK:
 	case FS_KIND_BY_UID_LINK:
@@ -195,6 +243,7 @@ int fs_do_lookup(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t p
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
 	case FS_KIND_STATS:
+	case FS_KIND_METRICS:
 	case FS_KIND_COUNT:
 		ret = -ENOTDIR;
 		break;
@@ -232,6 +281,14 @@ static gboolean dir_add_node(struct lin_fs *fs, struct fs_dir_fill *fill, const 
 {
 	struct fuse_entry_param e;
 
+	if (fs_kind_is_snapshot(node->kind)) {
+		/* Each lookup takes its own snapshot: a listing names the
+		 * file and renders nothing. */
+		memset(&e, 0, sizeof(e));
+		e.attr.st_ino = node->ino;
+		e.attr.st_mode = S_IFREG;
+		return dir_add(fill, name, &e, next_off);
+	}
 	fs_node_fill_entry(fs, node, &e);
 	/* The kernel must look these up again each time anyway: handing it
 	 * an inode here would only cost it a FORGET later. */
@@ -252,16 +309,33 @@ static gboolean dir_add_dot(struct fs_dir_fill *fill, const char *name, fuse_ino
 	return dir_add(fill, name, &e, next_off);
 }
 
-static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill,
-                         const struct fs_reader *reader, off_t off)
+/* The process directories of a table, resumable by serial. */
+static void readdir_processes(struct lin_fs *fs, const struct fs_reader *reader, struct tracker *t,
+                              struct fs_dir_fill *fill, off_t off)
 {
 	char name[FS_NAME_MAX];
 	struct fs_node node;
+	guint64 after = off > FS_OFF_KEYED ? (guint64)(off - FS_OFF_KEYED) : 0;
+
+	for (struct lin_process *p = tracker_first_after(t, after); p; p = p->all_next) {
+		if (!fs_access_visible(fs, reader, p))
+			continue;
+		fs_record_name(p, name, sizeof(name));
+		node_of(&node, t, p, FS_KIND_DIR);
+		if (!dir_add_node(fs, fill, name, &node, FS_OFF_KEYED + (off_t)p->serial))
+			return;
+	}
+}
+
+static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill,
+                         const struct fs_reader *reader, off_t off)
+{
+	struct fs_node node;
 	struct lin_process *p;
-	guint64 after;
 
 	g_atomic_int_set(&fs->root_listed, 1);
-	/* Offsets 1..7: ".", "..", by-pid, self, stats, by-exe, by-uid. */
+	/* Offsets 1..9: ".", "..", by-pid, self, stats, metrics, boots,
+	 * by-exe, by-uid (below FS_OFF_KEYED). */
 	switch (off) {
 	case 0:
 		if (!dir_add_dot(fill, ".", FS_INO_ROOT, 1))
@@ -277,10 +351,12 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill,
 			return;
 		/* fall through */
 	case 3:
-		/* A reader the tracker does not know yet has no self. */
-		p = reader->pid > 0 ? tracker_find_tid(fs->tracker, reader->pid) : NULL;
+		/* A reader the tracker does not know yet has no self, nor
+		 * has anyone in a replay. */
+		p = reader->pid > 0 && !fs->replay ? tracker_find_tid(fs->tracker, reader->pid)
+		                                   : NULL;
 		if (p) {
-			node_of(&node, p, FS_KIND_SELF_LINK);
+			node_of(&node, fs->tracker, p, FS_KIND_SELF_LINK);
 			if (!dir_add_node(fs, fill, "self", &node, 4))
 				return;
 		}
@@ -291,61 +367,83 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill,
 			return;
 		/* fall through */
 	case 5:
-		fs_node_resolve(fs, fs_index_exe_root_ino(), &node);
-		if (!dir_add_node(fs, fill, "by-exe", &node, 6))
+		fs_node_resolve(fs, FS_INO_METRICS, &node);
+		if (!dir_add_node(fs, fill, "metrics", &node, 6))
 			return;
 		/* fall through */
 	case 6:
+		if (fs_node_resolve(fs, FS_INO_BOOTS, &node) == 0 &&
+		    !dir_add_node(fs, fill, "boots", &node, 7))
+			return;
+		/* fall through */
+	case 7:
+		fs_node_resolve(fs, fs_index_exe_root_ino(), &node);
+		if (!dir_add_node(fs, fill, "by-exe", &node, 8))
+			return;
+		/* fall through */
+	case 8:
 		fs_node_resolve(fs, FS_INO_BY_UID, &node);
-		if (!dir_add_node(fs, fill, "by-uid", &node, 7))
+		if (!dir_add_node(fs, fill, "by-uid", &node, 9))
 			return;
 		break;
 	default:
 		break;
 	}
-	after = off > FS_OFF_KEYED ? (guint64)(off - FS_OFF_KEYED) : 0;
-	for (p = tracker_first_after(fs->tracker, after); p; p = p->all_next) {
-		if (!fs_access_visible(fs, reader, p))
-			continue;
-		fs_process_name(p->pid, p->start_ticks, name, sizeof(name));
-		node_of(&node, p, FS_KIND_DIR);
-		if (!dir_add_node(fs, fill, name, &node, FS_OFF_KEYED + (off_t)p->serial))
-			return;
-	}
+	readdir_processes(fs, reader, fs->tracker, fill, off);
 }
 
-static void readdir_by_pid(struct lin_fs *fs, struct fs_dir_fill *fill,
-                           const struct fs_reader *reader, off_t off)
+/* An earlier boot's directory: by-pid/ and its process directories. */
+static void readdir_boot(struct lin_fs *fs, const struct fs_reader *reader, struct tracker *t,
+                         struct fs_dir_fill *fill, off_t off)
+{
+	struct fs_node node;
+
+	if (off < 1 && !dir_add_dot(fill, ".", fs_boot_ino(t, FS_KIND_BOOT_DIR), 1))
+		return;
+	if (off < 2 && !dir_add_dot(fill, "..", FS_INO_BOOTS, 2))
+		return;
+	if (off < 3) {
+		fs_node_resolve(fs, fs_boot_ino(t, FS_KIND_BOOT_BY_PID), &node);
+		if (!dir_add_node(fs, fill, "by-pid", &node, 3))
+			return;
+	}
+	readdir_processes(fs, reader, t, fill, off);
+}
+
+static void readdir_by_pid(struct lin_fs *fs, const struct fs_reader *reader, struct tracker *t,
+                           struct fs_dir_fill *fill, off_t off)
 {
 	char name[16];
 	struct fs_node node;
 	guint64 after = off > FS_OFF_KEYED ? (guint64)(off - FS_OFF_KEYED) : 0;
+	fuse_ino_t self = t == fs->tracker ? FS_INO_BY_PID : fs_boot_ino(t, FS_KIND_BOOT_BY_PID);
 
-	g_atomic_int_set(&fs->by_pid_listed, 1);
-	if (off < 1 && !dir_add_dot(fill, ".", FS_INO_BY_PID, 1))
+	if (t == fs->tracker)
+		g_atomic_int_set(&fs->by_pid_listed, 1);
+	if (off < 1 && !dir_add_dot(fill, ".", self, 1))
 		return;
-	if (off < 2 && !dir_add_dot(fill, "..", FS_INO_ROOT, 2))
+	if (off < 2 && !dir_add_dot(fill, "..", fs_table_dir_ino(fs, t), 2))
 		return;
 	/* In creation order, resumable by serial like the root. */
-	for (struct lin_process *p = tracker_next_newest(fs->tracker, after); p;
-	     p = tracker_next_newest(fs->tracker, p->serial)) {
+	for (struct lin_process *p = tracker_next_newest(t, after); p;
+	     p = tracker_next_newest(t, p->serial)) {
 		if (!fs_access_visible(fs, reader, p))
 			continue;
 		snprintf(name, sizeof(name), "%d", (int)p->pid);
-		node_of(&node, p, FS_KIND_BY_PID_LINK);
+		node_of(&node, t, p, FS_KIND_BY_PID_LINK);
 		if (!dir_add_node(fs, fill, name, &node, FS_OFF_KEYED + (off_t)p->serial))
 			return;
 	}
 }
 
-static void readdir_process(struct lin_fs *fs, struct fs_dir_fill *fill, struct lin_process *p,
-                            off_t off)
+static void readdir_process(struct lin_fs *fs, struct fs_dir_fill *fill, struct tracker *t,
+                            struct lin_process *p, off_t off)
 {
 	struct fs_node node;
 
 	if (off < 1 && !dir_add_dot(fill, ".", fs_process_ino(p, FS_KIND_DIR), 1))
 		return;
-	if (off < 2 && !dir_add_dot(fill, "..", FS_INO_ROOT, 2))
+	if (off < 2 && !dir_add_dot(fill, "..", fs_table_dir_ino(fs, t), 2))
 		return;
 	for (gsize i = off > 2 ? (gsize)(off - 2) : 0; i < G_N_ELEMENTS(process_entries); i++) {
 		/* exe and parent are absent for some processes. */
@@ -356,8 +454,8 @@ static void readdir_process(struct lin_fs *fs, struct fs_dir_fill *fill, struct 
 	}
 }
 
-static void readdir_children(struct lin_fs *fs, struct fs_dir_fill *fill, struct lin_process *p,
-                             off_t off)
+static void readdir_children(struct lin_fs *fs, struct fs_dir_fill *fill, struct tracker *t,
+                             struct lin_process *p, off_t off)
 {
 	char name[FS_NAME_MAX];
 	struct fs_node node;
@@ -372,8 +470,8 @@ static void readdir_children(struct lin_fs *fs, struct fs_dir_fill *fill, struct
 	for (struct lin_process *child = p->first_child; child; child = child->next_sibling) {
 		if (child->serial <= after)
 			continue;
-		fs_process_name(child->pid, child->start_ticks, name, sizeof(name));
-		node_of(&node, child, FS_KIND_CHILD_LINK);
+		fs_record_name(child, name, sizeof(name));
+		node_of(&node, t, child, FS_KIND_CHILD_LINK);
 		if (!dir_add_node(fs, fill, name, &node, FS_OFF_KEYED + (off_t)child->serial))
 			return;
 	}
@@ -394,18 +492,25 @@ int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, const struct fs_r
 		readdir_root(fs, fill, reader, off);
 		break;
 	case FS_KIND_BY_PID_DIR:
-		readdir_by_pid(fs, fill, reader, off);
+	case FS_KIND_BOOT_BY_PID:
+		readdir_by_pid(fs, reader, dir.tracker, fill, off);
 		break;
 	case FS_KIND_DIR:
-		readdir_process(fs, fill, dir.process, off);
+		readdir_process(fs, fill, dir.tracker, dir.process, off);
 		break;
 	case FS_KIND_CHILDREN:
-		readdir_children(fs, fill, dir.process, off);
+		readdir_children(fs, fill, dir.tracker, dir.process, off);
+		break;
+	case FS_KIND_BOOTS_DIR:
+		fs_readdir_boots(fs, fill, off);
+		break;
+	case FS_KIND_BOOT_DIR:
+		readdir_boot(fs, reader, dir.tracker, fill, off);
 		break;
 	case FS_KIND_BY_EXE_DIR:
 	case FS_KIND_BY_UID_ROOT:
 	case FS_KIND_BY_UID_DIR:
-		fs_index_readdir(fs, fill, &dir, off);
+		fs_index_readdir(fs, reader, fill, &dir, off);
 		break;
 	case FS_KIND_BY_EXE_LINK:
 	case FS_KIND_BY_UID_LINK:
@@ -421,6 +526,7 @@ int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, const struct fs_r
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
 	case FS_KIND_STATS:
+	case FS_KIND_METRICS:
 	case FS_KIND_COUNT:
 		ret = -ENOTDIR;
 		break;
@@ -431,11 +537,6 @@ out:
 }
 
 /* ---- for the other rooms ---- */
-
-void fs_node_of(struct fs_node *node, struct lin_process *p, enum fs_kind kind)
-{
-	node_of(node, p, kind);
-}
 
 gboolean fs_dir_add_node(struct lin_fs *fs, struct fs_dir_fill *fill, const char *name,
                          const struct fs_node *node, off_t next_off)

@@ -40,9 +40,23 @@ void fs_set_access(struct lin_fs *fs, const struct fs_access_config *access);
 /* Stops the notifier if it still runs. NULL is fine. */
 void fs_free(struct lin_fs *fs);
 
+/* Shows an earlier boot's table as boots/<boot_id>/, in the root's layout.
+ * Call before the session serves; t is not owned, outlives the fs, and is
+ * never written once the session serves. */
+void fs_add_boot(struct lin_fs *fs, const char *boot_id, struct tracker *t);
+/* The mount shows a replayed history: there is no self (the reader is no
+ * process of it). */
+void fs_set_replay(struct lin_fs *fs);
+
 /* fuse_session_new() with this fs's operations and the fs as userdata.
  * Returns NULL with error set on failure. */
 struct fuse_session *fs_session_new(struct lin_fs *fs, struct fuse_args *args, GError **error);
+
+/* Appends more "key value" lines to the stats file; called from FUSE
+ * threads, so it must be thread-safe and must not block. */
+typedef void (*fs_stats_fn)(GString *out, void *data);
+/* Set before the session serves. */
+void fs_set_stats_fn(struct lin_fs *fs, fs_stats_fn fn, void *data);
 
 /* The tracker's change hook: tracker_set_change_fn(t, fs_on_change, fs).
  * Runs on the tracker's feeding thread; never blocks, only queues. */

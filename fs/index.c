@@ -78,7 +78,7 @@ void fs_index_render_link(const struct fs_node *node, GString *out)
 
 	for (guint i = 0; i < up; i++)
 		g_string_append(out, "../");
-	fs_process_name(node->process->pid, node->process->start_ticks, name, sizeof(name));
+	fs_record_name(node->process, name, sizeof(name));
 	g_string_append(out, name);
 }
 
@@ -101,17 +101,20 @@ static void mark_listed(struct lin_fs *fs, fuse_ino_t ino)
 	g_mutex_unlock(&fs->index_listed_lock);
 }
 
-static void exe_dir_node(struct index_exe_dir *dir, struct fs_node *node)
+static void exe_dir_node(struct lin_fs *fs, struct index_exe_dir *dir, struct fs_node *node)
 {
 	memset(node, 0, sizeof(*node));
+	node->tracker = fs->tracker;
 	node->ino = index_ino(dir->id, FS_KIND_BY_EXE_DIR);
 	node->kind = FS_KIND_BY_EXE_DIR;
 	node->exe_dir = dir;
 }
 
-static void link_node(struct lin_process *p, const struct fs_node *dir, struct fs_node *node)
+static void link_node(struct lin_fs *fs, struct lin_process *p, const struct fs_node *dir,
+                      struct fs_node *node)
 {
 	memset(node, 0, sizeof(*node));
+	node->tracker = fs->tracker;
 	node->process = p;
 	if (dir->kind == FS_KIND_BY_EXE_DIR) {
 		node->kind = FS_KIND_BY_EXE_LINK;
@@ -123,9 +126,10 @@ static void link_node(struct lin_process *p, const struct fs_node *dir, struct f
 	}
 }
 
-static void uid_dir_node(guint32 uid, struct fs_node *node)
+static void uid_dir_node(struct lin_fs *fs, guint32 uid, struct fs_node *node)
 {
 	memset(node, 0, sizeof(*node));
+	node->tracker = fs->tracker;
 	node->ino = index_ino((guint64)uid + 1, FS_KIND_BY_UID_DIR);
 	node->kind = FS_KIND_BY_UID_DIR;
 	node->uid = uid;
@@ -138,14 +142,23 @@ static const struct index_list *records_of(struct lin_fs *fs, const struct fs_no
 	return lin_index_uid_records(tracker_index(fs->tracker), dir->uid);
 }
 
-int fs_index_lookup(struct lin_fs *fs, const struct fs_node *dir, const char *name,
-                    struct fuse_entry_param *e)
+/* Only root and the gid= group can search an index directory under
+ * allow_other (fs_index_fill_attr()), and they see every record; the
+ * policy is still asked, so that a listing never shows more than the
+ * process directories would. */
+static gboolean index_shows(struct lin_fs *fs, const struct fs_reader *reader,
+                            const struct lin_process *p)
+{
+	return fs_access_visible(fs, reader, p) && fs_access_full(fs, reader, p);
+}
+
+int fs_index_lookup(struct lin_fs *fs, const struct fs_reader *reader, const struct fs_node *dir,
+                    const char *name, struct fuse_entry_param *e)
 {
 	const struct index_list *records;
 	struct lin_process *p;
 	struct fs_node node;
-	pid_t pid;
-	guint64 start;
+	struct lin_name lname;
 
 	if (dir->kind == FS_KIND_BY_UID_ROOT) {
 		guint64 uid;
@@ -158,7 +171,7 @@ int fs_index_lookup(struct lin_fs *fs, const struct fs_node *dir, const char *na
 		if (*end || uid > G_MAXUINT32 ||
 		    !lin_index_uid_records(tracker_index(fs->tracker), (guint32)uid))
 			return -ENOENT;
-		uid_dir_node((guint32)uid, &node);
+		uid_dir_node(fs, (guint32)uid, &node);
 		fs_node_fill_entry(fs, &node, e);
 		return 0;
 	}
@@ -166,24 +179,25 @@ int fs_index_lookup(struct lin_fs *fs, const struct fs_node *dir, const char *na
 		struct index_exe_dir *child = lin_index_exe_child(dir->exe_dir, name);
 
 		if (child) {
-			exe_dir_node(child, &node);
+			exe_dir_node(fs, child, &node);
 			fs_node_fill_entry(fs, &node, e);
 			return 0;
 		}
 	}
 	/* Absences are never cached: a record or path may appear any time. */
 	records = records_of(fs, dir);
-	if (fs_parse_process_name(name, &pid, &start) < 0 || !records)
+	if (fs_parse_process_name(name, &lname) < 0 || !records)
 		return -ENOENT;
-	p = tracker_find(fs->tracker, pid, start);
-	if (!p || !lin_index_contains(records, p))
+	p = tracker_find_name(fs->tracker, &lname);
+	if (!p || !lin_index_contains(records, p) || !index_shows(fs, reader, p))
 		return -ENOENT;
-	link_node(p, dir, &node);
+	link_node(fs, p, dir, &node);
 	fs_node_fill_entry(fs, &node, e);
 	return 0;
 }
 
-static void readdir_links(struct lin_fs *fs, struct fs_dir_fill *fill, const struct fs_node *dir,
+static void readdir_links(struct lin_fs *fs, const struct fs_reader *reader,
+                          struct fs_dir_fill *fill, const struct fs_node *dir,
                           const struct index_list *records, guint64 after)
 {
 	char name[FS_NAME_MAX];
@@ -194,8 +208,10 @@ static void readdir_links(struct lin_fs *fs, struct fs_dir_fill *fill, const str
 	for (guint i = lin_index_first_after(records, after); i < records->len; i++) {
 		struct lin_process *p = records->items[i];
 
-		fs_process_name(p->pid, p->start_ticks, name, sizeof(name));
-		link_node(p, dir, &node);
+		if (!index_shows(fs, reader, p))
+			continue;
+		fs_record_name(p, name, sizeof(name));
+		link_node(fs, p, dir, &node);
 		if (!fs_dir_add_node(fs, fill, name, &node, FS_OFF_LINKS + (off_t)p->serial))
 			return;
 	}
@@ -212,14 +228,14 @@ static void readdir_uid_root(struct lin_fs *fs, struct fs_dir_fill *fill, off_t 
 		char name[16];
 
 		snprintf(name, sizeof(name), "%u", (guint)uid);
-		uid_dir_node(uid, &node);
+		uid_dir_node(fs, uid, &node);
 		if (!fs_dir_add_node(fs, fill, name, &node, FS_OFF_UIDS + (off_t)uid + 1))
 			return;
 	}
 }
 
-void fs_index_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, const struct fs_node *dir,
-                      off_t off)
+void fs_index_readdir(struct lin_fs *fs, const struct fs_reader *reader, struct fs_dir_fill *fill,
+                      const struct fs_node *dir, off_t off)
 {
 	fuse_ino_t parent = FS_INO_ROOT;
 
@@ -242,12 +258,12 @@ void fs_index_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, const struct 
 		struct fs_node node;
 
 		for (guint i = first; child; child = lin_index_exe_nth_child(dir->exe_dir, ++i)) {
-			exe_dir_node(child, &node);
+			exe_dir_node(fs, child, &node);
 			if (!fs_dir_add_node(fs, fill, child->name, &node, (off_t)i + 3))
 				return;
 		}
 	}
-	readdir_links(fs, fill, dir, records_of(fs, dir),
+	readdir_links(fs, reader, fill, dir, records_of(fs, dir),
 	              off > FS_OFF_LINKS ? (guint64)(off - FS_OFF_LINKS) : 0);
 }
 

@@ -8,6 +8,7 @@
  * bytes of the versions of cmdline, comm and status the kernel knows, so an
  * open file keeps reading the version it opened.
  */
+#include "config.h"
 #include "fs-private.h"
 
 #include <errno.h>
@@ -23,8 +24,9 @@
  * forgets the inode (or, for an outdated version, FS_OUTDATED_KEEP_NS). */
 struct fs_version {
 	GBytes *content;
-	guint64 lookups;     /* the kernel's count, as FORGET will undo it */
-	guint64 outdated_ns; /* CLOCK_MONOTONIC when found outdated; 0 = current */
+	guint64 lookups;          /* the kernel's count, as FORGET will undo it */
+	guint64 outdated_ns;      /* CLOCK_MONOTONIC when found outdated; 0 = current */
+	guint64 made_realtime_ns; /* a snapshot's: when it was taken */
 };
 
 /* ---- nodes ---- */
@@ -79,7 +81,13 @@ gboolean fs_kind_is_dir(enum fs_kind kind)
 {
 	return kind == FS_KIND_DIR || kind == FS_KIND_CHILDREN || kind == FS_KIND_ROOT ||
 	       kind == FS_KIND_BY_PID_DIR || kind == FS_KIND_BY_EXE_DIR ||
-	       kind == FS_KIND_BY_UID_DIR || kind == FS_KIND_BY_UID_ROOT;
+	       kind == FS_KIND_BY_UID_DIR || kind == FS_KIND_BY_UID_ROOT || kind == FS_KIND_BOOT_DIR ||
+	       kind == FS_KIND_BOOT_BY_PID || kind == FS_KIND_BOOTS_DIR;
+}
+
+gboolean fs_kind_is_snapshot(enum fs_kind kind)
+{
+	return kind == FS_KIND_STATS || kind == FS_KIND_METRICS || kind == FS_KIND_ANCESTRY;
 }
 
 gboolean fs_kind_is_link(enum fs_kind kind)
@@ -89,16 +97,49 @@ gboolean fs_kind_is_link(enum fs_kind kind)
 	       kind == FS_KIND_BY_EXE_LINK || kind == FS_KIND_BY_UID_LINK;
 }
 
+/* A snapshot inode (FS_INO_SNAPSHOT): its kind and record; outdated, so
+ * its kept bytes are what it renders, or the current ones once those are
+ * dropped. Caller holds the tracker's read lock, not versions_lock. */
+static int snapshot_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
+{
+	enum fs_kind kind = (enum fs_kind)(ino & FS_KIND_MASK);
+	guint64 serial = (ino & ~FS_INO_SNAPSHOT) >> FS_SNAPSHOT_SHIFT;
+	struct fs_version *version;
+
+	if (!fs_kind_is_snapshot(kind) || (serial != 0) != (kind == FS_KIND_ANCESTRY))
+		return -ENOENT;
+	if (serial) {
+		/* An earlier boot's ancestry names a record of its own table. */
+		node->tracker = fs_table_of(fs, serial);
+		node->process = node->tracker ? tracker_find_serial(node->tracker, serial) : NULL;
+		if (!node->process)
+			return -ENOENT;
+	}
+	node->kind = kind;
+	node->outdated = TRUE;
+	g_mutex_lock(&fs->versions_lock);
+	version = g_hash_table_lookup(fs->versions, GSIZE_TO_POINTER(ino));
+	if (version)
+		node->snapshot_realtime_ns = version->made_realtime_ns;
+	g_mutex_unlock(&fs->versions_lock);
+	return 0;
+}
+
 /* Finds the node of an inode. Caller holds the tracker's read lock. A node
  * whose record was forgotten, or whose link no longer exists (no exe, no
  * creator), is -ENOENT. */
 int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 {
 	enum fs_kind kind = (enum fs_kind)(ino & FS_KIND_MASK);
+	guint64 serial = ino >> FS_SERIAL_SHIFT;
 	struct lin_process *p;
+	struct tracker *t;
 
 	memset(node, 0, sizeof(*node));
 	node->ino = ino;
+	node->tracker = fs->tracker;
+	if (ino & FS_INO_SNAPSHOT)
+		return snapshot_resolve(fs, ino, node);
 	switch (ino) {
 	case FS_INO_ROOT:
 		node->kind = FS_KIND_ROOT;
@@ -112,16 +153,33 @@ int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 	case FS_INO_BY_UID:
 		node->kind = FS_KIND_BY_UID_ROOT;
 		return 0;
+	case FS_INO_BOOTS:
+		node->kind = FS_KIND_BOOTS_DIR;
+		return fs->boots->len > 0 ? 0 : -ENOENT;
+	case FS_INO_METRICS:
+		node->kind = FS_KIND_METRICS;
+		return 0;
 	default:
 		break;
 	}
-	if (ino >> FS_SERIAL_SHIFT == 0 || kind >= FS_KIND_COUNT)
+	if (serial == 0 || kind >= FS_KIND_COUNT)
 		return -ENOENT;
 	if (kind == FS_KIND_BY_EXE_DIR || kind == FS_KIND_BY_UID_DIR || kind == FS_KIND_BY_EXE_LINK)
 		return fs_index_resolve(fs, ino, kind, node);
 	if (!kind_is_versioned(kind) && (ino >> FS_KIND_BITS & FS_GEN_MASK))
 		return -ENOENT;
-	p = tracker_find_serial(fs->tracker, ino >> FS_SERIAL_SHIFT);
+	t = fs_table_of(fs, serial);
+	if (!t)
+		return -ENOENT;
+	node->tracker = t;
+	if (kind == FS_KIND_BOOT_DIR || kind == FS_KIND_BOOT_BY_PID) {
+		/* An earlier boot's own directories, at its serial base. */
+		if (t == fs->tracker || serial != tracker_get_config(t)->serial_base)
+			return -ENOENT;
+		node->kind = kind;
+		return 0;
+	}
+	p = tracker_find_serial(t, serial);
 	if (!p)
 		return -ENOENT;
 	if (kind_is_versioned(kind))
@@ -153,15 +211,21 @@ static double node_entry_timeout(struct lin_fs *fs, const struct fs_node *node)
 	switch (node->kind) {
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
+	case FS_KIND_BOOTS_DIR:
+	case FS_KIND_BOOT_DIR:
+	case FS_KIND_BOOT_BY_PID:
 		return CACHE_LONG_S;
 	case FS_KIND_STATS:
+	case FS_KIND_METRICS:
+	case FS_KIND_ANCESTRY:
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
 	case FS_KIND_BY_EXE_LINK:
 	case FS_KIND_BY_UID_LINK:
 		/* by-pid/<pid> and self resolve to another inode when their
-		 * target changes: the kernel must ask every time. An index
-		 * link goes when its record leaves the list. */
+		 * target changes, and every look at a snapshot kind takes a
+		 * new one: the kernel must ask every time. An index link goes
+		 * when its record leaves the list. */
 		return 0;
 	case FS_KIND_BY_UID_ROOT:
 		return CACHE_LONG_S;
@@ -179,15 +243,19 @@ static double node_entry_timeout(struct lin_fs *fs, const struct fs_node *node)
 		if (fs_access_per_reader_entries(fs))
 			return 0;
 		break;
-	case FS_KIND_CMDLINE:
 	case FS_KIND_EXE:
+		/* allow_other: its target is cached and readlink is never
+		 * permission-checked, so the name is checked per reader. */
+		if (fs_access_per_reader_exe(fs, node->process))
+			return 0;
+		break;
+	case FS_KIND_CMDLINE:
 	case FS_KIND_COMM:
 	case FS_KIND_PARENT:
 	case FS_KIND_CHILDREN:
 	case FS_KIND_STATUS:
 	case FS_KIND_HISTORY:
 	case FS_KIND_ENVIRON:
-	case FS_KIND_ANCESTRY:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_COUNT:
 		break;
@@ -197,6 +265,9 @@ static double node_entry_timeout(struct lin_fs *fs, const struct fs_node *node)
 
 double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 {
+	/* A snapshot never changes. */
+	if (node->ino & FS_INO_SNAPSHOT)
+		return CACHE_LONG_S;
 	switch (node->kind) {
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
@@ -206,15 +277,16 @@ double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_BY_UID_ROOT:
 		return CACHE_LONG_S;
 	case FS_KIND_STATS:
+	case FS_KIND_METRICS:
 	case FS_KIND_ANCESTRY:
-		/* Their content follows what no change names (the counters;
-		 * the comms and the forgetting of ancestors): a fresh size and mtime
-		 * after this short while (auto_inval_data then drops the
-		 * pages). Not zero: the read() that finds EOF right after the
-		 * first must not fetch a newer, longer version's tail. */
+		/* Their plain inode, which no lookup hands out any more (each
+		 * gets a snapshot): a fresh size after this short while. */
 		return CACHE_LOOK_ANEW_S;
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
+	case FS_KIND_BOOTS_DIR:
+	case FS_KIND_BOOT_DIR:
+	case FS_KIND_BOOT_BY_PID:
 		return CACHE_LONG_S;
 	case FS_KIND_BY_EXE_DIR:
 	case FS_KIND_BY_UID_DIR:
@@ -231,7 +303,7 @@ double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_COUNT:
 		break;
 	}
-	return fs_process_timeout(fs);
+	return fs_access_attr_timeout(fs, node, fs_process_timeout(fs));
 }
 
 static void append_link(GString *out, int (*link_fn)(const struct lin_process *, char *, size_t),
@@ -318,6 +390,15 @@ void fs_versions_sweep(struct lin_fs *fs)
 		struct fs_version *version = value;
 		struct fs_node node;
 
+		/* A snapshot is outdated from birth (and resolving it would
+		 * take versions_lock again). */
+		if (GPOINTER_TO_SIZE(key) & FS_INO_SNAPSHOT) {
+			if (!version->outdated_ns)
+				version->outdated_ns = now;
+			else if (version->outdated_ns + FS_OUTDATED_KEEP_NS < now)
+				g_hash_table_iter_remove(&iter);
+			continue;
+		}
 		if (fs_node_resolve(fs, GPOINTER_TO_SIZE(key), &node) < 0) {
 			g_hash_table_iter_remove(&iter);
 		} else if (node.outdated) {
@@ -331,6 +412,43 @@ void fs_versions_sweep(struct lin_fs *fs)
 	}
 	g_mutex_unlock(&fs->versions_lock);
 	tracker_read_unlock(fs->tracker);
+}
+
+static void counters_load(struct lin_fs *fs, struct fs_counters *out)
+{
+	out->notify_queued = __atomic_load_n(&fs->counters.notify_queued, __ATOMIC_RELAXED);
+	out->notify_sent = __atomic_load_n(&fs->counters.notify_sent, __ATOMIC_RELAXED);
+	out->notify_uncached = __atomic_load_n(&fs->counters.notify_uncached, __ATOMIC_RELAXED);
+	out->notify_failed = __atomic_load_n(&fs->counters.notify_failed, __ATOMIC_RELAXED);
+	out->notify_skipped = __atomic_load_n(&fs->counters.notify_skipped, __ATOMIC_RELAXED);
+}
+
+/* The metrics file. Its CPU and memory figures are read from the daemon's
+ * own /proc/self (self_usage.c), never from a traced process's. */
+static void render_metrics(struct lin_fs *fs, GString *out)
+{
+	const struct tracker_config *cfg = tracker_get_config(fs->tracker);
+	struct tracker_stats stats;
+	struct fs_counters counters;
+	struct fs_self_usage usage;
+	struct fs_metrics_input in = {
+	    .stats = &stats,
+	    .counters = &counters,
+	    .metrics = tracker_get_metrics(fs->tracker),
+	    .cpu = usage.cpu,
+	    .hz = cfg->hz,
+	    .started_realtime_ns = fs->started_realtime_ns,
+	    .version = LINEAGEFS_VERSION,
+	    .features = LINEAGEFS_FEATURES,
+	};
+
+	tracker_get_stats(fs->tracker, &stats);
+	counters_load(fs, &counters);
+	fs_self_usage_read(&usage);
+	in.cpu_count = usage.count;
+	in.rss_bytes = usage.rss_bytes;
+	in.now_monotonic_ns = fs_now_monotonic_ns(fs);
+	fs_render_metrics(out, &in);
 }
 
 /* Renders a file's content or a link's target into out. Caller holds the
@@ -352,7 +470,7 @@ int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
 		fs_render_comm(out, p);
 		return 0;
 	case FS_KIND_STATUS:
-		fs_render_status(out, p, tracker_get_config(fs->tracker));
+		fs_render_status(out, p, tracker_get_config(node->tracker));
 		return 0;
 	case FS_KIND_HISTORY:
 		fs_render_history(out, p, tracker_get_config(fs->tracker));
@@ -368,18 +486,15 @@ int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
 		struct fs_counters counters;
 
 		tracker_get_stats(fs->tracker, &stats);
-		counters.notify_queued =
-		    __atomic_load_n(&fs->counters.notify_queued, __ATOMIC_RELAXED);
-		counters.notify_sent = __atomic_load_n(&fs->counters.notify_sent, __ATOMIC_RELAXED);
-		counters.notify_uncached =
-		    __atomic_load_n(&fs->counters.notify_uncached, __ATOMIC_RELAXED);
-		counters.notify_failed =
-		    __atomic_load_n(&fs->counters.notify_failed, __ATOMIC_RELAXED);
-		counters.notify_skipped =
-		    __atomic_load_n(&fs->counters.notify_skipped, __ATOMIC_RELAXED);
+		counters_load(fs, &counters);
 		fs_render_stats(out, &stats, &counters, fs_now_monotonic_ns(fs));
+		if (fs->stats_fn)
+			fs->stats_fn(out, fs->stats_data);
 		return 0;
 	}
+	case FS_KIND_METRICS:
+		render_metrics(fs, out);
+		return 0;
 	case FS_KIND_EXE:
 		g_string_append_len(out, p->exe->data, p->exe->len);
 		return 0;
@@ -406,6 +521,9 @@ int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
 	case FS_KIND_CHILDREN:
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
+	case FS_KIND_BOOTS_DIR:
+	case FS_KIND_BOOT_DIR:
+	case FS_KIND_BOOT_BY_PID:
 	case FS_KIND_COUNT:
 		break;
 	}
@@ -439,7 +557,9 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 		 * holds one per record and that count changes all the time:
 		 * 1 is the conventional "not counted" value that find(1)
 		 * understands, so it does not skip subdirectories. */
-		st->st_nlink = node->kind == FS_KIND_DIR ? 3 : node->kind == FS_KIND_ROOT ? 1 : 2;
+		st->st_nlink = node->kind == FS_KIND_DIR                                      ? 3
+		               : node->kind == FS_KIND_ROOT || node->kind == FS_KIND_BOOT_DIR ? 1
+		                                                                              : 2;
 	} else {
 		if (!content)
 			content = own_content = g_string_new(NULL);
@@ -459,26 +579,27 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 		return;
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
+	case FS_KIND_BOOTS_DIR:
+	case FS_KIND_BOOT_DIR:
+	case FS_KIND_BOOT_BY_PID:
 		stat_set_time(st, fs->started_realtime_ns);
 		return;
 	case FS_KIND_STATS:
-		stat_set_time(st, fs_now_realtime_ns(fs));
-		return;
-	case FS_KIND_ANCESTRY:
-		/* Its content follows other records (their comms, their
-		 * forgetting): a new mtime at every look makes the kernel
-		 * drop its pages (auto_inval_data). */
-		st->st_uid = p->euid;
-		st->st_gid = p->egid;
-		stat_set_time(st, fs_now_realtime_ns(fs));
-		fs_access_fill_attr(fs, node, st);
+	case FS_KIND_METRICS:
+		/* Modified when the snapshot was taken; its ctime is the
+		 * daemon's start, the same for every snapshot: tar takes a
+		 * changed ctime for a file changed while it read it. */
+		stat_set_time(st, node->snapshot_realtime_ns ? node->snapshot_realtime_ns
+		                                             : fs_now_realtime_ns(fs));
+		st->st_ctim.tv_sec = (time_t)(fs->started_realtime_ns / NS_PER_SEC);
+		st->st_ctim.tv_nsec = (long)(fs->started_realtime_ns % NS_PER_SEC);
 		return;
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
 	case FS_KIND_BY_EXE_LINK:
 	case FS_KIND_BY_UID_LINK:
 		/* Root-level entries: owned by root, like /proc/self. */
-		stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(fs->tracker)));
+		stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(node->tracker)));
 		return;
 	case FS_KIND_DIR:
 	case FS_KIND_CMDLINE:
@@ -489,13 +610,14 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 	case FS_KIND_STATUS:
 	case FS_KIND_HISTORY:
 	case FS_KIND_ENVIRON:
+	case FS_KIND_ANCESTRY:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_COUNT:
 		break;
 	}
 	st->st_uid = p->euid;
 	st->st_gid = p->egid;
-	stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(fs->tracker)));
+	stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(node->tracker)));
 	fs_access_fill_attr(fs, node, st);
 }
 
@@ -507,10 +629,143 @@ void fs_mark_seen(struct lin_process *p, guint8 bits)
 		__atomic_fetch_or(&p->fs_seen, bits, __ATOMIC_RELAXED);
 }
 
+/* How long a reader that has not read its snapshot of stats or metrics
+ * yet gets the same one again. */
+#define FS_SNAPSHOT_REUSE_NS (5 * NS_PER_SEC)
+
+/* The ring of last snapshots of a kind; NULL for ancestry. */
+static struct fs_snapshot_last *snapshot_ring(struct lin_fs *fs, enum fs_kind kind, guint **next)
+{
+	int k = kind == FS_KIND_STATS ? 0 : kind == FS_KIND_METRICS ? 1 : -1;
+
+	if (k < 0)
+		return NULL;
+	if (next)
+		*next = &fs->last_snapshot_next[k];
+	return fs->last_snapshot[k];
+}
+
+/*
+ * tar stats a file, opens it, reads it and stats it again, and takes a
+ * changed size or ctime for a file changed under it; tar cf /dev/null
+ * stats it twice and reads nothing. Each stat by name is a lookup here (no
+ * entry is cached), so a reader that has not read its last snapshot of
+ * stats or metrics yet is handed that one again (for FS_SNAPSHOT_REUSE_NS
+ * at most): its stat, open, read and stat all see one snapshot. Once it
+ * has read it, its next lookup renders anew, so a reader polling the file
+ * sees fresh numbers. Returns the reused inode, 0 for none. Caller holds
+ * versions_lock.
+ */
+static fuse_ino_t snapshot_reused(struct lin_fs *fs, enum fs_kind kind, pid_t reader)
+{
+	struct fs_snapshot_last *ring = snapshot_ring(fs, kind, NULL);
+	guint64 now = fs_now_monotonic_ns(fs);
+
+	for (guint i = 0; ring && reader > 0 && i < FS_SNAPSHOT_READERS; i++) {
+		struct fs_version *version;
+
+		if (ring[i].reader != reader || ring[i].read ||
+		    now - ring[i].made_ns > FS_SNAPSHOT_REUSE_NS)
+			continue;
+		version = g_hash_table_lookup(fs->versions, GSIZE_TO_POINTER(ring[i].ino));
+		if (!version)
+			continue;
+		version->lookups++;
+		return ring[i].ino;
+	}
+	return 0;
+}
+
+void fs_snapshot_read(struct lin_fs *fs, fuse_ino_t ino)
+{
+	g_mutex_lock(&fs->versions_lock);
+	for (gsize k = 0; k < G_N_ELEMENTS(fs->last_snapshot); k++) {
+		for (guint i = 0; i < FS_SNAPSHOT_READERS; i++) {
+			if (fs->last_snapshot[k][i].ino == ino)
+				fs->last_snapshot[k][i].read = TRUE;
+		}
+	}
+	g_mutex_unlock(&fs->versions_lock);
+}
+
+/* Keeps a new snapshot's bytes under its inode, and remembers it as its
+ * reader's last (in place of that reader's previous one, else of the
+ * oldest). */
+static void snapshot_keep(struct lin_fs *fs, const struct fs_node *node, pid_t reader,
+                          GString *content)
+{
+	struct fs_version *version = g_new0(struct fs_version, 1);
+	guint *next = NULL;
+	struct fs_snapshot_last *ring = snapshot_ring(fs, node->kind, &next);
+
+	version->made_realtime_ns = node->snapshot_realtime_ns;
+	version->lookups = 1;
+	version->content = g_bytes_new(content->str, content->len);
+	g_mutex_lock(&fs->versions_lock);
+	/* Replaces (and frees) what a wrapped counter left under this inode. */
+	g_hash_table_replace(fs->versions, GSIZE_TO_POINTER(node->ino), version);
+	if (ring && reader > 0) {
+		struct fs_snapshot_last *slot = NULL;
+
+		for (guint i = 0; i < FS_SNAPSHOT_READERS && !slot; i++) {
+			if (ring[i].reader == reader)
+				slot = &ring[i];
+		}
+		if (!slot) {
+			slot = &ring[*next];
+			*next = (*next + 1) % FS_SNAPSHOT_READERS;
+		}
+		slot->reader = reader;
+		slot->ino = node->ino;
+		slot->made_ns = fs_now_monotonic_ns(fs);
+		slot->read = FALSE;
+	}
+	g_mutex_unlock(&fs->versions_lock);
+}
+
+/* A lookup of stats, metrics or ancestry: rendered once into an inode of
+ * its own, kept until the kernel forgets it (or for FS_OUTDATED_KEEP_NS),
+ * so the size the kernel was told and every read of that inode agree,
+ * however the content moves on. Caller holds the tracker's read lock. */
+void fs_node_fill_snapshot_entry(struct lin_fs *fs, const struct fs_node *base, pid_t reader,
+                                 struct fuse_entry_param *e)
+{
+	struct fs_node node = *base;
+	guint64 serial = base->process ? base->process->serial : 0;
+	fuse_ino_t reused;
+
+	g_mutex_lock(&fs->versions_lock);
+	reused = snapshot_reused(fs, base->kind, reader);
+	g_mutex_unlock(&fs->versions_lock);
+	if (reused == 0 || fs_node_resolve(fs, reused, &node) < 0) {
+		g_autoptr(GString) content = g_string_new(NULL);
+		guint64 id = __atomic_add_fetch(&fs->next_snapshot, 1, __ATOMIC_RELAXED);
+
+		fs_node_render(fs, base, content);
+		node = *base;
+		node.ino = FS_INO_SNAPSHOT | (serial & FS_SNAPSHOT_SERIALS) << FS_SNAPSHOT_SHIFT |
+		           (id & FS_SNAPSHOT_MASK) << FS_KIND_BITS | base->kind;
+		node.outdated = TRUE;
+		node.snapshot_realtime_ns = fs_now_realtime_ns(fs);
+		snapshot_keep(fs, &node, reader, content);
+	}
+	fs_mark_seen(node.process, FS_SEEN_NODES);
+	memset(e, 0, sizeof(*e));
+	e->ino = node.ino;
+	fs_node_fill_attr(fs, &node, &e->attr, NULL);
+	e->entry_timeout = node_entry_timeout(fs, &node);
+	e->attr_timeout = fs_node_attr_timeout(fs, &node);
+}
+
 void fs_node_fill_entry(struct lin_fs *fs, const struct fs_node *node, struct fuse_entry_param *e)
 {
-	g_autoptr(GString) content = g_string_new(NULL);
+	g_autoptr(GString) content = NULL;
 
+	if (fs_kind_is_snapshot(node->kind) && !(node->ino & FS_INO_SNAPSHOT)) {
+		fs_node_fill_snapshot_entry(fs, node, 0, e);
+		return;
+	}
+	content = g_string_new(NULL);
 	fs_mark_seen(node->process, FS_SEEN_NODES);
 	memset(e, 0, sizeof(*e));
 	e->ino = node->ino;

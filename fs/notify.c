@@ -98,6 +98,18 @@ static void inval_listings(struct lin_fs *fs, guint64 creator_serial)
 		inval_inode(fs, fs_serial_ino(creator_serial, FS_KIND_CHILDREN));
 }
 
+/* The name the changed record had in every listing. */
+static void change_name(const struct lin_change *change, char *buf, size_t size)
+{
+	struct lin_name name = {
+	    .pid = change->pid,
+	    .instance = change->instance,
+	    .start_ticks = change->start_ticks,
+	};
+
+	fs_process_name(&name, buf, size);
+}
+
 /* by-pid/<pid> and self are never cached (timeout 0, and their inode
  * follows the target), and a new record's name was never cached as absent,
  * so those need nothing here. A record none of whose nodes the kernel was
@@ -118,7 +130,7 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 		return;
 	case LIN_CHANGE_FORGET:
 		/* Dropping the directory's dentry drops everything below. */
-		fs_process_name(change->pid, change->start_ticks, name, sizeof(name));
+		change_name(change, name, sizeof(name));
 		inval_entry(fs, FS_INO_ROOT, name);
 		if (change->creator_serial)
 			inval_entry(fs, fs_serial_ino(change->creator_serial, FS_KIND_CHILDREN),
@@ -191,7 +203,7 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 		inval_inode(fs, fs_serial_ino(change->serial, FS_KIND_PARENT));
 		inval_entry(fs, dir, "parent");
 		if (change->old_creator_serial) {
-			fs_process_name(change->pid, change->start_ticks, name, sizeof(name));
+			change_name(change, name, sizeof(name));
 			inval_entry(fs, fs_serial_ino(change->old_creator_serial, FS_KIND_CHILDREN),
 			            name);
 		}

@@ -71,8 +71,8 @@ static int fs_do_open(struct lin_fs *fs, fuse_ino_t ino, struct fuse_file_info *
 	if (ret == 0)
 		ret = fs_node_render(fs, &node, rendered);
 	if (ret == 0) {
-		if (node.kind == FS_KIND_STATS || node.kind == FS_KIND_ANCESTRY ||
-		    lin_process_running(node.process)) {
+		if (node.kind == FS_KIND_STATS || node.kind == FS_KIND_METRICS ||
+		    node.kind == FS_KIND_ANCESTRY || lin_process_running(node.process)) {
 			/* Bypass the page cache: pages filled from this
 			 * snapshot must not outlive a change. */
 			fi->direct_io = 1;
@@ -130,10 +130,10 @@ static void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
 
 	/* Symlink targets are cached in the page cache; safe because a
 	 * link's inode changes whenever its target can (by-pid, self) or
-	 * the notifier invalidates it (exe, parent). Not under allow_other:
-	 * the kernel never checks permissions on readlink, and exe is not
-	 * everybody's to read (fs_access_readlink()). */
-	if ((conn->capable & FUSE_CAP_CACHE_SYMLINKS) && !fs->access.allow_other)
+	 * the notifier invalidates it (exe, parent). Under allow_other exe
+	 * is not everybody's to read: its name is then looked up anew for
+	 * each reader (fs_access_lookup()). */
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	/* ls -l of a directory in one round trip per buffer, not per entry. */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
@@ -161,15 +161,30 @@ static void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~(unsigned)FUSE_CAP_EXPORT_SUPPORT;
 }
 
+/* The service time of each request for the metrics file: from the
+ * callback's start to its reply. fs is fetched before the reply, after
+ * which req is gone. */
+static guint64 op_begin(struct lin_fs *fs)
+{
+	return fs->metrics->enabled ? lin_metrics_now_ns() : 0;
+}
+
+static void op_end(struct lin_fs *fs, enum lin_fuse_op op, guint64 started_ns)
+{
+	if (fs->metrics->enabled)
+		lin_histogram_observe_since(&fs->metrics->fuse[op], started_ns);
+}
+
 static void fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct lin_fs *fs = fuse_req_userdata(req);
+	guint64 started = op_begin(fs);
 	struct fuse_entry_param e;
 	struct fs_reader reader;
 	int ret;
 
 	fs_reader_init(&reader, req);
-	if (fs_access_per_reader_entries(fs))
+	if (fs_access_per_reader_entries(fs) || strcmp(name, "exe") == 0)
 		fs_reader_prepare(fs, &reader);
 	ret = fs_do_lookup(fs, &reader, parent, name, &e);
 
@@ -177,25 +192,35 @@ static void fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, -ret);
 	else
 		fuse_reply_entry(req, &e);
+	op_end(fs, LIN_FUSE_OP_LOOKUP, started);
 }
 
 /* Nothing is allocated per inode, so lookup counts need no bookkeeping. */
 static void fs_ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	fs_version_forget(fuse_req_userdata(req), ino, nlookup);
+	struct lin_fs *fs = fuse_req_userdata(req);
+	guint64 started = op_begin(fs);
+
+	fs_version_forget(fs, ino, nlookup);
 	fuse_reply_none(req);
+	op_end(fs, LIN_FUSE_OP_FORGET, started);
 }
 
 static void fs_ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
+	struct lin_fs *fs = fuse_req_userdata(req);
+	guint64 started = op_begin(fs);
+
 	for (size_t i = 0; i < count; i++)
-		fs_version_forget(fuse_req_userdata(req), forgets[i].ino, forgets[i].nlookup);
+		fs_version_forget(fs, forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
+	op_end(fs, LIN_FUSE_OP_FORGET, started);
 }
 
 static void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct lin_fs *fs = fuse_req_userdata(req);
+	guint64 started = op_begin(fs);
 	struct stat st;
 	double timeout = 0;
 	int ret;
@@ -206,11 +231,13 @@ static void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 		fuse_reply_err(req, -ret);
 	else
 		fuse_reply_attr(req, &st, timeout);
+	op_end(fs, LIN_FUSE_OP_GETATTR, started);
 }
 
 static void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct lin_fs *fs = fuse_req_userdata(req);
+	guint64 started = op_begin(fs);
 	g_autoptr(GString) target = g_string_new(NULL);
 	struct fs_reader reader;
 	int ret;
@@ -223,11 +250,11 @@ static void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_err(req, -ret);
 	else
 		fuse_reply_readlink(req, target->str);
+	op_end(fs, LIN_FUSE_OP_READLINK, started);
 }
 
-static void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void reply_open(fuse_req_t req, struct lin_fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct lin_fs *fs = fuse_req_userdata(req);
 	GBytes *content = NULL;
 	int ret;
 
@@ -248,6 +275,15 @@ static void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	/* -ENOENT: the open was interrupted and no release will follow. */
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		g_bytes_unref(content);
+}
+
+static void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct lin_fs *fs = fuse_req_userdata(req);
+	guint64 started = op_begin(fs);
+
+	reply_open(req, fs, ino, fi);
+	op_end(fs, LIN_FUSE_OP_OPEN, started);
 }
 
 /* A read of a file opened with fs_do_open(): serves its snapshot. */
@@ -281,15 +317,20 @@ static int fs_do_read(struct lin_fs *fs, fuse_ino_t ino, GString *content)
 	if (ret == 0)
 		ret = fs_node_render(fs, &node, content);
 	tracker_read_unlock(fs->tracker);
+	if (ret == 0 && (ino & FS_INO_SNAPSHOT))
+		fs_snapshot_read(fs, ino);
 	return ret;
 }
 
 static void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi)
 {
+	struct lin_fs *fs = fuse_req_userdata(req);
+	guint64 started = op_begin(fs);
+
 	if (fi->fh == 0) {
 		g_autoptr(GString) content = g_string_new(NULL);
-		int ret = fs_do_read(fuse_req_userdata(req), ino, content);
+		int ret = fs_do_read(fs, ino, content);
 
 		if (ret < 0)
 			fuse_reply_err(req, -ret);
@@ -298,22 +339,27 @@ static void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		else
 			fuse_reply_buf(req, content->str + off,
 			               MIN(size, content->len - (gsize)off));
-		return;
+	} else {
+		fs_ll_read_snapshot(req, size, off, fi);
 	}
-	fs_ll_read_snapshot(req, size, off, fi);
+	op_end(fs, LIN_FUSE_OP_READ, started);
 }
 
 static void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct lin_fs *fs = fuse_req_userdata(req);
+	guint64 started = op_begin(fs);
+
 	(void)ino;
 	if (fi->fh)
 		g_bytes_unref((GBytes *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
+	op_end(fs, LIN_FUSE_OP_RELEASE, started);
 }
 
-static void fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void reply_opendir(fuse_req_t req, struct lin_fs *fs, fuse_ino_t ino,
+                          struct fuse_file_info *fi)
 {
-	struct lin_fs *fs = fuse_req_userdata(req);
 	int ret;
 
 	/* ENOSYS: the kernel stops asking, and caches listings. */
@@ -331,9 +377,19 @@ static void fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_open(req, fi);
 }
 
+static void fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct lin_fs *fs = fuse_req_userdata(req);
+	guint64 started = op_begin(fs);
+
+	reply_opendir(req, fs, ino, fi);
+	op_end(fs, LIN_FUSE_OP_OPENDIR, started);
+}
+
 static void reply_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, gboolean plus)
 {
 	struct lin_fs *fs = fuse_req_userdata(req);
+	guint64 started = op_begin(fs);
 	g_autofree char *buf = g_malloc(size);
 	struct fs_dir_fill fill = {.req = req, .plus = plus, .buf = buf, .size = size};
 	struct fs_reader reader;
@@ -348,6 +404,7 @@ static void reply_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
 		fuse_reply_err(req, -ret);
 	else
 		fuse_reply_buf(req, buf, fill.len);
+	op_end(fs, plus ? LIN_FUSE_OP_READDIRPLUS : LIN_FUSE_OP_READDIR, started);
 }
 
 static void fs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -366,14 +423,19 @@ static void fs_ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t
 
 static void fs_ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct lin_fs *fs = fuse_req_userdata(req);
+	guint64 started = op_begin(fs);
+
 	(void)ino;
 	(void)fi;
 	fuse_reply_err(req, 0);
+	op_end(fs, LIN_FUSE_OP_RELEASEDIR, started);
 }
 
 static void fs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct lin_fs *fs = fuse_req_userdata(req);
+	guint64 started = op_begin(fs);
 	struct statvfs st;
 	int ret;
 
@@ -383,6 +445,18 @@ static void fs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_err(req, -ret);
 	else
 		fuse_reply_statfs(req, &st);
+	op_end(fs, LIN_FUSE_OP_STATFS, started);
+}
+
+/* A request answered with an error and nothing else: no extended
+ * attributes, and every write-type operation. */
+static void reply_error(fuse_req_t req, int err, enum lin_fuse_op op)
+{
+	struct lin_fs *fs = fuse_req_userdata(req);
+	guint64 started = op_begin(fs);
+
+	fuse_reply_err(req, err);
+	op_end(fs, op, started);
 }
 
 /* No extended attributes. ENOTSUP rather than ENODATA: the kernel then
@@ -392,14 +466,14 @@ static void fs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, siz
 	(void)ino;
 	(void)name;
 	(void)size;
-	fuse_reply_err(req, ENOTSUP);
+	reply_error(req, ENOTSUP, LIN_FUSE_OP_XATTR);
 }
 
 static void fs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	(void)ino;
 	(void)size;
-	fuse_reply_err(req, ENOTSUP);
+	reply_error(req, ENOTSUP, LIN_FUSE_OP_XATTR);
 }
 
 /* The write side: the tree mirrors the kernel, nothing a reader does may
@@ -411,7 +485,7 @@ static void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 	(void)attr;
 	(void)to_set;
 	(void)fi;
-	fuse_reply_err(req, EROFS);
+	reply_error(req, EROFS, LIN_FUSE_OP_REFUSED);
 }
 
 static void fs_ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -421,7 +495,7 @@ static void fs_ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 	(void)name;
 	(void)mode;
 	(void)rdev;
-	fuse_reply_err(req, EROFS);
+	reply_error(req, EROFS, LIN_FUSE_OP_REFUSED);
 }
 
 static void fs_ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
@@ -429,21 +503,21 @@ static void fs_ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 	(void)parent;
 	(void)name;
 	(void)mode;
-	fuse_reply_err(req, EROFS);
+	reply_error(req, EROFS, LIN_FUSE_OP_REFUSED);
 }
 
 static void fs_ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	(void)parent;
 	(void)name;
-	fuse_reply_err(req, EROFS);
+	reply_error(req, EROFS, LIN_FUSE_OP_REFUSED);
 }
 
 static void fs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	(void)parent;
 	(void)name;
-	fuse_reply_err(req, EROFS);
+	reply_error(req, EROFS, LIN_FUSE_OP_REFUSED);
 }
 
 static void fs_ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
@@ -451,7 +525,7 @@ static void fs_ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, c
 	(void)link;
 	(void)parent;
 	(void)name;
-	fuse_reply_err(req, EROFS);
+	reply_error(req, EROFS, LIN_FUSE_OP_REFUSED);
 }
 
 static void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
@@ -462,7 +536,7 @@ static void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fu
 	(void)newparent;
 	(void)newname;
 	(void)flags;
-	fuse_reply_err(req, EROFS);
+	reply_error(req, EROFS, LIN_FUSE_OP_REFUSED);
 }
 
 static void fs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
@@ -470,7 +544,7 @@ static void fs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, con
 	(void)ino;
 	(void)newparent;
 	(void)newname;
-	fuse_reply_err(req, EROFS);
+	reply_error(req, EROFS, LIN_FUSE_OP_REFUSED);
 }
 
 static void fs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -480,7 +554,7 @@ static void fs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 	(void)name;
 	(void)mode;
 	(void)fi;
-	fuse_reply_err(req, EROFS);
+	reply_error(req, EROFS, LIN_FUSE_OP_REFUSED);
 }
 
 static void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
@@ -491,7 +565,7 @@ static void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
 	(void)size;
 	(void)off;
 	(void)fi;
-	fuse_reply_err(req, EROFS);
+	reply_error(req, EROFS, LIN_FUSE_OP_REFUSED);
 }
 
 static void fs_ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
@@ -502,14 +576,14 @@ static void fs_ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, con
 	(void)value;
 	(void)size;
 	(void)flags;
-	fuse_reply_err(req, EROFS);
+	reply_error(req, EROFS, LIN_FUSE_OP_REFUSED);
 }
 
 static void fs_ll_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	(void)ino;
 	(void)name;
-	fuse_reply_err(req, EROFS);
+	reply_error(req, EROFS, LIN_FUSE_OP_REFUSED);
 }
 
 static void fs_ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
@@ -520,7 +594,7 @@ static void fs_ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offs
 	(void)offset;
 	(void)length;
 	(void)fi;
-	fuse_reply_err(req, EROFS);
+	reply_error(req, EROFS, LIN_FUSE_OP_REFUSED);
 }
 
 static const struct fuse_lowlevel_ops fs_ops = {
@@ -562,6 +636,8 @@ struct lin_fs *fs_new(struct tracker *t)
 	struct lin_fs *fs = g_new0(struct lin_fs, 1);
 
 	fs->tracker = t;
+	fs->boots = g_ptr_array_new();
+	fs->metrics = tracker_get_metrics(t);
 	fs->changes = g_async_queue_new();
 	g_mutex_init(&fs->versions_lock);
 	g_mutex_init(&fs->index_listed_lock);
@@ -569,6 +645,12 @@ struct lin_fs *fs_new(struct tracker *t)
 	fs->versions = g_hash_table_new_full(NULL, NULL, NULL, fs_version_free);
 	fs->started_realtime_ns = fs_now_realtime_ns(fs);
 	return fs;
+}
+
+void fs_set_stats_fn(struct lin_fs *fs, fs_stats_fn fn, void *data)
+{
+	fs->stats_fn = fn;
+	fs->stats_data = data;
 }
 
 void fs_free(struct lin_fs *fs)
@@ -582,6 +664,7 @@ void fs_free(struct lin_fs *fs)
 	g_mutex_clear(&fs->versions_lock);
 	g_hash_table_unref(fs->index_listed);
 	g_mutex_clear(&fs->index_listed_lock);
+	fs_boots_free(fs);
 	g_free(fs);
 }
 

@@ -45,20 +45,36 @@ static int parse_decimal(const char **pos, guint64 max, guint64 *value)
 	return 0;
 }
 
-int fs_parse_process_name(const char *name, pid_t *pid, guint64 *start)
+int fs_parse_process_name(const char *name, struct lin_name *out)
 {
 	const char *pos = name;
-	guint64 pid_value, start_value;
+	guint64 pid_value, start_value, instance = 1;
 
 	if (parse_decimal(&pos, INT_MAX, &pid_value) < 0 || pid_value == 0)
 		return -ENOENT;
 	if (*pos++ != '-')
 		return -ENOENT;
-	if (parse_decimal(&pos, G_MAXUINT64, &start_value) < 0 || *pos != '\0')
+	if (parse_decimal(&pos, G_MAXUINT64, &start_value) < 0)
 		return -ENOENT;
-	*pid = (pid_t)pid_value;
-	*start = start_value;
+	/* The first holder has no suffix: ".1" would be a second spelling. */
+	if (*pos == '.') {
+		pos++;
+		if (parse_decimal(&pos, G_MAXUINT32, &instance) < 0 || instance < 2)
+			return -ENOENT;
+	}
+	if (*pos != '\0')
+		return -ENOENT;
+	out->pid = (pid_t)pid_value;
+	out->start_ticks = start_value;
+	out->instance = (guint32)instance;
 	return 0;
+}
+
+int fs_record_name(const struct lin_process *p, char *buf, size_t size)
+{
+	struct lin_name name = lin_process_name(p);
+
+	return fs_process_name(&name, buf, size);
 }
 
 int fs_parse_pid(const char *name, pid_t *pid)
@@ -72,10 +88,15 @@ int fs_parse_pid(const char *name, pid_t *pid)
 	return 0;
 }
 
-int fs_process_name(pid_t pid, guint64 start_ticks, char *buf, size_t size)
+int fs_process_name(const struct lin_name *name, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "%d-%" G_GUINT64_FORMAT, (int)pid, start_ticks);
+	int n;
 
+	if (name->instance > 1)
+		n = snprintf(buf, size, "%d-%" G_GUINT64_FORMAT ".%u", (int)name->pid,
+		             name->start_ticks, (guint)name->instance);
+	else
+		n = snprintf(buf, size, "%d-%" G_GUINT64_FORMAT, (int)name->pid, name->start_ticks);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : n;
 }
 
@@ -180,6 +201,81 @@ static const char *cmdline_state(const struct lin_process *p)
 	return "ok";
 }
 
+/* CmdlineLength and CmdlineSha256: of the whole command line, also when
+ * only its two ends are kept. The hash of a line that was not cut is taken
+ * from the kept bytes, the whole, here: the event thread spends nothing on
+ * it. A line cut because its process exited during the read has no hash. */
+static void append_cmdline_digest(GString *out, const struct lin_process *p)
+{
+	guint64 length = p->cmdline ? p->cmdline->len : 0;
+
+	if (p->flags & LIN_PROC_CMDLINE_MISSED) {
+		g_string_append(out, "CmdlineLength:\t-\nCmdlineSha256:\t-\n");
+		return;
+	}
+	if (p->flags & LIN_PROC_CMDLINE_TRUNCATED)
+		length = p->cmdline_full_len;
+	g_string_append_printf(out, "CmdlineLength:\t%" G_GUINT64_FORMAT "\nCmdlineSha256:\t",
+	                       length);
+	if (p->cmdline_sha256) {
+		g_string_append_len(out, p->cmdline_sha256->data, p->cmdline_sha256->len);
+	} else if (p->flags & LIN_PROC_CMDLINE_TRUNCATED) {
+		g_string_append_c(out, '-');
+	} else {
+		g_autofree char *hex = g_compute_checksum_for_data(
+		    G_CHECKSUM_SHA256,
+		    p->cmdline ? (const guchar *)p->cmdline->data : (const guchar *)"",
+		    p->cmdline ? p->cmdline->len : 0);
+
+		g_string_append(out, hex);
+	}
+	g_string_append_c(out, '\n');
+}
+
+static void append_names(GString *out, const struct lin_name *names, guint count)
+{
+	char name[FS_NAME_MAX];
+
+	for (guint i = 0; i < count; i++) {
+		if (i > 0)
+			g_string_append_c(out, ' ');
+		fs_process_name(&names[i], name, sizeof(name));
+		g_string_append(out, name);
+	}
+}
+
+/* ParentIsCreator, CreatorInferred, CreatorCandidates: see struct
+ * lin_creator_guess. A process found in /proc has only the parent /proc
+ * named, which may be a reaper. */
+static void append_creator_check(GString *out, const struct lin_process *p)
+{
+	const struct lin_creator_guess *guess = p->guess;
+	guint named = guess ? MIN(guess->count, LIN_CANDIDATES_MAX) : 0;
+
+	g_string_append(out, "ParentIsCreator:\t");
+	if (guess && guess->check == LIN_PARENT_NOT_CREATOR)
+		g_string_append(out, "no");
+	else if ((guess && guess->check == LIN_PARENT_UNCERTAIN) ||
+	         !(p->flags & LIN_PROC_FORK_SEEN))
+		g_string_append(out, "unknown");
+	else
+		g_string_append(out, "yes");
+	g_string_append(out, "\nCreatorInferred:\t");
+	if (guess && guess->check == LIN_PARENT_NOT_CREATOR && guess->count == 1)
+		append_names(out, guess->candidates, 1);
+	else
+		g_string_append_c(out, '-');
+	g_string_append(out, "\nCreatorCandidates:\t");
+	if (guess && guess->check == LIN_PARENT_NOT_CREATOR && guess->count > 1) {
+		append_names(out, guess->candidates, named);
+		if (guess->count > named)
+			g_string_append_printf(out, " (+%u)", guess->count - named);
+	} else {
+		g_string_append_c(out, '-');
+	}
+	g_string_append_c(out, '\n');
+}
+
 void fs_render_status(GString *out, const struct lin_process *p, const struct tracker_config *cfg)
 {
 	gboolean running = lin_process_running(p);
@@ -208,11 +304,13 @@ void fs_render_status(GString *out, const struct lin_process *p, const struct tr
 	g_string_append(out, "Exe:\t");
 	append_str_escaped(out, p->exe);
 	g_string_append_printf(out, "\nCmdline:\t%s\n", cmdline_state(p));
+	append_cmdline_digest(out, p);
 	g_string_append_printf(out, "Threads:\t%u\n", running ? 1 + p->live_threads : 0);
 	g_string_append_printf(out, "Execs:\t%u\n", p->exec_count);
 	g_string_append_printf(out, "Creator:\t%s\n",
 	                       (p->flags & LIN_PROC_FORK_SEEN) ? "fork" : "proc");
 	g_string_append_printf(out, "Kthread:\t%s\n", (p->flags & LIN_PROC_KTHREAD) ? "yes" : "no");
+	append_creator_check(out, p);
 	fs_render_status_context(out, p, cfg);
 }
 
@@ -221,7 +319,7 @@ void fs_render_ancestry(GString *out, const struct lin_process *p)
 	char name[FS_NAME_MAX];
 
 	for (guint steps = 0; p && steps < ANCESTRY_MAX_STEPS; p = p->creator, steps++) {
-		fs_process_name(p->pid, p->start_ticks, name, sizeof(name));
+		fs_record_name(p, name, sizeof(name));
 		g_string_append(out, name);
 		g_string_append_c(out, '\t');
 		append_str_escaped(out, p->comm);
@@ -261,6 +359,8 @@ static const struct stat_field tracker_fields[] = {
     TRACKER_FIELD(exits_missed),
     TRACKER_FIELD(exits_while_down),
     TRACKER_FIELD(cmdline_missed),
+    TRACKER_FIELD(cmdline_cut),
+    TRACKER_FIELD(budget_forgotten),
     TRACKER_FIELD(out_of_order),
     TRACKER_FIELD(processes_live),
     TRACKER_FIELD(processes_exited),
@@ -309,13 +409,18 @@ void fs_render_stats(GString *out, const struct tracker_stats *stats,
 	append_fields(out, counters, fs_fields, G_N_ELEMENTS(fs_fields));
 }
 
-/* Formats prefix + "<pid>-<start>" into buf. */
+/* Formats prefix + the target's name into buf. */
 static int link_to(const char *prefix, const struct lin_process *target, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "%s%d-%" G_GUINT64_FORMAT, prefix, (int)target->pid,
-	                 target->start_ticks);
+	struct lin_name name = lin_process_name(target);
+	size_t prefix_len = strlen(prefix);
+	int n;
 
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : n;
+	if (prefix_len >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf, prefix, prefix_len);
+	n = fs_process_name(&name, buf + prefix_len, size - prefix_len);
+	return n < 0 ? n : (int)prefix_len + n;
 }
 
 int fs_link_parent(const struct lin_process *p, char *buf, size_t size)

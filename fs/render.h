@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Pure functions that turn tracker records into what a reader sees: the
- * parsing of "<pid>-<start>" names, the text of status, ancestry and stats,
+ * making and parsing of "<pid>-<start>[.<instance>]" names, the text of status, ancestry and stats,
  * and symlink targets. They take no lock and touch no global state, so the
  * FUSE layer calls them under tracker_read_lock() and unit tests call them
  * on records built by hand.
@@ -13,8 +13,9 @@
 
 #include "tracker.h"
 
-/* Longest "<pid>-<start>" plus its NUL: 10 digits, '-', 20 digits. */
-#define FS_NAME_MAX 32
+/* Longest "<pid>-<start>.<instance>" plus its NUL: 10 digits, '-', 20
+ * digits, '.', 10 digits. */
+#define FS_NAME_MAX 48
 
 /* The fs's own counters, shown in stats after the tracker's. */
 struct fs_counters {
@@ -25,16 +26,42 @@ struct fs_counters {
 	guint64 notify_failed;   /* invalidations the kernel refused otherwise */
 };
 
-/* Parses a strict "<pid>-<start>": decimal digits only, no sign, no leading
- * zero (except "0" itself for start), pid in 1..INT_MAX, start in guint64,
- * nothing after. Returns 0 or -ENOENT (a name that cannot be a process). */
-int fs_parse_process_name(const char *name, pid_t *pid, guint64 *start);
+/* CPU time of one group of the daemon's threads, for the metrics file. */
+#define FS_THREAD_GROUPS_MAX 8
+struct fs_thread_cpu {
+	const char *thread; /* "events", "stat_reader", "notifier", "journal", "main", "fuse" */
+	guint64 user_ticks, system_ticks;
+};
+
+/* Everything the metrics file shows. */
+struct fs_metrics_input {
+	const struct tracker_stats *stats;
+	const struct fs_counters *counters;
+	const struct lin_metrics *metrics; /* read with atomic loads */
+	const struct fs_thread_cpu *cpu;
+	gsize cpu_count;
+	guint hz; /* clock ticks per second of the CPU times */
+	guint64 rss_bytes;
+	guint64 now_monotonic_ns;    /* for the uptime, against stats->started_monotonic_ns */
+	guint64 started_realtime_ns; /* the daemon's start */
+	const char *version, *features;
+};
+
+/* Parses a strict "<pid>-<start>" or "<pid>-<start>.<instance>": decimal
+ * digits only, no sign, no leading zero (except "0" itself for start), pid
+ * in 1..INT_MAX, start in guint64, instance 2..2^32-1 (the first holder of
+ * a tick has no suffix), nothing after. Returns 0 or -ENOENT (a name that
+ * cannot be a process). Names are made by fs_process_name() alone. */
+int fs_parse_process_name(const char *name, struct lin_name *out);
 
 /* Parses a strict decimal pid (by-pid/<pid>), 1..INT_MAX. 0 or -ENOENT. */
 int fs_parse_pid(const char *name, pid_t *pid);
 
-/* "<pid>-<start>" into buf. Returns the length, or -ENAMETOOLONG. */
-int fs_process_name(pid_t pid, guint64 start_ticks, char *buf, size_t size);
+/* "<pid>-<start>", or "<pid>-<start>.<instance>" past the first, into buf.
+ * Returns the length, or -ENAMETOOLONG. */
+int fs_process_name(const struct lin_name *name, char *buf, size_t size);
+/* fs_process_name() of a record's name. */
+int fs_record_name(const struct lin_process *p, char *buf, size_t size);
 
 /* Wall-clock time of a process's start: boot_realtime_ns + ticks / hz. */
 guint64 fs_start_realtime_ns(const struct lin_process *p, const struct tracker_config *cfg);
@@ -72,6 +99,9 @@ void fs_append_tty(GString *out, guint32 tty_nr);
 void fs_render_history(GString *out, const struct lin_process *p, const struct tracker_config *cfg);
 /* The environ file: the --env variables kept at the last exec. */
 void fs_render_environ(GString *out, const struct lin_process *p);
+
+/* The metrics file: Prometheus text format 0.0.4 (render_metrics.c). */
+void fs_render_metrics(GString *out, const struct fs_metrics_input *in);
 
 /* Symlink targets. Each returns the length written to buf (NUL-terminated),
  * or -errno: -ENOENT when the link does not exist (no creator), or

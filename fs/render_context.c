@@ -201,7 +201,7 @@ static void render_current_image(GString *out, const struct lin_process *p, cons
 	guint32 current[4] = {p->ruid, p->euid, p->rgid, p->egid};
 	guint32 ids[4];
 
-	lin_history_ids_at(p->history, time_ns, current, ids);
+	lin_hist_ids_at(p->history, time_ns, current, ids);
 	append_time(out, time_ns);
 	g_string_append_printf(out, "\t%s", what);
 	append_image(out, p->exe, p->cmdline, ids, record_hist_flags(p));
@@ -229,8 +229,7 @@ void fs_render_history(GString *out, const struct lin_process *p, const struct t
 		                                                 : fs_start_realtime_ns(p, cfg));
 		g_string_append(out, "\tfork\tby ");
 		if (p->creator) {
-			fs_process_name(p->creator->pid, p->creator->start_ticks, name,
-			                sizeof(name));
+			fs_record_name(p->creator, name, sizeof(name));
 			g_string_append(out, name);
 			g_string_append_c(out, ' ');
 			if (p->creator->comm)

@@ -11,6 +11,10 @@
  * from the child's EXEC or left to the stat reader (see
  * event_thread_oldest_ready()).
  *
+ * An EXEC whose command line is longer than what is read on arrival has
+ * the rest read by the stat reader too, and waits for it in the backlog:
+ * a read of megabytes takes milliseconds.
+ *
  * One thread, not a receiver handing every event to an applier: that
  * hand-off was tried and measured, and doubled the daemon's CPU time in a
  * fork storm (a wakeup per event on each side). The stat reader is woken
@@ -79,14 +83,19 @@ enum drain_result {
 struct queued_event {
 	struct cnproc_event ev;
 	struct tracker_read rd;
-	guint64 tag;   /* its number, to match the stat reader's answer */
-	gint64 due_us; /* FORK: when the stat reader is asked for the child */
+	guint64 tag;         /* its number, to match the stat reader's answer */
+	guint64 received_ns; /* CLOCK_MONOTONIC at receipt, when metrics record */
+	gint64 due_us;       /* FORK: when the stat reader is asked for the child */
 	gboolean asked;
+	/* EXEC: the stat reader is reading the rest of a long command line
+	 * into rd; nothing touches it until the answer. */
+	gboolean cmdline_out;
 };
 
 struct event_thread {
-	struct tracker *tracker; /* not owned */
-	struct cnproc *cn;       /* not owned */
+	struct tracker *tracker;     /* not owned */
+	struct lin_metrics *metrics; /* the tracker's; this thread writes its event fields */
+	struct cnproc *cn;           /* not owned */
 	struct stat_reader *reader;
 	int stop_fd; /* eventfd, written once by event_thread_stop() */
 	pthread_t thread;
@@ -101,6 +110,7 @@ struct event_thread {
 	guint backlog_head;
 	guint backlog_len;
 	guint64 next_tag;
+	guint asks_out; /* asks to the stat reader not yet collected */
 	/* The oldest cannot be finished yet (see event_thread_oldest_ready()):
 	 * poll() until an answer, an event, or wait_until_us. */
 	gboolean oldest_waits;
@@ -116,6 +126,8 @@ static void backlog_drop_oldest(struct event_thread *et)
 {
 	et->backlog_head = (et->backlog_head + 1) % EVENT_BACKLOG;
 	et->backlog_len--;
+	if (et->metrics->enabled)
+		lin_gauge_set(&et->metrics->backlog_depth, et->backlog_len);
 }
 
 /*
@@ -156,7 +168,7 @@ static gboolean event_thread_oldest_ready(struct event_thread *et)
 {
 	gint64 now;
 
-	if (event_thread_fork_ready(et, 0))
+	if (!backlog_at(et, 0)->cmdline_out && event_thread_fork_ready(et, 0))
 		return TRUE;
 	now = g_get_monotonic_time();
 	et->wait_until_us = G_MAXINT64;
@@ -166,8 +178,14 @@ static gboolean event_thread_oldest_ready(struct event_thread *et)
 		if (q->asked || event_thread_fork_ready(et, i))
 			continue;
 		if (now >= q->due_us) {
-			stat_reader_ask(et->reader, q->tag, q->ev.pid);
+			stat_reader_ask_child(et->reader, q->tag, q->ev.pid,
+			                      tracker_event_parent_image(et->tracker, &q->ev),
+			                      tracker_get_config(et->tracker)->max_cmdline);
+			et->asks_out++;
 			q->asked = TRUE;
+			if (et->metrics->enabled)
+				__atomic_fetch_add(&et->metrics->stat_reader_asks, 1,
+				                   __ATOMIC_RELAXED);
 		} else {
 			et->wait_until_us = MIN(et->wait_until_us, q->due_us);
 		}
@@ -175,22 +193,44 @@ static gboolean event_thread_oldest_ready(struct event_thread *et)
 	return FALSE;
 }
 
-/* Hands the stat reader's answers to their FORKs; an answer for a FORK
- * already finished (lent meanwhile, or flushed) is dropped. */
+/* Hands the stat reader's answers to their events: a stat to its FORK (an
+ * answer for a FORK already finished, lent meanwhile or flushed, is
+ * dropped), a finished command line back to its EXEC. With no ask out,
+ * there is nothing to collect: no syscall. */
 static void event_thread_collect(struct event_thread *et)
 {
 	struct stat_reader_answer a;
 
+	if (et->asks_out == 0)
+		return;
 	while (stat_reader_collect(et->reader, &a)) {
+		et->asks_out--;
 		for (guint i = 0; i < et->backlog_len; i++) {
 			struct queued_event *q = backlog_at(et, i);
 
 			if (q->tag != a.tag)
 				continue;
-			if (tracker_event_wants_child_stat(&q->ev, &q->rd))
-				tracker_event_give_child_stat(&q->rd, a.err == 0 ? &a.stat : NULL);
+			if (a.job == STAT_READER_CMDLINE)
+				q->cmdline_out = FALSE;
+			else if (tracker_event_wants_child_stat(&q->ev, &q->rd))
+				tracker_event_give_child_image(&q->rd, a.err == 0 ? &a.stat : NULL,
+				                               &a.image);
 			break;
 		}
+		lin_proc_info_clear(&a.image);
+	}
+}
+
+/* Waits for the stat reader to hand back the command line of the oldest
+ * event: only when the oldest must be finished now. */
+static void event_thread_wait_cmdline(struct event_thread *et)
+{
+	struct pollfd pfd = {.fd = stat_reader_fd(et->reader), .events = POLLIN};
+
+	while (backlog_at(et, 0)->cmdline_out) {
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+		event_thread_collect(et);
 	}
 }
 
@@ -201,8 +241,12 @@ static void event_thread_finish_oldest(struct event_thread *et)
 {
 	struct queued_event *q = backlog_at(et, 0);
 
+	event_thread_wait_cmdline(et);
 	event_thread_fork_ready(et, 0);
 	tracker_event_finish(et->tracker, &q->ev, &q->rd);
+	/* Applied: a lookup from now on finds it. */
+	if (et->metrics->enabled)
+		lin_histogram_observe_since(&et->metrics->event_visible, q->received_ns);
 	backlog_drop_oldest(et);
 }
 
@@ -231,12 +275,30 @@ static void event_thread_on_event(const struct cnproc_event *ev, void *data)
 		event_thread_finish_oldest(et);
 	q = backlog_at(et, et->backlog_len);
 	q->ev = *ev;
+	if (et->metrics->enabled) {
+		/* The kernel stamps events with ktime_get_ns(), CLOCK_MONOTONIC. */
+		q->received_ns = lin_metrics_now_ns();
+		lin_histogram_observe(
+		    &et->metrics->event_delay,
+		    q->received_ns > ev->timestamp_ns ? q->received_ns - ev->timestamp_ns : 0);
+	}
 	tracker_event_begin(et->tracker, &q->ev, &q->rd);
+	if (et->metrics->enabled && ev->type == CNPROC_EV_EXEC)
+		lin_histogram_observe_since(&et->metrics->exec_read, q->received_ns);
 	q->tag = et->next_tag++;
 	q->asked = FALSE;
+	q->cmdline_out = tracker_event_cmdline_pending(&q->rd);
+	if (q->cmdline_out) {
+		stat_reader_finish_cmdline(et->reader, q->tag, &q->rd.proc);
+		et->asks_out++;
+	}
 	if (tracker_event_wants_child_stat(&q->ev, &q->rd))
 		q->due_us = g_get_monotonic_time() + EVENT_FORK_GRACE_US;
 	et->backlog_len++;
+	if (et->metrics->enabled) {
+		lin_gauge_set(&et->metrics->backlog_depth, et->backlog_len);
+		lin_gauge_raise(&et->metrics->backlog_high_water, et->backlog_len);
+	}
 }
 
 /*
@@ -433,6 +495,12 @@ static void *event_thread_main(void *data)
 			           "no more process events");
 			break;
 		}
+		/* An answer can come for a FORK finished meanwhile (its
+		 * child's EXEC lent the stat): collected all the same, or
+		 * the eventfd stays readable and every ppoll() returns at
+		 * once, a busy loop at real-time priority. */
+		if (fds[2].revents != 0)
+			event_thread_collect(et);
 		/* POLLERR too: that is how a pending ENOBUFS shows up. */
 		if (fds[1].revents != 0 || et->backlog_len > 0) {
 			drained = event_thread_drain(et);
@@ -445,11 +513,8 @@ static void *event_thread_main(void *data)
 		}
 		event_thread_maybe_tick(et);
 	}
-	/* Stopping: what was received but not applied is dropped. */
-	while (et->backlog_len > 0) {
-		tracker_event_abandon(&backlog_at(et, 0)->rd);
-		backlog_drop_oldest(et);
-	}
+	/* Stopping: what was received but not applied is dropped, once the
+	 * stat reader no longer reads into it (event_thread_stop()). */
 	return NULL;
 }
 
@@ -462,6 +527,9 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GE
 
 	et = g_new0(struct event_thread, 1);
 	et->tracker = t;
+	et->metrics = tracker_get_metrics(t);
+	/* Before the thread starts: read by the metrics file only. */
+	lin_gauge_set(&et->metrics->backlog_capacity, EVENT_BACKLOG);
 	et->cn = cn;
 	et->backlog = g_new0(struct queued_event, EVENT_BACKLOG);
 
@@ -522,6 +590,10 @@ void event_thread_stop(struct event_thread *et)
 		;
 	pthread_join(et->thread, NULL);
 	stat_reader_stop(et->reader);
+	while (et->backlog_len > 0) {
+		tracker_event_abandon(&backlog_at(et, 0)->rd);
+		backlog_drop_oldest(et);
+	}
 	close(et->stop_fd);
 	g_free(et->backlog);
 	g_free(et);

@@ -35,10 +35,19 @@
 #include "event_thread.h"
 #include "fs.h"
 #include "harden.h"
+#include "history.h"
+#include "journal_read.h"
+#include "journal_write.h"
 #include "tracker.h"
 
 #define LIN_DEFAULT_MAX_EXITED 100000u
 #define LIN_DEFAULT_RCVBUF     (8u * 1024 * 1024)
+/* Whole command lines by default: the kernel's own limit. */
+#define LIN_DEFAULT_MAX_CMDLINE LIN_CMDLINE_KERNEL_MAX
+/* Interned strings kept at most. A retained process costs tens of bytes
+ * of strings on a common workload (they are shared); this bounds a
+ * hostile one, many huge unique command lines, to the budget. */
+#define LIN_DEFAULT_MAX_STRING_MEMORY (256u * 1024 * 1024)
 /* See lin_raise_fd_limit(). */
 #define LIN_FD_LIMIT_WANTED 65536
 /* Below a page the kernel rounds up anyway; tests use small buffers to
@@ -51,6 +60,9 @@
 #define LIN_DEFAULT_IDLE_THREADS 10
 /* Exit status for a command line error, as getopt-style tools do. */
 #define LIN_EXIT_USAGE 2
+/* 1 PiB: larger is surely a typo. */
+#define LIN_MAX_JOURNAL_MAX     (1024ull * 1024 * 1024 * 1024 * 1024)
+#define LIN_MAX_JOURNAL_SYNC_MS (3600u * 1000)
 
 /* One numeric option: its spellings, its range, and how errors name it. */
 struct lin_numeric_option {
@@ -59,17 +71,26 @@ struct lin_numeric_option {
 	guint64 min, max;
 	gboolean size_suffix; /* K, M, G multiply by 1024, 1024^2, 1024^3 */
 	const char *expected; /* range as shown in error messages */
-	size_t offset;        /* of the guint in struct lin_options */
+	size_t offset;        /* of the guint (guint64 when wide) in struct lin_options */
+	gboolean wide;
 };
 
 struct lin_options {
 	guint max_exited;
 	guint rcvbuf;
+	guint max_cmdline;
+	guint max_string_memory;
+	gboolean metrics;               /* --metrics: record latencies and FUSE timings */
 	char *mountpoint;               /* as given on the command line; g_malloc'd */
 	char *mount_namespace;          /* --mount-namespace=PATH; g_malloc'd */
+	char *replay;                   /* --replay=PATH; g_malloc'd, NULL: the live system */
+	guint64 until_ns;               /* --until=TIME as CLOCK_REALTIME ns; 0: not given */
 	struct fs_access_config access; /* -o allow_other, gid=, hidepid= */
 	char **env_names;               /* --env, NULL-terminated; NULL when not given */
 	gboolean hash_exe;
+	char *journal_dir;              /* --journal=DIR; g_malloc'd, NULL: no journal */
+	guint64 journal_max;
+	guint journal_sync_ms;
 	gboolean show_help;
 	gboolean show_version;
 	gboolean reported; /* an error line was printed already */
@@ -79,19 +100,30 @@ struct lin_options {
 enum {
 	LIN_KEY_MAX_EXITED,
 	LIN_KEY_RCVBUF,
+	LIN_KEY_MAX_CMDLINE,
+	LIN_KEY_MAX_STRING_MEMORY,
+	LIN_KEY_JOURNAL_MAX,
+	LIN_KEY_JOURNAL_SYNC,
+	LIN_KEY_JOURNAL,
 	LIN_KEY_HELP,
 	LIN_KEY_VERSION,
 	LIN_KEY_ENV,
 	LIN_KEY_ENV_BARE,
 	LIN_KEY_HASH_EXE,
+	LIN_KEY_METRICS,
 	LIN_KEY_ALLOW_OTHER,
 	LIN_KEY_GID,
 	LIN_KEY_HIDEPID,
 	LIN_KEY_MOUNT_NAMESPACE,
+	LIN_KEY_REPLAY,
+	LIN_KEY_UNTIL,
 };
 
 /* Names the environ filter can track (proc_context.c). */
 #define LIN_ENV_NAMES_MAX 64
+
+/* Options that take a word rather than a number, for "--name value". */
+static const char *const lin_word_options[] = {"--metrics", "--journal"};
 
 static const struct lin_numeric_option lin_numeric_options[] = {
     [LIN_KEY_MAX_EXITED] =
@@ -113,6 +145,46 @@ static const struct lin_numeric_option lin_numeric_options[] = {
             .expected = "4096..1073741824 bytes, or with a K, M or G suffix",
             .offset = G_STRUCT_OFFSET(struct lin_options, rcvbuf),
         },
+    [LIN_KEY_MAX_CMDLINE] =
+        {
+            .long_name = "--max-cmdline",
+            .mount_name = "max_cmdline",
+            .min = LIN_CMDLINE_MIN_CAP,
+            .max = LIN_CMDLINE_KERNEL_MAX,
+            .size_suffix = TRUE,
+            .expected = "64..6291456 bytes, or with a K or M suffix",
+            .offset = G_STRUCT_OFFSET(struct lin_options, max_cmdline),
+        },
+    [LIN_KEY_MAX_STRING_MEMORY] =
+        {
+            .long_name = "--max-string-memory",
+            .mount_name = "max_string_memory",
+            .min = 0,
+            .max = G_MAXUINT32,
+            .size_suffix = TRUE,
+            .expected = "0 (no budget) to 4294967295 bytes, or with a K, M or G suffix",
+            .offset = G_STRUCT_OFFSET(struct lin_options, max_string_memory),
+        },
+    [LIN_KEY_JOURNAL_MAX] =
+        {
+            .long_name = "--journal-max",
+            .mount_name = "journal_max",
+            .min = JOURNAL_MIN_MAX,
+            .max = LIN_MAX_JOURNAL_MAX,
+            .size_suffix = TRUE,
+            .expected = "1M..1048576G bytes, with a K, M or G suffix",
+            .offset = G_STRUCT_OFFSET(struct lin_options, journal_max),
+            .wide = TRUE,
+        },
+    [LIN_KEY_JOURNAL_SYNC] =
+        {
+            .long_name = "--journal-sync",
+            .mount_name = "journal_sync",
+            .min = 0,
+            .max = LIN_MAX_JOURNAL_SYNC_MS,
+            .expected = "0..3600000 milliseconds",
+            .offset = G_STRUCT_OFFSET(struct lin_options, journal_sync_ms),
+        },
 };
 
 static const struct fuse_opt lin_fuse_opts[] = {
@@ -128,11 +200,27 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("--env", LIN_KEY_ENV_BARE),
     FUSE_OPT_KEY("--hash-exe", LIN_KEY_HASH_EXE),
     FUSE_OPT_KEY("hash_exe", LIN_KEY_HASH_EXE),
+    FUSE_OPT_KEY("--max-cmdline=", LIN_KEY_MAX_CMDLINE),
+    FUSE_OPT_KEY("max_cmdline=", LIN_KEY_MAX_CMDLINE),
+    FUSE_OPT_KEY("--max-string-memory=", LIN_KEY_MAX_STRING_MEMORY),
+    FUSE_OPT_KEY("max_string_memory=", LIN_KEY_MAX_STRING_MEMORY),
+    FUSE_OPT_KEY("--metrics=", LIN_KEY_METRICS),
+    FUSE_OPT_KEY("metrics=", LIN_KEY_METRICS),
     FUSE_OPT_KEY("allow_other", LIN_KEY_ALLOW_OTHER),
     FUSE_OPT_KEY("gid=", LIN_KEY_GID),
     FUSE_OPT_KEY("hidepid=", LIN_KEY_HIDEPID),
     FUSE_OPT_KEY("--mount-namespace=", LIN_KEY_MOUNT_NAMESPACE),
     FUSE_OPT_KEY("mount_namespace=", LIN_KEY_MOUNT_NAMESPACE),
+    FUSE_OPT_KEY("--journal=", LIN_KEY_JOURNAL),
+    FUSE_OPT_KEY("journal=", LIN_KEY_JOURNAL),
+    FUSE_OPT_KEY("--journal-max=", LIN_KEY_JOURNAL_MAX),
+    FUSE_OPT_KEY("journal_max=", LIN_KEY_JOURNAL_MAX),
+    FUSE_OPT_KEY("--journal-sync=", LIN_KEY_JOURNAL_SYNC),
+    FUSE_OPT_KEY("journal_sync=", LIN_KEY_JOURNAL_SYNC),
+    FUSE_OPT_KEY("--replay=", LIN_KEY_REPLAY),
+    FUSE_OPT_KEY("replay=", LIN_KEY_REPLAY),
+    FUSE_OPT_KEY("--until=", LIN_KEY_UNTIL),
+    FUSE_OPT_KEY("until=", LIN_KEY_UNTIL),
     FUSE_OPT_END,
 };
 
@@ -194,7 +282,7 @@ static void lin_report_fuse_failure(const char *what, const char *fix)
  * checked around it. Prints the error line and returns FALSE when invalid.
  */
 static gboolean lin_parse_numeric(const struct lin_numeric_option *option, const char *name,
-                                  const char *text, guint *out)
+                                  const char *text, guint64 *out)
 {
 	unsigned long long value;
 	unsigned shift = 0;
@@ -238,7 +326,7 @@ static gboolean lin_parse_numeric(const struct lin_numeric_option *option, const
 		        option->expected);
 		return FALSE;
 	}
-	*out = (guint)(value << shift);
+	*out = (guint64)value << shift;
 	return TRUE;
 
 not_a_number:
@@ -341,6 +429,7 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 	const struct lin_numeric_option *option;
 	g_autofree char *name = NULL;
 	const char *value;
+	guint64 number;
 
 	(void)outargs;
 	switch (key) {
@@ -364,6 +453,16 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 			return -1;
 		}
 		return 0;
+	case LIN_KEY_METRICS:
+		value = strchr(arg, '=') + 1;
+		if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0) {
+			opts->metrics = strcmp(value, "on") == 0;
+			return 0;
+		}
+		fprintf(stderr, "lineagefs: %s: '%s' is neither on nor off\n",
+		        g_str_has_prefix(arg, "--") ? "--metrics" : "-o metrics", value);
+		opts->reported = TRUE;
+		return -1;
 	case LIN_KEY_ALLOW_OTHER:
 		opts->access.allow_other = TRUE;
 		return 1; /* for the kernel too */
@@ -377,6 +476,29 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 		g_free(opts->mount_namespace);
 		opts->mount_namespace = g_strdup(strchr(arg, '=') + 1);
 		return 0;
+	case LIN_KEY_REPLAY:
+		value = strchr(arg, '=') + 1;
+		if (value[0] == '\0') {
+			fprintf(stderr, "lineagefs: --replay: missing path (give --replay=DIR or "
+			                "--replay=SEGMENT.jsonl)\n");
+			opts->reported = TRUE;
+			return -1;
+		}
+		g_free(opts->replay);
+		opts->replay = g_strdup(value);
+		return 0;
+	case LIN_KEY_UNTIL: {
+		g_autoptr(GError) error = NULL;
+
+		if (!journal_parse_until(strchr(arg, '=') + 1, &opts->until_ns, &error)) {
+			fprintf(stderr, "lineagefs: %s\n", error->message);
+			opts->reported = TRUE;
+			return -1;
+		}
+		/* 0 means "not given": the epoch itself is one ns later. */
+		opts->until_ns = MAX(opts->until_ns, 1);
+		return 0;
+	}
 	case LIN_KEY_HIDEPID:
 		if (!lin_parse_hidepid(strchr(arg, '=') + 1, &opts->access)) {
 			opts->reported = TRUE;
@@ -385,6 +507,10 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 		return 0;
 	case LIN_KEY_MAX_EXITED:
 	case LIN_KEY_RCVBUF:
+	case LIN_KEY_MAX_CMDLINE:
+	case LIN_KEY_MAX_STRING_MEMORY:
+	case LIN_KEY_JOURNAL_MAX:
+	case LIN_KEY_JOURNAL_SYNC:
 		option = &lin_numeric_options[key];
 		value = strchr(arg, '=') + 1;
 		/* Name it as the user spelled it. */
@@ -392,11 +518,25 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 			name = g_strdup(option->long_name);
 		else
 			name = g_strdup_printf("-o %s", option->mount_name);
-		if (!lin_parse_numeric(option, name, value,
-		                       (guint *)((char *)opts + option->offset))) {
+		if (!lin_parse_numeric(option, name, value, &number)) {
 			opts->reported = TRUE;
 			return -1;
 		}
+		if (option->wide)
+			*(guint64 *)((char *)opts + option->offset) = number;
+		else
+			*(guint *)((char *)opts + option->offset) = (guint)number;
+		return 0;
+	case LIN_KEY_JOURNAL:
+		value = strchr(arg, '=') + 1;
+		if (value[0] == '\0') {
+			fprintf(stderr, "lineagefs: %s: missing directory (give --journal=DIR)\n",
+			        g_str_has_prefix(arg, "--") ? "--journal" : "-o journal");
+			opts->reported = TRUE;
+			return -1;
+		}
+		g_free(opts->journal_dir);
+		opts->journal_dir = g_strdup(value);
 		return 0;
 	case FUSE_OPT_KEY_NONOPT:
 		if (opts->mountpoint != NULL) {
@@ -445,6 +585,13 @@ static gboolean lin_args_init(int argc, char **argv, struct fuse_args *args)
 			if (strcmp(argv[i], lin_numeric_options[k].long_name) == 0)
 				joined = &lin_numeric_options[k];
 		}
+		for (size_t k = 0; i > 0 && k < G_N_ELEMENTS(lin_word_options); k++) {
+			if (strcmp(argv[i], lin_word_options[k]) == 0 && i + 1 < argc) {
+				arg = g_strconcat(argv[i], "=", argv[i + 1], NULL);
+				i++;
+				break;
+			}
+		}
 		if (joined != NULL) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "lineagefs: %s: missing value (expected %s)\n",
@@ -467,6 +614,9 @@ static void lin_print_help(void)
 	       "\n"
 	       "Mirrors the Linux process tree, exited processes included, as a read-only\n"
 	       "filesystem at MOUNTPOINT. Runs as root: the proc connector needs it.\n"
+	       "Each process is a directory <pid>-<start> (start: field 22 of its stat);\n"
+	       "the later holders of a pid recycled within one clock tick are\n"
+	       "<pid>-<start>.2, .3, ...\n"
 	       "Every --name=VALUE is also -o name=VALUE (dashes as underscores).\n"
 	       "\n"
 	       "General:\n"
@@ -484,6 +634,19 @@ static void lin_print_help(void)
 	       "Capture:\n"
 	       "    --rcvbuf=BYTES         netlink receive buffer, %u..%u bytes, K/M/G\n"
 	       "                           suffixes allowed (default: %uM)\n"
+	       "    --max-cmdline=BYTES    command line bytes kept per exec, 64..6M, K/M\n"
+	       "                           suffixes; a longer one keeps its first and last\n"
+	       "                           halves, and status gives the whole's length and\n"
+	       "                           SHA-256; the default, the kernel's limit, keeps\n"
+	       "                           them whole (default: %uM)\n"
+	       "    --max-string-memory=BYTES  memory for command lines, exe paths and\n"
+	       "                           comms; past it the oldest exited processes are\n"
+	       "                           forgotten, then new command lines keep 4096\n"
+	       "                           bytes, both ends; 0: no budget (default: %uM)\n"
+	       "\n"
+	       "Health:\n"
+	       "    --metrics=on|off       record the latencies and FUSE timings shown in\n"
+	       "                           the metrics file (default: on)\n"
 	       "\n"
 	       "Context:\n"
 	       "    --hash-exe             sha256 of every executable run, as ExeHash in\n"
@@ -502,11 +665,29 @@ static void lin_print_help(void)
 	       "                           readable), noaccess (listed, nothing readable),\n"
 	       "                           invisible (not listed), as procfs (default: off)\n"
 	       "\n"
+	       "Replay (no proc connector, no /proc, no root needed):\n"
+	       "    --replay=PATH          mount the history of a journal (a directory or\n"
+	       "                           one lineagefs-*.jsonl segment) instead of the\n"
+	       "                           live system: its newest boot at the root, the\n"
+	       "                           earlier ones in boots/ (default: live)\n"
+	       "    --until=TIME           with --replay: the tree as it was at TIME, ISO\n"
+	       "                           8601 (2026-11-22T13:40:00Z, UTC when no zone)\n"
+	       "                           or @ and epoch seconds (default: the end)\n"
+	       "\n"
 	       "Sandboxing:\n"
 	       "    --mount-namespace=PATH mount in the mount namespace PATH names (e.g.\n"
 	       "                           /proc/1/ns/mnt, the host's), not the daemon's own,\n"
 	       "                           as under systemd's ProtectSystem= (default: the\n"
 	       "                           daemon's namespace)\n"
+	       "\n"
+	       "Journal:\n"
+	       "    --journal=DIR          append every process event to JSON-lines segments\n"
+	       "                           in DIR (created 0750 if missing; refused when\n"
+	       "                           group or others may write it)\n"
+	       "    --journal-max=SIZE     total size of DIR's segments, K/M/G suffixes\n"
+	       "                           allowed; the oldest are deleted (default: 1G)\n"
+	       "    --journal-sync=MS      fdatasync() the journal every MS milliseconds;\n"
+	       "                           0 after every write (default: %u)\n"
 	       "\n"
 	       "The mount is always read-only, as -o ro,fsname=lineagefs,subtype=lineagefs.\n"
 	       "Without -o max_idle_threads, up to %d idle FUSE threads are kept.\n"
@@ -514,7 +695,8 @@ static void lin_print_help(void)
 	       "\n"
 	       "FUSE options:\n",
 	       LIN_DEFAULT_MAX_EXITED, LIN_MIN_RCVBUF, LIN_MAX_RCVBUF, LIN_DEFAULT_RCVBUF >> 20,
-	       LIN_DEFAULT_IDLE_THREADS);
+	       LIN_DEFAULT_MAX_CMDLINE >> 20, LIN_DEFAULT_MAX_STRING_MEMORY >> 20,
+	       JOURNAL_DEFAULT_SYNC_MS, LIN_DEFAULT_IDLE_THREADS);
 	fflush(stdout);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -597,6 +779,36 @@ static gboolean lin_check_dev_fuse(void)
 		break;
 	}
 	return FALSE;
+}
+
+/* The journal's counters in the stats file. */
+static void lin_journal_stats(GString *out, void *data)
+{
+	journal_writer_append_stats(data, out);
+}
+
+/* The journal writer for --journal=DIR: DIR checked, nothing written yet
+ * (the thread starts after the bootstrap and the fork to background).
+ * Prints the error line and returns NULL on failure. */
+static struct journal_writer *lin_journal_open(const struct lin_options *opts,
+                                               const struct tracker_config *config)
+{
+	g_autoptr(GError) error = NULL;
+	struct journal_config jc = {
+	    .dir = opts->journal_dir,
+	    .max_bytes = opts->journal_max,
+	    .sync_ms = opts->journal_sync_ms,
+	};
+	struct journal_writer *jw;
+
+	if (!journal_host_init_system(&jc.host, config, &error)) {
+		fprintf(stderr, "lineagefs: %s\n", error->message);
+		return NULL;
+	}
+	jw = journal_writer_new(&jc, &error);
+	if (jw == NULL)
+		fprintf(stderr, "lineagefs: %s\n", error->message);
+	return jw;
 }
 
 /* libfuse's multi-threaded loop with lineagefs's idle-thread default; the
@@ -691,21 +903,28 @@ int main(int argc, char **argv)
 	struct lin_options opts = {
 	    .max_exited = LIN_DEFAULT_MAX_EXITED,
 	    .rcvbuf = LIN_DEFAULT_RCVBUF,
+	    .max_cmdline = LIN_DEFAULT_MAX_CMDLINE,
+	    .max_string_memory = LIN_DEFAULT_MAX_STRING_MEMORY,
+	    .metrics = TRUE,
+	    .journal_max = JOURNAL_DEFAULT_MAX,
+	    .journal_sync_ms = JOURNAL_DEFAULT_SYNC_MS,
 	};
 	struct fuse_cmdline_opts fuse_opts = {0};
 	g_autoptr(GError) error = NULL;
 	g_autofree char *mountpoint = NULL;
 	struct tracker_config config;
-	struct tracker *tracker;
-	struct cnproc *cn;
+	struct tracker *tracker = NULL;
+	struct lin_history *history = NULL;
+	struct cnproc *cn = NULL;
 	struct lin_fs *fs;
 	struct fuse_session *se;
-	struct event_thread *et;
+	struct event_thread *et = NULL;
 	struct harden_unmounter *unmounter = NULL;
 	g_autofree char *fuse_dev_path = NULL;
+	struct journal_writer *jw = NULL;
 	sigset_t all_signals, old_signals;
 	gboolean notifier_started;
-	int proc_root_fd;
+	int proc_root_fd = -1;
 	int found;
 	int ret;
 	int status = EXIT_FAILURE;
@@ -736,6 +955,23 @@ int main(int argc, char **argv)
 		status = EXIT_SUCCESS;
 		goto out_args;
 	}
+	/* A user replaying a journal mounts through the setuid fusermount3,
+	 * which opens /dev/fuse as that user: libfuse goes that way for
+	 * auto_unmount, which also unmounts should the daemon die. */
+	if (opts.replay && geteuid() != 0 && fuse_opt_add_arg(&args, "-oauto_unmount") < 0) {
+		fprintf(stderr, "lineagefs: out of memory\n");
+		goto out_args;
+	}
+	/* Its mode decides who may mount FUSE at all. */
+	if (opts.replay && geteuid() != 0 && access("/dev/fuse", R_OK | W_OK) != 0) {
+		fprintf(
+		    stderr,
+		    "lineagefs: --replay as uid %u: cannot open /dev/fuse: %s (FUSE is closed to "
+		    "users on this machine; ask root to make /dev/fuse mode 0666, the default of "
+		    "most distributions, or replay as root, or in a container given /dev/fuse)\n",
+		    (guint)getuid(), g_strerror(errno));
+		goto out_args;
+	}
 	/* Last, so that a user's -o rw or fsname= cannot override them. With
 	 * allow_other, the kernel checks the modes that encode who may read
 	 * what (fs/access.c). */
@@ -754,6 +990,12 @@ int main(int argc, char **argv)
 	}
 	if (fuse_opts.debug)
 		g_log_set_debug_enabled(TRUE);
+	if (opts.until_ns && !opts.replay) {
+		fprintf(stderr, "lineagefs: --until needs --replay (the live mount shows the "
+		                "present; see lineagefs --help)\n");
+		status = LIN_EXIT_USAGE;
+		goto out_args;
+	}
 
 	/* --- What the user can get wrong, before any work. --- */
 	if (!lin_check_mountpoint(opts.mountpoint))
@@ -765,6 +1007,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lineagefs: mountpoint %s: %s (check the path)\n", opts.mountpoint,
 		        g_strerror(errno));
 		goto out_args;
+	}
+	if (opts.replay) {
+		/* No /proc, no connector, no /dev/fuse of its own. */
+		tracker = lin_history_replay(opts.replay, opts.until_ns, opts.max_exited, &history,
+		                             &error);
+		if (tracker == NULL) {
+			fprintf(stderr, "lineagefs: %s\n", error->message);
+			goto out_args;
+		}
+		goto make_fs;
 	}
 	if (!lin_check_dev_fuse())
 		goto out_args;
@@ -784,10 +1036,26 @@ int main(int argc, char **argv)
 	config.max_exited = opts.max_exited;
 	config.env_names = opts.env_names;
 	config.hash_exe = opts.hash_exe;
+	config.max_cmdline = opts.max_cmdline;
+	config.max_string_bytes = opts.max_string_memory;
 	tracker = tracker_new(&config);
 	if (tracker == NULL) {
 		fprintf(stderr, "lineagefs: cannot create the process table (out of memory)\n");
 		goto out_proc_root;
+	}
+	/* Before any thread that records starts. */
+	tracker_get_metrics(tracker)->enabled = opts.metrics;
+	if (opts.journal_dir != NULL) {
+		jw = lin_journal_open(&opts, &config);
+		if (jw == NULL)
+			goto out_tracker;
+		/* This boot's history back into the table before the scan,
+		 * which reconciles it with /proc; earlier boots under boots/. */
+		if (!lin_history_restore(tracker, opts.journal_dir, opts.max_exited, &history,
+		                         &error)) {
+			fprintf(stderr, "lineagefs: %s\n", error->message);
+			goto out_tracker;
+		}
 	}
 	cn = cnproc_open(opts.rcvbuf, &error);
 	if (cn == NULL) {
@@ -803,13 +1071,20 @@ int main(int argc, char **argv)
 	g_debug("found %d processes in /proc", found);
 
 	/* --- The filesystem and its FUSE session. --- */
+make_fs:
 	fs = fs_new(tracker);
 	if (fs == NULL) {
 		fprintf(stderr, "lineagefs: cannot create the filesystem (out of memory)\n");
 		goto out_cnproc;
 	}
+	if (history)
+		lin_history_show(history, fs);
+	if (opts.replay)
+		fs_set_replay(fs);
 	tracker_set_change_fn(tracker, fs_on_change, fs);
 	fs_set_access(fs, &opts.access);
+	if (jw != NULL)
+		fs_set_stats_fn(fs, lin_journal_stats, jw);
 	se = fs_session_new(fs, &args, &error);
 	if (se == NULL) {
 		/* Options fuse_parse_cmdline() left alone are checked only here. */
@@ -842,8 +1117,11 @@ int main(int argc, char **argv)
 	if (fuse_session_mount(se, fuse_dev_path != NULL ? fuse_dev_path : mountpoint) < 0) {
 		g_autofree char *what = g_strdup_printf("cannot mount on %s", mountpoint);
 
-		lin_report_fuse_failure(what, "check that it is a directory and that lineagefs "
-		                              "runs as root");
+		lin_report_fuse_failure(
+		    what, opts.replay ? "check that it is a directory you own, and that "
+		                        "fusermount3 is installed setuid root"
+		                      : "check that it is a directory and that lineagefs "
+		                        "runs as root");
 		goto out_signals;
 	}
 	/* Forks: every thread must start after it, or it would stay behind in
@@ -854,6 +1132,12 @@ int main(int argc, char **argv)
 	}
 	/* From here on libfuse speaks from its own threads, and for itself. */
 	lin_fuse_log_capture = FALSE;
+
+	/* A replay has nothing to feed its tables: no threads but FUSE's and
+	 * the notifier, and no privilege to drop (a user's replay has none;
+	 * a root one unmounts through libfuse). */
+	if (opts.replay)
+		goto start_notifier;
 
 	/* --- Hardening, while the process has one thread: capabilities
 	 * are per thread, and every thread started later inherits these.
@@ -866,12 +1150,22 @@ int main(int argc, char **argv)
 	}
 	/* read_any_file: TRUE once an option needs files mode 0400 of
 	 * other users (environ) or unreadable executables (hashes). */
-	if (!harden_drop_capabilities(FALSE, &error)) {
+	if (!harden_drop_capabilities(opts.env_names != NULL || opts.hash_exe, &error)) {
 		fprintf(stderr, "lineagefs: %s (run lineagefs as root)\n", error->message);
 		goto out_unmount;
 	}
 
-	/* --- The threads. --- */
+	/* --- The threads. The journal's first: it writes a checkpoint of
+	 * what the bootstrap found, then every event the event thread
+	 * applies. --- */
+	if (jw != NULL) {
+		tracker_set_event_fn(tracker, journal_writer_on_event, jw);
+		if (!journal_writer_start(jw, tracker, &error)) {
+			fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
+			goto out_unmount;
+		}
+	}
+
 	et = event_thread_start(tracker, cn, &error);
 	if (et == NULL) {
 		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
@@ -881,6 +1175,7 @@ int main(int argc, char **argv)
 	 * CAP_SYS_NICE, and dropped it; every thread started from here on
 	 * (the notifier, FUSE workers) never has it. */
 	harden_drop_nice();
+start_notifier:
 	/* The notifier inherits this mask: a SIGTERM it took instead of a FUSE
 	 * thread would leave the session loop blocked in read(). */
 	harden_blockable_signals(&all_signals);
@@ -892,7 +1187,7 @@ int main(int argc, char **argv)
 		goto out_event_thread;
 	}
 	/* Last: on every thread running now, and inherited by the rest. */
-	if (!harden_seccomp_install(&error)) {
+	if (!opts.replay && !harden_seccomp_install(&error)) {
 		fprintf(stderr, "lineagefs: %s\n", error->message);
 		goto out_notifier;
 	}
@@ -914,6 +1209,8 @@ out_notifier:
 out_event_thread:
 	event_thread_stop(et);
 out_unmount:
+	/* The feeder is gone: what is queued is written and synced. */
+	journal_writer_stop(jw);
 	/* The helper unmounts; libfuse then finds the connection gone and
 	 * only closes it (it would need CAP_SYS_ADMIN for more). */
 	ret = harden_unmounter_finish(unmounter, fuse_session_fd(se));
@@ -932,13 +1229,21 @@ out_fs:
 out_cnproc:
 	cnproc_close(cn);
 out_tracker:
-	tracker_free(tracker);
+	tracker_set_event_fn(tracker, NULL, NULL);
+	journal_writer_free(jw);
+	/* A replay's tables belong to its history. */
+	if (!opts.replay)
+		tracker_free(tracker);
+	lin_history_free(history);
 out_proc_root:
-	close(proc_root_fd);
+	if (proc_root_fd >= 0)
+		close(proc_root_fd);
 out_args:
+	g_free(opts.replay);
 	g_free(opts.mountpoint);
 	g_strfreev(opts.env_names);
 	g_free(opts.mount_namespace);
+	g_free(opts.journal_dir);
 	free(fuse_opts.mountpoint);
 	fuse_opt_free_args(&args);
 	return status;

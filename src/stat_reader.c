@@ -35,6 +35,14 @@ struct stat_reader {
 /* Pushed as an ask, ends the thread: no real ask has pid 0. */
 static struct stat_reader_answer stat_reader_stop_ask;
 
+static void stat_reader_answer_free(gpointer data)
+{
+	struct stat_reader_answer *a = data;
+
+	lin_proc_info_clear(&a->image);
+	g_free(a);
+}
+
 static void stat_reader_signal(struct stat_reader *sr)
 {
 	uint64_t one = 1;
@@ -61,10 +69,26 @@ static void *stat_reader_main(void *data)
 
 		if (a == &stat_reader_stop_ask)
 			break;
-		a->err = proc_scan_read_process(sr->proc_root_fd, a->pid, 0, PROC_READ_STAT, &info);
-		if (a->err == 0) {
-			a->stat = info.stat;
-			lin_proc_info_clear(&info);
+		switch (a->job) {
+		case STAT_READER_STAT:
+			a->err = proc_scan_read_process(sr->proc_root_fd, a->pid, 0, PROC_READ_STAT,
+			                                0, &info);
+			if (a->err == 0) {
+				a->stat = info.stat;
+				lin_proc_info_clear(&info);
+			}
+			/* A read that can take milliseconds (a child in
+			 * execve), here rather than on the event thread. */
+			if (a->err == 0 && a->parent_start_stack != 0 && a->stat.start_stack != 0 &&
+			    a->stat.start_stack != a->parent_start_stack)
+				proc_scan_read_process(
+				    sr->proc_root_fd, a->pid, a->stat.start_ticks,
+				    PROC_READ_STAT | PROC_READ_CMDLINE | PROC_READ_EXE,
+				    a->max_cmdline, &a->image);
+			break;
+		case STAT_READER_CMDLINE:
+			proc_scan_cmdline_finish(a->read);
+			break;
 		}
 		g_async_queue_push(sr->answers, a);
 		stat_reader_signal(sr);
@@ -87,8 +111,8 @@ struct stat_reader *stat_reader_start(int proc_root_fd, GError **error)
 		g_free(sr);
 		return NULL;
 	}
-	sr->asks = g_async_queue_new_full(g_free);
-	sr->answers = g_async_queue_new_full(g_free);
+	sr->asks = g_async_queue_new_full(stat_reader_answer_free);
+	sr->answers = g_async_queue_new_full(stat_reader_answer_free);
 
 	err = pthread_create(&sr->thread, NULL, stat_reader_main, sr);
 	if (err != 0) {
@@ -117,12 +141,31 @@ void stat_reader_stop(struct stat_reader *sr)
 	g_free(sr);
 }
 
-void stat_reader_ask(struct stat_reader *sr, guint64 tag, pid_t pid)
+void stat_reader_ask_child(struct stat_reader *sr, guint64 tag, pid_t pid,
+                           guint64 parent_start_stack, gsize max_cmdline)
 {
 	struct stat_reader_answer *a = g_new0(struct stat_reader_answer, 1);
 
 	a->tag = tag;
+	a->job = STAT_READER_STAT;
 	a->pid = pid;
+	a->parent_start_stack = parent_start_stack;
+	a->max_cmdline = max_cmdline;
+	g_async_queue_push(sr->asks, a);
+}
+
+void stat_reader_ask(struct stat_reader *sr, guint64 tag, pid_t pid)
+{
+	stat_reader_ask_child(sr, tag, pid, 0, 0);
+}
+
+void stat_reader_finish_cmdline(struct stat_reader *sr, guint64 tag, struct proc_read *r)
+{
+	struct stat_reader_answer *a = g_new0(struct stat_reader_answer, 1);
+
+	a->tag = tag;
+	a->job = STAT_READER_CMDLINE;
+	a->read = r;
 	g_async_queue_push(sr->asks, a);
 }
 

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "restore.h"
@@ -31,11 +32,9 @@ struct pending {
 	guint32 exit_status;
 };
 
-/* The kernel stamps events with ktime_get_ns() (monotonic); start times and
- * wall-clock times are derived through the boot offsets taken at start. */
 static guint64 event_realtime(const struct tracker *t, guint64 timestamp_ns)
 {
-	return t->cfg.boot_realtime_ns + t->cfg.boot_offset_ns + timestamp_ns;
+	return tracker_event_realtime(t, timestamp_ns);
 }
 
 static guint64 event_start_ticks(const struct tracker *t, guint64 timestamp_ns)
@@ -93,7 +92,7 @@ static void apply_pending(struct tracker *t, struct lin_process *p)
 
 		tracker_ctx_exec_before(t, p, old_ids);
 		p->exec_ns = event_realtime(t, pending->timestamp_ns);
-		tracker_set_str(t, &p->cmdline, NULL);
+		tracker_clear_cmdline(t, p);
 		tracker_set_str(t, &p->exe, NULL);
 		p->flags |= LIN_PROC_CMDLINE_MISSED;
 		p->exec_count++;
@@ -145,19 +144,50 @@ static gboolean fork_is_for(const struct lin_process *p, const struct lin_proc_i
 	return timestamp_ns <= p->seen_ns;
 }
 
+/*
+ * The running children of the reported parent that run the child's image:
+ * the processes that may have made it with CLONE_PARENT. None matching
+ * leaves the question open (the creator may be gone already).
+ */
+static void guess_creator(struct lin_process *p, const struct lin_process *parent)
+{
+	struct lin_creator_guess *guess = g_new0(struct lin_creator_guess, 1);
+
+	for (const struct lin_process *c = parent->first_child; c; c = c->next_sibling) {
+		if (c == p || !lin_process_running(c) || c->start_stack != p->start_stack)
+			continue;
+		if (guess->count < LIN_CANDIDATES_MAX)
+			guess->candidates[guess->count] = lin_process_name(c);
+		guess->count++;
+	}
+	guess->check = guess->count > 0 ? LIN_PARENT_NOT_CREATOR : LIN_PARENT_UNCERTAIN;
+	g_free(p->guess);
+	p->guess = guess;
+}
+
 static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
-                        const struct lin_proc_info *child)
+                        const struct lin_proc_info *got)
 {
 	struct lin_process *p = tracker_find_pid(t, ev->pid);
 	struct lin_process *creator = running_pid(t, ev->u.fork.parent_tgid);
 	struct lin_process *old_creator;
+	struct lin_proc_info gone = {0};
+	const struct lin_proc_info *child = got;
 
 	t->stats.events_fork++;
+	/* A stat that started after this FORK was sent belongs to a later
+	 * holder of the pid (recycled before the read): not this child's. */
+	if ((got->read_ok & PROC_READ_STAT) &&
+	    got->stat.start_ticks > event_start_ticks(t, ev->timestamp_ns))
+		child = &gone;
 	if (!(p && fork_is_for(p, child, ev->timestamp_ns)) && (child->read_ok & PROC_READ_STAT))
 		p = tracker_find(t, ev->pid, child->stat.start_ticks);
-	if (p &&
-	    (fork_is_for(p, child, ev->timestamp_ns) ||
-	     ((child->read_ok & PROC_READ_STAT) && p->start_ticks == child->stat.start_ticks))) {
+	/* A record of the same start is this child only when no FORK made it
+	 * (its EXEC, EXIT or a scan came first): a FORK-made one is an earlier
+	 * holder of the pid within the same tick. */
+	if (p && (fork_is_for(p, child, ev->timestamp_ns) ||
+	          ((child->read_ok & PROC_READ_STAT) && !(p->flags & LIN_PROC_FORK_SEEN) &&
+	           p->start_ticks == child->stat.start_ticks))) {
 		/* The EXEC, EXIT or scan came first: the FORK only names the creator. */
 		if (!(p->flags & LIN_PROC_FROM_SCAN))
 			t->stats.out_of_order++;
@@ -185,16 +215,20 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 	p->flags |= LIN_PROC_FORK_SEEN;
 	p->creator_pid = ev->u.fork.parent_tgid;
 	if (creator) {
-		/* Until it execs, a child runs its creator's program. */
-		p->comm = lin_str_ref(creator->comm);
-		p->exe = lin_str_ref(creator->exe);
-		p->cmdline = lin_str_ref(creator->cmdline);
-		p->flags |= creator->flags & (LIN_PROC_CMDLINE_MISSED | LIN_PROC_CMDLINE_TRUNCATED |
-		                              LIN_PROC_KTHREAD);
 		p->ruid = creator->ruid;
 		p->euid = creator->euid;
 		p->rgid = creator->rgid;
 		p->egid = creator->egid;
+		p->flags |= creator->flags & LIN_PROC_IDS_KNOWN;
+	}
+	if (creator && (child->read_ok & (PROC_READ_CMDLINE | PROC_READ_EXE))) {
+		/* Its image is not the parent's (see fork_image_differs()):
+		 * its own, read for it, and who may have made it. */
+		tracker_apply_info(t, p, child);
+		guess_creator(p, creator);
+	} else if (creator) {
+		/* Until it execs, a child runs its creator's program. */
+		tracker_copy_image(t, p, creator);
 		/* A new kernel thread is named by its creator without a COMM
 		 * event: the child's own stat has the truth when we caught it. */
 		if (child->read_ok & PROC_READ_STAT)
@@ -211,6 +245,15 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 	apply_pending(t, p);
 }
 
+/* An image that differed from the parent's with no candidate may have been
+ * the child's own exec, read before its EXEC arrived: its first EXEC
+ * settles that. A named creator stays: it made the process. */
+static void exec_settles_guess(struct lin_process *p)
+{
+	if (p->guess && p->guess->check == LIN_PARENT_UNCERTAIN && p->exec_count == 1)
+		g_clear_pointer(&p->guess, g_free);
+}
+
 static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
                         const struct lin_proc_info *info)
 {
@@ -218,8 +261,10 @@ static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
 	guint32 old_ids[4];
 
 	t->stats.events_exec++;
-	if (!(info->read_ok & PROC_READ_STAT)) {
-		/* Gone before we could read it. */
+	/* Gone before we could read it, or what was read started after this
+	 * EXEC: a later holder of the recycled pid. */
+	if (!(info->read_ok & PROC_READ_STAT) ||
+	    info->stat.start_ticks > event_start_ticks(t, ev->timestamp_ns)) {
 		t->stats.cmdline_missed++;
 		if (!p) {
 			pending_get(t, ev->tgid, ev->timestamp_ns)->exec_missed = TRUE;
@@ -228,10 +273,11 @@ static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
 		}
 		tracker_ctx_exec_before(t, p, old_ids);
 		p->exec_ns = event_realtime(t, ev->timestamp_ns);
-		tracker_set_str(t, &p->cmdline, NULL);
+		tracker_clear_cmdline(t, p);
 		tracker_set_str(t, &p->exe, NULL);
 		p->flags |= LIN_PROC_CMDLINE_MISSED;
 		p->exec_count++;
+		exec_settles_guess(p);
 		tracker_queue_change(t, LIN_CHANGE_EXEC, p);
 		return;
 	}
@@ -250,6 +296,7 @@ static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
 	if (!(info->read_ok & PROC_READ_CMDLINE))
 		t->stats.cmdline_missed++;
 	p->exec_count++;
+	exec_settles_guess(p);
 	tracker_queue_change(t, LIN_CHANGE_EXEC, p);
 }
 
@@ -374,6 +421,7 @@ void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
                          const struct lin_proc_info *info)
 {
 	tracker_write_lock(t);
+	t->applying = ev;
 	check_seq(t, ev);
 	switch (ev->type) {
 	case CNPROC_EV_FORK:
@@ -400,6 +448,7 @@ void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
 		break;
 	}
 	tracker_enforce_retention(t);
+	t->applying = NULL;
 	tracker_write_unlock(t);
 }
 
@@ -408,12 +457,20 @@ void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struc
 	rd->begun = ev->type == CNPROC_EV_EXEC;
 	rd->child = TRACKER_CHILD_UNREAD;
 	rd->exe_hash = NULL;
+	rd->child_execd = FALSE;
+	memset(&rd->child_image, 0, sizeof(rd->child_image));
 	if (rd->begun) {
 		/* The context after cmdline, exe and stat, never before. */
 		proc_scan_begin_with(t->cfg.proc_root_fd, ev->tgid,
-		                     PROC_READ_ALL | PROC_READ_CONTEXT, &t->ctx_opts, &rd->proc);
+		                     PROC_READ_ALL | PROC_READ_CONTEXT, t->cfg.max_cmdline,
+		                     &t->ctx_opts, &rd->proc);
 		tracker_ctx_begin(t, rd);
 	}
+}
+
+gboolean tracker_event_cmdline_pending(const struct tracker_read *rd)
+{
+	return rd->begun && proc_scan_cmdline_pending(&rd->proc);
 }
 
 gboolean tracker_event_lend_stat(const struct tracker_read *exec_rd, struct tracker_read *fork_rd)
@@ -425,6 +482,7 @@ gboolean tracker_event_lend_stat(const struct tracker_read *exec_rd, struct trac
 	stat = proc_scan_begun_stat(&exec_rd->proc);
 	if (stat) {
 		tracker_event_give_child_stat(fork_rd, stat);
+		fork_rd->child_execd = TRUE;
 		return TRUE;
 	}
 	/* Reaped before the EXEC's read: so it is by the FORK's. Any other
@@ -443,6 +501,24 @@ gboolean tracker_event_wants_child_stat(const struct cnproc_event *ev,
 	       rd->child == TRACKER_CHILD_UNREAD;
 }
 
+void tracker_event_give_child_image(struct tracker_read *fork_rd, const struct lin_stat *stat,
+                                    struct lin_proc_info *image)
+{
+	tracker_event_give_child_stat(fork_rd, stat);
+	if (stat && (image->read_ok & (PROC_READ_CMDLINE | PROC_READ_EXE))) {
+		lin_proc_info_clear(&fork_rd->child_image);
+		fork_rd->child_image = *image;
+		memset(image, 0, sizeof(*image));
+	}
+}
+
+guint64 tracker_event_parent_image(struct tracker *t, const struct cnproc_event *ev)
+{
+	const struct lin_process *parent = running_pid(t, ev->u.fork.parent_tgid);
+
+	return parent && ev->type == CNPROC_EV_FORK ? parent->start_stack : 0;
+}
+
 void tracker_event_give_child_stat(struct tracker_read *fork_rd, const struct lin_stat *stat)
 {
 	if (stat) {
@@ -453,26 +529,98 @@ void tracker_event_give_child_stat(struct tracker_read *fork_rd, const struct li
 	}
 }
 
+/*
+ * Whether a FORK's child, read before any exec of its own, runs another
+ * image than its reported parent: the stack address of a forked child is
+ * its parent's, while ASLR gives every exec its own. Only then is its own
+ * image read: a child made with CLONE_PARENT runs its real creator's
+ * program, not the parent's the kernel names. An ordinary fork costs
+ * nothing more than the stat it was read for. Reads the table without the
+ * lock: only this, the feeding, thread writes it.
+ */
+static gboolean fork_image_differs(struct tracker *t, const struct cnproc_event *ev,
+                                   const struct lin_proc_info *child)
+{
+	const struct lin_process *parent = running_pid(t, ev->u.fork.parent_tgid);
+
+	return parent && (child->read_ok & PROC_READ_STAT) && parent->start_stack != 0 &&
+	       child->stat.start_stack != 0 && !(child->stat.flags & LIN_PF_KTHREAD) &&
+	       child->stat.start_stack != parent->start_stack &&
+	       child->stat.start_ticks <= event_start_ticks(t, ev->timestamp_ns);
+}
+
+/* The child's own cmdline and exe, through a directory fd checked to be
+ * the same process (its start time); on failure the stat alone stays. */
+static void read_own_image(struct tracker *t, const struct cnproc_event *ev,
+                           struct lin_proc_info *child)
+{
+	struct lin_proc_info own;
+
+	if (proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, child->stat.start_ticks,
+	                           PROC_READ_STAT | PROC_READ_CMDLINE | PROC_READ_EXE,
+	                           t->cfg.max_cmdline, &own) < 0)
+		return;
+	lin_proc_info_clear(child);
+	*child = own;
+}
+
+/*
+ * An EXEC reads status for the process's ids alone. A process has its
+ * creator's ids from the fork on, and UID/GID events report every change
+ * since but one: an exec of a set-user-ID or set-group-ID file. So status
+ * is read when the new program is such a file (a stat through the exe
+ * link, one syscall where status is three and the kernel's longest
+ * text), or when the table may not know the ids: no record with known
+ * ids, or events were lost. Reads the table without the lock: only this,
+ * the feeding, thread writes it.
+ */
+static gboolean exec_needs_status(struct tracker *t, const struct cnproc_event *ev,
+                                  const struct proc_read *r)
+{
+	const struct lin_process *p = running_pid(t, ev->tgid);
+	struct stat exe;
+
+	if (!p || !(p->flags & LIN_PROC_IDS_KNOWN) || t->stats.events_lost > 0 ||
+	    t->stats.overflows > 0 || r->dirfd < 0)
+		return TRUE;
+	if (fstatat(r->dirfd, "exe", &exe, 0) < 0)
+		return TRUE;
+	return (exe.st_mode & (S_ISUID | S_ISGID)) != 0;
+}
+
 void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd)
 {
 	struct lin_proc_info info = {0};
 
 	/* Read /proc before locking: readers must not hold up the feeder. */
 	if (rd->begun) {
+		if (!exec_needs_status(t, ev, &rd->proc))
+			rd->proc.what &= ~(guint)PROC_READ_STATUS;
 		proc_scan_finish(&rd->proc, 0, &info);
 		rd->begun = FALSE;
 	} else if (ev->type == CNPROC_EV_FORK && ev->pid == ev->tgid) {
 		/* The child's start time names it. */
 		switch (rd->child) {
 		case TRACKER_CHILD_KNOWN:
-			info.stat = rd->child_stat;
-			info.read_ok = PROC_READ_STAT;
+			if (rd->child_image.read_ok & PROC_READ_STAT) {
+				/* Read with the stat: its image was not its parent's. */
+				info = rd->child_image;
+				memset(&rd->child_image, 0, sizeof(rd->child_image));
+			} else {
+				info.stat = rd->child_stat;
+				info.read_ok = PROC_READ_STAT;
+			}
 			break;
 		case TRACKER_CHILD_GONE:
 			break;
 		case TRACKER_CHILD_UNREAD:
-			proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, 0, PROC_READ_STAT,
+			/* Only once the child's EXIT is queued (it is past any
+			 * execve(), nothing here blocks), or when waiting is not
+			 * an option. */
+			proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, 0, PROC_READ_STAT, 0,
 			                       &info);
+			if (fork_image_differs(t, ev, &info))
+				read_own_image(t, ev, &info);
 			break;
 		}
 	}
@@ -489,6 +637,7 @@ void tracker_event_abandon(struct tracker_read *rd)
 		proc_scan_abandon(&rd->proc);
 	rd->begun = FALSE;
 	exe_hash_entry_unref(g_steal_pointer(&rd->exe_hash));
+	lin_proc_info_clear(&rd->child_image);
 }
 
 void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev)
@@ -549,7 +698,7 @@ static int scan_and_apply(struct tracker *t, gboolean repair, gboolean restored)
 	int n;
 
 	g_array_set_clear_func(found, scanned_clear);
-	n = proc_scan_foreach(t->cfg.proc_root_fd, scan_one, &ctx);
+	n = proc_scan_foreach(t->cfg.proc_root_fd, t->cfg.max_cmdline, scan_one, &ctx);
 	if (n < 0)
 		return n;
 	seen_ns = tracker_now_monotonic(t);
@@ -696,7 +845,7 @@ void tracker_tick(struct tracker *t)
 		/* The leader itself is a zombie: the process lives while
 		 * /proc/<pid>/task lists another thread. */
 		err = proc_scan_read_process(t->cfg.proc_root_fd, suspect->pid,
-		                             suspect->start_ticks, PROC_READ_STAT, &info);
+		                             suspect->start_ticks, PROC_READ_STAT, 0, &info);
 		lin_proc_info_clear(&info);
 		if (err == 0 && proc_scan_threads(t->cfg.proc_root_fd, suspect->pid, tids) == 0 &&
 		    tids->len > 0)

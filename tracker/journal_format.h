@@ -46,22 +46,34 @@
  *     "exit": { "kind": "code"|"signal"|"unknown", "status": raw wait
  *               status, "signal": "SIGKILL", "core_dumped": true },
  *     "cmdline_b64":   the exact cmdline bytes, base64, present only when
- *                      they are not valid UTF-8 (then args/command_line hold
- *                      the bytes with invalid sequences as U+FFFD)
+ *                      args joined by NUL plus one final NUL would not give
+ *                      them back: bytes that are not valid UTF-8 (then
+ *                      args/command_line hold invalid sequences as U+FFFD),
+ *                      or no final NUL (a setproctitle()); args is the
+ *                      cmdline split at NULs after dropping one final NUL
+ *     "execs", "threads": exec count and live threads other than the
+ *                      leader (found and checkpoint lines; execs on exec)
  *     "comm_b64", "exe_b64": likewise for comm and executable
  *   }
  *
  * A line carries the record's identity and what the action changed, not
  * the whole record, except "found" and "checkpoint", which carry everything
- * known. Fields added later (history, context, hashes) go under "process"
- * where ECS has a name for them, else under "lineagefs", and readers ignore
- * names they do not know.
+ * known. "fork" carries the child's creator and the image it runs until it
+ * execs (its creator's). Process lines but "forget" also carry
+ * process.name. Fields added later (history, context, hashes) go under
+ * "process" where ECS has a name for them, else under "lineagefs", and
+ * readers ignore names they do not know.
  *
  * Restore: lines are applied in segment order, then line order; a
  * checkpoint line replaces everything known of its entity_id; a "forget"
- * removes it. Every segment opens with an "open" line and then one
- * "checkpoint" line per record the table holds, so deleting the oldest
- * segments never loses a retained process.
+ * removes it. A checkpoint is copied while events flow; the writer skips
+ * the queued lines whose change a checkpoint line already holds (never a
+ * "forget"), so a checkpoint and the lines after it tell each change once.
+ * An "exit_missed" line may come before the "found" line of a process a
+ * rescan found already a zombie; "found" then carries its exit too.
+ * Every segment opens with an "open" line and then one "checkpoint" line
+ * per record the table holds, so deleting the oldest segments never loses
+ * a retained process.
  */
 #pragma once
 

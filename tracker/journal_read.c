@@ -41,6 +41,9 @@
 /* A process cannot start after the line that reports it (beyond the
  * rounding of ticks and a clock step). */
 #define START_SLACK_NS (60 * NS_PER_SEC)
+/* How far a line's process.start may put its boot's origin from the one
+ * its daemon run said: rounding, and the drift of a clock being slewed. */
+#define ORIGIN_SLACK_NS (10 * NS_PER_SEC)
 /* Bounds of the strings a process has (the kernel's are smaller). */
 #define COMM_MAX 256
 #define EXE_MAX  (4096 + 64)
@@ -658,6 +661,8 @@ static struct journal_boot *boot_get(struct journal_reader *r, const char *boot_
 		cfg.proc_root_fd = -1;
 		cfg.max_exited = r->opts.max_exited;
 		cfg.hz = b->hz;
+		/* A serial space of its own (the root's is the first). */
+		cfg.serial_base = (guint64)(r->boots->len + 1) << TRACKER_SERIAL_SPACE_BITS;
 		b->tracker = tracker_new(&cfg);
 	}
 	b->index = r->boots->len;
@@ -732,7 +737,7 @@ static guint64 ticks_realtime(const struct journal_boot *b, guint64 ticks)
 }
 
 /* Learns the boot's wall-clock origin from a line's start, or checks the
- * start ticks against it. FALSE: ticks that cannot be. */
+ * start against it. FALSE: a start that cannot be. */
 static gboolean boot_check_start(struct journal_reader *r, struct journal_boot *b,
                                  const struct line *l)
 {
@@ -740,14 +745,24 @@ static gboolean boot_check_start(struct journal_reader *r, struct journal_boot *
 	guint64 since_boot_ns =
 	    l->rs.start_ticks / hz * NS_PER_SEC + l->rs.start_ticks % hz * NS_PER_SEC / hz;
 
+	/* The live boot's origin is this machine's, and a restore checks
+	 * only that nothing started in the future. Another boot's is the one
+	 * its daemon run said in its "open" line (each run's own: the clock
+	 * may have been stepped between runs), or the first line's. */
 	if (l->has_start_ns && !is_root_boot(r, b)) {
+		guint64 origin;
+
 		if (since_boot_ns > l->start_ns)
 			return FALSE; /* started before 1970 */
-		/* The newest run's origin wins: it is the one the live mount
-		 * showed last. */
-		b->boot_realtime_ns = l->start_ns - since_boot_ns;
-		b->clock_known = TRUE;
-		tracker_restore_set_clock(b->tracker, b->boot_realtime_ns, b->hz);
+		origin = l->start_ns - since_boot_ns;
+		if (!b->clock_known) {
+			b->boot_realtime_ns = origin;
+			b->clock_known = TRUE;
+			tracker_restore_set_clock(b->tracker, origin, b->hz);
+		} else if (origin + ORIGIN_SLACK_NS < b->boot_realtime_ns ||
+		           origin > b->boot_realtime_ns + ORIGIN_SLACK_NS) {
+			return FALSE; /* start and start_ticks disagree */
+		}
 	}
 	/* Started after the line that reports it, or after now. */
 	if (b->clock_known && ticks_realtime(b, l->rs.start_ticks) >
@@ -822,7 +837,7 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 		return;
 	}
 	if (!b) {
-		if (r->boots->len >= G_MAXUINT16) {
+		if (r->boots->len >= JOURNAL_BOOTS_MAX) {
 			r->stats.invalid++;
 			return;
 		}
@@ -876,9 +891,9 @@ static void apply_open(struct journal_reader *r, json_t *lineagefs, const struct
 	    boot_realtime_ns > l->timestamp_ns)
 		return;
 	b = boot_find(r, l->boot_id);
-	if (!b && r->boots->len < G_MAXUINT16)
+	if (!b && r->boots->len < JOURNAL_BOOTS_MAX)
 		b = boot_get(r, l->boot_id, l->host_id);
-	if (b && !is_root_boot(r, b) && !b->clock_known) {
+	if (b && !is_root_boot(r, b)) {
 		b->boot_realtime_ns = boot_realtime_ns;
 		b->clock_known = TRUE;
 		tracker_restore_set_clock(b->tracker, b->boot_realtime_ns, r->hz);

@@ -18,6 +18,10 @@
 /* Longest host.id or host.boot.id kept (a machine-id is 32 hex digits, a
  * boot id a 36-character UUID). */
 #define JOURNAL_ID_MAX 64
+/* Boots one reading holds: each table takes a serial space, and a snapshot
+ * inode (fs/fs-private.h) has room for 128 of them; lines of more boots
+ * are counted invalid. */
+#define JOURNAL_BOOTS_MAX 126
 
 struct journal_read_stats {
 	guint64 segments;       /* files read */

@@ -44,6 +44,10 @@ struct proc_context_opts {
 	char **env_names;
 	/* --hash-exe: stat the exe for its identity. */
 	gboolean exe_identity;
+	/* The daemon's pid namespace (tracker_config.host_pidns; 0: unknown):
+	 * a process in it has NsPid = pid, so status is read for its NStgid
+	 * only in another. */
+	guint32 own_pidns;
 };
 
 /* One process's context. Strings are g_malloc'd; clear with

@@ -145,6 +145,14 @@ int proc_scan_parse_stat(const char *buf, size_t len, struct lin_stat *out)
 			ret = parse_u64(tok, tok_len, G_MAXUINT32, &v);
 			out->flags = (guint32)v;
 			break;
+		case 14:
+			ret = parse_u64(tok, tok_len, G_MAXUINT64, &v);
+			out->utime_ticks = v;
+			break;
+		case 15:
+			ret = parse_u64(tok, tok_len, G_MAXUINT64, &v);
+			out->stime_ticks = v;
+			break;
 		case 22:
 			ret = parse_u64(tok, tok_len, G_MAXUINT64, &v);
 			out->start_ticks = v;
@@ -161,6 +169,29 @@ int proc_scan_parse_stat(const char *buf, size_t len, struct lin_stat *out)
 	 * itself may have been cut short. */
 	if (pos >= len || (buf[pos] != ' ' && buf[pos] != '\n'))
 		return -EINVAL;
+	/* Fields 23..49 on kernels since 3.5. They are extras: an older or cut
+	 * line, or one that goes wrong past field 22, leaves the rest 0
+	 * rather than failing the start time and comm read above. */
+	for (field = 23; field <= 49; field++) {
+		if (stat_next_field(buf, len, &pos, &tok, &tok_len) < 0)
+			break;
+		switch (field) {
+		case 28:
+			ret = parse_u64(tok, tok_len, G_MAXUINT64, &out->start_stack);
+			break;
+		case 48:
+			ret = parse_u64(tok, tok_len, G_MAXUINT64, &out->arg_start);
+			break;
+		case 49:
+			ret = parse_u64(tok, tok_len, G_MAXUINT64, &out->arg_end);
+			break;
+		default:
+			ret = 0;
+			break;
+		}
+		if (ret < 0)
+			break;
+	}
 	return 0;
 }
 
@@ -351,44 +382,183 @@ int proc_scan_read_file_at(int dirfd, const char *name, char *buf, size_t size, 
 	return err;
 }
 
-/* Reads cmdline: LIN_CMDLINE_MAX bytes at most, the rest only noted. */
-static int read_cmdline(int dirfd, struct lin_proc_info *out)
+/*
+ * Reads cmdline up to LIN_CMDLINE_INLINE bytes. When that fills, or when
+ * what was read is longer than the cap, the fd stays open in
+ * r->cmdline_fd for proc_scan_cmdline_finish(): reading the rest and
+ * hashing it can take milliseconds.
+ */
+static int read_cmdline(struct proc_read *r)
 {
+	struct lin_proc_info *out = &r->info;
 	char head[PROC_TEXT_MAX];
 	char *buf = head;
 	size_t total, more = 0;
 	int fd, err;
 
-	fd = openat(dirfd, "cmdline", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = openat(r->dirfd, "cmdline", O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	/* Most command lines fit the stack buffer: one exact-size copy then.
-	 * A longer one continues in a buffer one byte larger than what is
-	 * kept, to learn whether it was cut. */
+	/* Most command lines fit the stack buffer: one exact-size copy then. */
 	err = read_fd(fd, head, sizeof(head), FALSE, &total);
 	if (err == 0 && total == sizeof(head)) {
-		buf = g_malloc(LIN_CMDLINE_MAX + 1);
+		buf = g_malloc(LIN_CMDLINE_INLINE);
 		memcpy(buf, head, total);
-		err = read_fd(fd, buf + total, LIN_CMDLINE_MAX + 1 - total, FALSE, &more);
+		err = read_fd(fd, buf + total, LIN_CMDLINE_INLINE - total, FALSE, &more);
 		total += more;
 	}
-	close(fd);
-
 	if (err < 0) {
+		close(fd);
 		if (buf != head)
 			g_free(buf);
 		return err;
 	}
-	if (total > LIN_CMDLINE_MAX) {
-		out->cmdline_truncated = TRUE;
-		total = LIN_CMDLINE_MAX;
-	}
+	if (total == LIN_CMDLINE_INLINE || total > r->max_cmdline)
+		r->cmdline_fd = fd;
+	else
+		close(fd);
 	out->cmdline_len = total;
 	if (buf != head)
 		out->cmdline = g_realloc(buf, total);
 	else if (total > 0)
 		out->cmdline = g_memdup2(head, total);
 	return 0;
+}
+
+/*
+ * Keeps the two ends of a byte stream of unknown length, at most cap bytes:
+ * the first head_keep bytes, then the last tail_keep in a ring, while the
+ * whole goes through SHA-256. The buffer grows with what arrives, so a
+ * short command line never costs the whole cap.
+ */
+struct cmdline_sink {
+	GChecksum *sum;
+	gsize head_keep, tail_keep;
+	char *kept; /* [0, head_keep): the head; [head_keep, cap): the tail ring */
+	gsize kept_size;
+	gsize total; /* bytes fed */
+};
+
+static void sink_reserve(struct cmdline_sink *k, gsize need)
+{
+	gsize cap = k->head_keep + k->tail_keep;
+
+	if (need <= k->kept_size)
+		return;
+	k->kept_size = MIN(cap, MAX(need, MAX(k->kept_size * 2, (gsize)PROC_TEXT_MAX)));
+	k->kept = g_realloc(k->kept, k->kept_size);
+}
+
+static void sink_feed(struct cmdline_sink *k, const char *data, gsize len)
+{
+	g_checksum_update(k->sum, (const guchar *)data, (gssize)len);
+	while (len > 0) {
+		gsize at, span;
+
+		if (k->total < k->head_keep) {
+			at = k->total;
+			span = k->head_keep - k->total;
+		} else {
+			gsize in_ring = (k->total - k->head_keep) % k->tail_keep;
+
+			at = k->head_keep + in_ring;
+			span = k->tail_keep - in_ring;
+		}
+		span = MIN(span, len);
+		sink_reserve(k, at + span);
+		memcpy(k->kept + at, data, span);
+		k->total += span;
+		data += span;
+		len -= span;
+	}
+}
+
+/* The kept bytes in order, head then tail: the whole when it fitted. */
+static char *sink_take(struct cmdline_sink *k, gsize *len)
+{
+	gsize cap = k->head_keep + k->tail_keep;
+	gsize oldest;
+	char *out;
+
+	if (k->total <= cap) {
+		*len = k->total;
+		out = k->total ? g_realloc(k->kept, k->total) : (g_free(k->kept), NULL);
+		k->kept = NULL;
+		return out;
+	}
+	/* The ring's oldest byte is where the next one would go. */
+	oldest = (k->total - k->head_keep) % k->tail_keep;
+	out = g_malloc(cap);
+	memcpy(out, k->kept, k->head_keep);
+	memcpy(out + k->head_keep, k->kept + k->head_keep + oldest, k->tail_keep - oldest);
+	memcpy(out + k->head_keep + (k->tail_keep - oldest), k->kept + k->head_keep, oldest);
+	g_free(k->kept);
+	k->kept = NULL;
+	*len = cap;
+	return out;
+}
+
+gboolean proc_scan_cmdline_pending(const struct proc_read *r)
+{
+	return r->cmdline_fd >= 0;
+}
+
+void proc_scan_cmdline_finish(struct proc_read *r)
+{
+	struct lin_proc_info *info = &r->info;
+	struct cmdline_sink sink = {
+	    .sum = g_checksum_new(G_CHECKSUM_SHA256),
+	    .head_keep = r->max_cmdline - r->max_cmdline / 2,
+	    .tail_keep = r->max_cmdline / 2,
+	};
+	g_autofree char *chunk = NULL;
+	char exe[8];
+	gboolean cut_short = FALSE;
+	guint64 announced = 0;
+
+	if (r->cmdline_fd < 0)
+		return;
+	sink_feed(&sink, info->cmdline, info->cmdline_len);
+	g_clear_pointer(&info->cmdline, g_free);
+	chunk = g_malloc(LIN_CMDLINE_INLINE);
+	for (;;) {
+		ssize_t n = read(r->cmdline_fd, chunk, LIN_CMDLINE_INLINE);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			cut_short = TRUE;
+		if (n <= 0)
+			break;
+		sink_feed(&sink, chunk, (gsize)n);
+	}
+	close(r->cmdline_fd);
+	r->cmdline_fd = -1;
+
+	/* The kernel ends the file early, without an error, once the
+	 * process has released its memory (exit): if that happened, and the
+	 * argv area its stat announced is longer than what was read, the
+	 * end is missing. A process whose memory is still there (exe still
+	 * readable) read to its real end, even if setproctitle() shortened
+	 * it below that area. */
+	if ((info->read_ok & PROC_READ_STAT) && info->stat.arg_end > info->stat.arg_start)
+		announced = info->stat.arg_end - info->stat.arg_start;
+	if (!cut_short && sink.total < announced &&
+	    readlinkat(r->dirfd, "exe", exe, sizeof(exe)) < 0)
+		cut_short = TRUE;
+
+	info->cmdline = sink_take(&sink, &info->cmdline_len);
+	if (cut_short) {
+		info->cmdline_truncated = TRUE;
+		info->cmdline_full_len = MAX(announced, sink.total);
+		info->cmdline_sha256[0] = '\0';
+	} else {
+		info->cmdline_truncated = sink.total > info->cmdline_len;
+		info->cmdline_full_len = sink.total;
+		g_strlcpy(info->cmdline_sha256, g_checksum_get_string(sink.sum),
+		          sizeof(info->cmdline_sha256));
+	}
+	g_checksum_free(sink.sum);
 }
 
 /* Reads the exe link verbatim, " (deleted)" suffix included. */
@@ -432,12 +602,13 @@ static int read_exe(int dirfd, struct lin_proc_info *out)
 	return 0;
 }
 
-void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, struct proc_read *r)
+void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
+                     struct proc_read *r)
 {
-	proc_scan_begin_with(proc_root_fd, pid, what, NULL, r);
+	proc_scan_begin_with(proc_root_fd, pid, what, max_cmdline, NULL, r);
 }
 
-void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what,
+void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
                           const struct proc_context_opts *ctx_opts, struct proc_read *r)
 {
 	char name[16];
@@ -450,6 +621,9 @@ void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what,
 	r->what = what;
 	r->ctx_opts = ctx_opts;
 	r->dirfd = -1;
+	r->cmdline_fd = -1;
+	r->max_cmdline =
+	    max_cmdline ? MAX(max_cmdline, LIN_CMDLINE_MIN_CAP) : LIN_CMDLINE_KERNEL_MAX;
 	if (pid <= 0) {
 		r->err = -EINVAL;
 		return;
@@ -468,7 +642,7 @@ void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what,
 	 * recycled pid can only make these reads fail, never return another
 	 * process's data; stat then tells whether it is the process asked for. */
 	if (what & PROC_READ_CMDLINE) {
-		if (read_cmdline(r->dirfd, info) == 0)
+		if (read_cmdline(r) == 0)
 			info->read_ok |= PROC_READ_CMDLINE;
 	}
 	if (what & PROC_READ_EXE) {
@@ -515,6 +689,8 @@ int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_
 	size_t len;
 	int ret = r->err;
 
+	if (ret == 0 && !(expect_start && r->info.stat.start_ticks != expect_start))
+		proc_scan_cmdline_finish(r);
 	*out = r->info;
 	memset(&r->info, 0, sizeof(r->info));
 	if (ret < 0)
@@ -524,7 +700,17 @@ int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_
 		goto out;
 	}
 
-	/* From here on a failure only leaves its bit unset in read_ok. */
+	/* From here on a failure only leaves its bit unset in read_ok. The
+	 * context first: cwd and ns/pid go at exit, status lasts until the
+	 * process is reaped. */
+	if (r->what & PROC_READ_CONTEXT) {
+		proc_context_read_late(r->dirfd, &out->ctx);
+		/* NsPid (status's NStgid) is needed only outside /proc's own
+		 * pid namespace: there it is the pid itself. */
+		if ((out->ctx.read_ok & PROC_CTX_PIDNS) &&
+		    !(r->ctx_opts && r->ctx_opts->own_pidns == out->ctx.pidns))
+			r->what |= PROC_READ_STATUS;
+	}
 	if (r->what & PROC_READ_STATUS) {
 		if (proc_scan_read_file_at(r->dirfd, "status", text, sizeof(text), TRUE, &len) ==
 		    0) {
@@ -538,8 +724,6 @@ int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_
 				out->read_ok |= PROC_READ_STATUS;
 		}
 	}
-	if (r->what & PROC_READ_CONTEXT)
-		proc_context_read_late(r->dirfd, &out->ctx);
 	ret = 0;
 out:
 	proc_scan_abandon(r);
@@ -550,6 +734,9 @@ out:
 
 void proc_scan_abandon(struct proc_read *r)
 {
+	if (r->cmdline_fd >= 0)
+		close(r->cmdline_fd);
+	r->cmdline_fd = -1;
 	if (r->dirfd >= 0)
 		close(r->dirfd);
 	r->dirfd = -1;
@@ -557,11 +744,11 @@ void proc_scan_abandon(struct proc_read *r)
 }
 
 int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, guint what,
-                           struct lin_proc_info *out)
+                           gsize max_cmdline, struct lin_proc_info *out)
 {
 	struct proc_read r;
 
-	proc_scan_begin(proc_root_fd, pid, what, &r);
+	proc_scan_begin(proc_root_fd, pid, what, max_cmdline, &r);
 	return proc_scan_finish(&r, expect_start, out);
 }
 
@@ -595,7 +782,7 @@ static DIR *open_dir_at(int dirfd, const char *path, int *err)
 	return dir;
 }
 
-int proc_scan_foreach(int proc_root_fd, proc_scan_fn fn, void *data)
+int proc_scan_foreach(int proc_root_fd, gsize max_cmdline, proc_scan_fn fn, void *data)
 {
 	struct lin_proc_info info;
 	struct dirent *de;
@@ -619,8 +806,8 @@ int proc_scan_foreach(int proc_root_fd, proc_scan_fn fn, void *data)
 		pid = parse_pid_name(de->d_name);
 		if (pid <= 0)
 			continue;
-		ret = proc_scan_read_process(proc_root_fd, pid, 0,
-		                             PROC_READ_ALL | PROC_READ_CONTEXT, &info);
+		ret = proc_scan_read_process(proc_root_fd, pid, 0, PROC_READ_ALL | PROC_READ_CONTEXT,
+		                             max_cmdline, &info);
 		if (ret < 0) {
 			/* Exited since readdir (ENOENT, ESRCH), or not a process we
 			 * can parse: neither stops the scan. */

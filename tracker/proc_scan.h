@@ -16,13 +16,26 @@
 
 /* Longest comm the kernel shows (workqueue workers get 64 bytes in 6.x). */
 #define LIN_COMM_MAX 64
-/* cmdline bytes kept; the rest is cut (status says "Cmdline:\ttruncated"). */
-#define LIN_CMDLINE_MAX (64 * 1024)
+/* The longest command line the kernel hands to a new program: argv and
+ * envp together get at most 3/4 of _STK_LIM (fs/exec.c, since 4.13), and
+ * /proc/<pid>/cmdline runs into the environment only when argv's last byte
+ * was overwritten (setproctitle). The default cap, so a command line is
+ * kept whole unless --max-cmdline asks for less. */
+#define LIN_CMDLINE_KERNEL_MAX (6 * 1024 * 1024)
+/* The smallest cap accepted: both ends of a cut line keep something. */
+#define LIN_CMDLINE_MIN_CAP 64
+/* Bytes kept of a new command line while the string budget is spent. */
+#define LIN_CMDLINE_SQUEEZED 4096
+/* Bytes read on the reader's own thread; a longer command line is finished
+ * by proc_scan_cmdline_finish(), possibly on another thread. */
+#define LIN_CMDLINE_INLINE (64 * 1024)
+/* Hex SHA-256, NUL included. */
+#define LIN_SHA256_HEX_SIZE 65
 
 /* PF_KTHREAD from include/linux/sched.h: field 9 (flags) of stat. */
 #define LIN_PF_KTHREAD 0x00200000u
 
-/* What field 3..22 of /proc/<pid>/stat gave. */
+/* What fields 3..22 of /proc/<pid>/stat gave. */
 struct lin_stat {
 	pid_t pid;
 	char comm[LIN_COMM_MAX];
@@ -32,7 +45,14 @@ struct lin_stat {
 	pid_t sid;      /* field 6: session */
 	guint32 tty_nr; /* field 7: controlling terminal, 0 for none */
 	guint32 flags;
+	guint64 utime_ticks, stime_ticks; /* fields 14 and 15: CPU time so far */
 	guint64 start_ticks;
+	/* Fields 28, 48 and 49, 0 when hidden (no mm, or no permission):
+	 * the address of the stack's start tells an image apart from another
+	 * of the same program (ASLR), and a fork keeps its parent's; the
+	 * argv area's bounds give the length of a fresh exec's cmdline. */
+	guint64 start_stack;
+	guint64 arg_start, arg_end;
 };
 
 /* What /proc/<pid>/status gave. */
@@ -64,10 +84,18 @@ struct lin_proc_info {
 	struct lin_stat stat;
 	struct lin_status status;
 	/* NUL-separated argv, NOT NUL-terminated as a C string; NULL when
-	 * empty (kernel thread, zombie). */
+	 * empty (kernel thread, zombie). When cut (cmdline_truncated), the
+	 * first cap - cap / 2 bytes and the last cap / 2 bytes of the whole. */
 	char *cmdline;
 	gsize cmdline_len;
 	gboolean cmdline_truncated;
+	/* Bytes of the whole command line, and its SHA-256 in hex, set when
+	 * it was longer than LIN_CMDLINE_INLINE or cut; otherwise 0 and ""
+	 * (the kept bytes are the whole). When the process vanished during
+	 * the read, cmdline_truncated is set, cmdline_full_len is what its
+	 * stat announced and cmdline_sha256 stays "". */
+	gsize cmdline_full_len;
+	char cmdline_sha256[LIN_SHA256_HEX_SIZE];
 	char *exe; /* absolute path, or NULL (kernel thread, unreadable) */
 	/* PROC_READ_* bits that succeeded. PROC_READ_EXE is set with exe NULL
 	 * for a kernel thread (it has no exe), but not for a user process whose
@@ -85,7 +113,8 @@ int proc_scan_parse_stat(const char *buf, size_t len, struct lin_stat *out);
  * Returns 0 or -EINVAL when a required line is missing or malformed. */
 int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out);
 
-/* Reads /proc/<pid> (relative to proc_root_fd) into out: cmdline and exe
+/* Reads /proc/<pid> (relative to proc_root_fd) into out, keeping at most
+ * max_cmdline bytes of the command line (0: LIN_CMDLINE_KERNEL_MAX): cmdline and exe
  * first, then stat, then status, all through one directory fd, so that a
  * recycled pid can only make a read fail, never return another process's
  * data. When expect_start is non-zero and the stat start time differs,
@@ -94,7 +123,7 @@ int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out);
  * or -errno: -ENOENT/-ESRCH when the process is gone, -EINVAL when stat
  * does not parse. On error out holds nothing to free. */
 int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, guint what,
-                           struct lin_proc_info *out);
+                           gsize max_cmdline, struct lin_proc_info *out);
 
 /* proc_scan_read_process() in two halves, for a reader that must catch
  * several short-lived processes at once: proc_scan_begin() opens the
@@ -103,20 +132,34 @@ int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, gu
  * came from; proc_scan_finish() reads what lasts as long as the directory
  * fd (status), checks the start time, and returns as
  * proc_scan_read_process() does. Every begun read is either finished or
- * abandoned; both close the directory fd and free what was read. */
+ * abandoned; both close the directory fd and free what was read.
+ *
+ * A command line longer than LIN_CMDLINE_INLINE is not read whole by
+ * proc_scan_begin(): reading megabytes takes milliseconds, during which
+ * other short-lived processes' command lines vanish. Its fd stays open
+ * (proc_scan_cmdline_pending()) and proc_scan_cmdline_finish() reads the
+ * rest, on any one thread; proc_scan_finish() calls it when nobody did. */
 struct proc_read {
 	int dirfd; /* -1 when the open failed (err says why) or once finished */
 	int err;   /* the open or stat read failed: the process is gone */
 	guint what;
+	gsize max_cmdline;                        /* bytes kept */
+	int cmdline_fd;                           /* >= 0: the rest of the command line is unread */
 	const struct proc_context_opts *ctx_opts; /* not owned; may be NULL */
 	struct lin_proc_info info;                /* read so far */
 };
 
-void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, struct proc_read *r);
+void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
+                     struct proc_read *r);
 /* The same with the context options (--env, --hash-exe); ctx_opts must
  * outlive the read. */
-void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what,
+void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
                           const struct proc_context_opts *ctx_opts, struct proc_read *r);
+/* Whether a begun read left the rest of a long command line unread. */
+gboolean proc_scan_cmdline_pending(const struct proc_read *r);
+/* Reads the rest of the command line, keeps both ends when it is longer
+ * than the cap, and sets its length and SHA-256. Touches r alone. */
+void proc_scan_cmdline_finish(struct proc_read *r);
 /* The stat a begun read found, or NULL when the process was already gone. */
 const struct lin_stat *proc_scan_begun_stat(const struct proc_read *r);
 int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_info *out);
@@ -133,9 +176,10 @@ int proc_scan_read_file_at(int dirfd, const char *name, char *buf, size_t size, 
 typedef void (*proc_scan_fn)(const struct lin_proc_info *info, void *data);
 
 /* Calls fn for every process directory (numeric name) under proc_root_fd,
- * read with PROC_READ_ALL and PROC_READ_CONTEXT (without its options). Entries that vanish
+ * read with PROC_READ_ALL and PROC_READ_CONTEXT (without its options;
+ * max_cmdline as in proc_scan_read_process()). Entries that vanish
  * meanwhile are skipped. Returns the number of processes reported, or -errno. */
-int proc_scan_foreach(int proc_root_fd, proc_scan_fn fn, void *data);
+int proc_scan_foreach(int proc_root_fd, gsize max_cmdline, proc_scan_fn fn, void *data);
 
 /* Appends to tids (GArray of pid_t) every thread of pid except pid itself,
  * from /proc/<pid>/task. Returns 0 or -errno. */

@@ -122,17 +122,18 @@ static void on_history_drop(struct lin_hist_entry *e, void *data)
 void tracker_ctx_init(struct tracker *t)
 {
 	t->contexts = lin_context_pool_new(t->strings);
-	lin_history_budget_init(&t->history, t->strings, t->cfg.history_max);
+	lin_hist_budget_init(&t->history, t->strings, t->cfg.history_max);
 	t->history.on_drop = on_history_drop;
 	t->history.on_drop_data = t;
 	t->index = lin_index_new();
 	t->ctx_opts.env_names = t->cfg.env_names;
 	t->ctx_opts.exe_identity = t->cfg.hash_exe;
+	t->ctx_opts.own_pidns = t->cfg.host_pidns;
 }
 
 void tracker_ctx_release(struct tracker *t, struct lin_process *p)
 {
-	lin_history_free(&t->history, &p->history);
+	lin_hist_free(&t->history, &p->history);
 	lin_context_unref(t->contexts, p->ctx);
 	p->ctx = NULL;
 }
@@ -250,6 +251,7 @@ static void context_update(struct tracker *t, struct lin_process *p,
 	lin_context_unref(t->contexts, old);
 	if (info->read_ok & PROC_READ_STATUS && info->status.ns_tgid > 0)
 		p->ns_pid = info->status.ns_tgid;
+
 	/* Its status changes when the hash is done. */
 	if (hash && exe_hash_entry_state(hash) == EXE_HASH_PENDING) {
 		if (!hash->waiters)
@@ -288,12 +290,12 @@ static void push_image(struct tracker *t, struct lin_process *p, enum lin_hist_k
 	};
 
 	current_ids(p, ids);
-	lin_history_ids_at(p->history, time_ns, ids, e.ids);
+	lin_hist_ids_at(p->history, time_ns, ids, e.ids);
 	if (p->flags & LIN_PROC_CMDLINE_MISSED)
 		e.flags |= LIN_HIST_CMDLINE_MISSED;
 	if (p->flags & LIN_PROC_CMDLINE_TRUNCATED)
 		e.flags |= LIN_HIST_CMDLINE_TRUNCATED;
-	lin_history_add(&t->history, &p->history, p, &e);
+	lin_hist_add(&t->history, &p->history, p, &e);
 }
 
 void tracker_ctx_exec_before(struct tracker *t, struct lin_process *p, guint32 old_ids[4])
@@ -321,7 +323,7 @@ static void push_ids(struct tracker *t, struct lin_process *p, enum lin_hist_kin
 	    .ids = {old_real, old_eff, new_real, new_eff},
 	};
 
-	lin_history_add(&t->history, &p->history, p, &e);
+	lin_hist_add(&t->history, &p->history, p, &e);
 }
 
 void tracker_ctx_exec_after(struct tracker *t, struct lin_process *p,
@@ -352,7 +354,7 @@ void tracker_ctx_comm(struct tracker *t, struct lin_process *p, guint64 time_ns)
 	    .exe = p->comm,
 	};
 
-	lin_history_add(&t->history, &p->history, p, &e);
+	lin_hist_add(&t->history, &p->history, p, &e);
 }
 
 void tracker_ctx_ids(struct tracker *t, struct lin_process *p, gboolean uid, guint32 old_real,
@@ -408,7 +410,7 @@ void tracker_ctx_begin(struct tracker *t, struct tracker_read *rd)
 
 gsize tracker_ctx_bytes(const struct tracker *t)
 {
-	return lin_context_pool_bytes(t->contexts) + lin_history_budget_bytes(&t->history) +
+	return lin_context_pool_bytes(t->contexts) + lin_hist_budget_bytes(&t->history) +
 	       lin_index_bytes(t->index);
 }
 

@@ -168,6 +168,7 @@ struct lin_process *tracker_process_new(struct tracker *t, pid_t pid, guint64 st
                                         guint64 seen_ns)
 {
 	struct lin_process *p = t->free_records;
+	struct lin_process *same;
 
 	if (p) {
 		t->free_records = p->all_next;
@@ -179,6 +180,10 @@ struct lin_process *tracker_process_new(struct tracker *t, pid_t pid, guint64 st
 	p->pid = pid;
 	p->start_ticks = start_ticks;
 	p->seen_ns = seen_ns;
+	/* A pid recycled within one clock tick: the later holders are told
+	 * apart by their instance, never merged into one name. */
+	same = tracker_find(t, pid, start_ticks);
+	p->instance = same ? same->instance + 1 : 1;
 
 	p->all_prev = t->all_tail;
 	if (t->all_tail)
@@ -315,7 +320,8 @@ void tracker_process_forget(struct tracker *t, struct lin_process *p)
 	tracker_ctx_forget(t, p);
 	tracker_set_str(t, &p->comm, NULL);
 	tracker_set_str(t, &p->exe, NULL);
-	tracker_set_str(t, &p->cmdline, NULL);
+	tracker_clear_cmdline(t, p);
+	g_clear_pointer(&p->guess, g_free);
 	t->records--;
 	t->stats.processes_exited--;
 	t->stats.processes_forgotten++;
@@ -323,12 +329,94 @@ void tracker_process_forget(struct tracker *t, struct lin_process *p)
 	t->free_records = p;
 }
 
+/* Whether interning more bytes of strings keeps within the budget, once
+ * the oldest exited records that may go are forgotten to make room. */
+static gboolean string_budget_room(struct tracker *t, gsize more)
+{
+	guint64 budget = t->cfg.max_string_bytes;
+
+	if (budget == 0)
+		return TRUE;
+	while (lin_strpool_bytes(t->strings) + more > budget && t->evict_head) {
+		tracker_process_forget(t, t->evict_head);
+		t->stats.budget_forgotten++;
+	}
+	return lin_strpool_bytes(t->strings) + more <= budget;
+}
+
 void tracker_enforce_retention(struct tracker *t)
 {
-	if (t->cfg.max_exited == 0)
-		return;
-	while (t->stats.processes_exited > t->cfg.max_exited && t->evict_head)
-		tracker_process_forget(t, t->evict_head);
+	if (t->cfg.max_exited != 0) {
+		while (t->stats.processes_exited > t->cfg.max_exited && t->evict_head)
+			tracker_process_forget(t, t->evict_head);
+	}
+	string_budget_room(t, 0);
+}
+
+void tracker_clear_cmdline(struct tracker *t, struct lin_process *p)
+{
+	tracker_set_str(t, &p->cmdline, NULL);
+	tracker_set_str(t, &p->cmdline_sha256, NULL);
+	p->cmdline_full_len = 0;
+	p->flags &= ~LIN_PROC_CMDLINE_TRUNCATED;
+}
+
+void tracker_copy_image(struct tracker *t, struct lin_process *p, const struct lin_process *from)
+{
+	tracker_set_str(t, &p->comm, lin_str_ref(from->comm));
+	tracker_set_str(t, &p->exe, lin_str_ref(from->exe));
+	tracker_set_str(t, &p->cmdline, lin_str_ref(from->cmdline));
+	tracker_set_str(t, &p->cmdline_sha256, lin_str_ref(from->cmdline_sha256));
+	p->cmdline_full_len = from->cmdline_full_len;
+	p->start_stack = from->start_stack;
+	p->flags &= ~(LIN_PROC_CMDLINE_MISSED | LIN_PROC_CMDLINE_TRUNCATED | LIN_PROC_KTHREAD);
+	p->flags |=
+	    from->flags & (LIN_PROC_CMDLINE_MISSED | LIN_PROC_CMDLINE_TRUNCATED | LIN_PROC_KTHREAD);
+}
+
+/*
+ * Keeps a command line read from /proc: whole, or both ends of it with the
+ * length and hash of the whole when the reader cut it. While the string
+ * budget is spent even after the oldest exited records are forgotten, a
+ * long new one keeps only LIN_CMDLINE_SQUEEZED bytes, its two ends: a
+ * flood of huge unique command lines cannot grow the daemon without bound.
+ */
+static void apply_cmdline(struct tracker *t, struct lin_process *p,
+                          const struct lin_proc_info *info)
+{
+	const char *bytes = info->cmdline;
+	gsize len = info->cmdline_len;
+	gsize whole = info->cmdline_full_len ? info->cmdline_full_len : len;
+	gboolean cut = info->cmdline_truncated;
+	const char *sha256 = info->cmdline_sha256;
+	g_autofree char *squeezed = NULL;
+	g_autofree char *computed = NULL;
+
+	tracker_clear_cmdline(t, p);
+	if (len > LIN_CMDLINE_SQUEEZED && !string_budget_room(t, len)) {
+		gsize tail = LIN_CMDLINE_SQUEEZED / 2;
+		gsize head = LIN_CMDLINE_SQUEEZED - tail;
+
+		/* Both ends of what was kept are both ends of the whole. */
+		if (!cut && sha256[0] == '\0')
+			sha256 = computed = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+			                                                (const guchar *)bytes, len);
+		squeezed = g_malloc(LIN_CMDLINE_SQUEEZED);
+		memcpy(squeezed, bytes, head);
+		memcpy(squeezed + head, bytes + len - tail, tail);
+		bytes = squeezed;
+		len = LIN_CMDLINE_SQUEEZED;
+		cut = TRUE;
+	}
+	if (cut) {
+		p->flags |= LIN_PROC_CMDLINE_TRUNCATED;
+		p->cmdline_full_len = (guint32)MIN(whole, G_MAXUINT32);
+		t->stats.cmdline_cut++;
+	}
+	if (len > 0)
+		p->cmdline = lin_strpool_intern(t->strings, bytes, len);
+	if (sha256[0] != '\0')
+		p->cmdline_sha256 = lin_strpool_intern(t->strings, sha256, strlen(sha256));
 }
 
 /* Fills a record's descriptive fields from a /proc read. */
@@ -340,25 +428,20 @@ void tracker_apply_info(struct tracker *t, struct lin_process *p, const struct l
 		    lin_strpool_intern(t->strings, info->stat.comm, strlen(info->stat.comm)));
 		if (info->stat.flags & LIN_PF_KTHREAD)
 			p->flags |= LIN_PROC_KTHREAD;
+		p->start_stack = info->stat.start_stack;
 	}
 	if (info->read_ok & PROC_READ_STATUS) {
+		p->flags |= LIN_PROC_IDS_KNOWN;
 		p->ruid = info->status.ruid;
 		p->euid = info->status.euid;
 		p->rgid = info->status.rgid;
 		p->egid = info->status.egid;
 	}
 	if (info->read_ok & PROC_READ_CMDLINE) {
-		tracker_set_str(t, &p->cmdline,
-		                info->cmdline_len ? lin_strpool_intern(t->strings, info->cmdline,
-		                                                       info->cmdline_len)
-		                                  : NULL);
+		apply_cmdline(t, p, info);
 		p->flags &= ~LIN_PROC_CMDLINE_MISSED;
-		if (info->cmdline_truncated)
-			p->flags |= LIN_PROC_CMDLINE_TRUNCATED;
-		else
-			p->flags &= ~LIN_PROC_CMDLINE_TRUNCATED;
 	} else if (!(p->flags & LIN_PROC_KTHREAD)) {
-		tracker_set_str(t, &p->cmdline, NULL);
+		tracker_clear_cmdline(t, p);
 		p->flags |= LIN_PROC_CMDLINE_MISSED;
 	}
 	if (info->read_ok & PROC_READ_EXE)

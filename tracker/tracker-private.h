@@ -44,7 +44,7 @@ struct tracker {
 	gboolean rescan_wanted;
 	GArray *cpu_seqs; /* struct cpu_seq, indexed by cpu */
 	struct lin_context_pool *contexts;
-	struct lin_history_budget history;
+	struct lin_hist_budget history;
 	struct lin_index *index;
 	/* --hash-exe: its own worker; the cache is the feeding thread's. */
 	struct exe_hash *hasher;
@@ -52,7 +52,15 @@ struct tracker {
 	struct exe_hash_entry *applying_hash;
 	struct proc_context_opts ctx_opts; /* what proc_scan reads beyond the defaults */
 
+	/* Lock-free: each field says who writes it (metrics.h). */
+	struct lin_metrics metrics;
+
 	/* Only the feeding thread touches these. */
+	tracker_event_fn event_fn;
+	void *event_data;
+	/* The kernel event being applied (tracker_apply_event()), NULL during
+	 * a scan or housekeeping: it names what a change was. */
+	const struct cnproc_event *applying;
 	tracker_change_fn change_fn;
 	void *change_data;
 	GArray *changes; /* struct lin_change, delivered after unlock */
@@ -68,6 +76,13 @@ void tracker_queue_change(struct tracker *t, enum lin_change_kind kind, struct l
 void tracker_queue_creator_change(struct tracker *t, struct lin_process *p,
                                   const struct lin_process *old_creator);
 void tracker_write_lock(struct tracker *t);
+/* CLOCK_REALTIME of a kernel event's (monotonic) timestamp. */
+guint64 tracker_event_realtime(const struct tracker *t, guint64 timestamp_ns);
+
+/* ---- event_hook.c: caller holds the write lock ---- */
+
+/* Tells the event listener what a change to p was, if it was an event. */
+void tracker_hook_change(struct tracker *t, enum lin_change_kind kind, struct lin_process *p);
 /* Unlocks, then delivers the queued changes. */
 void tracker_write_unlock(struct tracker *t);
 
@@ -77,6 +92,12 @@ struct lin_process *tracker_process_new(struct tracker *t, pid_t pid, guint64 st
                                         guint64 seen_ns);
 void tracker_set_creator(struct tracker *t, struct lin_process *child, struct lin_process *creator);
 void tracker_set_str(struct tracker *t, struct lin_str **slot, struct lin_str *value);
+/* Drops the command line, its digest and its cut flag. */
+void tracker_clear_cmdline(struct tracker *t, struct lin_process *p);
+/* Gives p the program from runs (comm, exe, command line and its digest,
+ * the image's stack address, and the flags saying what of it was missed):
+ * a child that has not exec'd runs its creator's. */
+void tracker_copy_image(struct tracker *t, struct lin_process *p, const struct lin_process *from);
 void tracker_apply_info(struct tracker *t, struct lin_process *p, const struct lin_proc_info *info);
 void tracker_threads_clear(struct tracker *t, struct lin_process *p);
 void tracker_thread_add(struct tracker *t, struct lin_process *p, pid_t tid);
@@ -86,7 +107,8 @@ void tracker_process_set_exited(struct tracker *t, struct lin_process *p, enum l
 void tracker_process_revive(struct tracker *t, struct lin_process *p);
 /* Removes an evictable record (LIN_PROC_EVICTABLE) from the table. */
 void tracker_process_forget(struct tracker *t, struct lin_process *p);
-/* Forgets the oldest evictable exited records beyond max_exited. */
+/* Forgets the oldest evictable exited records beyond max_exited, and while
+ * the strings take more than max_string_bytes. */
 void tracker_enforce_retention(struct tracker *t);
 
 /* ---- record_context.c: the context, history and indexes of records ---- */

@@ -73,12 +73,20 @@ guint64 tracker_now_realtime(const struct tracker *t)
 	return t->cfg.now_realtime_ns ? t->cfg.now_realtime_ns() : real_now_realtime();
 }
 
+/* The kernel stamps events with ktime_get_ns() (monotonic); start times and
+ * wall-clock times are derived through the boot offsets taken at start. */
+guint64 tracker_event_realtime(const struct tracker *t, guint64 timestamp_ns)
+{
+	return t->cfg.boot_realtime_ns + t->cfg.boot_offset_ns + timestamp_ns;
+}
+
 void tracker_queue_change(struct tracker *t, enum lin_change_kind kind, struct lin_process *p)
 {
 	struct lin_change change = {
 	    .kind = kind,
 	    .serial = p->serial,
 	    .pid = p->pid,
+	    .instance = p->instance,
 	    .start_ticks = p->start_ticks,
 	    .creator_serial = p->creator ? p->creator->serial : 0,
 	    .seen = p->fs_seen,
@@ -88,6 +96,8 @@ void tracker_queue_change(struct tracker *t, enum lin_change_kind kind, struct l
 	p->generation++;
 	if (t->change_fn)
 		g_array_append_val(t->changes, change);
+	if (t->event_fn)
+		tracker_hook_change(t, kind, p);
 }
 
 void tracker_queue_creator_change(struct tracker *t, struct lin_process *p,
@@ -97,6 +107,7 @@ void tracker_queue_creator_change(struct tracker *t, struct lin_process *p,
 	    .kind = LIN_CHANGE_CREATOR,
 	    .serial = p->serial,
 	    .pid = p->pid,
+	    .instance = p->instance,
 	    .start_ticks = p->start_ticks,
 	    .creator_serial = p->creator ? p->creator->serial : 0,
 	    .old_creator_serial = old_creator ? old_creator->serial : 0,
@@ -108,6 +119,8 @@ void tracker_queue_creator_change(struct tracker *t, struct lin_process *p,
 	p->generation++;
 	if (t->change_fn)
 		g_array_append_val(t->changes, change);
+	if (t->event_fn)
+		tracker_hook_change(t, LIN_CHANGE_CREATOR, p);
 }
 
 void tracker_write_lock(struct tracker *t)
@@ -164,6 +177,7 @@ struct tracker *tracker_new(const struct tracker_config *cfg)
 	pthread_rwlockattr_destroy(&attr);
 
 	t->cfg = *cfg;
+	t->next_serial = cfg->serial_base;
 	if (t->cfg.hz == 0)
 		t->cfg.hz = 100;
 	t->strings = lin_strpool_new();
@@ -207,6 +221,8 @@ void tracker_free(struct tracker *t)
 		lin_strpool_unref(t->strings, p->exe);
 		lin_strpool_unref(t->strings, p->cmdline);
 		tracker_ctx_release(t, p);
+		lin_strpool_unref(t->strings, p->cmdline_sha256);
+		g_free(p->guess);
 		g_free(p);
 	}
 	for (p = t->free_records; p; p = next) {
@@ -229,6 +245,11 @@ void tracker_free(struct tracker *t)
 const struct tracker_config *tracker_get_config(const struct tracker *t)
 {
 	return &t->cfg;
+}
+
+struct lin_metrics *tracker_get_metrics(struct tracker *t)
+{
+	return &t->metrics;
 }
 
 void tracker_set_change_fn(struct tracker *t, tracker_change_fn fn, void *data)
@@ -262,6 +283,14 @@ struct lin_process *tracker_find(struct tracker *t, pid_t pid, guint64 start_tic
 {
 	for (struct lin_process *p = tracker_find_pid(t, pid); p; p = p->older_same_pid)
 		if (p->start_ticks == start_ticks)
+			return p;
+	return NULL;
+}
+
+struct lin_process *tracker_find_name(struct tracker *t, const struct lin_name *name)
+{
+	for (struct lin_process *p = tracker_find_pid(t, name->pid); p; p = p->older_same_pid)
+		if (p->start_ticks == name->start_ticks && p->instance == name->instance)
 			return p;
 	return NULL;
 }
@@ -319,9 +348,10 @@ void tracker_get_stats(struct tracker *t, struct tracker_stats *out)
 	out->strings = lin_strpool_count(t->strings);
 }
 
-int lin_process_name(const struct lin_process *p, char *buf, size_t size)
+struct lin_name lin_process_name(const struct lin_process *p)
 {
-	int n = snprintf(buf, size, "%d-%" G_GUINT64_FORMAT, (int)p->pid, p->start_ticks);
+	struct lin_name name = {
+	    .pid = p->pid, .instance = p->instance, .start_ticks = p->start_ticks};
 
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : n;
+	return name;
 }

@@ -15,7 +15,8 @@
 
 #include "cnproc.h"
 #include "context.h"
-#include "history.h"
+#include "proc_history.h"
+#include "metrics.h"
 #include "proc_scan.h"
 #include "strpool.h"
 
@@ -29,14 +30,46 @@ enum lin_exit_kind {
 enum lin_process_flag {
 	LIN_PROC_KTHREAD = 1 << 0,
 	LIN_PROC_CMDLINE_MISSED = 1 << 1,    /* could not read cmdline in time */
-	LIN_PROC_CMDLINE_TRUNCATED = 1 << 2, /* longer than LIN_CMDLINE_MAX */
+	LIN_PROC_CMDLINE_TRUNCATED = 1 << 2, /* cut by a cap: both ends kept */
 	LIN_PROC_FORK_SEEN = 1 << 3,         /* creator comes from a FORK event */
 	LIN_PROC_LEADER_EXITED = 1 << 4,     /* leader gone, other threads still run */
 	LIN_PROC_START_ESTIMATED = 1 << 5,   /* start from the event clock, /proc was gone */
 	LIN_PROC_FROM_SCAN = 1 << 6,         /* found by a /proc scan, not by an event */
 	LIN_PROC_EVICTABLE = 1 << 7,         /* linked in the eviction queue */
-	LIN_PROC_EXE_DELETED = 1 << 8,       /* the exe was unlinked when read (" (deleted)") */
-	LIN_PROC_EXE_MEMFD = 1 << 9,         /* the exe is a memfd: nothing on disk ran */
+	LIN_PROC_IDS_KNOWN = 1 << 8, /* uids and gids read from status, or its creator's known */
+	LIN_PROC_EXE_DELETED = 1 << 9, /* the exe was unlinked when read (" (deleted)") */
+	LIN_PROC_EXE_MEMFD = 1 << 10,  /* the exe is a memfd: nothing on disk ran */
+};
+
+/* What names a record: "<pid>-<start>", or "<pid>-<start>.<instance>" for
+ * the second and later holders of a pid within one clock tick. */
+struct lin_name {
+	pid_t pid;
+	guint32 instance; /* 1, 2, ... */
+	guint64 start_ticks;
+};
+
+/* Names of candidates kept per record, at most; count says how many matched. */
+#define LIN_CANDIDATES_MAX 8
+
+enum lin_parent_check {
+	LIN_PARENT_IS_CREATOR = 0, /* the fork event's parent made it (or nothing says otherwise) */
+	LIN_PARENT_NOT_CREATOR,    /* its image is another process's: candidates[] made it */
+	LIN_PARENT_UNCERTAIN, /* its image is not its parent's, and no child of the parent's matched
+	                       */
+};
+
+/*
+ * A child made with clone(CLONE_PARENT) is reported by the kernel as its
+ * caller's parent's child. Until it execs it runs its real creator's
+ * program, so its image (the address of its stack, which ASLR makes
+ * unique per exec and fork copies) differs from its reported parent's
+ * and matches its creator's, a running child of that parent.
+ */
+struct lin_creator_guess {
+	guint8 check; /* enum lin_parent_check */
+	guint count;  /* candidates that matched; the first LIN_CANDIDATES_MAX are named */
+	struct lin_name candidates[LIN_CANDIDATES_MAX];
 };
 
 /*
@@ -65,6 +98,15 @@ struct lin_process {
 	guint32 live_threads;  /* threads other than the leader known alive */
 	guint32 keep_children; /* children that are running or have keep_children > 0 */
 	guint32 exec_count;
+	/* 1, or N for the Nth record of (pid, start_ticks): a pid recycled
+	 * within one clock tick. */
+	guint32 instance;
+	/* Bytes of the whole command line when the kept ones are not all of
+	 * it (LIN_PROC_CMDLINE_TRUNCATED), else 0. */
+	guint32 cmdline_full_len;
+	/* Field 28 of its stat (0: unknown): the image it runs, see struct
+	 * lin_creator_guess. */
+	guint64 start_stack;
 
 	struct lin_process *creator; /* NULL when unknown or forgotten */
 	/* Children in serial order. */
@@ -86,9 +128,14 @@ struct lin_process {
 	struct lin_context *ctx;
 	/* What the fields above no longer show (see history.h); NULL for
 	 * most processes. */
-	struct lin_history *history;
+	struct lin_hist *history;
 	guint64 exec_ns; /* CLOCK_REALTIME of the last exec seen; 0: none */
 	pid_t ns_pid;    /* the pid inside its own pid namespace; 0: unknown */
+	/* Hex SHA-256 of the whole command line, when it was computed while
+	 * reading (long or cut); NULL: the kept bytes are the whole. */
+	struct lin_str *cmdline_sha256;
+	/* NULL while nothing says the fork event's parent is not the creator. */
+	struct lin_creator_guess *guess;
 };
 
 static inline gboolean lin_process_running(const struct lin_process *p)
@@ -97,8 +144,13 @@ static inline gboolean lin_process_running(const struct lin_process *p)
 }
 
 struct tracker_config {
-	int proc_root_fd;         /* /proc, or a fake tree in tests; not owned */
-	guint max_exited;         /* retention limit; 0 means keep everything */
+	int proc_root_fd;  /* /proc, or a fake tree in tests; not owned */
+	guint max_exited;  /* retention limit; 0 means keep everything */
+	gsize max_cmdline; /* command line bytes kept; 0: LIN_CMDLINE_KERNEL_MAX */
+	/* Bytes of interned strings (command lines, exe paths, comms) past
+	 * which the oldest exited records are forgotten and then new command
+	 * lines are cut to LIN_CMDLINE_SQUEEZED; 0: no budget. */
+	guint64 max_string_bytes;
 	guint64 boot_offset_ns;   /* CLOCK_BOOTTIME - CLOCK_MONOTONIC at start */
 	guint64 boot_realtime_ns; /* CLOCK_REALTIME of boot (ticks 0) */
 	guint hz;                 /* clock ticks per second (sysconf(_SC_CLK_TCK)) */
@@ -114,7 +166,14 @@ struct tracker_config {
 	 * it to make records reproducible. */
 	guint64 (*now_realtime_ns)(void);
 	guint64 (*now_monotonic_ns)(void);
+	/* Serials start after this: several tables (one per boot, see
+	 * journal_read.h) serve one mount, each in its own space of
+	 * TRACKER_SERIAL_SPACE serials, so an inode names its table. */
+	guint64 serial_base;
 };
+
+/* The serials of one table: serial_base is a multiple of it. */
+#define TRACKER_SERIAL_SPACE_BITS 36
 
 /* Fills cfg from the running system (/proc, clocks, CLK_TCK). */
 void tracker_config_init_system(struct tracker_config *cfg, int proc_root_fd);
@@ -129,6 +188,8 @@ struct tracker_stats {
 	guint64 exits_missed;     /* records marked exited by a rescan or a pid reuse */
 	guint64 exits_while_down; /* restored running records gone at start-up */
 	guint64 cmdline_missed;   /* execs whose cmdline could not be read in time */
+	guint64 cmdline_cut;      /* command lines cut by --max-cmdline or the string budget */
+	guint64 budget_forgotten; /* exited records forgotten for the string budget */
 	guint64 out_of_order;     /* EXEC/EXIT that arrived before their FORK */
 	guint64 processes_live, processes_exited, processes_forgotten, processes_pinned;
 	guint64 threads_live;
@@ -158,6 +219,7 @@ struct lin_change {
 	enum lin_change_kind kind;
 	guint64 serial;
 	pid_t pid;
+	guint32 instance;
 	guint64 start_ticks;
 	guint64 creator_serial;     /* 0 when none */
 	guint64 old_creator_serial; /* CREATOR: the creator it had before, 0 when none */
@@ -174,10 +236,38 @@ struct tracker;
 struct tracker *tracker_new(const struct tracker_config *cfg);
 void tracker_free(struct tracker *t);
 const struct tracker_config *tracker_get_config(const struct tracker *t);
+/* The health instruments every thread records into (metrics.h). */
+struct lin_metrics *tracker_get_metrics(struct tracker *t);
 
 /* Receives every change, on the feeding thread, after the write lock is
  * released. It must not block (queue the work). */
 void tracker_set_change_fn(struct tracker *t, tracker_change_fn fn, void *data);
+
+/* What an applied event did to a record, for the journal: a record found by
+ * the bootstrap or a rescan, a fork, exec, comm, uid or gid change, an
+ * exit, an exit found missed, a record forgotten by the retention limit. */
+enum lin_event_kind {
+	LIN_EVENT_FOUND,
+	LIN_EVENT_FORK,
+	LIN_EVENT_EXEC,
+	LIN_EVENT_COMM,
+	LIN_EVENT_UID,
+	LIN_EVENT_GID,
+	LIN_EVENT_EXIT,
+	LIN_EVENT_EXIT_MISSED,
+	LIN_EVENT_FORGET,
+};
+
+/* realtime_ns: CLOCK_REALTIME of the event (of the exit for an exit; the
+ * scan's for a record found). */
+typedef void (*tracker_event_fn)(enum lin_event_kind kind, const struct lin_process *p,
+                                 guint64 realtime_ns, void *data);
+
+/* Receives every event applied to a record, on the feeding thread with the
+ * write lock held, so p and its creator are stable and whole: it must only
+ * copy what it needs and return, and must not call the tracker. Set it
+ * before the feeding thread starts (NULL: none). */
+void tracker_set_event_fn(struct tracker *t, tracker_event_fn fn, void *data);
 
 /* --- Feeding side: one thread only. --- */
 
@@ -208,10 +298,18 @@ struct tracker_read {
 	/* FORK: the child's stat, when it was read elsewhere than in the
 	 * FORK's finish (see tracker_event_give_child_stat()). */
 	enum tracker_child_stat child;
+	gboolean child_execd; /* that stat came from the child's EXEC: after execve() */
 	struct lin_stat child_stat;
+	/* The child's own image, read with its stat because it was not its
+	 * parent's (see tracker_event_give_child_image()). */
+	struct lin_proc_info child_image;
 };
 
 void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd);
+/* Whether a begun EXEC left the rest of a long command line to read:
+ * proc_scan_cmdline_finish(&rd->proc), on any thread, before the finish
+ * (which otherwise reads it itself). */
+gboolean tracker_event_cmdline_pending(const struct tracker_read *rd);
 /* A FORK's finish reads the child's stat; when the child's EXEC, queued
  * behind it, read stat on arrival, this hands that over instead (the same
  * process: nothing else can hold the pid between the two events), or that
@@ -226,6 +324,15 @@ gboolean tracker_event_wants_child_stat(const struct cnproc_event *ev,
  * the read can block while the child is in execve()); NULL when that read
  * found the child already reaped. */
 void tracker_event_give_child_stat(struct tracker_read *fork_rd, const struct lin_stat *stat);
+/* tracker_event_give_child_stat(), and the child's own image when the
+ * reader found its stack address was not its parent's: moved out of
+ * image, which is left empty. */
+void tracker_event_give_child_image(struct tracker_read *fork_rd, const struct lin_stat *stat,
+                                    struct lin_proc_info *image);
+/* The stack address of the image a FORK's parent runs, 0 when unknown:
+ * for the reader of the child's stat (stat_reader_ask_child()). On the
+ * feeding thread only. */
+guint64 tracker_event_parent_image(struct tracker *t, const struct cnproc_event *ev);
 void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev,
                           struct tracker_read *rd);
 void tracker_event_abandon(struct tracker_read *rd);
@@ -258,7 +365,10 @@ void tracker_tick(struct tracker *t);
 void tracker_read_lock(struct tracker *t);
 void tracker_read_unlock(struct tracker *t);
 
+/* The newest record of (pid, start_ticks), whatever its instance. */
 struct lin_process *tracker_find(struct tracker *t, pid_t pid, guint64 start_ticks);
+/* The record a name names. */
+struct lin_process *tracker_find_name(struct tracker *t, const struct lin_name *name);
 struct lin_process *tracker_find_serial(struct tracker *t, guint64 serial);
 /* The newest record for pid (by-pid/<pid>). */
 struct lin_process *tracker_find_pid(struct tracker *t, pid_t pid);
@@ -275,5 +385,5 @@ void tracker_get_stats(struct tracker *t, struct tracker_stats *out);
 /* The by-exe and by-uid indexes (index.h), read under the read lock. */
 struct lin_index *tracker_index(struct tracker *t);
 
-/* Convenience for both sides: "<pid>-<start>" into buf (at least 32 bytes). */
-int lin_process_name(const struct lin_process *p, char *buf, size_t size);
+/* The name of a record. */
+struct lin_name lin_process_name(const struct lin_process *p);

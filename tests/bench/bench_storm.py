@@ -10,9 +10,23 @@ pid and start ticks while it is a zombie. When the daemon has counted the
 exits, every child's directory <pid>-<start> is checked: present, cmdline
 exactly "/bin/true\\0", exe ending in /true, status "ExitCode: exited 0".
 Prints the figures in two columns, lineagefs | forkstat; asserts nothing.
+
+A second lineagefs with --journal (issue 7) runs through the same storm at
+the same time, on its own mount: the same events, the same load. Its CPU
+time per 1,000 processes is printed next to the first one's, with the
+journal bytes written per storm process (journal_bytes over the storm
+window, divided by the processes), lines lost, and its own directory check.
+BENCH_STORM_JOURNAL=0 leaves it out.
 Needs root and /dev/fuse (exit 77 otherwise).
 
+With BENCH_STORM_HUGE=BYTES, a /bin/true with that many bytes of arguments
+is exec'd in the middle of the storm (the second half starts at once, so
+the daemon reads the huge command line while the storm runs): its
+directory is checked, and the /bin/true around it are counted apart.
+
     sudo python3 tests/bench/bench_storm.py
+    sudo BENCH_STORM_PROCESSES=5000 BENCH_STORM_INFLIGHT=1 python3 tests/bench/bench_storm.py
+    sudo BENCH_STORM_HUGE=2000000 python3 tests/bench/bench_storm.py
 """
 
 import os
@@ -26,6 +40,10 @@ import benchlib as bl
 
 PROCESSES = int(os.environ.get("BENCH_STORM_PROCESSES", "20000"))
 INFLIGHT = int(os.environ.get("BENCH_STORM_INFLIGHT", "4"))
+HUGE = int(os.environ.get("BENCH_STORM_HUGE", "0"))
+# Storm processes after the huge exec counted apart.
+AFTER_HUGE = 50
+JOURNAL = os.environ.get("BENCH_STORM_JOURNAL", "1") != "0"
 FORKSTAT_LINE = re.compile(r"^\d\d:\d\d:\d\d\s+(exec|exit)\s+(\d+)\s?(.*)$")
 # forkstat shows the cmdline when it could read it ("/bin/true "), else the
 # comm ("true"), else a placeholder.
@@ -44,6 +62,34 @@ def read_records(path):
             if words:
                 records.append((int(words[0]), int(words[1]) if len(words) > 1 else 0))
     return records
+
+
+def huge_argv(total):
+    """/bin/true and total bytes of arguments, at most 100 KB each (the
+    kernel allows 128 KiB per argument), the last one a marker."""
+    argv, size, i = ["/bin/true"], len("/bin/true") + 1, 0
+    while size < total - 100:
+        arg = chr(ord("a") + i % 26) * min(100000, total - 100 - size)
+        argv.append(arg)
+        size += len(arg) + 1
+        i += 1
+    argv.append("END-OF-HUGE")
+    return argv
+
+
+def check_huge(daemon, pid, start):
+    """What lineagefs shows for the huge exec, next to /proc's length."""
+    name = "%d-%d" % (pid, start)
+    try:
+        status = dict(line.split(":\t", 1) for line in
+                      bl.read_text(daemon.path(name, "status")).splitlines() if ":\t" in line)
+        with open(daemon.path(name, "cmdline"), "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        return "%s: %s" % (name, exc)
+    return "%s: Cmdline %s, %d bytes kept, CmdlineLength %s, ends with marker %s" % (
+        name, status.get("Cmdline"), len(data), status.get("CmdlineLength"),
+        data.endswith(b"END-OF-HUGE\0"))
 
 
 def check_directories(daemon, records, since_ticks):
@@ -144,6 +190,13 @@ def main():
     forkstat_out = os.path.join(data, "forkstat.txt")
 
     daemon = bl.Daemon("--max-exited=200000").start()
+    journaled = None
+    if JOURNAL:
+        journal_dir = os.path.join(data, "journal")
+        journaled = bl.Daemon("--max-exited=200000", "--journal=" + journal_dir).start()
+        # Its first checkpoint is written before the storm window opens.
+        bl.wait_for(lambda: journaled.stats().get("journal_checkpoints", 0) >= 1, 60,
+                    what="the journal's first checkpoint")
     forkstat = None
     if have_forkstat:
         forkstat = bl.spawn(["forkstat", "-e", "exec,exit"],
@@ -159,16 +212,47 @@ def main():
 
     stats0 = daemon.stats()
     cpu0 = daemon.cpu_ticks()
+    j_stats0 = journaled.stats() if journaled else None
+    j_cpu0 = journaled.cpu_ticks() if journaled else 0
     fk_cpu0 = bl.proc_cpu_ticks(forkstat.pid) if forkstat else 0
     since_ticks = bl.uptime_ticks() - bl.CLK_TCK
-    summary = bl.run_spawner(["-n", str(PROCESSES), "-j", str(INFLIGHT), "-S",
-                              "-p", pidfile], timeout=max(900, PROCESSES // 20))
+    huge = None
+    if HUGE:
+        first = PROCESSES // 2
+        summary = bl.run_spawner(["-n", str(first), "-j", str(INFLIGHT), "-S",
+                                  "-p", pidfile + ".1"], timeout=max(900, first // 20))
+        huge = subprocess.Popen(huge_argv(HUGE))
+        rest = bl.run_spawner(["-n", str(PROCESSES - first), "-j", str(INFLIGHT), "-S",
+                               "-p", pidfile + ".2"], timeout=max(900, PROCESSES // 20))
+        os.waitid(os.P_PID, huge.pid, os.WEXITED | os.WNOWAIT)
+        huge_name = (huge.pid, bl.proc_start_ticks(huge.pid))
+        huge.wait()
+        with open(pidfile, "w") as out:
+            for part in (".1", ".2"):
+                with open(pidfile + part) as f:
+                    out.write(f.read())
+        summary = dict(spawned=summary["spawned"] + rest["spawned"],
+                       failed=summary["failed"] + rest["failed"],
+                       seconds=summary["seconds"] + rest["seconds"],
+                       rate=(summary["spawned"] + rest["spawned"])
+                       / max(summary["seconds"] + rest["seconds"], 1e-9))
+    else:
+        summary = bl.run_spawner(["-n", str(PROCESSES), "-j", str(INFLIGHT), "-S",
+                                  "-p", pidfile], timeout=max(900, PROCESSES // 20))
     # Bounded wait for the daemon to have applied every exit of the storm.
     bl.wait_for(lambda: daemon.stats()["events_exit"] - stats0["events_exit"]
                 >= summary["spawned"], 60, what="the daemon to count the exits")
+    if journaled:
+        bl.wait_for(lambda: journaled.stats()["events_exit"] - j_stats0["events_exit"]
+                    >= summary["spawned"], 60, what="the journaled daemon to count the exits")
+        # Its queue written out (the journal thread lingers a little).
+        bl.wait_for(lambda: journaled.stats()["journal_queue_depth"] == 0, 60,
+                    what="the journal queue to drain")
     time.sleep(1.0)
     cpu1 = daemon.cpu_ticks()
     stats1 = daemon.stats()
+    j_cpu1 = journaled.cpu_ticks() if journaled else 0
+    j_stats1 = journaled.stats() if journaled else None
     fk_cpu1 = bl.proc_cpu_ticks(forkstat.pid) if forkstat else 0
     if forkstat:
         forkstat.send_signal(signal.SIGINT)
@@ -180,6 +264,9 @@ def main():
 
     records = read_records(pidfile)
     counts, missing, incomplete = check_directories(daemon, records, since_ticks)
+    if huge:
+        after = records[PROCESSES // 2:PROCESSES // 2 + AFTER_HUGE]
+        after_counts, _, _ = check_directories(daemon, after, since_ticks)
     fk = parse_forkstat(forkstat_out, {pid for pid, _ in records}) if forkstat else None
     n = len(records)
     delta = {k: stats1.get(k, 0) - stats0.get(k, 0) for k in stats1
@@ -215,6 +302,35 @@ def main():
         "%.1f ms (%d ticks total)" % ((fk_cpu1 - fk_cpu0) * 1000.0 / bl.CLK_TCK * per_k,
                                       fk_cpu1 - fk_cpu0) if forkstat else "n/a"))
     bl.row("daemon VmRSS after", "%d kB" % daemon.rss_kb())
+    if huge:
+        bl.row("huge exec (%d bytes of arguments)" % HUGE, check_huge(daemon, *huge_name))
+        bl.row("  the %d /bin/true after it: cmdline" % len(after),
+               pct(after_counts["cmdline"], len(after)))
+    if journaled:
+        j_counts, j_missing, _ = check_directories(journaled, records, since_ticks)
+        j_bytes = j_stats1["journal_bytes"] - j_stats0["journal_bytes"]
+        j_lines = j_stats1["journal_lines"] - j_stats0["journal_lines"]
+        cpu_plain = (cpu1 - cpu0) * 1000.0 / bl.CLK_TCK * per_k
+        cpu_journal = (j_cpu1 - j_cpu0) * 1000.0 / bl.CLK_TCK * per_k
+        print()
+        bl.row("", "%-34s %s" % ("lineagefs --journal", "lineagefs (same storm)"))
+        bl.row("CPU time per 1,000 processes", "%-34s %s" % (
+            "%.1f ms (%d ticks total)" % (cpu_journal, j_cpu1 - j_cpu0),
+            "%.1f ms: journal costs %+.1f%%" % (
+                cpu_plain, 100.0 * (cpu_journal - cpu_plain) / cpu_plain if cpu_plain else 0)))
+        bl.row("cmdline == \"/bin/true\\0\" | exited 0", "%s | %s" % (
+            pct(j_counts["cmdline"], n), pct(j_counts["exited0"], n)))
+        bl.row("journal lines / bytes (storm window)", "%d / %d" % (j_lines, j_bytes))
+        bl.row("journal bytes per storm process", "%.0f B (%.0f B per line)" % (
+            j_bytes * per_k / 1000.0, j_bytes / j_lines if j_lines else 0))
+        bl.row("journal lines lost / write errors", "%d / %d" % (
+            j_stats1["journal_lines_lost"] - j_stats0["journal_lines_lost"],
+            j_stats1["journal_write_errors"] - j_stats0["journal_write_errors"]))
+        bl.row("journal daemon VmRSS after", "%d kB" % journaled.rss_kb())
+        if j_missing:
+            print("journal daemon: missing directories (first 10 of %d): %s" % (
+                len(j_missing), " ".join(j_missing[:10])))
+        journaled.stop()
     if counts["fallback_names"]:
         bl.row("children named by pid only (no zombie stat)", counts["fallback_names"])
     if missing:

@@ -10,7 +10,8 @@ an idle kernel thread, plus stat lines with hostile comms. The journal
 segments follow journal_format.h as the writer encodes it: a daemon run's
 open line, a scan, a fork, an exec with non-UTF-8 bytes, exits, a
 checkpoint, a forget, a gap, and hostile variants (torn, duplicated,
-another machine, two boots).
+another machine, two boots). The names are process directory names, with
+and without an instance suffix.
 
 Run it from this directory; it rewrites the corpus directories.
 """
@@ -168,6 +169,12 @@ def main():
     texts.update({"status_" + k: v for k, v in STATUSES.items()})
     write_dir("proc_parse", texts)
     write_dir("journal", journal_segments())
+    write_dir("names", {
+        "plain": b"123-4567",
+        "instance": b"123-4567.2",
+        "longest": b"2147483647-18446744073709551615.4294967295",
+        "bad_instance": b"1-2.1",
+    })
 
 
 if __name__ == "__main__":

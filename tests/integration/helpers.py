@@ -22,6 +22,17 @@ class WaitTimeout(AssertionError):
     pass
 
 
+def helper(name):
+    """Path of a C helper built by meson; skips the test when missing."""
+    import pytest
+
+    d = os.environ.get("LINEAGEFS_HELPER_DIR")
+    path = os.path.join(d, name) if d else None
+    if not path or not os.access(path, os.X_OK):
+        pytest.skip("%s not built (run through meson test)" % name)
+    return path
+
+
 def wait_for(cond, timeout=DEFAULT_TIMEOUT, what=None, interval=0.01):
     """Poll cond() until it returns a truthy value; return that value.
 

@@ -125,8 +125,12 @@ def test_nobody_cannot_readlink_root_exe(shared, procs):
 def test_nobody_refused_root_exited_process(shared):
     name = exited(shared.mnt, ["sh", "-c", "exit 3", "--db-pass=s3cret"])
     d = os.path.join(shared.mnt, name)
-    r = as_user([("stat", d), ("listdir", d), ("read", d + "/cmdline"), ("read", d + "/comm"),
-                 ("listdir", shared.mnt)])
+    ops = [("stat", d), ("listdir", d), ("read", d + "/cmdline"), ("read", d + "/comm"),
+           ("listdir", shared.mnt)]
+    # The modes a reader got while it ran are kept at most a second
+    # (fs_access_attr_timeout()): then it is closed.
+    r = wait_for(lambda: (lambda r: r if refused(r[1]) else None)(as_user(ops)), 3.0,
+                 "the exited process to close to nobody")
     # hidepid=off: listed, nothing inside reachable.
     assert r[0][0], r
     assert refused(r[1]) and refused(r[2]) and refused(r[3]), r

@@ -5,9 +5,8 @@ import os
 import subprocess
 import threading
 
-import pytest
-
 from helpers import (
+    helper,
     HELPER_ENV,
     barrier,
     errno_of,
@@ -40,14 +39,6 @@ print(" ".join(map(str, ids)), flush=True)
 sys.stdin.read()
 stop.set()
 """
-
-
-def helper(name):
-    d = os.environ.get("LINEAGEFS_HELPER_DIR")
-    path = os.path.join(d, name) if d else None
-    if not path or not os.access(path, os.X_OK):
-        pytest.skip("%s not built (run through meson test)" % name)
-    return path
 
 
 def names_with_pid(mnt, pid):

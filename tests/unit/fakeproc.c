@@ -165,11 +165,16 @@ static void write_stat(int dirfd, const struct fakeproc_proc *proc, const char *
 		g_string_append(text, " 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 "
 		                      "17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
 	else
-		g_string_append(text, " 3133440 389 18446744073709551615 94416175292416 "
-		                      "94416175312297 140726679759664 0 0 0 0 0 0 0 0 0 17 1 0 0 "
-		                      "0 0 0 94416175328304 94416175329920 94416336392192 "
-		                      "140726679767495 140726679767515 140726679767515 "
-		                      "140726679769067 0\n");
+		g_string_append_printf(
+		    text,
+		    " 3133440 389 18446744073709551615 94416175292416 94416175312297 "
+		    "%" G_GUINT64_FORMAT " 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 94416175328304 "
+		    "94416175329920 94416336392192 "
+		    "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+		    " 140726679769067 0\n",
+		    proc->start_stack ? proc->start_stack : FAKEPROC_START_STACK,
+		    FAKEPROC_ARG_START, FAKEPROC_ARG_START + (guint64)proc->cmdline_len,
+		    FAKEPROC_ARG_START + (guint64)proc->cmdline_len);
 	write_text_at(dirfd, "stat", text);
 }
 
@@ -269,6 +274,28 @@ void fakeproc_add(struct fakeproc *fp, const struct fakeproc_proc *proc)
 	for (gsize i = 0; i < proc->ntids; i++)
 		make_task_dir(dirfd, proc->tids[i]);
 	close(dirfd);
+}
+
+void fakeproc_add_simple(struct fakeproc *fp, pid_t pid, pid_t ppid, guint64 start,
+                         const char *comm, const char *argv0)
+{
+	g_autofree char *exe = g_strdup_printf("/usr/bin/%s", comm);
+	g_autofree char *cmdline = g_strdup_printf("%s%c--flag%c", argv0, 0, 0);
+	struct fakeproc_proc proc = {
+	    .pid = pid,
+	    .ppid = ppid,
+	    .start_ticks = start,
+	    .comm = comm,
+	    .state = 'S',
+	    .uid = 1000,
+	    .gid = 1000,
+	    .cmdline = cmdline,
+	    .cmdline_len = strlen(argv0) + 1 + strlen("--flag") + 1,
+	    .exe = exe,
+	    .threads = 1,
+	};
+
+	fakeproc_add(fp, &proc);
 }
 
 void fakeproc_remove(struct fakeproc *fp, pid_t pid)

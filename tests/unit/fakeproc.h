@@ -20,6 +20,9 @@ void fakeproc_free(struct fakeproc *fp);
 int fakeproc_root_fd(const struct fakeproc *fp);
 const char *fakeproc_path(const struct fakeproc *fp);
 
+#define FAKEPROC_START_STACK G_GUINT64_CONSTANT(140726679759664)
+#define FAKEPROC_ARG_START   G_GUINT64_CONSTANT(140726679767495)
+
 struct fakeproc_proc {
 	pid_t pid, ppid;
 	guint64 start_ticks;
@@ -32,6 +35,9 @@ struct fakeproc_proc {
 	gsize cmdline_len;
 	const char *exe; /* NULL: no exe link */
 	guint threads;   /* 0: 1 + ntids */
+	/* Field 28 of stat; 0: FAKEPROC_START_STACK. Arg start and end
+	 * (48, 49) say cmdline_len bytes. */
+	guint64 start_stack;
 	const pid_t *tids;
 	gsize ntids;
 	/* The context files (proc_context.h): written when set. */
@@ -50,5 +56,9 @@ struct fakeproc_proc {
 /* Writes <pid>/stat, status, cmdline, comm, exe and task/<tid>/ for the
  * process and its tids, replacing whatever pid had. Aborts on failure. */
 void fakeproc_add(struct fakeproc *fp, const struct fakeproc_proc *proc);
+/* fakeproc_add() of a sleeping process of uid and gid 1000, one thread,
+ * exe /usr/bin/<comm> and cmdline "<argv0>\0--flag\0". */
+void fakeproc_add_simple(struct fakeproc *fp, pid_t pid, pid_t ppid, guint64 start,
+                         const char *comm, const char *argv0);
 /* Removes <pid>/ entirely; a missing pid is fine. */
 void fakeproc_remove(struct fakeproc *fp, pid_t pid);

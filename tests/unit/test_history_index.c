@@ -16,15 +16,15 @@
 
 #include <cmocka.h>
 
-#include "history.h"
+#include "proc_history.h"
 #include "index.h"
 #include "tracker.h"
 
 static void test_history_order_and_ids(void **state)
 {
 	struct lin_strpool *strings = lin_strpool_new();
-	struct lin_history_budget budget;
-	struct lin_history *h = NULL;
+	struct lin_hist_budget budget;
+	struct lin_hist *h = NULL;
 	struct lin_hist_entry uid = {
 	    .time_ns = 200, .kind = LIN_HIST_UID, .ids = {0, 0, 1000, 1000}};
 	struct lin_hist_entry comm = {.time_ns = 300, .kind = LIN_HIST_COMM};
@@ -33,29 +33,29 @@ static void test_history_order_and_ids(void **state)
 	int record;
 
 	(void)state;
-	lin_history_budget_init(&budget, strings, 0);
+	lin_hist_budget_init(&budget, strings, 0);
 	comm.exe = lin_strpool_intern(strings, "renamed", 7);
-	lin_history_add(&budget, &h, &record, &uid);
-	lin_history_add(&budget, &h, &record, &comm);
+	lin_hist_add(&budget, &h, &record, &uid);
+	lin_hist_add(&budget, &h, &record, &comm);
 	/* Added last, older than both: it goes first. */
-	lin_history_add(&budget, &h, &record, &exec);
+	lin_hist_add(&budget, &h, &record, &exec);
 	assert_int_equal(h->count, 3);
 	assert_int_equal(h->first->kind, LIN_HIST_EXEC);
 	assert_int_equal(h->first->next->kind, LIN_HIST_UID);
 	assert_int_equal(h->last->kind, LIN_HIST_COMM);
 	assert_ptr_equal(h->record, &record);
 	/* Before the uid change: the old uids; the gids never changed. */
-	lin_history_ids_at(h, 150, current, at);
+	lin_hist_ids_at(h, 150, current, at);
 	assert_int_equal(at[0], 0);
 	assert_int_equal(at[1], 0);
 	assert_int_equal(at[2], 5);
-	lin_history_ids_at(h, 250, current, at);
+	lin_hist_ids_at(h, 250, current, at);
 	assert_int_equal(at[0], 1000);
 	/* An id change at the very time asked is not "after" it. */
-	lin_history_ids_at(h, 200, current, at);
+	lin_hist_ids_at(h, 200, current, at);
 	assert_int_equal(at[0], 1000);
 	lin_strpool_unref(strings, comm.exe);
-	lin_history_free(&budget, &h);
+	lin_hist_free(&budget, &h);
 	assert_null(h);
 	assert_int_equal(budget.entries, 0);
 	assert_int_equal(lin_strpool_count(strings), 0);
@@ -74,25 +74,25 @@ static void count_drop(struct lin_hist_entry *e, void *data)
 static void test_history_budget(void **state)
 {
 	struct lin_strpool *strings = lin_strpool_new();
-	struct lin_history_budget budget;
-	struct lin_history *looping = NULL, *quiet = NULL;
+	struct lin_hist_budget budget;
+	struct lin_hist *looping = NULL, *quiet = NULL;
 	int a, b;
 
 	(void)state;
-	lin_history_budget_init(&budget, strings, 10);
+	lin_hist_budget_init(&budget, strings, 10);
 	budget.on_drop = count_drop;
 	drops_seen = 0;
 	for (guint64 i = 0; i < 3; i++) {
 		struct lin_hist_entry e = {.time_ns = i, .kind = LIN_HIST_COMM};
 
-		lin_history_add(&budget, &quiet, &b, &e);
+		lin_hist_add(&budget, &quiet, &b, &e);
 	}
 	/* A process changing its name in a loop: memory stays bounded, its
 	 * own oldest and then the quiet one's go, each counted. */
 	for (guint64 i = 0; i < 1000; i++) {
 		struct lin_hist_entry e = {.time_ns = 10 + i, .kind = LIN_HIST_COMM};
 
-		lin_history_add(&budget, &looping, &a, &e);
+		lin_hist_add(&budget, &looping, &a, &e);
 	}
 	assert_int_equal(budget.entries, 10);
 	assert_int_equal(budget.dropped, 993);
@@ -102,8 +102,8 @@ static void test_history_budget(void **state)
 	assert_int_equal(quiet->count, 0);
 	assert_int_equal(quiet->dropped, 3);
 	assert_int_equal(looping->first->time_ns, 10 + 990);
-	lin_history_free(&budget, &looping);
-	lin_history_free(&budget, &quiet);
+	lin_hist_free(&budget, &looping);
+	lin_hist_free(&budget, &quiet);
 	assert_int_equal(budget.entries, 0);
 	lin_strpool_free(strings);
 }

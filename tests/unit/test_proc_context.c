@@ -184,7 +184,7 @@ static void test_read_context(void **state)
 
 	(void)state;
 	fakeproc_add(fp, &proc);
-	proc_scan_begin_with(fakeproc_root_fd(fp), 42, PROC_READ_ALL | PROC_READ_CONTEXT, &opts,
+	proc_scan_begin_with(fakeproc_root_fd(fp), 42, PROC_READ_ALL | PROC_READ_CONTEXT, 0, &opts,
 	                     &r);
 	assert_int_equal(proc_scan_finish(&r, 500, &info), 0);
 	assert_int_equal(info.ctx.read_ok, PROC_CTX_CWD | PROC_CTX_PIDNS | PROC_CTX_ENV |
@@ -204,8 +204,28 @@ static void test_read_context(void **state)
 	assert_int_equal(info.status.ns_tgid, 7);
 	lin_proc_info_clear(&info);
 
+	/* An EXEC that skips status (known ids, no set-id exe) still gets
+	 * NsPid: status is read for it outside /proc's own pid namespace,
+	 * and only there. */
+	opts.own_pidns = 4026532500u;
+	proc_scan_begin_with(fakeproc_root_fd(fp), 42,
+	                     (PROC_READ_ALL & ~(guint)PROC_READ_STATUS) | PROC_READ_CONTEXT, 0, &opts,
+	                     &r);
+	assert_int_equal(proc_scan_finish(&r, 500, &info), 0);
+	assert_false(info.read_ok & PROC_READ_STATUS);
+	assert_int_equal(info.status.ns_tgid, 0);
+	lin_proc_info_clear(&info);
+	opts.own_pidns = 4026531836u;
+	proc_scan_begin_with(fakeproc_root_fd(fp), 42,
+	                     (PROC_READ_ALL & ~(guint)PROC_READ_STATUS) | PROC_READ_CONTEXT, 0, &opts,
+	                     &r);
+	assert_int_equal(proc_scan_finish(&r, 500, &info), 0);
+	assert_true(info.read_ok & PROC_READ_STATUS);
+	assert_int_equal(info.status.ns_tgid, 7);
+	lin_proc_info_clear(&info);
+
 	/* Without PROC_READ_CONTEXT nothing of it is read. */
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 42, 0, PROC_READ_ALL, &info),
+	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 42, 0, PROC_READ_ALL, 0, &info),
 	                 0);
 	assert_int_equal(info.ctx.read_ok, 0);
 	assert_null(info.ctx.cwd);
@@ -216,7 +236,7 @@ static void test_read_context(void **state)
 	proc.cwd = NULL;
 	fakeproc_add(fp, &proc);
 	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 42, 0,
-	                                        PROC_READ_ALL | PROC_READ_CONTEXT, &info),
+	                                        PROC_READ_ALL | PROC_READ_CONTEXT, 0, &info),
 	                 0);
 	assert_int_equal(info.ctx.loginuid, LIN_AUDIT_UNSET);
 	assert_false(info.ctx.read_ok & (PROC_CTX_ENV | PROC_CTX_CWD));
@@ -237,8 +257,8 @@ static void test_exe_identity(void **state)
 	{
 		int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-		proc_scan_begin_with(proc_fd, getpid(), PROC_READ_ALL | PROC_READ_CONTEXT, &opts,
-		                     &r);
+		proc_scan_begin_with(proc_fd, getpid(), PROC_READ_ALL | PROC_READ_CONTEXT, 0,
+		                     &opts, &r);
 		assert_int_equal(proc_scan_finish(&r, 0, &info), 0);
 		assert_true(info.ctx.read_ok & PROC_CTX_EXE_ID);
 		assert_int_equal(info.ctx.exe_id.ino, st.st_ino);

@@ -79,6 +79,55 @@ static void test_stat_real(void **state)
 	assert_int_equal(st.ppid, 3203);
 	assert_int_equal(st.flags, 4194304);
 	assert_int_equal(st.start_ticks, 31258);
+	assert_int_equal(st.start_stack, 140726679759664ull);
+	assert_int_equal(st.arg_start, 140726679767495ull);
+	assert_int_equal(st.arg_end, 140726679767515ull);
+}
+
+/* Before 3.5 the line ended earlier: the later fields read as 0. */
+static void test_stat_old_kernel(void **state)
+{
+	struct lin_stat st;
+
+	(void)state;
+	assert_int_equal(parse_stat_str("9 (sh) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77 100 "
+	                                "2 3 4 5 6\n",
+	                                &st),
+	                 0);
+	assert_int_equal(st.start_ticks, 77);
+	assert_int_equal(st.start_stack, 6);
+	assert_int_equal(st.arg_start, 0);
+	assert_int_equal(st.arg_end, 0);
+	/* Past field 22 the fields are extras: one that is not a number ends
+	 * them, the line still parses. */
+	assert_int_equal(parse_stat_str("9 (sh) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77 100 "
+	                                "2 3 4 5 x 7\n",
+	                                &st),
+	                 0);
+	assert_int_equal(st.start_ticks, 77);
+	assert_int_equal(st.start_stack, 0);
+}
+
+/* utime and stime (fields 14, 15), which the metrics file reads for the
+ * daemon's own threads. */
+static void test_stat_cpu_times(void **state)
+{
+	struct lin_stat st;
+
+	(void)state;
+	assert_int_equal(parse_stat_str("812 (lin-events) S 1 812 812 0 -1 4194368 0 0 0 0 1234 "
+	                                "567 0 0 -11 -10 5 0 4242 0 0 18446744073709551615 0\n",
+	                                &st),
+	                 0);
+	assert_string_equal(st.comm, "lin-events");
+	assert_int_equal(st.utime_ticks, 1234);
+	assert_int_equal(st.stime_ticks, 567);
+	assert_int_equal(st.start_ticks, 4242);
+	/* A negative time is no time: rejected. */
+	assert_int_equal(parse_stat_str("812 (x) S 1 812 812 0 -1 0 0 0 0 0 -1 567 0 0 20 0 1 0 "
+	                                "4242 0 0 0 0\n",
+	                                &st),
+	                 -EINVAL);
 }
 
 static void test_stat_hostile_comm(void **state)
@@ -360,8 +409,8 @@ static void test_read_process(void **state)
 	struct lin_proc_info info;
 
 	fakeproc_add(fp, &proc);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 100, 0, PROC_READ_ALL, &info),
-	                 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 100, 0, PROC_READ_ALL, 0, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_ALL);
 	assert_int_equal(info.stat.pid, 100);
 	assert_int_equal(info.stat.ppid, 1);
@@ -381,18 +430,18 @@ static void test_read_process(void **state)
 
 	/* The right start time is accepted. */
 	assert_int_equal(
-	    proc_scan_read_process(fakeproc_root_fd(fp), 100, 5000, PROC_READ_ALL, &info), 0);
+	    proc_scan_read_process(fakeproc_root_fd(fp), 100, 5000, PROC_READ_ALL, 0, &info), 0);
 	lin_proc_info_clear(&info);
 
 	/* Only what was asked (stat always). */
 	assert_int_equal(
-	    proc_scan_read_process(fakeproc_root_fd(fp), 100, 0, PROC_READ_STAT, &info), 0);
+	    proc_scan_read_process(fakeproc_root_fd(fp), 100, 0, PROC_READ_STAT, 0, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_STAT);
 	assert_null(info.cmdline);
 	assert_null(info.exe);
 	lin_proc_info_clear(&info);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 100, 0, PROC_READ_EXE, &info),
-	                 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 100, 0, PROC_READ_EXE, 0, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_STAT | PROC_READ_EXE);
 	assert_string_equal(info.exe, "/usr/bin/sleep");
 	lin_proc_info_clear(&info);
@@ -406,7 +455,7 @@ static void test_read_process_recycled(void **state)
 
 	fakeproc_add(fp, &proc);
 	assert_int_equal(
-	    proc_scan_read_process(fakeproc_root_fd(fp), 200, 777, PROC_READ_ALL, &info), 0);
+	    proc_scan_read_process(fakeproc_root_fd(fp), 200, 777, PROC_READ_ALL, 0, &info), 0);
 	lin_proc_info_clear(&info);
 
 	/* pid 200 exits and is reused by another process. */
@@ -414,22 +463,23 @@ static void test_read_process_recycled(void **state)
 	proc.exe = "/bin/b";
 	fakeproc_add(fp, &proc);
 	assert_int_equal(
-	    proc_scan_read_process(fakeproc_root_fd(fp), 200, 777, PROC_READ_ALL, &info), -ESRCH);
+	    proc_scan_read_process(fakeproc_root_fd(fp), 200, 777, PROC_READ_ALL, 0, &info),
+	    -ESRCH);
 	assert_null(info.exe);
 	assert_int_equal(info.read_ok, 0);
 	assert_int_equal(
-	    proc_scan_read_process(fakeproc_root_fd(fp), 200, 900, PROC_READ_ALL, &info), 0);
+	    proc_scan_read_process(fakeproc_root_fd(fp), 200, 900, PROC_READ_ALL, 0, &info), 0);
 	assert_string_equal(info.exe, "/bin/b");
 	lin_proc_info_clear(&info);
 
 	/* Gone. */
 	fakeproc_remove(fp, 200);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 200, 0, PROC_READ_ALL, &info),
-	                 -ENOENT);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 0, 0, PROC_READ_ALL, &info),
-	                 -EINVAL);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), -5, 0, PROC_READ_ALL, &info),
-	                 -EINVAL);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 200, 0, PROC_READ_ALL, 0, &info), -ENOENT);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 0, 0, PROC_READ_ALL, 0, &info), -EINVAL);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), -5, 0, PROC_READ_ALL, 0, &info), -EINVAL);
 }
 
 /* The event thread begins a read on EXEC and finishes it later: what the
@@ -456,7 +506,7 @@ static void test_read_in_two_halves(void **state)
 
 	/* Begun, then the process exits: empty cmdline, no exe, stat kept. */
 	fakeproc_add(fp, &proc);
-	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, &r);
+	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, 0, &r);
 	assert_non_null(proc_scan_begun_stat(&r));
 	assert_int_equal(proc_scan_begun_stat(&r)->start_ticks, 42);
 	assert_int_equal(truncate(cmdline_path, 0), 0);
@@ -475,7 +525,7 @@ static void test_read_in_two_halves(void **state)
 	 * said whose they are), status is missing, nothing of the new holder
 	 * leaks in. */
 	fakeproc_add(fp, &proc);
-	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, &r);
+	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, 0, &r);
 	proc.start_ticks = 43;
 	proc.exe = "/usr/bin/other";
 	proc.uid = 8;
@@ -490,28 +540,28 @@ static void test_read_in_two_halves(void **state)
 	/* Begun after the exit: the empty cmdline is a miss, not an argv. */
 	assert_int_equal(truncate(cmdline_path, 0), 0);
 	assert_int_equal(unlink(exe_path), 0);
-	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, &r);
+	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, 0, &r);
 	assert_int_equal(proc_scan_finish(&r, 43, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_STAT | PROC_READ_STATUS);
 	assert_null(info.cmdline);
 	lin_proc_info_clear(&info);
 
 	/* The wrong start time. */
-	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, &r);
+	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, 0, &r);
 	assert_int_equal(proc_scan_finish(&r, 42, &info), -ESRCH);
 	assert_int_equal(info.read_ok, 0);
 
 	/* Begun on a pid that is not there, or a bad one. */
-	proc_scan_begin(fakeproc_root_fd(fp), 401, PROC_READ_ALL, &r);
+	proc_scan_begin(fakeproc_root_fd(fp), 401, PROC_READ_ALL, 0, &r);
 	assert_int_equal(r.err, -ENOENT);
 	assert_int_equal(proc_scan_finish(&r, 0, &info), -ENOENT);
-	proc_scan_begin(fakeproc_root_fd(fp), -1, PROC_READ_ALL, &r);
+	proc_scan_begin(fakeproc_root_fd(fp), -1, PROC_READ_ALL, 0, &r);
 	assert_int_equal(proc_scan_finish(&r, 0, &info), -EINVAL);
 
 	/* Abandoned: the fd closed and the reads freed (the leak checker
 	 * would say otherwise); abandoning twice is harmless. */
 	fakeproc_add(fp, &proc);
-	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, &r);
+	proc_scan_begin(fakeproc_root_fd(fp), 400, PROC_READ_ALL, 0, &r);
 	assert_true(r.dirfd >= 0);
 	assert_non_null(r.info.cmdline);
 	proc_scan_abandon(&r);
@@ -529,8 +579,8 @@ static void test_read_process_no_exe(void **state)
 
 	/* A user process whose exe cannot be read: not a success. */
 	fakeproc_add(fp, &proc);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, &info),
-	                 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, 0, &info), 0);
 	assert_null(info.exe);
 	assert_int_equal(info.read_ok, PROC_READ_ALL & ~PROC_READ_EXE);
 	assert_int_equal(info.cmdline_len, 2);
@@ -539,8 +589,8 @@ static void test_read_process_no_exe(void **state)
 	/* A deleted executable keeps the kernel's suffix. */
 	proc.exe = "/tmp/build/a.out (deleted)";
 	fakeproc_add(fp, &proc);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, &info),
-	                 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, 0, &info), 0);
 	assert_string_equal(info.exe, "/tmp/build/a.out (deleted)");
 	lin_proc_info_clear(&info);
 
@@ -550,16 +600,16 @@ static void test_read_process_no_exe(void **state)
 	proc.cmdline = "";
 	proc.cmdline_len = 0;
 	fakeproc_add(fp, &proc);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, &info),
-	                 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, 0, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_STAT | PROC_READ_STATUS);
 	lin_proc_info_clear(&info);
 
 	/* An empty argv (execve with argv NULL) with its exe readable is real. */
 	proc.exe = "/usr/bin/pkexec";
 	fakeproc_add(fp, &proc);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, &info),
-	                 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, 0, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_ALL);
 	assert_int_equal(info.cmdline_len, 0);
 	lin_proc_info_clear(&info);
@@ -578,8 +628,8 @@ static void test_read_process_long_exe(void **state)
 		exe[i] = '/';
 	proc.exe = exe;
 	fakeproc_add(fp, &proc);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 301, 0, PROC_READ_ALL, &info),
-	                 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 301, 0, PROC_READ_ALL, 0, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_ALL);
 	assert_string_equal(info.exe, exe);
 	lin_proc_info_clear(&info);
@@ -607,8 +657,8 @@ static void test_read_process_kthread(void **state)
 
 	fakeproc_add(fp, &proc);
 	fakeproc_add(fp, &worker);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 2, 0, PROC_READ_ALL, &info),
-	                 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 2, 0, PROC_READ_ALL, 0, &info), 0);
 	/* No cmdline and no exe is the complete answer for a kernel thread. */
 	assert_int_equal(info.read_ok, PROC_READ_ALL);
 	assert_true(info.stat.flags & LIN_PF_KTHREAD);
@@ -618,8 +668,8 @@ static void test_read_process_kthread(void **state)
 	assert_string_equal(info.stat.comm, "kthreadd");
 	lin_proc_info_clear(&info);
 
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 45, 0, PROC_READ_ALL, &info),
-	                 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 45, 0, PROC_READ_ALL, 0, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_ALL);
 	assert_string_equal(info.stat.comm, "kworker/0:1-events");
 	assert_int_equal(info.stat.state, 'I');
@@ -627,28 +677,46 @@ static void test_read_process_kthread(void **state)
 	lin_proc_info_clear(&info);
 }
 
-/* Checks a cmdline of len bytes, the stack-buffer and the limit edges among them. */
-static void check_cmdline(struct fakeproc *fp, gsize len)
+/* Checks a cmdline of len bytes read with the cap max (0: the default):
+ * whole when it fits, else both ends, and the length and SHA-256 of the
+ * whole once it is long or cut. */
+static void check_cmdline(struct fakeproc *fp, gsize len, gsize max)
 {
-	g_autofree char *argv = g_malloc(len);
+	g_autofree char *argv = g_malloc(len ? len : 1);
+	g_autofree char *sha = NULL;
 	struct fakeproc_proc proc = {.pid = 400, .ppid = 1, .start_ticks = 9, .exe = "/bin/sh"};
-	gsize want = MIN(len, LIN_CMDLINE_MAX);
+	gsize cap = max ? MAX(max, LIN_CMDLINE_MIN_CAP) : LIN_CMDLINE_KERNEL_MAX;
+	gsize want = MIN(len, cap);
+	gsize head = cap - cap / 2;
 	struct lin_proc_info info;
 
 	for (gsize i = 0; i < len; i++)
-		argv[i] = (i % 7 == 6) ? '\0' : (char)('a' + i % 26);
+		argv[i] = (i % 7 == 6) ? '\0' : (char)('a' + i % 26 + (i / 4099) % 3);
+	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)argv, len);
 	proc.cmdline = argv;
 	proc.cmdline_len = len;
 	fakeproc_add(fp, &proc);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 400, 9, PROC_READ_ALL, &info),
-	                 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 400, 9, PROC_READ_ALL, max, &info), 0);
 	assert_true(info.read_ok & PROC_READ_CMDLINE);
 	assert_int_equal(info.cmdline_len, want);
-	assert_int_equal(info.cmdline_truncated, len > LIN_CMDLINE_MAX);
-	if (want)
-		assert_memory_equal(info.cmdline, argv, want);
-	else
-		assert_null(info.cmdline);
+	assert_int_equal(info.cmdline_truncated, len > cap);
+	if (len <= cap) {
+		if (want)
+			assert_memory_equal(info.cmdline, argv, want);
+		else
+			assert_null(info.cmdline);
+	} else {
+		assert_memory_equal(info.cmdline, argv, head);
+		assert_memory_equal(info.cmdline + head, argv + len - cap / 2, cap / 2);
+	}
+	if (len >= LIN_CMDLINE_INLINE || len > cap) {
+		assert_int_equal(info.cmdline_full_len, len);
+		assert_string_equal(info.cmdline_sha256, sha);
+	} else {
+		assert_int_equal(info.cmdline_full_len, 0);
+		assert_string_equal(info.cmdline_sha256, "");
+	}
 	lin_proc_info_clear(&info);
 }
 
@@ -660,14 +728,74 @@ static void test_read_process_cmdline(void **state)
 	                             4096,
 	                             4097,
 	                             10000,
-	                             LIN_CMDLINE_MAX - 1,
-	                             LIN_CMDLINE_MAX,
-	                             LIN_CMDLINE_MAX + 1,
-	                             LIN_CMDLINE_MAX + 100,
-	                             3 * LIN_CMDLINE_MAX};
+	                             LIN_CMDLINE_INLINE - 1,
+	                             LIN_CMDLINE_INLINE,
+	                             LIN_CMDLINE_INLINE + 1,
+	                             200 * 1000,
+	                             1900 * 1000};
+	static const gsize caps[] = {0, 1, 64, 65, 4096, 100 * 1000, 1900 * 1000};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(lens); i++)
-		check_cmdline(*state, lens[i]);
+		for (size_t j = 0; j < G_N_ELEMENTS(caps); j++)
+			check_cmdline(*state, lens[i], caps[j]);
+	/* The kernel's own limit, with the default cap: whole. */
+	check_cmdline(*state, LIN_CMDLINE_KERNEL_MAX, 0);
+	check_cmdline(*state, LIN_CMDLINE_KERNEL_MAX + 1, 0);
+}
+
+/* A long command line whose process exits during the read: the kernel
+ * ends the file early. Its stat announced the length: what was read is
+ * flagged cut, with that length and no hash, never passed off as whole. */
+static void test_read_process_cmdline_vanished(void **state)
+{
+	struct fakeproc *fp = *state;
+	gsize len = 300 * 1000;
+	g_autofree char *argv = g_malloc0(len);
+	g_autofree char *path = NULL;
+	struct fakeproc_proc proc = {.pid = 410, .ppid = 1, .start_ticks = 9, .exe = "/bin/sh"};
+	struct lin_proc_info info;
+	struct proc_read r;
+
+	memset(argv, 'p', len - 1);
+	proc.cmdline = argv;
+	proc.cmdline_len = len;
+	fakeproc_add(fp, &proc);
+	proc_scan_begin(fakeproc_root_fd(fp), 410, PROC_READ_ALL, 0, &r);
+	assert_true(proc_scan_cmdline_pending(&r));
+	/* Gone: the rest of the file and the exe link with it. */
+	path = g_strdup_printf("%s/410/cmdline", fakeproc_path(fp));
+	assert_int_equal(truncate(path, 100 * 1000), 0);
+	g_free(path);
+	path = g_strdup_printf("%s/410/exe", fakeproc_path(fp));
+	assert_int_equal(unlink(path), 0);
+	proc_scan_cmdline_finish(&r);
+	assert_false(proc_scan_cmdline_pending(&r));
+	assert_int_equal(proc_scan_finish(&r, 9, &info), 0);
+	assert_true(info.cmdline_truncated);
+	assert_int_equal(info.cmdline_len, 100 * 1000);
+	assert_int_equal(info.cmdline_full_len, len);
+	assert_string_equal(info.cmdline_sha256, "");
+	lin_proc_info_clear(&info);
+
+	/* Shorter than its argv area (setproctitle), but alive: whole. */
+	fakeproc_add(fp, &proc);
+	g_free(path);
+	path = g_strdup_printf("%s/410/cmdline", fakeproc_path(fp));
+	assert_int_equal(truncate(path, 100 * 1000), 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 410, 9, PROC_READ_ALL, 0, &info), 0);
+	assert_false(info.cmdline_truncated);
+	assert_int_equal(info.cmdline_len, 100 * 1000);
+	assert_int_equal(info.cmdline_full_len, 100 * 1000);
+	assert_int_equal(strlen(info.cmdline_sha256), 64);
+	lin_proc_info_clear(&info);
+
+	/* Begun and abandoned with the rest unread: the fd is closed. */
+	fakeproc_add(fp, &proc);
+	proc_scan_begin(fakeproc_root_fd(fp), 410, PROC_READ_ALL, 0, &r);
+	assert_true(proc_scan_cmdline_pending(&r));
+	proc_scan_abandon(&r);
+	assert_false(proc_scan_cmdline_pending(&r));
 }
 
 static void test_read_process_bad_files(void **state)
@@ -682,7 +810,7 @@ static void test_read_process_bad_files(void **state)
 	path = g_strdup_printf("%s/500/status", fakeproc_path(fp));
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(
-	    proc_scan_read_process(fakeproc_root_fd(fp), 500, 42, PROC_READ_ALL, &info), 0);
+	    proc_scan_read_process(fakeproc_root_fd(fp), 500, 42, PROC_READ_ALL, 0, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_ALL & ~PROC_READ_STATUS);
 	assert_string_equal(info.exe, "/bin/x");
 	lin_proc_info_clear(&info);
@@ -691,14 +819,14 @@ static void test_read_process_bad_files(void **state)
 	g_free(path);
 	path = g_strdup_printf("%s/500/stat", fakeproc_path(fp));
 	assert_true(g_file_set_contents(path, "500 (x) S 1 garbage\n", -1, NULL));
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 500, 0, PROC_READ_ALL, &info),
-	                 -EINVAL);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 500, 0, PROC_READ_ALL, 0, &info), -EINVAL);
 	assert_null(info.exe);
 
 	/* No stat at all: the directory of a task being torn down. */
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 500, 0, PROC_READ_ALL, &info),
-	                 -ENOENT);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 500, 0, PROC_READ_ALL, 0, &info), -ENOENT);
 }
 
 /* --- foreach and threads --- */
@@ -734,7 +862,7 @@ static void test_foreach(void **state)
 	g_autofree char *self = g_build_filename(fakeproc_path(fp), "self", NULL);
 
 	/* An empty /proc. */
-	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), collect_pid, pids), 0);
+	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), 0, collect_pid, pids), 0);
 	assert_int_equal(pids->len, 0);
 
 	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
@@ -755,7 +883,7 @@ static void test_foreach(void **state)
 	/* A process that vanished between readdir and the read. */
 	mkdir_in(fp, "77");
 
-	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), collect_pid, pids),
+	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), 0, collect_pid, pids),
 	                 G_N_ELEMENTS(want));
 	g_array_sort(pids, cmp_pid);
 	assert_int_equal(pids->len, G_N_ELEMENTS(want));
@@ -763,12 +891,12 @@ static void test_foreach(void **state)
 
 	/* A second scan through the same root fd sees the same. */
 	g_array_set_size(pids, 0);
-	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), collect_pid, pids),
+	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), 0, collect_pid, pids),
 	                 G_N_ELEMENTS(want));
 
 	fakeproc_remove(fp, 17);
 	g_array_set_size(pids, 0);
-	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), collect_pid, pids),
+	assert_int_equal(proc_scan_foreach(fakeproc_root_fd(fp), 0, collect_pid, pids),
 	                 G_N_ELEMENTS(want) - 1);
 }
 
@@ -792,7 +920,7 @@ static void test_threads(void **state)
 	assert_int_equal(g_array_index(found, pid_t, 2), 650);
 
 	assert_int_equal(
-	    proc_scan_read_process(fakeproc_root_fd(fp), 600, 0, PROC_READ_STATUS, &info), 0);
+	    proc_scan_read_process(fakeproc_root_fd(fp), 600, 0, PROC_READ_STATUS, 0, &info), 0);
 	assert_int_equal(info.status.threads, 4);
 	lin_proc_info_clear(&info);
 
@@ -819,7 +947,7 @@ static void test_real_self(void **state)
 	exe = g_file_read_link("/proc/self/exe", NULL);
 	assert_non_null(exe);
 
-	assert_int_equal(proc_scan_read_process(proc_fd, getpid(), 0, PROC_READ_ALL, &info), 0);
+	assert_int_equal(proc_scan_read_process(proc_fd, getpid(), 0, PROC_READ_ALL, 0, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_ALL);
 	assert_int_equal(info.stat.pid, getpid());
 	assert_int_equal(info.stat.ppid, getppid());
@@ -838,9 +966,9 @@ static void test_real_self(void **state)
 
 		lin_proc_info_clear(&info);
 		assert_int_equal(
-		    proc_scan_read_process(proc_fd, getpid(), start, PROC_READ_STAT, &info), 0);
+		    proc_scan_read_process(proc_fd, getpid(), start, PROC_READ_STAT, 0, &info), 0);
 		assert_int_equal(
-		    proc_scan_read_process(proc_fd, getpid(), start + 1, PROC_READ_STAT, &info),
+		    proc_scan_read_process(proc_fd, getpid(), start + 1, PROC_READ_STAT, 0, &info),
 		    -ESRCH);
 	}
 	close(proc_fd);
@@ -868,7 +996,7 @@ static void test_real_foreach(void **state)
 	(void)state;
 	proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(proc_fd >= 0);
-	count = proc_scan_foreach(proc_fd, find_self, &seen);
+	count = proc_scan_foreach(proc_fd, 0, find_self, &seen);
 	assert_true(count >= 1);
 	assert_int_equal(seen, 1);
 	close(proc_fd);
@@ -878,6 +1006,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stat_real),
+	    cmocka_unit_test(test_stat_old_kernel),
+	    cmocka_unit_test(test_stat_cpu_times),
 	    cmocka_unit_test(test_stat_hostile_comm),
 	    cmocka_unit_test(test_stat_long_comm),
 	    cmocka_unit_test(test_stat_kthread),
@@ -893,6 +1023,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_read_process_long_exe, setup_fake, teardown_fake),
 	    cmocka_unit_test_setup_teardown(test_read_process_kthread, setup_fake, teardown_fake),
 	    cmocka_unit_test_setup_teardown(test_read_process_cmdline, setup_fake, teardown_fake),
+	    cmocka_unit_test_setup_teardown(test_read_process_cmdline_vanished, setup_fake,
+	                                    teardown_fake),
 	    cmocka_unit_test_setup_teardown(test_read_process_bad_files, setup_fake, teardown_fake),
 	    cmocka_unit_test_setup_teardown(test_read_in_two_halves, setup_fake, teardown_fake),
 	    cmocka_unit_test_setup_teardown(test_foreach, setup_fake, teardown_fake),

@@ -20,6 +20,12 @@
 #define BOOT_REALTIME_NS G_GUINT64_CONSTANT(1795358000000000000)
 #define NS_PER_SEC       G_GUINT64_CONSTANT(1000000000)
 
+/* sha256sum of the shell's cmdline "bash\0-l\0--xyz\0" (14 bytes); of
+ * nothing; and a hash the reader gave for the child's cut line. */
+#define SHELL_CMDLINE_SHA256 "caa920be4e1a19cffc98a83c7edb34d9263b369c01add0e4bfcde7f2d436b8cd"
+#define EMPTY_SHA256         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define CHILD_CMDLINE_SHA256 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 struct fixture {
 	struct lin_strpool *pool;
 	struct tracker_config cfg;
@@ -59,6 +65,7 @@ static int setup(void **state)
 
 	process_init(&f->shell, 2, 100, 5012, &f->init);
 	f->shell.comm = intern(f, "bash");
+	f->shell.cmdline = lin_strpool_intern(f->pool, "bash\0-l\0--xyz\0", 14);
 	f->shell.exe = intern(f, "/usr/bin/bash");
 	f->shell.ruid = f->shell.euid = 1000;
 	f->shell.rgid = f->shell.egid = 100;
@@ -75,6 +82,9 @@ static int setup(void **state)
 	f->child.egid = 0;
 	f->child.exec_count = 2;
 	f->child.flags = LIN_PROC_FORK_SEEN | LIN_PROC_CMDLINE_TRUNCATED;
+	f->child.cmdline = intern(f, "make -j8 [...] all");
+	f->child.cmdline_full_len = 2000000;
+	f->child.cmdline_sha256 = intern(f, CHILD_CMDLINE_SHA256);
 	f->child.exit_kind = LIN_EXIT_CODE;
 	f->child.exit_status = 3 << 8;
 	/* Sub-millisecond digits are cut, not rounded. */
@@ -105,6 +115,8 @@ static int teardown(void **state)
 		lin_strpool_unref(f->pool, all[i]->comm);
 		lin_strpool_unref(f->pool, all[i]->exe);
 		lin_strpool_unref(f->pool, all[i]->cmdline);
+		lin_strpool_unref(f->pool, all[i]->cmdline_sha256);
+		g_free(all[i]->guess);
 	}
 	assert_int_equal(lin_strpool_count(f->pool), 0);
 	lin_strpool_free(f->pool);
@@ -119,37 +131,49 @@ static int teardown(void **state)
 	"\tno\n"                                                                                   \
 	"ExeHash:\t-\n"
 
-static void assert_status(struct fixture *f, const struct lin_process *p, const char *expected)
+G_GNUC_PRINTF(3, 4)
+static void assert_status(struct fixture *f, const struct lin_process *p, const char *format, ...)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
+	g_autofree char *expected = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	expected = g_strdup_vprintf(format, ap);
+	va_end(ap);
 
 	fs_render_status(out, p, &f->cfg);
 	assert_string_equal(out->str, expected);
 }
 
+static void assert_parses(const char *text, pid_t pid, guint64 start, guint32 instance)
+{
+	struct lin_name name = {0};
+	char again[FS_NAME_MAX];
+
+	assert_int_equal(fs_parse_process_name(text, &name), 0);
+	assert_int_equal(name.pid, pid);
+	assert_true(name.start_ticks == start);
+	assert_int_equal(name.instance, instance);
+	/* One spelling: rendering gives the same text back. */
+	assert_int_equal(fs_process_name(&name, again, sizeof(again)), (int)strlen(text));
+	assert_string_equal(again, text);
+}
+
 static void test_parse_valid(void **state)
 {
-	pid_t pid = 0;
-	guint64 start = 0;
-
 	(void)state;
-	assert_int_equal(fs_parse_process_name("123-4567", &pid, &start), 0);
-	assert_int_equal(pid, 123);
-	assert_int_equal(start, 4567);
-
-	assert_int_equal(fs_parse_process_name("1-0", &pid, &start), 0);
-	assert_int_equal(pid, 1);
-	assert_int_equal(start, 0);
-
-	assert_int_equal(fs_parse_process_name("2147483647-18446744073709551615", &pid, &start), 0);
-	assert_int_equal(pid, G_MAXINT);
-	assert_true(start == G_MAXUINT64);
-
+	assert_parses("123-4567", 123, 4567, 1);
+	assert_parses("1-0", 1, 0, 1);
+	assert_parses("2147483647-18446744073709551615", G_MAXINT, G_MAXUINT64, 1);
+	/* Later holders of a pid within one tick. */
+	assert_parses("123-4567.2", 123, 4567, 2);
+	assert_parses("123-4567.20", 123, 4567, 20);
+	assert_parses("2147483647-18446744073709551615.4294967295", G_MAXINT, G_MAXUINT64,
+	              G_MAXUINT32);
 	/* Well-formed but never tracked: the lookup, not the parser, says
 	 * ENOENT. */
-	assert_int_equal(fs_parse_process_name("99999999-1", &pid, &start), 0);
-	assert_int_equal(pid, 99999999);
-	assert_int_equal(start, 1);
+	assert_parses("99999999-1", 99999999, 1, 1);
 }
 
 static void test_parse_invalid(void **state)
@@ -177,18 +201,29 @@ static void test_parse_invalid(void **state)
 	    "99999999999999999999999-1",
 	    "by-pid",
 	    "self",
+	    "1-2.",
+	    "1-2.1", /* the first holder has no suffix */
+	    "1-2.0",
+	    "1-2.02",
+	    "1-2.x",
+	    "1-2.+3",
+	    "1-2.3.4",
+	    "1-2.3 ",
+	    "1-2..3",
+	    "1-2.4294967296", /* past 2^32 - 1 */
+	    "1.2-3",
 	};
-	pid_t pid = 7;
-	guint64 start = 7;
+	struct lin_name name = {7, 7, 7};
 
 	(void)state;
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
-		if (fs_parse_process_name(bad[i], &pid, &start) != -ENOENT)
+		if (fs_parse_process_name(bad[i], &name) != -ENOENT)
 			fail_msg("\"%s\" parsed as a process name", bad[i]);
 	}
 	/* Untouched on failure. */
-	assert_int_equal(pid, 7);
-	assert_int_equal(start, 7);
+	assert_int_equal(name.pid, 7);
+	assert_int_equal(name.start_ticks, 7);
+	assert_int_equal(name.instance, 7);
 }
 
 static void test_parse_pid(void **state)
@@ -225,10 +260,16 @@ static void test_status_running(void **state)
 	              "Gid:\t100\t100\n"
 	              "Exe:\t/usr/bin/bash\n"
 	              "Cmdline:\tok\n"
+	              "CmdlineLength:\t14\n"
+	              "CmdlineSha256:\t%s\n"
 	              "Threads:\t3\n"
 	              "Execs:\t1\n"
 	              "Creator:\tfork\n"
-	              "Kthread:\tno\n" NO_CONTEXT);
+	              "Kthread:\tno\n"
+	              "ParentIsCreator:\tyes\n"
+	              "CreatorInferred:\t-\n"
+	              "CreatorCandidates:\t-\n" NO_CONTEXT,
+              SHELL_CMDLINE_SHA256);
 }
 
 static void test_status_exited_code(void **state)
@@ -248,10 +289,16 @@ static void test_status_exited_code(void **state)
 	              "Gid:\t100\t0\n"
 	              "Exe:\t/usr/bin/make\n"
 	              "Cmdline:\ttruncated\n"
+	              "CmdlineLength:\t2000000\n"
+	              "CmdlineSha256:\t%s\n"
 	              "Threads:\t0\n"
 	              "Execs:\t2\n"
 	              "Creator:\tfork\n"
-	              "Kthread:\tno\n" NO_CONTEXT);
+	              "Kthread:\tno\n"
+	              "ParentIsCreator:\tyes\n"
+	              "CreatorInferred:\t-\n"
+	              "CreatorCandidates:\t-\n" NO_CONTEXT,
+              CHILD_CMDLINE_SHA256);
 }
 
 static void test_status_killed_core(void **state)
@@ -271,10 +318,15 @@ static void test_status_killed_core(void **state)
 	              "Gid:\t0\t0\n"
 	              "Exe:\t\n"
 	              "Cmdline:\tmissed\n"
+	              "CmdlineLength:\t-\n"
+	              "CmdlineSha256:\t-\n"
 	              "Threads:\t0\n"
 	              "Execs:\t0\n"
 	              "Creator:\tfork\n"
-	              "Kthread:\tno\n" NO_CONTEXT);
+	              "Kthread:\tno\n"
+	              "ParentIsCreator:\tyes\n"
+	              "CreatorInferred:\t-\n"
+	              "CreatorCandidates:\t-\n" NO_CONTEXT);
 }
 
 static void test_status_kthread(void **state)
@@ -294,10 +346,16 @@ static void test_status_kthread(void **state)
 	              "Gid:\t0\t0\n"
 	              "Exe:\t\n"
 	              "Cmdline:\tok\n"
+	              "CmdlineLength:\t0\n"
+	              "CmdlineSha256:\t%s\n"
 	              "Threads:\t1\n"
 	              "Execs:\t0\n"
 	              "Creator:\tproc\n"
-	              "Kthread:\tyes\n" NO_CONTEXT);
+	              "Kthread:\tyes\n"
+	              "ParentIsCreator:\tunknown\n"
+	              "CreatorInferred:\t-\n"
+	              "CreatorCandidates:\t-\n" NO_CONTEXT,
+	              EMPTY_SHA256);
 }
 
 static void assert_exit_code(struct lin_process *p, guint8 kind, guint32 status,
@@ -436,18 +494,20 @@ static void test_stats(void **state)
 	                              "exits_missed 14\n"
 	                              "exits_while_down 15\n"
 	                              "cmdline_missed 16\n"
-	                              "out_of_order 17\n"
-	                              "processes_live 18\n"
-	                              "processes_exited 19\n"
-	                              "processes_forgotten 20\n"
-	                              "processes_pinned 21\n"
-	                              "threads_live 22\n"
-	                              "record_bytes 23\n"
-	                              "string_bytes 24\n"
-	                              "strings 25\n"
-	                              "history_entries 26\n"
-	                              "history_dropped 27\n"
-	                              "exe_hashed 28\n"
+	                              "cmdline_cut 17\n"
+	                              "budget_forgotten 18\n"
+	                              "out_of_order 19\n"
+	                              "processes_live 20\n"
+	                              "processes_exited 21\n"
+	                              "processes_forgotten 22\n"
+	                              "processes_pinned 23\n"
+	                              "threads_live 24\n"
+	                              "record_bytes 25\n"
+	                              "string_bytes 26\n"
+	                              "strings 27\n"
+	                              "history_entries 28\n"
+	                              "history_dropped 29\n"
+	                              "exe_hashed 30\n"
 	                              "started_monotonic_ns 5000000000\n"
 	                              "uptime_seconds 42\n"
 	                              "fs_notify_skipped 99\n"
@@ -483,9 +543,72 @@ static void test_links(void **state)
 
 	/* Too small: an error, never a cut target. */
 	assert_int_equal(fs_link_child(&f->grandchild, buf, 14), -ENAMETOOLONG);
-	assert_int_equal(fs_process_name(300, 6500, buf, 8), -ENAMETOOLONG);
-	assert_int_equal(fs_process_name(300, 6500, buf, 9), 8);
+	assert_int_equal(fs_process_name(&(struct lin_name){300, 1, 6500}, buf, 8), -ENAMETOOLONG);
+	assert_int_equal(fs_process_name(&(struct lin_name){300, 1, 6500}, buf, 9), 8);
 	assert_string_equal(buf, "300-6500");
+	assert_int_equal(fs_process_name(&(struct lin_name){300, 12, 6500}, buf, 11),
+	                 -ENAMETOOLONG);
+
+	/* A later holder of the same pid and tick: every link names it with
+	 * its suffix. */
+	f->grandchild.instance = 12;
+	assert_int_equal(fs_link_child(&f->grandchild, buf, sizeof(buf)), 17);
+	assert_string_equal(buf, "../../300-6500.12");
+	assert_int_equal(fs_link_by_pid(&f->grandchild, buf, sizeof(buf)), 14);
+	assert_string_equal(buf, "../300-6500.12");
+	assert_int_equal(fs_link_child(&f->grandchild, buf, 17), -ENAMETOOLONG);
+	f->child.instance = 2;
+	assert_int_equal(fs_link_parent(&f->grandchild, buf, sizeof(buf)), 13);
+	assert_string_equal(buf, "../200-6000.2");
+}
+
+/* The creator check of a child made with CLONE_PARENT. */
+static void assert_creator_lines(struct fixture *f, const char *expected)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	const char *lines;
+
+	fs_render_status(out, &f->grandchild, &f->cfg);
+	lines = strstr(out->str, "ParentIsCreator:");
+	assert_non_null(lines);
+	/* The context lines that follow are another test's. */
+	g_string_truncate(out, (gsize)(strstr(lines, "Cwd:\t") - out->str));
+	assert_string_equal(lines, expected);
+}
+
+static void test_status_creator_guess(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_creator_guess *guess = g_new0(struct lin_creator_guess, 1);
+
+	f->grandchild.guess = guess;
+	guess->check = LIN_PARENT_NOT_CREATOR;
+	guess->count = 1;
+	guess->candidates[0] = (struct lin_name){201, 1, 6100};
+	assert_creator_lines(f, "ParentIsCreator:\tno\n"
+	                        "CreatorInferred:\t201-6100\n"
+	                        "CreatorCandidates:\t-\n");
+
+	guess->count = 2;
+	guess->candidates[1] = (struct lin_name){202, 3, 6100};
+	assert_creator_lines(f, "ParentIsCreator:\tno\n"
+	                        "CreatorInferred:\t-\n"
+	                        "CreatorCandidates:\t201-6100 202-6100.3\n");
+
+	/* More than are named: the count of the rest. */
+	guess->count = LIN_CANDIDATES_MAX + 5;
+	for (guint i = 0; i < LIN_CANDIDATES_MAX; i++)
+		guess->candidates[i] = (struct lin_name){(pid_t)(400 + i), 1, 7};
+	assert_creator_lines(f, "ParentIsCreator:\tno\n"
+	                        "CreatorInferred:\t-\n"
+	                        "CreatorCandidates:\t400-7 401-7 402-7 403-7 404-7 405-7 406-7 "
+	                        "407-7 (+5)\n");
+
+	guess->check = LIN_PARENT_UNCERTAIN;
+	guess->count = 0;
+	assert_creator_lines(f, "ParentIsCreator:\tunknown\n"
+	                        "CreatorInferred:\t-\n"
+	                        "CreatorCandidates:\t-\n");
 }
 
 static void test_times(void **state)
@@ -515,7 +638,7 @@ static void test_context_and_history(void **state)
 {
 	struct fixture *f = *state;
 	struct lin_process *p = &f->child;
-	struct lin_history_budget budget;
+	struct lin_hist_budget budget;
 	struct lin_context ctx = {
 	    .cwd = intern(f, "/srv/a\tb"),
 	    .cgroup = intern(f, "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abc"
@@ -550,12 +673,13 @@ static void test_context_and_history(void **state)
 
 	(void)state;
 	f->cfg.host_pidns = 4026531836u;
-	lin_history_budget_init(&budget, f->pool, 0);
-	lin_history_add(&budget, &p->history, p, &first);
-	lin_history_add(&budget, &p->history, p, &uid);
-	lin_history_add(&budget, &p->history, p, &comm);
+	lin_hist_budget_init(&budget, f->pool, 0);
+	lin_hist_add(&budget, &p->history, p, &first);
+	lin_hist_add(&budget, &p->history, p, &uid);
+	lin_hist_add(&budget, &p->history, p, &comm);
 	p->ctx = &ctx;
 	p->exec_ns = BOOT_REALTIME_NS + 62 * NS_PER_SEC + 500000000;
+	lin_strpool_unref(f->pool, p->cmdline);
 	p->cmdline = lin_strpool_intern(f->pool, "make\0-j\0", 8);
 	p->flags |= LIN_PROC_EXE_DELETED;
 	p->seen_ns = 60 * NS_PER_SEC; /* the FORK's monotonic time */
@@ -601,7 +725,7 @@ static void test_context_and_history(void **state)
 	                                 "2026-11-22T14:34:21.000Z\texec"));
 
 	p->ctx = NULL;
-	lin_history_free(&budget, &p->history);
+	lin_hist_free(&budget, &p->history);
 	lin_strpool_unref(f->pool, ctx.cwd);
 	lin_strpool_unref(f->pool, ctx.cgroup);
 	lin_strpool_unref(f->pool, first.exe);
@@ -645,6 +769,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_status_exited_code, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_killed_core, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_kthread, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status_creator_guess, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exit_codes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_unknown_exit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_escapes, setup, teardown),

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -53,23 +54,7 @@ static void record_change(const struct lin_change *change, void *data)
 static void add_proc(struct fixture *f, pid_t pid, pid_t ppid, guint64 start, const char *comm,
                      const char *argv0)
 {
-	g_autofree char *exe = g_strdup_printf("/usr/bin/%s", comm);
-	g_autofree char *cmdline = g_strdup_printf("%s%c--flag%c", argv0, 0, 0);
-	struct fakeproc_proc proc = {
-	    .pid = pid,
-	    .ppid = ppid,
-	    .start_ticks = start,
-	    .comm = comm,
-	    .state = 'S',
-	    .uid = 1000,
-	    .gid = 1000,
-	    .cmdline = cmdline,
-	    .cmdline_len = strlen(argv0) + 1 + strlen("--flag") + 1,
-	    .exe = exe,
-	    .threads = 1,
-	};
-
-	fakeproc_add(f->fp, &proc);
+	fakeproc_add_simple(f->fp, pid, ppid, start, comm, argv0);
 }
 
 static int setup(void **state)
@@ -78,7 +63,9 @@ static int setup(void **state)
 	struct tracker_config cfg = {0};
 
 	current = f;
-	f->clock = 1000 * NS_PER_TICK;
+	/* Later than every start tick the tests give: a stat that started
+	 * after its event belongs to a later holder of the pid. */
+	f->clock = 100000 * NS_PER_TICK;
 	f->fp = fakeproc_new();
 	f->changes = g_array_new(FALSE, FALSE, sizeof(struct lin_change));
 	cfg.proc_root_fd = fakeproc_root_fd(f->fp);
@@ -678,6 +665,288 @@ static void test_pid_reuse(void **state)
 	}
 }
 
+/* The records of one pid, oldest first. */
+static GPtrArray *holders(struct fixture *f, pid_t pid)
+{
+	GPtrArray *all = g_ptr_array_new();
+
+	for (struct lin_process *p = tracker_find_pid(f->t, pid); p; p = p->older_same_pid)
+		g_ptr_array_insert(all, 0, p);
+	return all;
+}
+
+static void ev_comm(struct fixture *f, pid_t pid, const char *comm)
+{
+	struct cnproc_event ev = {.type = CNPROC_EV_COMM, .pid = pid, .tgid = pid};
+
+	g_strlcpy(ev.u.comm.comm, comm, sizeof(ev.u.comm.comm));
+	feed(f, ev);
+}
+
+/* One pid handed out five times within one clock tick: five records, named
+ * apart by their instance, each with its own comm and exit status. */
+static void test_pid_reuse_same_tick(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *bash = find(f, 100, 50);
+	g_autoptr(GPtrArray) all = NULL;
+	g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	guint children = 0;
+
+	for (int k = 1; k <= 5; k++) {
+		g_autofree char *comm = g_strdup_printf("holder-%d", k);
+
+		add_proc(f, 810, 100, 1234, "bash", "-bash");
+		ev_fork(f, 100, 810, 810);
+		ev_comm(f, 810, comm);
+		ev_exit(f, 810, 810, (guint32)k << 8);
+	}
+	all = holders(f, 810);
+	assert_int_equal(all->len, 5);
+	for (guint i = 0; i < all->len; i++) {
+		struct lin_process *p = g_ptr_array_index(all, i);
+		g_autofree char *comm = g_strdup_printf("holder-%u", i + 1);
+		struct lin_name name = lin_process_name(p);
+
+		assert_int_equal(p->start_ticks, 1234);
+		assert_int_equal(p->instance, i + 1);
+		assert_string_equal(str(p->comm), comm);
+		assert_int_equal(p->exit_kind, LIN_EXIT_CODE);
+		assert_int_equal(p->exit_status, (i + 1) << 8);
+		assert_ptr_equal(p->creator, bash);
+		assert_ptr_equal(tracker_find_name(f->t, &name), p);
+	}
+	/* by-pid/810 is the last holder; (pid, start) alone finds it too. */
+	assert_ptr_equal(tracker_find_pid(f->t, 810), g_ptr_array_index(all, 4));
+	assert_ptr_equal(find(f, 810, 1234), g_ptr_array_index(all, 4));
+	/* No name twice in the root listing, nor among bash's children. */
+	for (struct lin_process *p = tracker_first_after(f->t, 0); p; p = p->all_next) {
+		g_autofree char *key = g_strdup_printf("%d-%" G_GUINT64_FORMAT ".%u", (int)p->pid,
+		                                       p->start_ticks, p->instance);
+
+		assert_true(g_hash_table_add(names, g_steal_pointer(&key)));
+	}
+	for (struct lin_process *c = bash->first_child; c; c = c->next_sibling)
+		children += c->pid == 810;
+	assert_int_equal(children, 5);
+	assert_null(tracker_find_name(
+	    f->t, &(struct lin_name){.pid = 810, .instance = 6, .start_ticks = 1234}));
+}
+
+/* The stat a FORK's finish reads may be a later holder's when the pid was
+ * recycled before the read: one that started after the FORK is not taken. */
+static void test_fork_stat_of_later_holder(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *p;
+	guint64 later = f->clock / NS_PER_TICK + 500;
+
+	add_proc(f, 820, 100, later, "bash", "-bash");
+	ev_fork(f, 100, 820, 820);
+	p = tracker_find_pid(f->t, 820);
+	assert_non_null(p);
+	assert_true(p->start_ticks < later);
+	assert_true(p->flags & LIN_PROC_START_ESTIMATED);
+}
+
+/* A FORK whose child runs the image of the parent's other child P: made by
+ * P with CLONE_PARENT. It shows P's program, read for it, and names P. */
+static void test_clone_parent(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *bash = find(f, 100, 50), *p, *q, *c;
+	static const char p_argv[] = "helper\0once\0";
+	struct fakeproc_proc proc = {.pid = 830,
+	                             .ppid = 100,
+	                             .start_ticks = 1300,
+	                             .comm = "helper",
+	                             .cmdline = p_argv,
+	                             .cmdline_len = sizeof(p_argv) - 1,
+	                             .exe = "/opt/helper",
+	                             .start_stack = 0x7ffd0000};
+
+	/* P: forked by bash, then its own exec (its own stack). */
+	fakeproc_add(f->fp, &proc);
+	ev_fork(f, 100, 830, 830);
+	ev_exec(f, 830);
+	p = find(f, 830, 1300);
+	assert_int_equal(p->start_stack, 0x7ffd0000);
+
+	/* An ordinary fork of bash: the same stack as bash, so no read of
+	 * its own (its fake cmdline differs and must not show). */
+	add_proc(f, 831, 100, 1301, "bash", "not-read");
+	ev_fork(f, 100, 831, 831);
+	assert_ptr_equal(find(f, 831, 1301)->cmdline, bash->cmdline);
+	assert_null(find(f, 831, 1301)->guess);
+
+	/* C: reported as bash's child, running P's image. */
+	proc.pid = 832;
+	proc.start_ticks = 1302;
+	fakeproc_add(f->fp, &proc);
+	ev_fork(f, 100, 832, 832);
+	c = find(f, 832, 1302);
+	assert_non_null(c);
+	assert_ptr_equal(c->creator, bash);
+	assert_int_equal(c->cmdline->len, sizeof(p_argv) - 1);
+	assert_memory_equal(c->cmdline->data, p_argv, sizeof(p_argv) - 1);
+	assert_string_equal(str(c->exe), "/opt/helper");
+	assert_non_null(c->guess);
+	assert_int_equal(c->guess->check, LIN_PARENT_NOT_CREATOR);
+	assert_int_equal(c->guess->count, 1);
+	assert_int_equal(c->guess->candidates[0].pid, 830);
+	assert_int_equal(c->guess->candidates[0].start_ticks, 1300);
+
+	/* Q, then another: now P and Q (and C) run that image. */
+	q = c;
+	proc.pid = 833;
+	proc.start_ticks = 1303;
+	fakeproc_add(f->fp, &proc);
+	ev_fork(f, 100, 833, 833);
+	c = find(f, 833, 1303);
+	assert_int_equal(c->guess->check, LIN_PARENT_NOT_CREATOR);
+	assert_int_equal(c->guess->count, 2);
+	assert_int_equal(c->guess->candidates[0].pid, 830);
+	assert_int_equal(c->guess->candidates[1].pid, q->pid);
+
+	/* A named creator stays after an exec: it made the process. */
+	ev_exec(f, 833);
+	assert_non_null(c->guess);
+
+	/* No running child of bash has the image: open, until its exec. */
+	proc.pid = 834;
+	proc.start_ticks = 1304;
+	proc.start_stack = 0x7ffe1234;
+	fakeproc_add(f->fp, &proc);
+	ev_fork(f, 100, 834, 834);
+	c = find(f, 834, 1304);
+	assert_int_equal(c->guess->check, LIN_PARENT_UNCERTAIN);
+	assert_string_equal(str(c->exe), "/opt/helper");
+	ev_exec(f, 834);
+	assert_null(c->guess);
+}
+
+/* Command lines cut by the cap keep both ends and the digest of the whole;
+ * past the string budget, the oldest exited records go first, then new
+ * long command lines keep LIN_CMDLINE_SQUEEZED bytes. */
+static void exec_long(struct fixture *f, pid_t pid, guint64 start, gsize len, char fill,
+                      char **sha256)
+{
+	g_autofree char *argv = g_malloc(len);
+	struct fakeproc_proc proc = {.pid = pid,
+	                             .ppid = 100,
+	                             .start_ticks = start,
+	                             .comm = "long",
+	                             .cmdline = argv,
+	                             .cmdline_len = len,
+	                             .exe = "/usr/bin/long"};
+
+	for (gsize i = 0; i < len; i++)
+		argv[i] = (char)(fill + i % 7);
+	argv[len - 1] = '\0';
+	*sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)argv, len);
+	fakeproc_add(f->fp, &proc);
+	ev_fork(f, 100, pid, pid);
+	ev_exec(f, pid);
+}
+
+static void test_cmdline_cap_and_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct tracker_config cfg = *tracker_get_config(f->t);
+	g_autofree char *sha = NULL;
+	struct lin_process *p;
+	struct tracker_stats stats;
+
+	/* A tracker of its own with a cap and a budget. */
+	tracker_free(f->t);
+	cfg.max_cmdline = 1000;
+	cfg.max_string_bytes = 256 * 1024;
+	f->t = tracker_new(&cfg);
+	tracker_set_change_fn(f->t, record_change, f);
+	assert_int_equal(tracker_bootstrap(f->t), 4);
+
+	exec_long(f, 840, 1400, 5000, 'a', &sha);
+	p = find(f, 840, 1400);
+	assert_int_equal(p->cmdline->len, 1000);
+	assert_true(p->flags & LIN_PROC_CMDLINE_TRUNCATED);
+	assert_int_equal(p->cmdline_full_len, 5000);
+	assert_string_equal(str(p->cmdline_sha256), sha);
+	for (gsize i = 0; i < 500; i++) {
+		assert_int_equal(p->cmdline->data[i], (char)('a' + i % 7));
+		assert_int_equal(p->cmdline->data[999 - i],
+		                 i == 0 ? '\0' : (char)('a' + (4999 - i) % 7));
+	}
+	ev_exit(f, 840, 840, 0);
+
+	/* Unique long lines, each under the cap: whole until the budget. */
+	tracker_free(f->t);
+	cfg.max_cmdline = 0;
+	f->t = tracker_new(&cfg);
+	tracker_set_change_fn(f->t, record_change, f);
+	assert_true(tracker_bootstrap(f->t) >= 4);
+	for (int i = 0; i < 12; i++) {
+		g_autofree char *digest = NULL;
+
+		exec_long(f, 850 + i, 1500 + (guint64)i, 60 * 1000, (char)('a' + i), &digest);
+		p = find(f, 850 + i, 1500 + (guint64)i);
+		assert_string_equal(str(p->comm), "long");
+		tracker_get_stats(f->t, &stats);
+		assert_true(stats.string_bytes <= cfg.max_string_bytes);
+		if (p->cmdline->len == 60 * 1000) {
+			assert_false(p->flags & LIN_PROC_CMDLINE_TRUNCATED);
+		} else {
+			/* Squeezed: still both ends, and the digest of the whole. */
+			assert_int_equal(p->cmdline->len, LIN_CMDLINE_SQUEEZED);
+			assert_int_equal(p->cmdline_full_len, 60 * 1000);
+			assert_string_equal(str(p->cmdline_sha256), digest);
+		}
+		/* Half of them exit: those are forgotten first. */
+		if (i % 2 == 0)
+			ev_exit(f, 850 + i, 850 + i, 0);
+	}
+	tracker_get_stats(f->t, &stats);
+	assert_true(stats.budget_forgotten > 0);
+	assert_true(stats.cmdline_cut > 0);
+	/* The running ones are all still there. */
+	for (int i = 1; i < 12; i += 2)
+		assert_non_null(find(f, 850 + i, 1500 + (guint64)i));
+}
+
+/* An EXEC reads status for the ids only when they can have changed without
+ * a UID/GID event: the exec of a set-user-ID or set-group-ID file. */
+static void test_exec_reads_status_for_setuid_only(void **state)
+{
+	struct fixture *f = *state;
+	struct fakeproc_proc proc = {.pid = 860,
+	                             .ppid = 100,
+	                             .start_ticks = 1600,
+	                             .comm = "true",
+	                             .uid = 1000,
+	                             .gid = 1000,
+	                             .exe = "/bin/true"};
+	struct lin_process *p;
+
+	fakeproc_add(f->fp, &proc);
+	ev_fork(f, 100, 860, 860);
+	p = find(f, 860, 1600);
+	assert_int_equal(p->euid, 1000);
+	/* Not set-user-ID: the ids stay the creator's, whatever status says
+	 * (a stand-in for "not read"). */
+	proc.uid = 4242;
+	fakeproc_add(f->fp, &proc);
+	ev_exec(f, 860);
+	assert_int_equal(p->euid, 1000);
+	assert_int_equal(p->exec_count, 1);
+	/* Set-user-ID (passwd is, on Debian): status is read. */
+	if (access("/usr/bin/passwd", X_OK) == 0) {
+		proc.exe = "/usr/bin/passwd";
+		proc.uid = 0;
+		fakeproc_add(f->fp, &proc);
+		ev_exec(f, 860);
+		assert_int_equal(p->euid, 0);
+	}
+}
+
 static void test_comm_and_ids(void **state)
 {
 	struct fixture *f = *state;
@@ -963,6 +1232,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention_is_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_changes_and_iteration, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pid_reuse_same_tick, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_stat_of_later_holder, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_clone_parent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_reads_status_for_setuid_only, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_cmdline_cap_and_budget, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("tracker", tests, NULL, NULL);

@@ -7,11 +7,11 @@
  */
 #include "config.h"
 
-#include "history.h"
+#include "proc_history.h"
 
 #include <string.h>
 
-void lin_history_budget_init(struct lin_history_budget *budget, struct lin_strpool *strings,
+void lin_hist_budget_init(struct lin_hist_budget *budget, struct lin_strpool *strings,
                              guint64 max)
 {
 	memset(budget, 0, sizeof(*budget));
@@ -19,7 +19,7 @@ void lin_history_budget_init(struct lin_history_budget *budget, struct lin_strpo
 	budget->max = max;
 }
 
-static void budget_unlink(struct lin_history_budget *budget, struct lin_hist_entry *e)
+static void budget_unlink(struct lin_hist_budget *budget, struct lin_hist_entry *e)
 {
 	if (e->budget_prev)
 		e->budget_prev->budget_next = e->budget_next;
@@ -34,7 +34,7 @@ static void budget_unlink(struct lin_history_budget *budget, struct lin_hist_ent
 
 static void owner_unlink(struct lin_hist_entry *e)
 {
-	struct lin_history *h = e->owner;
+	struct lin_hist *h = e->owner;
 
 	if (e->prev)
 		e->prev->next = e->next;
@@ -47,22 +47,22 @@ static void owner_unlink(struct lin_hist_entry *e)
 	h->count--;
 }
 
-static void entry_free(struct lin_history_budget *budget, struct lin_hist_entry *e)
+static void entry_free(struct lin_hist_budget *budget, struct lin_hist_entry *e)
 {
 	lin_strpool_unref(budget->strings, e->exe);
 	lin_strpool_unref(budget->strings, e->cmdline);
 	g_free(e);
 }
 
-void lin_history_add(struct lin_history_budget *budget, struct lin_history **slot, gpointer record,
+void lin_hist_add(struct lin_hist_budget *budget, struct lin_hist **slot, gpointer record,
                      const struct lin_hist_entry *tmpl)
 {
-	struct lin_history *h = *slot;
+	struct lin_hist *h = *slot;
 	struct lin_hist_entry *e = g_new(struct lin_hist_entry, 1);
 	struct lin_hist_entry *after;
 
 	if (!h) {
-		h = *slot = g_new0(struct lin_history, 1);
+		h = *slot = g_new0(struct lin_hist, 1);
 		h->record = record;
 	}
 	*e = *tmpl;
@@ -107,9 +107,9 @@ void lin_history_add(struct lin_history_budget *budget, struct lin_history **slo
 	}
 }
 
-void lin_history_free(struct lin_history_budget *budget, struct lin_history **slot)
+void lin_hist_free(struct lin_hist_budget *budget, struct lin_hist **slot)
 {
-	struct lin_history *h = *slot;
+	struct lin_hist *h = *slot;
 
 	if (!h)
 		return;
@@ -124,7 +124,7 @@ void lin_history_free(struct lin_history_budget *budget, struct lin_history **sl
 	*slot = NULL;
 }
 
-void lin_history_ids_at(const struct lin_history *h, guint64 time_ns, const guint32 current[4],
+void lin_hist_ids_at(const struct lin_hist *h, guint64 time_ns, const guint32 current[4],
                         guint32 out[4])
 {
 	gboolean uid_found = FALSE, gid_found = FALSE;
@@ -145,7 +145,7 @@ void lin_history_ids_at(const struct lin_history *h, guint64 time_ns, const guin
 	}
 }
 
-gsize lin_history_budget_bytes(const struct lin_history_budget *budget)
+gsize lin_hist_budget_bytes(const struct lin_hist_budget *budget)
 {
 	return budget->entries * sizeof(struct lin_hist_entry);
 }

@@ -33,14 +33,14 @@ enum lin_hist_flag {
 	LIN_HIST_CMDLINE_TRUNCATED = 1 << 1,
 };
 
-struct lin_history;
+struct lin_hist;
 
 struct lin_hist_entry {
 	/* The same process's entries, in time order. */
 	struct lin_hist_entry *prev, *next;
 	/* Every entry, in the order they were added (the budget's age). */
 	struct lin_hist_entry *budget_prev, *budget_next;
-	struct lin_history *owner;
+	struct lin_hist *owner;
 	guint64 time_ns; /* CLOCK_REALTIME */
 	/* EXEC, FOUND: ruid, euid, rgid, egid at that moment.
 	 * UID, GID: old real, old effective, new real, new effective. */
@@ -51,7 +51,7 @@ struct lin_hist_entry {
 	guint8 flags;            /* enum lin_hist_flag */
 };
 
-struct lin_history {
+struct lin_hist {
 	struct lin_hist_entry *first, *last;
 	gpointer record; /* the struct lin_process it belongs to */
 	guint32 count;
@@ -59,33 +59,33 @@ struct lin_history {
 };
 
 /* Called for an entry the budget drops, before it is freed. */
-typedef void (*lin_history_drop_fn)(struct lin_hist_entry *entry, void *data);
+typedef void (*lin_hist_drop_fn)(struct lin_hist_entry *entry, void *data);
 
-struct lin_history_budget {
+struct lin_hist_budget {
 	struct lin_strpool *strings; /* not owned */
 	struct lin_hist_entry *oldest, *newest;
 	guint64 entries;
 	guint64 max; /* 0: unlimited */
 	guint64 dropped;
-	lin_history_drop_fn on_drop;
+	lin_hist_drop_fn on_drop;
 	void *on_drop_data;
 };
 
-void lin_history_budget_init(struct lin_history_budget *budget, struct lin_strpool *strings,
+void lin_hist_budget_init(struct lin_hist_budget *budget, struct lin_strpool *strings,
                              guint64 max);
 
 /* Adds a copy of *tmpl (its strings get one more reference each) to the
  * history *slot of record (created when NULL), in time order after any
  * entry of the same time; then enforces the budget. */
-void lin_history_add(struct lin_history_budget *budget, struct lin_history **slot, gpointer record,
+void lin_hist_add(struct lin_hist_budget *budget, struct lin_hist **slot, gpointer record,
                      const struct lin_hist_entry *tmpl);
 /* Frees *slot and its entries (a forgotten record). NULL is fine. */
-void lin_history_free(struct lin_history_budget *budget, struct lin_history **slot);
+void lin_hist_free(struct lin_hist_budget *budget, struct lin_hist **slot);
 
 /* The ids (ruid, euid, rgid, egid) a process had at time_ns, from its
  * current ids and the UID and GID entries after that time. */
-void lin_history_ids_at(const struct lin_history *h, guint64 time_ns, const guint32 current[4],
+void lin_hist_ids_at(const struct lin_hist *h, guint64 time_ns, const guint32 current[4],
                         guint32 out[4]);
 
 /* Bytes the entries take, for the stats. */
-gsize lin_history_budget_bytes(const struct lin_history_budget *budget);
+gsize lin_hist_budget_bytes(const struct lin_hist_budget *budget);

@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The journal's encoder (see journal_encode.h and journal_format.h). Lines
+ * are built by hand into a GString rather than through a JSON library's
+ * object tree: the journal thread encodes several lines per process in a
+ * fork storm, and a tree costs an allocation per field. The one delicate
+ * part, strings, goes through journal_append_string(), which escapes what
+ * JSON requires (quotes, backslashes, control bytes) and what breaks
+ * JavaScript-based shippers (U+2028, U+2029), and never writes invalid
+ * UTF-8: bytes that are not UTF-8 are written with U+FFFD in the ECS field
+ * and exactly, in base64, in a lineagefs.*_b64 field.
+ */
+#include "config.h"
+#include "journal_encode.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "tracker.h"
+
+#define NS_PER_SEC 1000000000ull
+/* 9999-12-31T23:59:59Z: ISO 8601 without an expanded year. */
+#define ISO_MAX_SECONDS 253402300799ull
+
+static const char *const action_names[JOURNAL_ACTION_COUNT] = {
+    [JOURNAL_FOUND] = JOURNAL_ACTION_FOUND,   [JOURNAL_FORK] = JOURNAL_ACTION_FORK,
+    [JOURNAL_EXEC] = JOURNAL_ACTION_EXEC,     [JOURNAL_COMM] = JOURNAL_ACTION_COMM,
+    [JOURNAL_UID] = JOURNAL_ACTION_UID,       [JOURNAL_GID] = JOURNAL_ACTION_GID,
+    [JOURNAL_EXIT] = JOURNAL_ACTION_EXIT,     [JOURNAL_EXIT_MISSED] = JOURNAL_ACTION_EXIT_MISSED,
+    [JOURNAL_FORGET] = JOURNAL_ACTION_FORGET, [JOURNAL_CHECKPOINT] = JOURNAL_ACTION_CHECKPOINT,
+};
+
+/* ECS event.type per action: a process found by a scan or written whole
+ * by a checkpoint did not start then, so it is "info". */
+static const char *const action_types[JOURNAL_ACTION_COUNT] = {
+    [JOURNAL_FOUND] = "info",      [JOURNAL_FORK] = "start",      [JOURNAL_EXEC] = "start",
+    [JOURNAL_COMM] = "change",     [JOURNAL_UID] = "change",      [JOURNAL_GID] = "change",
+    [JOURNAL_EXIT] = "end",        [JOURNAL_EXIT_MISSED] = "end", [JOURNAL_FORGET] = "info",
+    [JOURNAL_CHECKPOINT] = "info",
+};
+
+#define IMAGE  (JOURNAL_HAS_COMM | JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE)
+#define IDS    (JOURNAL_HAS_UIDS | JOURNAL_HAS_GIDS)
+#define PARENT (JOURNAL_HAS_CREATOR | JOURNAL_HAS_CREATOR_START)
+#define WHOLE  (PARENT | IMAGE | IDS | JOURNAL_HAS_EXIT | JOURNAL_HAS_COUNTS | JOURNAL_HAS_FLAGS)
+
+/* Every process line names the process (process.name) besides its
+ * identity: a search for "process.name:curl AND event.action:exit" is what
+ * a shipper's user writes. */
+static const guint32 action_fields[JOURNAL_ACTION_COUNT] = {
+    [JOURNAL_FOUND] = WHOLE,
+    /* A child runs its creator's image until it execs. */
+    [JOURNAL_FORK] = PARENT | IMAGE | IDS | JOURNAL_HAS_FLAGS,
+    [JOURNAL_EXEC] = IMAGE | IDS | JOURNAL_HAS_COUNTS | JOURNAL_HAS_FLAGS,
+    [JOURNAL_COMM] = JOURNAL_HAS_COMM,
+    [JOURNAL_UID] = JOURNAL_HAS_COMM | JOURNAL_HAS_UIDS,
+    [JOURNAL_GID] = JOURNAL_HAS_COMM | JOURNAL_HAS_GIDS,
+    [JOURNAL_EXIT] = JOURNAL_HAS_COMM | JOURNAL_HAS_EXIT,
+    [JOURNAL_EXIT_MISSED] = JOURNAL_HAS_COMM | JOURNAL_HAS_EXIT,
+    [JOURNAL_FORGET] = 0,
+    [JOURNAL_CHECKPOINT] = WHOLE,
+};
+
+/* lineagefs.flags: the record's flags that mean something outside the
+ * table (not its eviction bookkeeping). */
+static const struct {
+	guint32 flag;
+	const char *name;
+} flag_names[] = {
+    {LIN_PROC_KTHREAD, "kthread"},
+    {LIN_PROC_CMDLINE_MISSED, "cmdline_missed"},
+    {LIN_PROC_CMDLINE_TRUNCATED, "cmdline_truncated"},
+    {LIN_PROC_FORK_SEEN, "fork_seen"},
+    {LIN_PROC_LEADER_EXITED, "leader_exited"},
+    {LIN_PROC_START_ESTIMATED, "start_estimated"},
+    {LIN_PROC_FROM_SCAN, "from_scan"},
+};
+
+guint32 journal_action_fields(enum journal_action action)
+{
+	return (guint)action < JOURNAL_ACTION_COUNT ? action_fields[action] : 0;
+}
+
+const char *journal_action_name(enum journal_action action)
+{
+	return (guint)action < JOURNAL_ACTION_COUNT ? action_names[action] : "unknown";
+}
+
+void journal_entity_id(const struct journal_host *host, pid_t pid, guint64 start_ticks,
+                       guint32 instance, char *out)
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	char key[256];
+	int n = snprintf(key, sizeof(key), "%s/%s/%d/%" G_GUINT64_FORMAT "/%u", host->machine_id,
+	                 host->boot_id, (int)pid, start_ticks, instance);
+
+	g_checksum_update(sum, (const guchar *)key, (gssize)MIN((size_t)n, sizeof(key) - 1));
+	memcpy(out, g_checksum_get_string(sum), JOURNAL_ENTITY_ID_LEN);
+	out[JOURNAL_ENTITY_ID_LEN] = '\0';
+}
+
+/* ---- strings ---- */
+
+/* Appends valid UTF-8 with JSON escapes, no quotes. Runs of bytes that
+ * need none are copied at once. */
+static void append_escaped_valid(GString *out, const char *s, gsize len)
+{
+	static const char hex[] = "0123456789abcdef";
+	gsize run = 0;
+
+	for (gsize i = 0; i < len; i++) {
+		guchar c = (guchar)s[i];
+		const char *esc = NULL;
+		char u[7];
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f && c != 0xe2)
+			continue;
+		if (c == 0xe2) {
+			/* U+2028 and U+2029 are JSON but end a JavaScript line. */
+			if (i + 2 < len && (guchar)s[i + 1] == 0x80 &&
+			    ((guchar)s[i + 2] == 0xa8 || (guchar)s[i + 2] == 0xa9))
+				esc = (guchar)s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029";
+			else
+				continue;
+		} else if (c == '"') {
+			esc = "\\\"";
+		} else if (c == '\\') {
+			esc = "\\\\";
+		} else if (c == '\n') {
+			esc = "\\n";
+		} else if (c == '\t') {
+			esc = "\\t";
+		} else if (c == '\r') {
+			esc = "\\r";
+		} else {
+			u[0] = '\\';
+			u[1] = 'u';
+			u[2] = '0';
+			u[3] = '0';
+			u[4] = hex[c >> 4];
+			u[5] = hex[c & 0xf];
+			u[6] = '\0';
+			esc = u;
+		}
+		g_string_append_len(out, s + run, (gssize)(i - run));
+		g_string_append(out, esc);
+		if (c == 0xe2)
+			i += 2;
+		run = i + 1;
+	}
+	g_string_append_len(out, s + run, (gssize)(len - run));
+}
+
+/* Appends s as JSON string contents (no quotes); FALSE when it was not
+ * valid UTF-8 and U+FFFD stands for the invalid sequences. A NUL byte is
+ * not valid here: these are C-level names and arguments, never holding one. */
+static gboolean append_escaped(GString *out, const char *s, gsize len)
+{
+	g_autofree char *valid = NULL;
+
+	if (g_utf8_validate_len(s, len, NULL)) {
+		append_escaped_valid(out, s, len);
+		return TRUE;
+	}
+	valid = g_utf8_make_valid(s, (gssize)len);
+	/* g_utf8_make_valid() replaces a NUL too (it is invalid within a
+	 * given length): strlen() is the whole result. */
+	append_escaped_valid(out, valid, strlen(valid));
+	return FALSE;
+}
+
+gboolean journal_append_string(GString *out, const char *s, gsize len)
+{
+	gboolean valid;
+
+	g_string_append_c(out, '"');
+	valid = append_escaped(out, s, len);
+	g_string_append_c(out, '"');
+	return valid;
+}
+
+static void append_key(GString *out, gboolean *first, const char *key)
+{
+	if (!*first)
+		g_string_append_c(out, ',');
+	*first = FALSE;
+	g_string_append_c(out, '"');
+	g_string_append(out, key);
+	g_string_append(out, "\":");
+}
+
+static void append_b64(GString *out, gboolean *first, const char *key, const char *s, gsize len)
+{
+	g_autofree char *b64 = g_base64_encode((const guchar *)s, len);
+
+	append_key(out, first, key);
+	g_string_append_c(out, '"');
+	g_string_append(out, b64);
+	g_string_append_c(out, '"');
+}
+
+/* ---- times ---- */
+
+/* Appends "YYYY-MM-DDThh:mm:ss.nnnnnnnnnZ" with its quotes; FALSE (and
+ * nothing appended) beyond year 9999. */
+static gboolean append_time(GString *out, guint64 seconds, guint32 nanos)
+{
+	time_t t;
+	struct tm tm;
+
+	if (seconds > ISO_MAX_SECONDS)
+		return FALSE;
+	t = (time_t)seconds;
+	if (gmtime_r(&t, &tm) == NULL)
+		return FALSE;
+	g_string_append_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%09uZ\"", tm.tm_year + 1900,
+	                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nanos);
+	return TRUE;
+}
+
+static gboolean append_time_ns(GString *out, guint64 ns)
+{
+	return append_time(out, ns / NS_PER_SEC, (guint32)(ns % NS_PER_SEC));
+}
+
+/* process.start: the boot's wall clock plus the start ticks, without
+ * overflow for absurd ticks (they are left out then). */
+static void append_start(GString *out, gboolean *first, const struct journal_host *host,
+                         guint64 start_ticks)
+{
+	guint hz = host->hz ? host->hz : 100;
+	guint64 boot_s = host->boot_realtime_ns / NS_PER_SEC;
+	guint64 ticks_s = start_ticks / hz;
+	guint64 nanos = host->boot_realtime_ns % NS_PER_SEC + (start_ticks % hz) * NS_PER_SEC / hz;
+	gsize before;
+
+	if (ticks_s > ISO_MAX_SECONDS || boot_s > ISO_MAX_SECONDS)
+		return;
+	/* pid came first: the key's comma is part of what is undone. */
+	before = out->len;
+	append_key(out, first, "start");
+	if (!append_time(out, boot_s + ticks_s + nanos / NS_PER_SEC, (guint32)(nanos % NS_PER_SEC)))
+		g_string_truncate(out, before);
+}
+
+/* ---- the line's common parts ---- */
+
+static void append_head(GString *out, const struct journal_host *host, guint64 event_ns,
+                        const char *kind, const char *type, const char *action, guint64 seq)
+{
+	g_string_append(out, "{\"@timestamp\":");
+	if (!append_time_ns(out, event_ns))
+		append_time(out, ISO_MAX_SECONDS, 0);
+	g_string_append_printf(out,
+	                       ",\"event\":{\"kind\":\"%s\",\"category\":[\"process\"],"
+	                       "\"type\":[\"%s\"],\"action\":\"%s\",\"sequence\":%" G_GUINT64_FORMAT
+	                       "},\"host\":{\"id\":",
+	                       kind, type, action, seq & G_MAXINT64);
+	journal_append_string(out, host->machine_id,
+	                      strnlen(host->machine_id, sizeof(host->machine_id)));
+	g_string_append(out, ",\"boot\":{\"id\":");
+	journal_append_string(out, host->boot_id, strnlen(host->boot_id, sizeof(host->boot_id)));
+	g_string_append(out, "}}");
+}
+
+/* ---- process lines ---- */
+
+/* The cmdline bytes a line describes: at most JOURNAL_CMDLINE_MAX, the
+ * middle cut out. Returns a buffer to free, or NULL when proc's own bytes
+ * serve. */
+static char *cut_cmdline(const struct journal_proc *proc, gsize *len)
+{
+	gsize half = JOURNAL_CMDLINE_MAX / 2;
+	char *cut;
+
+	*len = proc->cmdline_len;
+	if (proc->cmdline_len <= JOURNAL_CMDLINE_MAX)
+		return NULL;
+	cut = g_malloc(JOURNAL_CMDLINE_MAX);
+	memcpy(cut, proc->cmdline, half);
+	memcpy(cut + half, proc->cmdline + proc->cmdline_len - half, half);
+	*len = JOURNAL_CMDLINE_MAX;
+	return cut;
+}
+
+/*
+ * process.args and process.command_line from the NUL-separated cmdline.
+ * The reader rebuilds the bytes as the args joined by NUL plus one final
+ * NUL; when that would not give them back (bytes that are not UTF-8, no
+ * final NUL as after a setproctitle()), the exact bytes go to
+ * lineagefs.cmdline_b64. Returns whether they must.
+ */
+static gboolean append_args(GString *out, gboolean *first, const char *cmd, gsize len)
+{
+	gsize body = len > 0 && cmd[len - 1] == '\0' ? len - 1 : len;
+	gboolean exact = body < len;
+	gsize start;
+
+	append_key(out, first, "args");
+	g_string_append_c(out, '[');
+	start = 0;
+	for (gsize i = 0; i <= body; i++) {
+		if (i < body && cmd[i] != '\0')
+			continue;
+		if (start > 0)
+			g_string_append_c(out, ',');
+		if (!journal_append_string(out, cmd + start, i - start))
+			exact = FALSE;
+		start = i + 1;
+	}
+	g_string_append_c(out, ']');
+
+	append_key(out, first, "command_line");
+	g_string_append_c(out, '"');
+	start = 0;
+	for (gsize i = 0; i <= body; i++) {
+		if (i < body && cmd[i] != '\0')
+			continue;
+		if (start > 0)
+			g_string_append_c(out, ' ');
+		append_escaped(out, cmd + start, i - start);
+		start = i + 1;
+	}
+	g_string_append_c(out, '"');
+	return !exact;
+}
+
+static void append_id(GString *out, gboolean *first, const char *key, guint32 id)
+{
+	append_key(out, first, key);
+	g_string_append_printf(out, "{\"id\":\"%u\"}", id);
+}
+
+static void append_exit(GString *out, gboolean *first, const struct journal_proc *proc)
+{
+	guint32 status = proc->exit_status;
+	const char *abbrev;
+
+	append_key(out, first, "exit");
+	switch (proc->exit_kind) {
+	case LIN_EXIT_CODE:
+		g_string_append_printf(out, "{\"kind\":\"code\",\"status\":%u}", status);
+		break;
+	case LIN_EXIT_SIGNAL:
+		g_string_append_printf(out, "{\"kind\":\"signal\",\"status\":%u", status);
+		abbrev = sigabbrev_np((int)(status & 0x7f));
+		if (abbrev)
+			g_string_append_printf(out, ",\"signal\":\"SIG%s\"", abbrev);
+		g_string_append_printf(out, ",\"signal_number\":%u", status & 0x7f);
+		if (WCOREDUMP(status))
+			g_string_append(out, ",\"core_dumped\":true");
+		g_string_append_c(out, '}');
+		break;
+	default:
+		g_string_append(out, "{\"kind\":\"unknown\"}");
+		break;
+	}
+}
+
+void journal_encode_process(GString *out, const struct journal_host *host,
+                            enum journal_action action, guint64 event_ns, guint64 seq,
+                            const struct journal_proc *proc)
+{
+	guint32 fields = journal_action_fields(action) & (proc->has | JOURNAL_HAS_FLAGS);
+	gboolean exited = (fields & JOURNAL_HAS_EXIT) && proc->exit_kind != LIN_EXIT_RUNNING;
+	char id[JOURNAL_ENTITY_ID_LEN + 1];
+	g_autofree char *cut = NULL;
+	gboolean comm_inexact = FALSE, exe_inexact = FALSE, cmdline_inexact = FALSE;
+	const char *cmdline = proc->cmdline;
+	gsize cmdline_len = 0;
+	guint32 flags = proc->flags;
+	gboolean first = TRUE;
+
+	if ((guint)action >= JOURNAL_ACTION_COUNT)
+		action = JOURNAL_CHECKPOINT;
+	append_head(out, host, event_ns,
+	            action == JOURNAL_CHECKPOINT || action == JOURNAL_FOUND ? "state" : "event",
+	            action_types[action], action_names[action], seq);
+
+	g_string_append(out, ",\"process\":{");
+	journal_entity_id(host, proc->pid, proc->start_ticks, proc->instance, id);
+	append_key(out, &first, "entity_id");
+	g_string_append_printf(out, "\"%s\"", id);
+	append_key(out, &first, "pid");
+	g_string_append_printf(out, "%d", (int)proc->pid);
+	append_start(out, &first, host, proc->start_ticks);
+	if ((fields & JOURNAL_HAS_COMM) && proc->comm) {
+		append_key(out, &first, "name");
+		comm_inexact = !journal_append_string(out, proc->comm, proc->comm_len);
+	}
+	if ((fields & JOURNAL_HAS_EXE) && proc->exe) {
+		append_key(out, &first, "executable");
+		exe_inexact = !journal_append_string(out, proc->exe, proc->exe_len);
+	}
+	if ((fields & JOURNAL_HAS_CMDLINE) && proc->cmdline && proc->cmdline_len > 0) {
+		cut = cut_cmdline(proc, &cmdline_len);
+		if (cut) {
+			cmdline = cut;
+			flags |= LIN_PROC_CMDLINE_TRUNCATED;
+		}
+		cmdline_inexact = append_args(out, &first, cmdline, cmdline_len);
+	}
+	if ((fields & JOURNAL_HAS_CREATOR) && proc->creator_pid > 0) {
+		append_key(out, &first, "parent");
+		g_string_append_c(out, '{');
+		if (fields & JOURNAL_HAS_CREATOR_START) {
+			journal_entity_id(host, proc->creator_pid, proc->creator_start_ticks,
+			                  proc->creator_instance, id);
+			g_string_append_printf(out, "\"entity_id\":\"%s\",", id);
+		}
+		g_string_append_printf(out, "\"pid\":%d}", (int)proc->creator_pid);
+	}
+	if (fields & JOURNAL_HAS_UIDS) {
+		append_id(out, &first, "user", proc->euid);
+		append_id(out, &first, "real_user", proc->ruid);
+	}
+	if (fields & JOURNAL_HAS_GIDS) {
+		append_id(out, &first, "group", proc->egid);
+		append_id(out, &first, "real_group", proc->rgid);
+	}
+	if (exited) {
+		if (proc->exit_ns) {
+			gsize before = out->len;
+
+			append_key(out, &first, "end");
+			if (!append_time_ns(out, proc->exit_ns))
+				g_string_truncate(out, before);
+		}
+		if (proc->exit_kind == LIN_EXIT_CODE) {
+			append_key(out, &first, "exit_code");
+			g_string_append_printf(out, "%u", (proc->exit_status >> 8) & 0xff);
+		}
+	}
+	g_string_append(out, "},\"lineagefs\":{");
+
+	first = TRUE;
+	append_key(out, &first, "v");
+	g_string_append_printf(out, "%d", JOURNAL_FORMAT_VERSION);
+	/* JSON readers hold integers in an int64: a larger value (only
+	 * from corrupt input) would make the whole line unreadable. */
+	if (proc->start_ticks <= G_MAXINT64) {
+		append_key(out, &first, "start_ticks");
+		g_string_append_printf(out, "%" G_GUINT64_FORMAT, proc->start_ticks);
+	}
+	append_key(out, &first, "instance");
+	g_string_append_printf(out, "%u", proc->instance);
+	if (fields & JOURNAL_HAS_FLAGS) {
+		gboolean first_flag = TRUE;
+
+		append_key(out, &first, "flags");
+		g_string_append_c(out, '[');
+		for (gsize i = 0; i < G_N_ELEMENTS(flag_names); i++) {
+			if (!(flags & flag_names[i].flag))
+				continue;
+			if (!first_flag)
+				g_string_append_c(out, ',');
+			first_flag = FALSE;
+			g_string_append_printf(out, "\"%s\"", flag_names[i].name);
+		}
+		g_string_append_c(out, ']');
+	}
+	if (fields & JOURNAL_HAS_COUNTS) {
+		append_key(out, &first, "execs");
+		g_string_append_printf(out, "%u", proc->exec_count);
+		if (action == JOURNAL_FOUND || action == JOURNAL_CHECKPOINT) {
+			append_key(out, &first, "threads");
+			g_string_append_printf(out, "%u", proc->threads);
+		}
+	}
+	if (exited)
+		append_exit(out, &first, proc);
+	if (cmdline_inexact)
+		append_b64(out, &first, "cmdline_b64", cmdline, cmdline_len);
+	if (comm_inexact)
+		append_b64(out, &first, "comm_b64", proc->comm, proc->comm_len);
+	if (exe_inexact)
+		append_b64(out, &first, "exe_b64", proc->exe, proc->exe_len);
+	g_string_append(out, "}}\n");
+}
+
+void journal_encode_open(GString *out, const struct journal_host *host, guint64 now_ns, guint64 seq,
+                         guint64 segment)
+{
+	append_head(out, host, now_ns, "state", "info", JOURNAL_ACTION_OPEN, seq);
+	g_string_append_printf(
+	    out,
+	    ",\"lineagefs\":{\"v\":%d,\"segment\":%" G_GUINT64_FORMAT
+	    ",\"hz\":%u,\"boot_realtime_ns\":%" G_GUINT64_FORMAT ",\"version\":\"%s\"}}\n",
+	    JOURNAL_FORMAT_VERSION, segment & G_MAXINT64, host->hz ? host->hz : 100,
+	    host->boot_realtime_ns & G_MAXINT64, LINEAGEFS_VERSION);
+}
+
+void journal_encode_gap(GString *out, const struct journal_host *host, guint64 now_ns, guint64 seq,
+                        guint64 lost_lines)
+{
+	append_head(out, host, now_ns, "pipeline_error", "info", JOURNAL_ACTION_GAP, seq);
+	g_string_append_printf(out,
+	                       ",\"lineagefs\":{\"v\":%d,\"lost_lines\":%" G_GUINT64_FORMAT "}}\n",
+	                       JOURNAL_FORMAT_VERSION, lost_lines & G_MAXINT64);
+}

@@ -1,0 +1,1016 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The journal writer (see journal_write.h). Two threads meet here: the
+ * feeding thread, which copies each changed record into a queue item under
+ * the tracker's write lock and pushes it onto a single-producer,
+ * single-consumer ring without ever waiting, and the journal thread, which
+ * encodes the items (journal_encode.c), writes them in batches, rotates and
+ * deletes segments and syncs. The journal thread sleeps while the queue is
+ * empty; the feeder wakes it (one eventfd write) only then, and after
+ * waking it lingers a little before it looks again, so that a fork storm
+ * costs a wakeup per batch, not per event.
+ *
+ * A checkpoint copies the table in chunks under the read lock while events
+ * keep flowing: each chunk notes how many events the table had applied
+ * when it was copied, and queued lines that chunk already holds are then
+ * skipped, so the checkpoint followed by the queue tells every change
+ * exactly once.
+ */
+#ifndef G_LOG_DOMAIN
+#define G_LOG_DOMAIN "lineagefs"
+#endif
+#include "config.h"
+#include "journal_write.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define JOURNAL_QUEUE_SLOTS (64 * 1024)
+#define JOURNAL_QUEUE_BYTES (64ull * 1024 * 1024)
+/* Records copied per read-locked step of a checkpoint: the feeder waits at
+ * most for one step (tens of microseconds). */
+#define JOURNAL_CHUNK 256
+/* Encoded bytes gathered before a write(). */
+#define JOURNAL_BATCH_BYTES (256 * 1024)
+/* After a batch, how long the thread waits for more before it looks again
+ * (and before it asks the feeder to wake it). */
+#define JOURNAL_LINGER_MS 20
+/* How often a failing disk is tried again. */
+#define JOURNAL_RETRY_US (1000 * 1000)
+/* Lines were lost: a new segment with a whole checkpoint makes the journal
+ * whole again, but not more often than this. */
+#define JOURNAL_RESYNC_US (10 * 1000 * 1000)
+/* Segment numbers tried when the next name exists already. */
+#define JOURNAL_OPEN_TRIES 16
+
+struct journal_item {
+	guint64 serial;   /* the record's */
+	guint64 applied;  /* the writer's applied count after this event */
+	guint64 event_ns; /* CLOCK_REALTIME; 0: when written */
+	gsize bytes;      /* counted against the queue's byte bound */
+	enum journal_action action;
+	struct journal_proc proc;
+	char data[]; /* comm, exe, cmdline */
+};
+
+/* One step of a checkpoint: records with serial <= last_serial (and above
+ * the previous mark's) were copied after applied events. */
+struct chunk_mark {
+	guint64 last_serial;
+	guint64 applied;
+};
+
+struct segment {
+	guint64 number;
+	guint64 size;
+};
+
+struct journal_writer {
+	struct journal_config cfg;
+	char *dir;
+	int dir_fd;
+	int wake_fd; /* eventfd: the feeder's wakeup and the stop request */
+	struct tracker *tracker;
+	pthread_t thread;
+	gboolean started;
+
+	/* The queue. ring and slots are fixed; tail is written by the feeder
+	 * only, head by the journal thread only, both read by both (atomics). */
+	struct journal_item **ring;
+	guint slots;
+	guint64 max_queue_bytes;
+	guint tail, head;
+	guint64 queued_bytes; /* atomic */
+	guint64 dropped;      /* atomic: dropped by the feeder, not yet in a gap line */
+	int sleeping;         /* atomic: the thread waits for a wakeup */
+	int stop;             /* atomic */
+
+	/* protected by the tracker's lock: written under its write lock */
+	guint64 applied;
+
+	/* The journal thread's own. */
+	int seg_fd; /* -1: none open */
+	guint64 seg_number;
+	guint64 seg_size;       /* bytes of whole lines in it */
+	guint64 seg_cp_size;    /* of which the open line and the checkpoint */
+	gboolean start_pending; /* its open line and checkpoint are still to write */
+	GArray *segments;       /* struct segment, oldest first, the open one last */
+	guint64 next_seq;
+	GString *buf;
+	guint buf_lines;
+	gboolean failed; /* writing failed: lines are dropped until retry_us */
+	gint64 retry_us;
+	guint64 unreported; /* lines lost by this thread, not yet in a gap line */
+	gboolean resync_wanted;
+	gint64 last_start_us;
+	gboolean dirty; /* written since the last fdatasync() */
+	gint64 next_sync_us;
+	GArray *marks; /* struct chunk_mark of the last checkpoint, while items it holds may come */
+
+	struct journal_stats stats; /* atomics */
+};
+
+static void stat_add(guint64 *counter, guint64 n)
+{
+	__atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
+}
+
+static guint64 now_realtime(const struct journal_writer *jw)
+{
+	struct timespec ts;
+
+	if (jw->cfg.now_realtime_ns)
+		return jw->cfg.now_realtime_ns();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (guint64)ts.tv_sec * 1000000000ull + (guint64)ts.tv_nsec;
+}
+
+/* ---- the host ---- */
+
+/* Reads a one-line id file into out; FALSE when missing, empty or odd. */
+static gboolean read_id(const char *path, char *out, gsize size, gboolean uuid)
+{
+	g_autofree char *text = NULL;
+	gsize len;
+
+	if (!g_file_get_contents(path, &text, &len, NULL))
+		return FALSE;
+	g_strstrip(text);
+	len = strlen(text);
+	if (len == 0 || len >= size)
+		return FALSE;
+	for (gsize i = 0; i < len; i++)
+		if (!g_ascii_isxdigit(text[i]) && !(uuid && text[i] == '-'))
+			return FALSE;
+	memcpy(out, text, len + 1);
+	return TRUE;
+}
+
+gboolean journal_host_init_system(struct journal_host *host, const struct tracker_config *cfg,
+                                  GError **error)
+{
+	memset(host, 0, sizeof(*host));
+	if (!read_id("/etc/machine-id", host->machine_id, sizeof(host->machine_id), FALSE) &&
+	    !read_id("/var/lib/dbus/machine-id", host->machine_id, sizeof(host->machine_id),
+	             FALSE)) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+		            "the journal needs the machine id, and neither /etc/machine-id nor "
+		            "/var/lib/dbus/machine-id holds one (create it with "
+		            "systemd-machine-id-setup or dbus-uuidgen --ensure=/etc/machine-id)");
+		return FALSE;
+	}
+	if (!read_id("/proc/sys/kernel/random/boot_id", host->boot_id, sizeof(host->boot_id),
+	             TRUE)) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+		            "the journal needs the boot id, and /proc/sys/kernel/random/boot_id "
+		            "cannot be read (is procfs mounted on /proc?)");
+		return FALSE;
+	}
+	host->boot_realtime_ns = cfg->boot_realtime_ns;
+	host->hz = cfg->hz;
+	return TRUE;
+}
+
+/* ---- the directory ---- */
+
+/* The number of a segment file name, or FALSE when name is not one. */
+static gboolean segment_number(const char *name, guint64 *number)
+{
+	gsize prefix = strlen(JOURNAL_SEGMENT_PREFIX);
+	const char *digits = name + prefix;
+	char *end;
+
+	if (!g_str_has_prefix(name, JOURNAL_SEGMENT_PREFIX) || !g_ascii_isdigit(digits[0]))
+		return FALSE;
+	errno = 0;
+	*number = g_ascii_strtoull(digits, &end, 10);
+	return errno == 0 && end - digits >= 10 && strcmp(end, JOURNAL_SEGMENT_SUFFIX) == 0;
+}
+
+static gint segment_cmp(gconstpointer a, gconstpointer b)
+{
+	const struct segment *x = a, *y = b;
+
+	return x->number < y->number ? -1 : x->number > y->number;
+}
+
+static void segment_name(guint64 number, char *buf, gsize size)
+{
+	snprintf(buf, size, JOURNAL_SEGMENT_PREFIX "%010" G_GUINT64_FORMAT JOURNAL_SEGMENT_SUFFIX,
+	         number);
+}
+
+/* Lists the segments already in the directory, oldest first. */
+static int scan_segments(struct journal_writer *jw)
+{
+	int fd = openat(jw->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir;
+	struct dirent *de;
+
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct segment seg;
+		struct stat st;
+
+		if (!segment_number(de->d_name, &seg.number))
+			continue;
+		if (fstatat(jw->dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		seg.size = (guint64)st.st_size;
+		g_array_append_val(jw->segments, seg);
+	}
+	closedir(dir);
+	g_array_sort(jw->segments, segment_cmp);
+	return 0;
+}
+
+/* Opens DIR, creating it when missing, and refuses one whose files others
+ * could change: group or others may write, or another user owns it. */
+static int open_dir(const char *path, GError **error)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(path, 0750) < 0 && errno != EEXIST) {
+		int err = errno;
+
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+		            "journal directory %s: cannot create it: %s (create its parent, or "
+		            "give another --journal=DIR)",
+		            path, g_strerror(err));
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int err = errno;
+
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+		            "journal directory %s: %s (give a directory: --journal=DIR)", path,
+		            g_strerror(err));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		g_set_error(
+		    error, G_FILE_ERROR, G_FILE_ERROR_PERM,
+		    "journal directory %s is writable by %s (mode %04o): anyone there could "
+		    "forge or delete the history (chmod go-w %s)",
+		    path, (st.st_mode & S_IWOTH) ? "others" : "its group",
+		    (unsigned)(st.st_mode & 07777), path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM,
+		            "journal directory %s is owned by uid %u: its owner could forge or "
+		            "delete the history (chown root %s)",
+		            path, (unsigned)st.st_uid, path);
+		close(fd);
+		return -1;
+	}
+	if (faccessat(fd, ".", W_OK, AT_EACCESS) < 0) {
+		int err = errno;
+
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+		            "journal directory %s is not writable: %s (check its permissions and "
+		            "that its filesystem is mounted read-write)",
+		            path, g_strerror(err));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- the queue ---- */
+
+static guint queue_len(const struct journal_writer *jw)
+{
+	return __atomic_load_n(&jw->tail, __ATOMIC_ACQUIRE) -
+	       __atomic_load_n(&jw->head, __ATOMIC_ACQUIRE);
+}
+
+/* Feeder side. FALSE when full (the item is not taken). */
+static gboolean queue_push(struct journal_writer *jw, struct journal_item *item)
+{
+	guint tail = jw->tail; /* only this thread writes it */
+
+	jw->ring[tail & (jw->slots - 1)] = item;
+	__atomic_add_fetch(&jw->queued_bytes, item->bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&jw->tail, tail + 1, __ATOMIC_SEQ_CST);
+	/* Pairs with the thread's store of sleeping then load of tail. */
+	if (__atomic_load_n(&jw->sleeping, __ATOMIC_SEQ_CST) &&
+	    __atomic_exchange_n(&jw->sleeping, 0, __ATOMIC_SEQ_CST))
+		eventfd_write(jw->wake_fd, 1);
+	return TRUE;
+}
+
+static gboolean queue_has_room(const struct journal_writer *jw, gsize bytes)
+{
+	return jw->tail - __atomic_load_n(&jw->head, __ATOMIC_ACQUIRE) < jw->slots &&
+	       __atomic_load_n(&jw->queued_bytes, __ATOMIC_RELAXED) + bytes <= jw->max_queue_bytes;
+}
+
+/* Journal thread side. NULL when empty. */
+static struct journal_item *queue_pop(struct journal_writer *jw)
+{
+	guint head = jw->head;
+	struct journal_item *item;
+
+	if (head == __atomic_load_n(&jw->tail, __ATOMIC_ACQUIRE))
+		return NULL;
+	item = jw->ring[head & (jw->slots - 1)];
+	__atomic_sub_fetch(&jw->queued_bytes, item->bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&jw->head, head + 1, __ATOMIC_RELEASE);
+	return item;
+}
+
+/* ---- copies of records ---- */
+
+static gsize copy_size(const struct lin_process *p, guint32 fields)
+{
+	gsize n = 0;
+
+	if ((fields & JOURNAL_HAS_COMM) && p->comm)
+		n += p->comm->len;
+	if ((fields & JOURNAL_HAS_EXE) && p->exe)
+		n += p->exe->len;
+	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline)
+		n += p->cmdline->len;
+	return n;
+}
+
+static const char *copy_str(char **at, const struct lin_str *s, gsize *len)
+{
+	const char *start = *at;
+
+	memcpy(*at, s->data, s->len);
+	*at += s->len;
+	*len = s->len;
+	return start;
+}
+
+/* A queue item for action on p, holding copies of the strings the line
+ * needs: the string pool's reference counts belong to the feeding thread. */
+static struct journal_item *item_new(const struct lin_process *p, enum journal_action action,
+                                     gsize strings)
+{
+	guint32 fields = journal_action_fields(action);
+	gsize bytes = sizeof(struct journal_item) + strings;
+	struct journal_item *item = g_malloc(bytes);
+	struct journal_proc *proc = &item->proc;
+	char *at = item->data;
+
+	memset(item, 0, sizeof(*item));
+	item->bytes = bytes;
+	item->serial = p->serial;
+	item->action = action;
+	proc->has = JOURNAL_HAS_UIDS | JOURNAL_HAS_GIDS | JOURNAL_HAS_COUNTS | JOURNAL_HAS_CMDLINE;
+	proc->pid = p->pid;
+	proc->instance = p->instance;
+	proc->start_ticks = p->start_ticks;
+	if (p->creator) {
+		proc->has |= JOURNAL_HAS_CREATOR | JOURNAL_HAS_CREATOR_START;
+		proc->creator_pid = p->creator->pid;
+		proc->creator_start_ticks = p->creator->start_ticks;
+		proc->creator_instance = p->creator->instance;
+	} else if (p->creator_pid > 0) {
+		proc->has |= JOURNAL_HAS_CREATOR;
+		proc->creator_pid = p->creator_pid;
+	}
+	proc->ruid = p->ruid;
+	proc->euid = p->euid;
+	proc->rgid = p->rgid;
+	proc->egid = p->egid;
+	proc->flags = p->flags;
+	proc->exit_kind = p->exit_kind;
+	proc->exit_status = p->exit_status;
+	proc->exit_ns = lin_process_running(p) ? 0 : p->exit_ns;
+	if (!lin_process_running(p))
+		proc->has |= JOURNAL_HAS_EXIT;
+	proc->exec_count = p->exec_count;
+	proc->threads = p->live_threads;
+	if ((fields & JOURNAL_HAS_COMM) && p->comm) {
+		proc->has |= JOURNAL_HAS_COMM;
+		proc->comm = copy_str(&at, p->comm, &proc->comm_len);
+	}
+	if ((fields & JOURNAL_HAS_EXE) && p->exe) {
+		proc->has |= JOURNAL_HAS_EXE;
+		proc->exe = copy_str(&at, p->exe, &proc->exe_len);
+	}
+	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline)
+		proc->cmdline = copy_str(&at, p->cmdline, &proc->cmdline_len);
+	return item;
+}
+
+void journal_writer_record(struct journal_writer *jw, enum journal_action action,
+                           const struct lin_process *p, guint64 event_ns)
+{
+	gsize strings = copy_size(p, journal_action_fields(action));
+	struct journal_item *item;
+
+	jw->applied++;
+	if (!queue_has_room(jw, sizeof(struct journal_item) + strings)) {
+		__atomic_add_fetch(&jw->dropped, 1, __ATOMIC_RELAXED);
+		stat_add(&jw->stats.lines_lost, 1);
+		return;
+	}
+	item = item_new(p, action, strings);
+	item->applied = jw->applied;
+	item->event_ns = event_ns;
+	queue_push(jw, item);
+}
+
+/* The tracker's events are the journal's process actions, in one order. */
+G_STATIC_ASSERT((int)LIN_EVENT_FOUND == (int)JOURNAL_FOUND);
+G_STATIC_ASSERT((int)LIN_EVENT_FORK == (int)JOURNAL_FORK);
+G_STATIC_ASSERT((int)LIN_EVENT_EXEC == (int)JOURNAL_EXEC);
+G_STATIC_ASSERT((int)LIN_EVENT_COMM == (int)JOURNAL_COMM);
+G_STATIC_ASSERT((int)LIN_EVENT_UID == (int)JOURNAL_UID);
+G_STATIC_ASSERT((int)LIN_EVENT_GID == (int)JOURNAL_GID);
+G_STATIC_ASSERT((int)LIN_EVENT_EXIT == (int)JOURNAL_EXIT);
+G_STATIC_ASSERT((int)LIN_EVENT_EXIT_MISSED == (int)JOURNAL_EXIT_MISSED);
+G_STATIC_ASSERT((int)LIN_EVENT_FORGET == (int)JOURNAL_FORGET);
+
+void journal_writer_on_event(enum lin_event_kind kind, const struct lin_process *p,
+                             guint64 realtime_ns, void *data)
+{
+	journal_writer_record(data, (enum journal_action)kind, p, realtime_ns);
+}
+
+/* ---- writing ---- */
+
+/* Lines in buf are lost: count them, to be told by the next gap line. */
+static void buf_drop(struct journal_writer *jw)
+{
+	jw->unreported += jw->buf_lines;
+	stat_add(&jw->stats.lines_lost, jw->buf_lines);
+	jw->resync_wanted = TRUE;
+	g_string_truncate(jw->buf, 0);
+	jw->buf_lines = 0;
+}
+
+static void writing_failed(struct journal_writer *jw, int err)
+{
+	static gboolean told;
+
+	stat_add(&jw->stats.write_errors, 1);
+	if (!told)
+		g_warning("journal %s: %s; lines are counted as lost until it works again", jw->dir,
+		          g_strerror(err));
+	told = TRUE;
+	jw->failed = TRUE;
+	jw->retry_us = g_get_monotonic_time() + JOURNAL_RETRY_US;
+}
+
+/* Writes buf to the segment, keeping buf. A write that fails midway is
+ * undone (the file cut back to its last whole line), so a segment never
+ * holds half a line that a later line would be glued to. 0 or -errno. */
+static int buf_write(struct journal_writer *jw)
+{
+	gsize done = 0;
+
+	while (done < jw->buf->len) {
+		ssize_t n = write(jw->seg_fd, jw->buf->str + done, jw->buf->len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? errno : ENOSPC;
+
+			if (ftruncate(jw->seg_fd, (off_t)jw->seg_size) < 0 ||
+			    lseek(jw->seg_fd, (off_t)jw->seg_size, SEEK_SET) < 0) {
+				/* The segment may end in a torn line, which the
+				 * reader skips: start a new one soon. */
+				jw->resync_wanted = TRUE;
+				jw->last_start_us = 0;
+			}
+			return -err;
+		}
+		done += (gsize)n;
+	}
+	jw->seg_size += jw->buf->len;
+	g_array_index(jw->segments, struct segment, jw->segments->len - 1).size = jw->seg_size;
+	stat_add(&jw->stats.lines, jw->buf_lines);
+	stat_add(&jw->stats.bytes, jw->buf->len);
+	if (!jw->dirty)
+		jw->next_sync_us = g_get_monotonic_time() + (gint64)jw->cfg.sync_ms * 1000;
+	jw->dirty = TRUE;
+	return 0;
+}
+
+/* Writes buf, or counts its lines lost. FALSE when they are. */
+static gboolean buf_flush(struct journal_writer *jw)
+{
+	int err;
+
+	if (jw->buf->len == 0)
+		return !jw->failed;
+	if (jw->failed || jw->seg_fd < 0) {
+		buf_drop(jw);
+		return FALSE;
+	}
+	err = buf_write(jw);
+	if (err < 0) {
+		buf_drop(jw);
+		writing_failed(jw, -err);
+		return FALSE;
+	}
+	g_string_truncate(jw->buf, 0);
+	jw->buf_lines = 0;
+	return TRUE;
+}
+
+static void line_done(struct journal_writer *jw)
+{
+	jw->buf_lines++;
+	if (jw->buf->len >= JOURNAL_BATCH_BYTES)
+		buf_flush(jw);
+}
+
+static void sync_segment(struct journal_writer *jw)
+{
+	if (!jw->dirty || jw->seg_fd < 0)
+		return;
+	jw->dirty = FALSE;
+	if (fdatasync(jw->seg_fd) < 0) {
+		/* What was written may be gone: say so, and write it all again
+		 * in a new segment. */
+		stat_add(&jw->stats.write_errors, 1);
+		jw->resync_wanted = TRUE;
+		return;
+	}
+	stat_add(&jw->stats.syncs, 1);
+}
+
+/* Writes a gap line for the lines lost since the last one, if any. */
+static void write_gap(struct journal_writer *jw)
+{
+	guint64 dropped = __atomic_exchange_n(&jw->dropped, 0, __ATOMIC_RELAXED);
+	guint64 lost = dropped + jw->unreported;
+	int err;
+
+	if (lost == 0)
+		return;
+	/* Lines the feeder dropped never got a sequence number: skip theirs. */
+	jw->next_seq += dropped;
+	jw->resync_wanted = TRUE;
+	journal_encode_gap(jw->buf, &jw->cfg.host, now_realtime(jw), jw->next_seq++, lost);
+	jw->buf_lines = 1;
+	err = buf_write(jw);
+	g_string_truncate(jw->buf, 0);
+	jw->buf_lines = 0;
+	if (err < 0) {
+		/* Still to be told; the gap line itself is no lost event. */
+		jw->unreported = lost;
+		writing_failed(jw, -err);
+		return;
+	}
+	jw->unreported = 0;
+}
+
+/* ---- segments ---- */
+
+static guint64 segment_limit(const struct journal_writer *jw)
+{
+	return MAX(jw->cfg.max_bytes / JOURNAL_SEGMENTS, 64 * 1024);
+}
+
+/* Deletes the oldest segments while the directory would outgrow the limit
+ * once the open one is full. Only after a whole checkpoint: the open
+ * segment then holds every record the table has. */
+static void enforce_limit(struct journal_writer *jw)
+{
+	guint64 total = jw->seg_cp_size + segment_limit(jw);
+
+	for (guint i = 0; i + 1 < jw->segments->len; i++)
+		total += g_array_index(jw->segments, struct segment, i).size;
+	while (jw->segments->len > 1 && total > jw->cfg.max_bytes) {
+		struct segment *oldest = &g_array_index(jw->segments, struct segment, 0);
+		char name[64];
+
+		segment_name(oldest->number, name, sizeof(name));
+		if (unlinkat(jw->dir_fd, name, 0) < 0 && errno != ENOENT) {
+			stat_add(&jw->stats.write_errors, 1);
+			break;
+		}
+		total -= oldest->size;
+		stat_add(&jw->stats.segments_deleted, 1);
+		g_array_remove_index(jw->segments, 0);
+	}
+	__atomic_store_n(&jw->stats.segments, jw->segments->len, __ATOMIC_RELAXED);
+}
+
+/* Closes the open segment and creates the next one, empty. */
+static gboolean segment_create(struct journal_writer *jw)
+{
+	struct segment seg = {0};
+	char name[64];
+	int fd = -1;
+
+	if (jw->seg_fd >= 0) {
+		sync_segment(jw);
+		close(jw->seg_fd);
+		jw->seg_fd = -1;
+	}
+	for (int i = 0; i < JOURNAL_OPEN_TRIES && fd < 0; i++) {
+		jw->seg_number++;
+		segment_name(jw->seg_number, name, sizeof(name));
+		fd = openat(jw->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		            0640);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		writing_failed(jw, errno);
+		return FALSE;
+	}
+	/* The umask may have taken more away; never less than 0640 either. */
+	if (fchmod(fd, 0640) < 0) {
+		close(fd);
+		writing_failed(jw, errno);
+		return FALSE;
+	}
+	/* The new name must survive a crash as much as its lines do. */
+	fsync(jw->dir_fd);
+	jw->seg_fd = fd;
+	jw->seg_size = 0;
+	jw->dirty = FALSE;
+	seg.number = jw->seg_number;
+	g_array_append_val(jw->segments, seg);
+	__atomic_store_n(&jw->stats.segments, jw->segments->len, __ATOMIC_RELAXED);
+	return TRUE;
+}
+
+/* Copies up to JOURNAL_CHUNK records after serial *after under the read
+ * lock. Returns how many; marks the chunk. */
+static guint checkpoint_chunk(struct journal_writer *jw, guint64 *after, GPtrArray *items)
+{
+	struct chunk_mark mark;
+	struct lin_process *p;
+	guint n = 0;
+
+	tracker_read_lock(jw->tracker);
+	mark.applied = jw->applied;
+	for (p = tracker_first_after(jw->tracker, *after); p && n < JOURNAL_CHUNK;
+	     p = p->all_next, n++) {
+		g_ptr_array_add(items,
+		                item_new(p, JOURNAL_CHECKPOINT,
+		                         copy_size(p, journal_action_fields(JOURNAL_CHECKPOINT))));
+		*after = p->serial;
+	}
+	tracker_read_unlock(jw->tracker);
+	mark.last_serial = *after;
+	if (n > 0)
+		g_array_append_val(jw->marks, mark);
+	return n;
+}
+
+/*
+ * Writes the open line and the checkpoint into the open (empty) segment.
+ * If writing fails midway the segment is emptied again and start_pending
+ * stays set: a partial checkpoint must not be mistaken for a whole one.
+ */
+static void segment_start(struct journal_writer *jw)
+{
+	g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
+	guint64 after = 0;
+	gboolean ok;
+
+	g_array_set_size(jw->marks, 0);
+	journal_encode_open(jw->buf, &jw->cfg.host, now_realtime(jw), jw->next_seq++,
+	                    jw->seg_number);
+	line_done(jw);
+	ok = !jw->failed;
+	while (ok && checkpoint_chunk(jw, &after, items) > 0) {
+		guint64 now = now_realtime(jw);
+
+		for (guint i = 0; i < items->len; i++) {
+			struct journal_item *item = g_ptr_array_index(items, i);
+
+			journal_encode_process(jw->buf, &jw->cfg.host, JOURNAL_CHECKPOINT, now,
+			                       jw->next_seq++, &item->proc);
+			line_done(jw);
+		}
+		g_ptr_array_set_size(items, 0);
+		ok = !jw->failed;
+	}
+	if (ok)
+		ok = buf_flush(jw);
+	if (!ok) {
+		g_array_set_size(jw->marks, 0);
+		if (ftruncate(jw->seg_fd, 0) == 0 && lseek(jw->seg_fd, 0, SEEK_SET) == 0)
+			jw->seg_size = 0;
+		jw->start_pending = TRUE;
+		return;
+	}
+	jw->start_pending = FALSE;
+	jw->resync_wanted = FALSE;
+	jw->seg_cp_size = jw->seg_size;
+	jw->last_start_us = g_get_monotonic_time();
+	stat_add(&jw->stats.checkpoints, 1);
+	/* Everything up to here is whole on disk before anything is deleted. */
+	sync_segment(jw);
+	enforce_limit(jw);
+}
+
+/* Whether a queued item's change is already in the last checkpoint. */
+static gboolean in_checkpoint(struct journal_writer *jw, const struct journal_item *item)
+{
+	const struct chunk_mark *last;
+
+	if (jw->marks->len == 0)
+		return FALSE;
+	last = &g_array_index(jw->marks, struct chunk_mark, jw->marks->len - 1);
+	if (item->applied > last->applied) {
+		/* Newer than every chunk: so is the rest of the queue. */
+		g_array_set_size(jw->marks, 0);
+		return FALSE;
+	}
+	/* A forget must reach a reader that knows the record from an older
+	 * segment, even when the checkpoint no longer holds it. */
+	if (item->action == JOURNAL_FORGET)
+		return FALSE;
+	for (guint i = 0; i < jw->marks->len; i++) {
+		const struct chunk_mark *mark = &g_array_index(jw->marks, struct chunk_mark, i);
+
+		if (item->serial <= mark->last_serial)
+			return item->applied <= mark->applied;
+	}
+	return FALSE; /* created after the checkpoint went by */
+}
+
+/* ---- the thread ---- */
+
+/* Encodes what is queued. Returns whether there was anything. */
+static gboolean drain(struct journal_writer *jw)
+{
+	struct journal_item *item;
+	gboolean any = FALSE;
+
+	while ((item = queue_pop(jw)) != NULL) {
+		any = TRUE;
+		if (jw->failed || jw->start_pending) {
+			jw->unreported++;
+			stat_add(&jw->stats.lines_lost, 1);
+		} else if (!in_checkpoint(jw, item)) {
+			journal_encode_process(jw->buf, &jw->cfg.host, item->action,
+			                       item->event_ns ? item->event_ns : now_realtime(jw),
+			                       jw->next_seq++, &item->proc);
+			line_done(jw);
+		}
+		g_free(item);
+	}
+	buf_flush(jw);
+	return any;
+}
+
+/* Retries a failed disk, rotates, syncs: whatever is due. */
+static void maintain(struct journal_writer *jw)
+{
+	gint64 now = g_get_monotonic_time();
+
+	if (jw->failed) {
+		if (now < jw->retry_us)
+			return;
+		jw->failed = FALSE;
+		if (jw->seg_fd < 0 && !segment_create(jw))
+			return;
+	}
+	if (jw->start_pending) {
+		segment_start(jw);
+		if (jw->failed)
+			return;
+	}
+	write_gap(jw);
+	if (jw->failed)
+		return;
+	if (jw->seg_size >= jw->seg_cp_size + segment_limit(jw) ||
+	    (jw->resync_wanted && now >= jw->last_start_us + JOURNAL_RESYNC_US)) {
+		if (segment_create(jw))
+			segment_start(jw);
+		else
+			jw->start_pending = TRUE;
+		return;
+	}
+	if (jw->dirty && now >= jw->next_sync_us)
+		sync_segment(jw);
+}
+
+/* How long the thread may sleep: until the next sync, retry or resync. */
+static int sleep_ms(const struct journal_writer *jw)
+{
+	gint64 now = g_get_monotonic_time();
+	gint64 until = G_MAXINT64;
+
+	if (jw->dirty)
+		until = MIN(until, jw->next_sync_us);
+	if (jw->failed)
+		until = MIN(until, jw->retry_us);
+	if (jw->resync_wanted)
+		until = MIN(until, jw->last_start_us + JOURNAL_RESYNC_US);
+	if (__atomic_load_n(&jw->dropped, __ATOMIC_RELAXED) > 0 || jw->unreported > 0)
+		until = MIN(until, now + JOURNAL_LINGER_MS * 1000);
+	if (until == G_MAXINT64)
+		return -1;
+	return until <= now ? 0 : (int)MIN((until - now + 999) / 1000, G_MAXINT);
+}
+
+static void wait_for(struct journal_writer *jw, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = jw->wake_fd, .events = POLLIN};
+	eventfd_t value;
+
+	if (poll(&pfd, 1, timeout_ms) > 0)
+		eventfd_read(jw->wake_fd, &value);
+}
+
+static void *journal_thread(void *data)
+{
+	struct journal_writer *jw = data;
+
+	if (segment_create(jw))
+		segment_start(jw);
+	else
+		jw->start_pending = TRUE;
+	while (!__atomic_load_n(&jw->stop, __ATOMIC_ACQUIRE)) {
+		gboolean worked = drain(jw);
+
+		maintain(jw);
+		if (worked) {
+			/* More is probably coming: gather it for one write. */
+			int due = sleep_ms(jw);
+
+			wait_for(jw, due >= 0 && due < JOURNAL_LINGER_MS ? due : JOURNAL_LINGER_MS);
+			continue;
+		}
+		__atomic_store_n(&jw->sleeping, 1, __ATOMIC_SEQ_CST);
+		if (queue_len(jw) == 0 && !__atomic_load_n(&jw->stop, __ATOMIC_SEQ_CST))
+			wait_for(jw, sleep_ms(jw));
+		__atomic_store_n(&jw->sleeping, 0, __ATOMIC_SEQ_CST);
+	}
+	drain(jw);
+	if (jw->failed)
+		jw->retry_us = 0;
+	maintain(jw);
+	drain(jw);
+	sync_segment(jw);
+	return NULL;
+}
+
+/* ---- life cycle ---- */
+
+struct journal_writer *journal_writer_new(const struct journal_config *cfg, GError **error)
+{
+	g_autofree struct journal_writer *jw = g_new0(struct journal_writer, 1);
+
+	jw->cfg = *cfg;
+	if (jw->cfg.max_bytes == 0)
+		jw->cfg.max_bytes = JOURNAL_DEFAULT_MAX;
+	jw->slots = cfg->queue_slots ? cfg->queue_slots : JOURNAL_QUEUE_SLOTS;
+	g_return_val_if_fail((jw->slots & (jw->slots - 1)) == 0, NULL);
+	jw->max_queue_bytes = cfg->queue_bytes ? cfg->queue_bytes : JOURNAL_QUEUE_BYTES;
+	jw->dir_fd = open_dir(cfg->dir, error);
+	if (jw->dir_fd < 0)
+		return NULL;
+	jw->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (jw->wake_fd < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+		            "cannot create an eventfd for the journal: %s", g_strerror(errno));
+		close(jw->dir_fd);
+		return NULL;
+	}
+	jw->dir = g_strdup(cfg->dir);
+	jw->cfg.dir = jw->dir;
+	jw->seg_fd = -1;
+	jw->segments = g_array_new(FALSE, FALSE, sizeof(struct segment));
+	jw->marks = g_array_new(FALSE, FALSE, sizeof(struct chunk_mark));
+	jw->buf = g_string_sized_new(JOURNAL_BATCH_BYTES + 64 * 1024);
+	jw->ring = g_new0(struct journal_item *, jw->slots);
+	if (scan_segments(jw) < 0) {
+		int err = errno;
+
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+		            "journal directory %s cannot be listed: %s (check its permissions)",
+		            cfg->dir, g_strerror(err));
+		journal_writer_free(g_steal_pointer(&jw));
+		return NULL;
+	}
+	if (jw->segments->len > 0)
+		jw->seg_number =
+		    g_array_index(jw->segments, struct segment, jw->segments->len - 1).number;
+	__atomic_store_n(&jw->stats.segments, jw->segments->len, __ATOMIC_RELAXED);
+	return g_steal_pointer(&jw);
+}
+
+gboolean journal_writer_start(struct journal_writer *jw, struct tracker *t, GError **error)
+{
+	sigset_t all, old;
+	int err;
+
+	jw->tracker = t;
+	/* The thread takes no signal: they are the FUSE loop's. But SIGSYS,
+	 * which the seccomp filter sends to name a call it refused, must
+	 * reach it (a blocked one kills the process silently). */
+	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&jw->thread, NULL, journal_thread, jw);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err != 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+		            "cannot start the journal thread: %s", g_strerror(err));
+		return FALSE;
+	}
+	jw->started = TRUE;
+	return TRUE;
+}
+
+void journal_writer_stop(struct journal_writer *jw)
+{
+	if (!jw || !jw->started)
+		return;
+	__atomic_store_n(&jw->stop, 1, __ATOMIC_SEQ_CST);
+	eventfd_write(jw->wake_fd, 1);
+	pthread_join(jw->thread, NULL);
+	jw->started = FALSE;
+}
+
+void journal_writer_free(struct journal_writer *jw)
+{
+	struct journal_item *item;
+
+	if (!jw)
+		return;
+	journal_writer_stop(jw);
+	while ((item = queue_pop(jw)) != NULL)
+		g_free(item);
+	if (jw->seg_fd >= 0)
+		close(jw->seg_fd);
+	if (jw->wake_fd >= 0)
+		close(jw->wake_fd);
+	if (jw->dir_fd >= 0)
+		close(jw->dir_fd);
+	g_free(jw->ring);
+	if (jw->buf)
+		g_string_free(jw->buf, TRUE);
+	if (jw->segments)
+		g_array_unref(jw->segments);
+	if (jw->marks)
+		g_array_unref(jw->marks);
+	g_free(jw->dir);
+	g_free(jw);
+}
+
+void journal_writer_get_stats(struct journal_writer *jw, struct journal_stats *out)
+{
+	out->lines = __atomic_load_n(&jw->stats.lines, __ATOMIC_RELAXED);
+	out->lines_lost = __atomic_load_n(&jw->stats.lines_lost, __ATOMIC_RELAXED);
+	out->write_errors = __atomic_load_n(&jw->stats.write_errors, __ATOMIC_RELAXED);
+	out->bytes = __atomic_load_n(&jw->stats.bytes, __ATOMIC_RELAXED);
+	out->segments = __atomic_load_n(&jw->stats.segments, __ATOMIC_RELAXED);
+	out->segments_deleted = __atomic_load_n(&jw->stats.segments_deleted, __ATOMIC_RELAXED);
+	out->checkpoints = __atomic_load_n(&jw->stats.checkpoints, __ATOMIC_RELAXED);
+	out->syncs = __atomic_load_n(&jw->stats.syncs, __ATOMIC_RELAXED);
+	out->queue_depth = queue_len(jw);
+}
+
+void journal_writer_append_stats(struct journal_writer *jw, GString *out)
+{
+	struct journal_stats s;
+
+	journal_writer_get_stats(jw, &s);
+	g_string_append_printf(out,
+	                       "journal_lines %" G_GUINT64_FORMAT "\n"
+	                       "journal_lines_lost %" G_GUINT64_FORMAT "\n"
+	                       "journal_write_errors %" G_GUINT64_FORMAT "\n"
+	                       "journal_bytes %" G_GUINT64_FORMAT "\n"
+	                       "journal_segments %" G_GUINT64_FORMAT "\n"
+	                       "journal_segments_deleted %" G_GUINT64_FORMAT "\n"
+	                       "journal_checkpoints %" G_GUINT64_FORMAT "\n"
+	                       "journal_syncs %" G_GUINT64_FORMAT "\n"
+	                       "journal_queue_depth %" G_GUINT64_FORMAT "\n",
+	                       s.lines, s.lines_lost, s.write_errors, s.bytes, s.segments,
+	                       s.segments_deleted, s.checkpoints, s.syncs, s.queue_depth);
+}
