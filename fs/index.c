@@ -152,6 +152,21 @@ static gboolean index_shows(struct lin_fs *fs, const struct fs_reader *reader,
 	return fs_access_visible(fs, reader, p) && fs_access_full(fs, reader, p);
 }
 
+/*
+ * A forked child is listed under its creator's image until its first exec
+ * (it runs that code, see record_context.c), and leaves that list then.
+ * Its name still resolves there while its creator is listed: a walk that
+ * listed the directory just before the exec (tar, find) finds every name
+ * it listed, as it does everywhere else in the mount.
+ */
+static gboolean left_at_first_exec(const struct fs_node *dir, const struct index_list *records,
+                                   const struct lin_process *p)
+{
+	return dir->kind == FS_KIND_BY_EXE_DIR && p->exec_count == 1 &&
+	       (p->flags & LIN_PROC_FORK_SEEN) && p->creator &&
+	       lin_index_contains(records, p->creator);
+}
+
 int fs_index_lookup(struct lin_fs *fs, const struct fs_reader *reader, const struct fs_node *dir,
                     const char *name, struct fuse_entry_param *e)
 {
@@ -189,7 +204,8 @@ int fs_index_lookup(struct lin_fs *fs, const struct fs_reader *reader, const str
 	if (fs_parse_process_name(name, &lname) < 0 || !records)
 		return -ENOENT;
 	p = tracker_find_name(fs->tracker, &lname);
-	if (!p || !lin_index_contains(records, p) || !index_shows(fs, reader, p))
+	if (!p || !(lin_index_contains(records, p) || left_at_first_exec(dir, records, p)) ||
+	    !index_shows(fs, reader, p))
 		return -ENOENT;
 	link_node(fs, p, dir, &node);
 	fs_node_fill_entry(fs, &node, e);

@@ -81,8 +81,8 @@ gboolean fs_kind_is_dir(enum fs_kind kind)
 {
 	return kind == FS_KIND_DIR || kind == FS_KIND_CHILDREN || kind == FS_KIND_ROOT ||
 	       kind == FS_KIND_BY_PID_DIR || kind == FS_KIND_BY_EXE_DIR ||
-	       kind == FS_KIND_BY_UID_DIR || kind == FS_KIND_BY_UID_ROOT || kind == FS_KIND_BOOT_DIR ||
-	       kind == FS_KIND_BOOT_BY_PID || kind == FS_KIND_BOOTS_DIR;
+	       kind == FS_KIND_BY_UID_DIR || kind == FS_KIND_BY_UID_ROOT ||
+	       kind == FS_KIND_BOOT_DIR || kind == FS_KIND_BOOT_BY_PID || kind == FS_KIND_BOOTS_DIR;
 }
 
 gboolean fs_kind_is_snapshot(enum fs_kind kind)

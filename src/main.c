@@ -88,7 +88,7 @@ struct lin_options {
 	struct fs_access_config access; /* -o allow_other, gid=, hidepid= */
 	char **env_names;               /* --env, NULL-terminated; NULL when not given */
 	gboolean hash_exe;
-	char *journal_dir;              /* --journal=DIR; g_malloc'd, NULL: no journal */
+	char *journal_dir; /* --journal=DIR; g_malloc'd, NULL: no journal */
 	guint64 journal_max;
 	guint journal_sync_ms;
 	gboolean show_help;

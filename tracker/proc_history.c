@@ -11,8 +11,7 @@
 
 #include <string.h>
 
-void lin_hist_budget_init(struct lin_hist_budget *budget, struct lin_strpool *strings,
-                             guint64 max)
+void lin_hist_budget_init(struct lin_hist_budget *budget, struct lin_strpool *strings, guint64 max)
 {
 	memset(budget, 0, sizeof(*budget));
 	budget->strings = strings;
@@ -55,7 +54,7 @@ static void entry_free(struct lin_hist_budget *budget, struct lin_hist_entry *e)
 }
 
 void lin_hist_add(struct lin_hist_budget *budget, struct lin_hist **slot, gpointer record,
-                     const struct lin_hist_entry *tmpl)
+                  const struct lin_hist_entry *tmpl)
 {
 	struct lin_hist *h = *slot;
 	struct lin_hist_entry *e = g_new(struct lin_hist_entry, 1);
@@ -125,7 +124,7 @@ void lin_hist_free(struct lin_hist_budget *budget, struct lin_hist **slot)
 }
 
 void lin_hist_ids_at(const struct lin_hist *h, guint64 time_ns, const guint32 current[4],
-                        guint32 out[4])
+                     guint32 out[4])
 {
 	gboolean uid_found = FALSE, gid_found = FALSE;
 

@@ -71,21 +71,20 @@ struct lin_hist_budget {
 	void *on_drop_data;
 };
 
-void lin_hist_budget_init(struct lin_hist_budget *budget, struct lin_strpool *strings,
-                             guint64 max);
+void lin_hist_budget_init(struct lin_hist_budget *budget, struct lin_strpool *strings, guint64 max);
 
 /* Adds a copy of *tmpl (its strings get one more reference each) to the
  * history *slot of record (created when NULL), in time order after any
  * entry of the same time; then enforces the budget. */
 void lin_hist_add(struct lin_hist_budget *budget, struct lin_hist **slot, gpointer record,
-                     const struct lin_hist_entry *tmpl);
+                  const struct lin_hist_entry *tmpl);
 /* Frees *slot and its entries (a forgotten record). NULL is fine. */
 void lin_hist_free(struct lin_hist_budget *budget, struct lin_hist **slot);
 
 /* The ids (ruid, euid, rgid, egid) a process had at time_ns, from its
  * current ids and the UID and GID entries after that time. */
 void lin_hist_ids_at(const struct lin_hist *h, guint64 time_ns, const guint32 current[4],
-                        guint32 out[4]);
+                     guint32 out[4]);
 
 /* Bytes the entries take, for the stats. */
 gsize lin_hist_budget_bytes(const struct lin_hist_budget *budget);

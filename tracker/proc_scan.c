@@ -806,8 +806,8 @@ int proc_scan_foreach(int proc_root_fd, gsize max_cmdline, proc_scan_fn fn, void
 		pid = parse_pid_name(de->d_name);
 		if (pid <= 0)
 			continue;
-		ret = proc_scan_read_process(proc_root_fd, pid, 0, PROC_READ_ALL | PROC_READ_CONTEXT,
-		                             max_cmdline, &info);
+		ret = proc_scan_read_process(proc_root_fd, pid, 0,
+		                             PROC_READ_ALL | PROC_READ_CONTEXT, max_cmdline, &info);
 		if (ret < 0) {
 			/* Exited since readdir (ENOENT, ESRCH), or not a process we
 			 * can parse: neither stops the scan. */

@@ -36,7 +36,7 @@ enum lin_process_flag {
 	LIN_PROC_START_ESTIMATED = 1 << 5,   /* start from the event clock, /proc was gone */
 	LIN_PROC_FROM_SCAN = 1 << 6,         /* found by a /proc scan, not by an event */
 	LIN_PROC_EVICTABLE = 1 << 7,         /* linked in the eviction queue */
-	LIN_PROC_IDS_KNOWN = 1 << 8, /* uids and gids read from status, or its creator's known */
+	LIN_PROC_IDS_KNOWN = 1 << 8,   /* uids and gids read from status, or its creator's known */
 	LIN_PROC_EXE_DELETED = 1 << 9, /* the exe was unlinked when read (" (deleted)") */
 	LIN_PROC_EXE_MEMFD = 1 << 10,  /* the exe is a memfd: nothing on disk ran */
 };

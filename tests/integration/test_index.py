@@ -92,6 +92,28 @@ def test_by_exe_follows_exec(mnt, procs):
     assert name in os.listdir(sh)
 
 
+def test_by_exe_name_resolves_after_the_first_exec(mnt, procs):
+    """A forked child is listed under its creator's image until it execs;
+    its name still resolves there after that first exec (a walk such as
+    tar's that listed it just before must not see it vanish), and no
+    longer after a second one."""
+    p = subprocess.Popen(["sh", "-c", "read x; exec sleep 300"], stdin=subprocess.PIPE,
+                         env=HELPER_ENV)
+    procs.append(p)
+    wait_exec(p.pid, "sh")
+    name = proc_name(p.pid)
+    python = exe_dir(mnt, os.readlink("/proc/self/exe"))
+    wait_for(lambda: proc_name(os.getpid()) in os.listdir(python), DEFAULT_TIMEOUT,
+             "this test's python under its exe")
+    assert name not in os.listdir(python)
+    assert os.readlink(os.path.join(python, name)).endswith("/" + name)
+    p.stdin.write(b"go\n")
+    p.stdin.flush()
+    wait_exec(p.pid, "sleep")
+    wait_for(lambda: not os.path.lexists(os.path.join(python, name)), DEFAULT_TIMEOUT,
+             "the name to go after a second exec")
+
+
 def test_by_uid_follows_setuid(mnt, procs):
     p = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                           "sleep", "300"], env=HELPER_ENV)

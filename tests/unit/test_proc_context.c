@@ -209,24 +209,24 @@ static void test_read_context(void **state)
 	 * and only there. */
 	opts.own_pidns = 4026532500u;
 	proc_scan_begin_with(fakeproc_root_fd(fp), 42,
-	                     (PROC_READ_ALL & ~(guint)PROC_READ_STATUS) | PROC_READ_CONTEXT, 0, &opts,
-	                     &r);
+	                     (PROC_READ_ALL & ~(guint)PROC_READ_STATUS) | PROC_READ_CONTEXT, 0,
+	                     &opts, &r);
 	assert_int_equal(proc_scan_finish(&r, 500, &info), 0);
 	assert_false(info.read_ok & PROC_READ_STATUS);
 	assert_int_equal(info.status.ns_tgid, 0);
 	lin_proc_info_clear(&info);
 	opts.own_pidns = 4026531836u;
 	proc_scan_begin_with(fakeproc_root_fd(fp), 42,
-	                     (PROC_READ_ALL & ~(guint)PROC_READ_STATUS) | PROC_READ_CONTEXT, 0, &opts,
-	                     &r);
+	                     (PROC_READ_ALL & ~(guint)PROC_READ_STATUS) | PROC_READ_CONTEXT, 0,
+	                     &opts, &r);
 	assert_int_equal(proc_scan_finish(&r, 500, &info), 0);
 	assert_true(info.read_ok & PROC_READ_STATUS);
 	assert_int_equal(info.status.ns_tgid, 7);
 	lin_proc_info_clear(&info);
 
 	/* Without PROC_READ_CONTEXT nothing of it is read. */
-	assert_int_equal(proc_scan_read_process(fakeproc_root_fd(fp), 42, 0, PROC_READ_ALL, 0, &info),
-	                 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 42, 0, PROC_READ_ALL, 0, &info), 0);
 	assert_int_equal(info.ctx.read_ok, 0);
 	assert_null(info.ctx.cwd);
 	lin_proc_info_clear(&info);
@@ -257,8 +257,8 @@ static void test_exe_identity(void **state)
 	{
 		int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-		proc_scan_begin_with(proc_fd, getpid(), PROC_READ_ALL | PROC_READ_CONTEXT, 0,
-		                     &opts, &r);
+		proc_scan_begin_with(proc_fd, getpid(), PROC_READ_ALL | PROC_READ_CONTEXT, 0, &opts,
+		                     &r);
 		assert_int_equal(proc_scan_finish(&r, 0, &info), 0);
 		assert_true(info.ctx.read_ok & PROC_CTX_EXE_ID);
 		assert_int_equal(info.ctx.exe_id.ino, st.st_ino);

@@ -269,7 +269,7 @@ static void test_status_running(void **state)
 	              "ParentIsCreator:\tyes\n"
 	              "CreatorInferred:\t-\n"
 	              "CreatorCandidates:\t-\n" NO_CONTEXT,
-              SHELL_CMDLINE_SHA256);
+	              SHELL_CMDLINE_SHA256);
 }
 
 static void test_status_exited_code(void **state)
@@ -298,7 +298,7 @@ static void test_status_exited_code(void **state)
 	              "ParentIsCreator:\tyes\n"
 	              "CreatorInferred:\t-\n"
 	              "CreatorCandidates:\t-\n" NO_CONTEXT,
-              CHILD_CMDLINE_SHA256);
+	              CHILD_CMDLINE_SHA256);
 }
 
 static void test_status_killed_core(void **state)
