@@ -37,7 +37,8 @@ struct fs_thread_cpu {
 struct fs_metrics_input {
 	const struct tracker_stats *stats;
 	const struct fs_counters *counters;
-	const struct lin_metrics *metrics; /* read with atomic loads */
+	const struct lin_metrics *metrics;       /* read with atomic loads */
+	const struct lin_journal_stats *journal; /* NULL: no journal */
 	const struct fs_thread_cpu *cpu;
 	gsize cpu_count;
 	guint hz; /* clock ticks per second of the CPU times */
@@ -99,6 +100,8 @@ void fs_append_tty(GString *out, guint32 tty_nr);
 void fs_render_history(GString *out, const struct lin_process *p, const struct tracker_config *cfg);
 /* The environ file: the --env variables kept at the last exec. */
 void fs_render_environ(GString *out, const struct lin_process *p);
+/* The journal's "journal_<counter> value" lines of the stats file. */
+void fs_render_journal_stats(GString *out, const struct lin_journal_stats *journal);
 
 /* The metrics file: Prometheus text format 0.0.4 (render_metrics.c). */
 void fs_render_metrics(GString *out, const struct fs_metrics_input *in);
