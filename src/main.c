@@ -1175,6 +1175,12 @@ make_fs:
 	 * CAP_SYS_NICE, and dropped it; every thread started from here on
 	 * (the notifier, FUSE workers) never has it. */
 	harden_drop_nice();
+	/* The exe hash thread, with no more than the notifier (files the
+	 * bootstrap and the first events met wait for it). */
+	if (!tracker_start_hasher(tracker, &error)) {
+		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
+		goto out_unmount;
+	}
 start_notifier:
 	/* The notifier inherits this mask: a SIGTERM it took instead of a FUSE
 	 * thread would leave the session loop blocked in read(). */

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -94,26 +95,37 @@ static gpointer worker_main(gpointer data)
 	return NULL;
 }
 
-struct exe_hash *exe_hash_new(GError **error)
+struct exe_hash *exe_hash_new(void)
 {
 	struct exe_hash *h = g_new0(struct exe_hash, 1);
-	g_autoptr(GError) local_error = NULL;
 
 	h->cache = g_hash_table_new_full(identity_hash, identity_equal, NULL,
 	                                 (GDestroyNotify)exe_hash_entry_unref);
 	h->jobs = g_async_queue_new();
 	h->done = g_async_queue_new();
+	return h;
+}
+
+gboolean exe_hash_start(struct exe_hash *h, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	sigset_t all, old;
+
+	if (h->worker)
+		return TRUE;
+	/* The thread takes no signal (they are the FUSE loop's), but SIGSYS,
+	 * which the seccomp filter sends to name a call it refused. */
+	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	h->worker = g_thread_try_new("lin-hash", worker_main, h, &local_error);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!h->worker) {
 		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
 		            "cannot start the exe hash thread: %s", local_error->message);
-		g_hash_table_unref(h->cache);
-		g_async_queue_unref(h->jobs);
-		g_async_queue_unref(h->done);
-		g_free(h);
-		return NULL;
+		return FALSE;
 	}
-	return h;
+	return TRUE;
 }
 
 void exe_hash_free(struct exe_hash *h)
@@ -130,8 +142,10 @@ void exe_hash_free(struct exe_hash *h)
 		exe_hash_entry_unref(job->entry);
 		g_free(job);
 	}
-	g_async_queue_push(h->jobs, &stop_job);
-	g_thread_join(h->worker);
+	if (h->worker) {
+		g_async_queue_push(h->jobs, &stop_job);
+		g_thread_join(h->worker);
+	}
 	while ((e = g_async_queue_try_pop(h->done)))
 		exe_hash_entry_unref(e);
 	g_async_queue_unref(h->jobs);

@@ -34,8 +34,12 @@ struct exe_hash_entry {
 
 struct exe_hash;
 
-/* Starts the worker thread. NULL with error set when it cannot start. */
-struct exe_hash *exe_hash_new(GError **error);
+/* An empty cache; files queued before exe_hash_start() wait for it. */
+struct exe_hash *exe_hash_new(void);
+/* Starts the worker thread, once the daemon dropped its capabilities (a
+ * thread keeps those it was started with). FALSE with error set when it
+ * cannot start. */
+gboolean exe_hash_start(struct exe_hash *h, GError **error);
 /* Stops the worker (an fd still queued is closed unhashed) and frees the
  * cache. Entries still referenced elsewhere stay valid. NULL is fine. */
 void exe_hash_free(struct exe_hash *h);

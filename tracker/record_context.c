@@ -389,6 +389,11 @@ static void on_hash_done(struct exe_hash_entry *e, void *data)
 	g_clear_pointer(&e->waiters, g_array_unref);
 }
 
+gboolean tracker_start_hasher(struct tracker *t, GError **error)
+{
+	return !t->hasher || exe_hash_start(t->hasher, error);
+}
+
 void tracker_ctx_tick(struct tracker *t)
 {
 	if (!t->hasher)

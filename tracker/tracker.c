@@ -196,16 +196,8 @@ struct tracker *tracker_new(const struct tracker_config *cfg)
 	if (t->cfg.history_max == 0 && t->cfg.max_exited > 0)
 		t->cfg.history_max = MAX(t->cfg.max_exited / 2, 10000u);
 	tracker_ctx_init(t);
-	if (t->cfg.hash_exe) {
-		g_autoptr(GError) error = NULL;
-
-		t->hasher = exe_hash_new(&error);
-		if (!t->hasher) {
-			g_warning("%s", error->message);
-			tracker_free(t);
-			return NULL;
-		}
-	}
+	if (t->cfg.hash_exe)
+		t->hasher = exe_hash_new();
 	return t;
 }
 

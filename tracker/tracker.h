@@ -382,6 +382,10 @@ struct lin_process *tracker_next_newest(struct tracker *t, guint64 after);
 
 void tracker_get_stats(struct tracker *t, struct tracker_stats *out);
 
+/* Starts the --hash-exe thread (files met before wait for it): after the
+ * daemon dropped its capabilities. TRUE without --hash-exe. */
+gboolean tracker_start_hasher(struct tracker *t, GError **error);
+
 /* The by-exe and by-uid indexes (index.h), read under the read lock. */
 struct lin_index *tracker_index(struct tracker *t);
 
