@@ -394,7 +394,8 @@ static int read_file_at(int dirfd, const char *name, char *buf, size_t size, enu
 int proc_scan_read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean one_record,
                            size_t *len)
 {
-	return read_file_at(dirfd, name, buf, size, one_record ? READ_ONE_RECORD : READ_TO_EOF, len);
+	return read_file_at(dirfd, name, buf, size, one_record ? READ_ONE_RECORD : READ_TO_EOF,
+	                    len);
 }
 
 /*
