@@ -225,8 +225,9 @@ void fs_render_history(GString *out, const struct lin_process *p, const struct t
 		if (p->exec_count == 0 && p->exec_ns == 0 && !(e && e->kind == LIN_HIST_FOUND))
 			render_current_image(out, p, "found", seen_realtime);
 	} else {
-		append_time(out, (p->flags & LIN_PROC_FORK_SEEN) ? seen_realtime
-		                                                 : fs_start_realtime_ns(p, cfg));
+		/* Its start (stat's, in clock ticks): the kernel's own time of
+		 * the fork, which a journal brings back exactly. */
+		append_time(out, fs_start_realtime_ns(p, cfg));
 		g_string_append(out, "\tfork\tby ");
 		if (p->creator) {
 			fs_record_name(p->creator, name, sizeof(name));

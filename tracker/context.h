@@ -53,3 +53,48 @@ void lin_context_unref(struct lin_context_pool *pool, struct lin_context *ctx);
 /* Distinct contexts held, and their bytes. */
 guint lin_context_pool_count(const struct lin_context_pool *pool);
 gsize lin_context_pool_bytes(const struct lin_context_pool *pool);
+
+/* ---- the context and history as plain bytes ---- */
+
+/* Which parts of a struct lin_context_copy are known. */
+enum lin_context_copy_has {
+	LIN_CTX_COPY_CWD = 1 << 0,
+	LIN_CTX_COPY_CGROUP = 1 << 1,
+	LIN_CTX_COPY_ENV = 1 << 2,    /* env may be empty: none of the names were set */
+	LIN_CTX_COPY_HASH = 1 << 3,   /* sha256 */
+	LIN_CTX_COPY_PIDNS = 1 << 4,  /* pidns */
+	LIN_CTX_COPY_AUDIT = 1 << 5,  /* loginuid, sessionid */
+	LIN_CTX_COPY_IDS = 1 << 6,    /* tty_nr, sid, pgid */
+	LIN_CTX_COPY_NS_PID = 1 << 7, /* ns_pid */
+	LIN_CTX_COPY_EXEC = 1 << 8,   /* exec_ns */
+	LIN_CTX_COPY_HISTORY = 1 << 9 /* hist, hist_count, hist_dropped: the whole history */
+};
+
+/* One history entry (proc_history.h) as bytes. */
+struct lin_hist_copy {
+	guint64 time_ns; /* CLOCK_REALTIME */
+	guint32 ids[4];
+	guint8 kind;               /* enum lin_hist_kind */
+	guint8 flags;              /* enum lin_hist_flag */
+	const char *exe, *cmdline; /* exe: the new comm of a COMM entry */
+	gsize exe_len, cmdline_len;
+};
+
+/*
+ * A record's context, pid inside its namespace, last exec time and history
+ * as bytes owning nothing: what the journal writes (journal_encode.h) and
+ * reads back into a table (restore.h). The strings point into memory the
+ * holder keeps alive.
+ */
+struct lin_context_copy {
+	guint32 has; /* enum lin_context_copy_has */
+	const char *cwd, *cgroup, *env;
+	gsize cwd_len, cgroup_len, env_len;
+	char sha256[65]; /* lower-case hex, NUL-terminated */
+	guint32 pidns, loginuid, sessionid, tty_nr;
+	pid_t sid, pgid, ns_pid;
+	guint64 exec_ns; /* CLOCK_REALTIME */
+	const struct lin_hist_copy *hist;
+	guint hist_count;
+	guint32 hist_dropped;
+};

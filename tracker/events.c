@@ -461,6 +461,7 @@ void tracker_apply_event(struct tracker *t, const struct cnproc_event *ev,
 		break;
 	}
 	tracker_enforce_retention(t);
+	tracker_ctx_event_done(t);
 	t->applying = NULL;
 	tracker_write_unlock(t);
 }

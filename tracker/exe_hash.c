@@ -170,6 +170,16 @@ void exe_hash_entry_unref(struct exe_hash_entry *e)
 	}
 }
 
+struct exe_hash_entry *exe_hash_entry_new_done(const char *hex)
+{
+	struct exe_hash_entry *e = g_new0(struct exe_hash_entry, 1);
+
+	e->refs = 1;
+	g_strlcpy(e->hex, hex, sizeof(e->hex));
+	e->state = EXE_HASH_DONE;
+	return e;
+}
+
 enum exe_hash_state exe_hash_entry_state(const struct exe_hash_entry *e)
 {
 	return (enum exe_hash_state)g_atomic_int_get(&e->state);

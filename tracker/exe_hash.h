@@ -53,6 +53,8 @@ struct exe_hash_entry *exe_hash_entry_ref(struct exe_hash_entry *e);
 /* NULL is fine. Any thread. */
 void exe_hash_entry_unref(struct exe_hash_entry *e);
 enum exe_hash_state exe_hash_entry_state(const struct exe_hash_entry *e);
+/* A finished entry of no file (a hash a journal kept), one reference. */
+struct exe_hash_entry *exe_hash_entry_new_done(const char *hex);
 
 /* Calls fn for every entry the worker finished since the last call.
  * Event thread. Returns how many. */

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "container.h"
 #include "tracker.h"
 
 #define NS_PER_SEC 1000000000ull
@@ -50,17 +51,17 @@ static const char *const action_types[JOURNAL_ACTION_COUNT] = {
  * identity: a search for "process.name:curl AND event.action:exit" is what
  * a shipper's user writes. */
 static const guint32 action_fields[JOURNAL_ACTION_COUNT] = {
-    [JOURNAL_FOUND] = WHOLE,
+    [JOURNAL_FOUND] = WHOLE | JOURNAL_HAS_CONTEXT,
     /* A child runs its creator's image until it execs. */
     [JOURNAL_FORK] = PARENT | IMAGE | IDS | JOURNAL_HAS_FLAGS,
-    [JOURNAL_EXEC] = IMAGE | IDS | JOURNAL_HAS_COUNTS | JOURNAL_HAS_FLAGS,
+    [JOURNAL_EXEC] = IMAGE | IDS | JOURNAL_HAS_COUNTS | JOURNAL_HAS_FLAGS | JOURNAL_HAS_CONTEXT,
     [JOURNAL_COMM] = JOURNAL_HAS_COMM,
     [JOURNAL_UID] = JOURNAL_HAS_COMM | JOURNAL_HAS_UIDS,
     [JOURNAL_GID] = JOURNAL_HAS_COMM | JOURNAL_HAS_GIDS,
     [JOURNAL_EXIT] = JOURNAL_HAS_COMM | JOURNAL_HAS_EXIT,
     [JOURNAL_EXIT_MISSED] = JOURNAL_HAS_COMM | JOURNAL_HAS_EXIT,
     [JOURNAL_FORGET] = 0,
-    [JOURNAL_CHECKPOINT] = WHOLE,
+    [JOURNAL_CHECKPOINT] = WHOLE | JOURNAL_HAS_CONTEXT,
 };
 
 /* lineagefs.flags: the record's flags that mean something outside the
@@ -292,15 +293,15 @@ static char *cut_cmdline(const struct journal_proc *proc, gsize *len)
  * final NUL as after a setproctitle()), the exact bytes go to
  * lineagefs.cmdline_b64. Returns whether they must.
  */
-static gboolean append_args(GString *out, gboolean *first, const char *cmd, gsize len)
+/* The JSON array of the NUL-terminated strings in cmd[0..len); FALSE when
+ * it does not give the bytes back (see append_args()). */
+static gboolean append_string_array(GString *out, const char *cmd, gsize len)
 {
 	gsize body = len > 0 && cmd[len - 1] == '\0' ? len - 1 : len;
 	gboolean exact = body < len;
-	gsize start;
+	gsize start = 0;
 
-	append_key(out, first, "args");
 	g_string_append_c(out, '[');
-	start = 0;
 	for (gsize i = 0; i <= body; i++) {
 		if (i < body && cmd[i] != '\0')
 			continue;
@@ -311,6 +312,17 @@ static gboolean append_args(GString *out, gboolean *first, const char *cmd, gsiz
 		start = i + 1;
 	}
 	g_string_append_c(out, ']');
+	return exact;
+}
+
+static gboolean append_args(GString *out, gboolean *first, const char *cmd, gsize len)
+{
+	gsize body = len > 0 && cmd[len - 1] == '\0' ? len - 1 : len;
+	gboolean exact;
+	gsize start;
+
+	append_key(out, first, "args");
+	exact = append_string_array(out, cmd, len);
 
 	append_key(out, first, "command_line");
 	g_string_append_c(out, '"');
@@ -359,6 +371,166 @@ static void append_exit(GString *out, gboolean *first, const struct journal_proc
 	}
 }
 
+/* ---- the context and history (context.h) ---- */
+
+static const char *const hist_kinds[] = {
+    [LIN_HIST_EXEC] = "exec", [LIN_HIST_FOUND] = "found", [LIN_HIST_COMM] = "comm",
+    [LIN_HIST_UID] = "uid",   [LIN_HIST_GID] = "gid",
+};
+
+/* A string field, and its exact bytes under lineagefs when it is not
+ * UTF-8: *inexact says so. */
+static void append_str_field(GString *out, gboolean *first, const char *key, const char *s,
+                             gsize len, gboolean *inexact)
+{
+	append_key(out, first, key);
+	*inexact = !journal_append_string(out, s, len);
+}
+
+/* process.working_directory, tty, session_leader, group_leader, hash,
+ * env_vars and vpid. */
+static void append_process_context(GString *out, gboolean *first, const struct lin_context_copy *c,
+                                   gboolean inexact[3])
+{
+	if (c->has & LIN_CTX_COPY_CWD)
+		append_str_field(out, first, "working_directory", c->cwd, c->cwd_len, &inexact[0]);
+	if ((c->has & LIN_CTX_COPY_IDS) && c->tty_nr != 0) {
+		append_key(out, first, "tty");
+		g_string_append_printf(out, "{\"char_device\":{\"major\":%u,\"minor\":%u}}",
+		                       (c->tty_nr >> 8) & 0xfff,
+		                       (c->tty_nr & 0xff) | ((c->tty_nr >> 12) & 0xfff00));
+	}
+	if (c->has & LIN_CTX_COPY_IDS) {
+		append_key(out, first, "session_leader");
+		g_string_append_printf(out, "{\"pid\":%d}", (int)c->sid);
+		append_key(out, first, "group_leader");
+		g_string_append_printf(out, "{\"pid\":%d}", (int)c->pgid);
+	}
+	if ((c->has & LIN_CTX_COPY_HASH) && c->sha256[0]) {
+		append_key(out, first, "hash");
+		g_string_append(out, "{\"sha256\":");
+		journal_append_string(out, c->sha256, strnlen(c->sha256, sizeof(c->sha256)));
+		g_string_append_c(out, '}');
+	}
+	if (c->has & LIN_CTX_COPY_ENV) {
+		append_key(out, first, "env_vars");
+		inexact[1] = !append_string_array(out, c->env, c->env_len);
+	}
+	if (c->has & LIN_CTX_COPY_NS_PID) {
+		append_key(out, first, "vpid");
+		g_string_append_printf(out, "%d", (int)c->ns_pid);
+	}
+}
+
+/* container.id and container.runtime, from the cgroup path. */
+static void append_container(GString *out, const struct lin_context_copy *c)
+{
+	struct container_id container;
+
+	if (!(c->has & LIN_CTX_COPY_CGROUP) ||
+	    !container_parse(c->cgroup, c->cgroup_len, &container))
+		return;
+	g_string_append(out, ",\"container\":{\"id\":");
+	journal_append_string(out, container.id, strlen(container.id));
+	g_string_append_printf(out, ",\"runtime\":\"%s\"}",
+	                       container_runtime_name(container.runtime));
+}
+
+static void append_history_entry(GString *out, const struct lin_hist_copy *h)
+{
+	gboolean first = TRUE;
+
+	g_string_append_c(out, '{');
+	append_key(out, &first, "@timestamp");
+	if (!append_time_ns(out, h->time_ns))
+		append_time(out, ISO_MAX_SECONDS, 0);
+	append_key(out, &first, "kind");
+	g_string_append_printf(out, "\"%s\"", hist_kinds[h->kind]);
+	append_key(out, &first, "ids");
+	g_string_append_printf(out, "[%u,%u,%u,%u]", h->ids[0], h->ids[1], h->ids[2], h->ids[3]);
+	if (h->kind == LIN_HIST_COMM) {
+		append_key(out, &first, "name");
+		if (!journal_append_string(out, h->exe, h->exe_len))
+			append_b64(out, &first, "name_b64", h->exe, h->exe_len);
+	} else if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND) {
+		if (h->exe_len) {
+			append_key(out, &first, "executable");
+			if (!journal_append_string(out, h->exe, h->exe_len))
+				append_b64(out, &first, "executable_b64", h->exe, h->exe_len);
+		}
+		if (h->cmdline_len) {
+			gsize len = MIN(h->cmdline_len, (gsize)JOURNAL_CMDLINE_MAX);
+
+			append_key(out, &first, "args");
+			if (!append_string_array(out, h->cmdline, len))
+				append_b64(out, &first, "cmdline_b64", h->cmdline, len);
+		}
+		if (h->flags & LIN_HIST_CMDLINE_MISSED) {
+			append_key(out, &first, "cmdline_missed");
+			g_string_append(out, "true");
+		}
+		if ((h->flags & LIN_HIST_CMDLINE_TRUNCATED) ||
+		    h->cmdline_len > JOURNAL_CMDLINE_MAX) {
+			append_key(out, &first, "cmdline_truncated");
+			g_string_append(out, "true");
+		}
+	}
+	g_string_append_c(out, '}');
+}
+
+/* lineagefs.cgroup, pid_ns, login_uid, session_id, exec_time, history and
+ * the exact bytes of the context strings that are not UTF-8. */
+static void append_lineagefs_context(GString *out, gboolean *first,
+                                     const struct lin_context_copy *c, const gboolean inexact[3])
+{
+	if (c->has & LIN_CTX_COPY_CGROUP) {
+		gboolean cgroup_inexact;
+
+		append_str_field(out, first, "cgroup", c->cgroup, c->cgroup_len, &cgroup_inexact);
+		if (cgroup_inexact)
+			append_b64(out, first, "cgroup_b64", c->cgroup, c->cgroup_len);
+	}
+	if (c->has & LIN_CTX_COPY_PIDNS) {
+		append_key(out, first, "pid_ns");
+		g_string_append_printf(out, "%u", c->pidns);
+	}
+	if (c->has & LIN_CTX_COPY_AUDIT) {
+		append_key(out, first, "login_uid");
+		g_string_append_printf(out, "%u", c->loginuid);
+		append_key(out, first, "session_id");
+		g_string_append_printf(out, "%u", c->sessionid);
+	}
+	if (c->has & LIN_CTX_COPY_EXEC) {
+		gsize before = out->len;
+
+		append_key(out, first, "exec_time");
+		if (!append_time_ns(out, c->exec_ns))
+			g_string_truncate(out, before);
+	}
+	if (inexact[0])
+		append_b64(out, first, "working_directory_b64", c->cwd, c->cwd_len);
+	if (inexact[1])
+		append_b64(out, first, "env_b64", c->env, c->env_len);
+	if (c->has & LIN_CTX_COPY_HISTORY) {
+		if (c->hist_count > 0) {
+			append_key(out, first, "history");
+			g_string_append_c(out, '[');
+			for (guint i = 0; i < c->hist_count; i++) {
+				if (c->hist[i].kind >= G_N_ELEMENTS(hist_kinds))
+					continue;
+				if (out->str[out->len - 1] != '[')
+					g_string_append_c(out, ',');
+				append_history_entry(out, &c->hist[i]);
+			}
+			g_string_append_c(out, ']');
+		}
+		if (c->hist_dropped > 0) {
+			append_key(out, first, "history_dropped");
+			g_string_append_printf(out, "%u", c->hist_dropped);
+		}
+	}
+}
+
 void journal_encode_process(GString *out, const struct journal_host *host,
                             enum journal_action action, guint64 event_ns, guint64 seq,
                             const struct journal_proc *proc)
@@ -368,6 +540,8 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 	char id[JOURNAL_ENTITY_ID_LEN + 1];
 	g_autofree char *cut = NULL;
 	gboolean comm_inexact = FALSE, exe_inexact = FALSE, cmdline_inexact = FALSE;
+	gboolean ctx_inexact[3] = {FALSE, FALSE, FALSE};
+	gboolean with_ctx = (fields & JOURNAL_HAS_CONTEXT) != 0;
 	const char *cmdline = proc->cmdline;
 	gsize cmdline_len = 0;
 	guint32 flags = proc->flags;
@@ -433,7 +607,12 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 			g_string_append_printf(out, "%u", (proc->exit_status >> 8) & 0xff);
 		}
 	}
-	g_string_append(out, "},\"lineagefs\":{");
+	if (with_ctx)
+		append_process_context(out, &first, &proc->ctx, ctx_inexact);
+	g_string_append_c(out, '}');
+	if (with_ctx)
+		append_container(out, &proc->ctx);
+	g_string_append(out, ",\"lineagefs\":{");
 
 	first = TRUE;
 	append_key(out, &first, "v");
@@ -477,6 +656,8 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 		append_b64(out, &first, "comm_b64", proc->comm, proc->comm_len);
 	if (exe_inexact)
 		append_b64(out, &first, "exe_b64", proc->exe, proc->exe_len);
+	if (with_ctx)
+		append_lineagefs_context(out, &first, &proc->ctx, ctx_inexact);
 	g_string_append(out, "}}\n");
 }
 

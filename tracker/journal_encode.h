@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <sys/types.h>
 
+#include "context.h"
 #include "journal_format.h"
 
 /* process.entity_id: the first 32 hex digits of a sha256. */
@@ -55,9 +56,10 @@ enum journal_proc_has {
 	JOURNAL_HAS_CMDLINE = 1 << 4, /* cmdline (may be empty: kernel thread) */
 	JOURNAL_HAS_UIDS = 1 << 5,
 	JOURNAL_HAS_GIDS = 1 << 6,
-	JOURNAL_HAS_EXIT = 1 << 7,   /* exit_kind is not LIN_EXIT_RUNNING */
-	JOURNAL_HAS_COUNTS = 1 << 8, /* exec_count, threads */
-	JOURNAL_HAS_FLAGS = 1 << 9,  /* flags (always known: set by the encoder) */
+	JOURNAL_HAS_EXIT = 1 << 7,     /* exit_kind is not LIN_EXIT_RUNNING */
+	JOURNAL_HAS_COUNTS = 1 << 8,   /* exec_count, threads */
+	JOURNAL_HAS_FLAGS = 1 << 9,    /* flags (always known: set by the encoder) */
+	JOURNAL_HAS_CONTEXT = 1 << 10, /* ctx: the parts its has names */
 };
 
 /*
@@ -84,6 +86,9 @@ struct journal_proc {
 	guint32 threads; /* live threads other than the leader */
 	const char *comm, *exe, *cmdline;
 	gsize comm_len, exe_len, cmdline_len;
+	/* The forensic context and history: found and checkpoint lines carry
+	 * all of it, an exec the parts it changed (the writer decides). */
+	struct lin_context_copy ctx;
 };
 
 /* The fields a line of this action carries (enum journal_proc_has): the

@@ -82,6 +82,7 @@ struct line {
 	guint64 start_ns;
 	struct tracker_restore rs;
 	guchar *comm_bytes, *exe_bytes, *cmdline_bytes; /* decoded base64, g_free'd */
+	GPtrArray *owned; /* the context's decoded bytes and history entries, g_free'd */
 };
 
 static void line_clear(struct line *l)
@@ -89,6 +90,16 @@ static void line_clear(struct line *l)
 	g_free(l->comm_bytes);
 	g_free(l->exe_bytes);
 	g_free(l->cmdline_bytes);
+	if (l->owned)
+		g_ptr_array_unref(l->owned);
+}
+
+static gpointer line_own(struct line *l, gpointer data)
+{
+	if (!l->owned)
+		l->owned = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(l->owned, data);
+	return data;
 }
 
 static guint64 now_realtime(const struct journal_reader *r)
@@ -485,8 +496,10 @@ static gboolean parse_exit(json_t *process, json_t *lineagefs, struct line *l)
 
 /* Fills l from a process line's "process" and "lineagefs" objects.
  * FALSE: a wrong type or an absurd value. */
+static gboolean parse_context(struct line *l, json_t *process, json_t *lineagefs, gboolean whole);
+
 static gboolean parse_process(struct journal_reader *r, json_t *process, json_t *lineagefs,
-                              gboolean is_exit, struct line *l)
+                              gboolean is_exit, gboolean whole, struct line *l)
 {
 	struct tracker_restore *rs = &l->rs;
 	json_t *parent = NULL, *user = NULL, *real_user = NULL, *group = NULL, *real_group = NULL;
@@ -614,7 +627,226 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 	}
 	if ((rs->has & TRACKER_RESTORE_EXIT) && rs->exit_ns > l->timestamp_ns + START_SLACK_NS)
 		return FALSE;
+	return parse_context(l, process, lineagefs, whole);
+}
+
+/* ---- the context and history (context.h) ---- */
+
+/* Bounds of what a line may say of a context (the kernel's are smaller,
+ * the writer's copies too: see lin_context_copy_fill()). */
+#define CONTEXT_STRING_MAX (64 * 1024)
+#define HISTORY_MAX        4096
+
+/* A string: its exact bytes from key_b64 under lineagefs when present,
+ * else the UTF-8 value of key in obj. 1, 0 (absent) or -1. */
+static int get_exact(struct line *l, json_t *obj, const char *key, json_t *lineagefs,
+                     const char *key_b64, const char **out, gsize *len)
+{
+	guchar *bytes = NULL;
+	int ret = lineagefs ? get_base64(lineagefs, key_b64, &bytes, len) : 0;
+
+	if (ret == 1)
+		*out = line_own(l, bytes);
+	else if (ret == 0)
+		ret = get_string(obj, key, out, len);
+	if (ret == 1 && *len > CONTEXT_STRING_MAX)
+		return -1;
+	return ret;
+}
+
+/* The strings of a JSON array, each followed by a NUL, into a buffer the
+ * line owns. */
+static gboolean join_strings(struct line *l, json_t *array, const char **out, gsize *len)
+{
+	GByteArray *bytes;
+	gsize i;
+	json_t *v;
+
+	if (!json_is_array(array))
+		return FALSE;
+	bytes = g_byte_array_new();
+	json_array_foreach(array, i, v)
+	{
+		if (!json_is_string(v) || bytes->len + json_string_length(v) > JOURNAL_LINE_MAX) {
+			g_byte_array_unref(bytes);
+			return FALSE;
+		}
+		g_byte_array_append(bytes, (const guint8 *)json_string_value(v),
+		                    (guint)json_string_length(v) + 1);
+	}
+	*len = bytes->len;
+	*out = line_own(l, g_byte_array_free(bytes, FALSE));
 	return TRUE;
+}
+
+static gboolean parse_history_entry(struct line *l, json_t *e, struct lin_hist_copy *h)
+{
+	static const char *const kinds[] = {
+	    [LIN_HIST_EXEC] = "exec", [LIN_HIST_FOUND] = "found", [LIN_HIST_COMM] = "comm",
+	    [LIN_HIST_UID] = "uid",   [LIN_HIST_GID] = "gid",
+	};
+	json_t *ids = json_object_get(e, "ids"), *v;
+	const char *kind;
+	guchar *bytes = NULL;
+	int ret;
+
+	if (!json_is_object(e) || get_timestamp(e, "@timestamp", &h->time_ns) != 1 ||
+	    get_string(e, "kind", &kind, NULL) != 1 || !json_is_array(ids) ||
+	    json_array_size(ids) != 4)
+		return FALSE;
+	h->kind = G_N_ELEMENTS(kinds);
+	for (guint k = 0; k < G_N_ELEMENTS(kinds); k++)
+		if (strcmp(kind, kinds[k]) == 0)
+			h->kind = (guint8)k;
+	if (h->kind == G_N_ELEMENTS(kinds))
+		return FALSE;
+	for (guint i = 0; i < 4; i++) {
+		v = json_array_get(ids, i);
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > G_MAXUINT32)
+			return FALSE;
+		h->ids[i] = (guint32)json_integer_value(v);
+	}
+	if (h->kind == LIN_HIST_COMM) {
+		ret = get_exact(l, e, "name", e, "name_b64", &h->exe, &h->exe_len);
+		return ret >= 0 && h->exe_len <= COMM_MAX;
+	}
+	if (h->kind != LIN_HIST_EXEC && h->kind != LIN_HIST_FOUND)
+		return TRUE;
+	ret = get_exact(l, e, "executable", e, "executable_b64", &h->exe, &h->exe_len);
+	if (ret < 0 || h->exe_len > EXE_MAX)
+		return FALSE;
+	ret = get_base64(e, "cmdline_b64", &bytes, &h->cmdline_len);
+	if (ret < 0)
+		return FALSE;
+	if (ret == 1)
+		h->cmdline = line_own(l, bytes);
+	else if ((v = json_object_get(e, "args")) != NULL &&
+	         !join_strings(l, v, &h->cmdline, &h->cmdline_len))
+		return FALSE;
+	if (json_is_true(json_object_get(e, "cmdline_missed")))
+		h->flags |= LIN_HIST_CMDLINE_MISSED;
+	if (json_is_true(json_object_get(e, "cmdline_truncated")))
+		h->flags |= LIN_HIST_CMDLINE_TRUNCATED;
+	return TRUE;
+}
+
+static gboolean parse_history(struct line *l, json_t *lineagefs, struct lin_context_copy *c)
+{
+	json_t *array = json_object_get(lineagefs, "history"), *e;
+	struct lin_hist_copy *entries;
+	guint64 value = 0;
+	gsize i;
+
+	c->has |= LIN_CTX_COPY_HISTORY;
+	if (get_uint(lineagefs, "history_dropped", G_MAXUINT32, &value) < 0)
+		return FALSE;
+	c->hist_dropped = (guint32)value;
+	if (!array || json_is_null(array))
+		return TRUE;
+	if (!json_is_array(array) || json_array_size(array) > HISTORY_MAX)
+		return FALSE;
+	entries = line_own(l, g_new0(struct lin_hist_copy, MAX(json_array_size(array), 1)));
+	json_array_foreach(array, i, e)
+	{
+		if (!parse_history_entry(l, e, &entries[i]))
+			return FALSE;
+	}
+	c->hist = entries;
+	c->hist_count = (guint)json_array_size(array);
+	return TRUE;
+}
+
+/* What a line says of the context; whole: a found or checkpoint line,
+ * whose history is all there is (none when it says none). */
+static gboolean parse_context(struct line *l, json_t *process, json_t *lineagefs, gboolean whole)
+{
+	struct lin_context_copy *c = &l->rs.ctx;
+	json_t *tty = NULL, *device = NULL, *leader = NULL, *group = NULL, *hash = NULL, *v;
+	const char *sha;
+	guint64 value = 0, major = 0, minor = 0, sid = 0, pgid = 0, login = 0, session = 0;
+	int ret, ret2;
+
+	ret = get_exact(l, process, "working_directory", lineagefs, "working_directory_b64",
+	                &c->cwd, &c->cwd_len);
+	if (ret < 0)
+		return FALSE;
+	if (ret == 1)
+		c->has |= LIN_CTX_COPY_CWD;
+	ret =
+	    get_exact(l, lineagefs, "cgroup", lineagefs, "cgroup_b64", &c->cgroup, &c->cgroup_len);
+	if (ret < 0)
+		return FALSE;
+	if (ret == 1)
+		c->has |= LIN_CTX_COPY_CGROUP;
+	ret = get_base64(lineagefs, "env_b64", (guchar **)&c->env, &c->env_len);
+	if (ret < 0)
+		return FALSE;
+	if (ret == 1) {
+		line_own(l, (gpointer)c->env);
+		c->has |= LIN_CTX_COPY_ENV;
+	} else if ((v = json_object_get(process, "env_vars")) != NULL) {
+		if (!join_strings(l, v, &c->env, &c->env_len))
+			return FALSE;
+		c->has |= LIN_CTX_COPY_ENV;
+	}
+	if (c->env_len > CONTEXT_STRING_MAX)
+		return FALSE;
+
+	if (get_object(process, "session_leader", &leader) < 0 ||
+	    get_object(process, "group_leader", &group) < 0 ||
+	    get_object(process, "tty", &tty) < 0 || get_object(tty, "char_device", &device) < 0 ||
+	    get_object(process, "hash", &hash) < 0)
+		return FALSE;
+	ret = get_uint(leader, "pid", LIN_PID_MAX, &sid);
+	ret2 = get_uint(group, "pid", LIN_PID_MAX, &pgid);
+	if (ret < 0 || ret2 < 0 || ret != ret2 || get_uint(device, "major", 0xfff, &major) < 0 ||
+	    get_uint(device, "minor", 0xfffff, &minor) < 0)
+		return FALSE;
+	if (ret == 1) {
+		c->has |= LIN_CTX_COPY_IDS;
+		c->sid = (pid_t)sid;
+		c->pgid = (pid_t)pgid;
+		c->tty_nr = (guint32)((minor & 0xff) | (major << 8) | ((minor & ~0xffull) << 12));
+	}
+	ret = get_string(hash, "sha256", &sha, NULL);
+	if (ret < 0)
+		return FALSE;
+	if (ret == 1) {
+		if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
+			return FALSE;
+		memcpy(c->sha256, sha, 65);
+		c->has |= LIN_CTX_COPY_HASH;
+	}
+	ret = get_uint(process, "vpid", LIN_PID_MAX, &value);
+	if (ret < 0)
+		return FALSE;
+	if (ret == 1 && value > 0) {
+		c->ns_pid = (pid_t)value;
+		c->has |= LIN_CTX_COPY_NS_PID;
+	}
+	ret = get_uint(lineagefs, "pid_ns", G_MAXUINT32, &value);
+	if (ret < 0)
+		return FALSE;
+	if (ret == 1 && value > 0) {
+		c->pidns = (guint32)value;
+		c->has |= LIN_CTX_COPY_PIDNS;
+	}
+	ret = get_uint(lineagefs, "login_uid", G_MAXUINT32, &login);
+	ret2 = get_uint(lineagefs, "session_id", G_MAXUINT32, &session);
+	if (ret < 0 || ret2 < 0 || ret != ret2)
+		return FALSE;
+	if (ret == 1) {
+		c->loginuid = (guint32)login;
+		c->sessionid = (guint32)session;
+		c->has |= LIN_CTX_COPY_AUDIT;
+	}
+	ret = get_timestamp(lineagefs, "exec_time", &c->exec_ns);
+	if (ret < 0)
+		return FALSE;
+	if (ret == 1)
+		c->has |= LIN_CTX_COPY_EXEC;
+	return !whole || parse_history(l, lineagefs, c);
 }
 
 /* ---- boots ---- */
@@ -857,6 +1089,15 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 	}
 	l->rs.whole = whole;
 	l->rs.exec = strcmp(action, JOURNAL_ACTION_EXEC) == 0;
+	/* For the history: when, and what the event changed. */
+	l->rs.time_ns = l->timestamp_ns;
+	l->rs.inherit_context = strcmp(action, JOURNAL_ACTION_FORK) == 0;
+	if (strcmp(action, JOURNAL_ACTION_COMM) == 0)
+		l->rs.change = TRACKER_RESTORE_CHANGE_COMM;
+	else if (strcmp(action, JOURNAL_ACTION_UID) == 0)
+		l->rs.change = TRACKER_RESTORE_CHANGE_UID;
+	else if (strcmp(action, JOURNAL_ACTION_GID) == 0)
+		l->rs.change = TRACKER_RESTORE_CHANGE_GID;
 	l->rs.seen_ns = line_seen_ns(r, b, l->timestamp_ns);
 	if (l->rs.has & TRACKER_RESTORE_CREATOR)
 		l->rs.creator_serial = entity_serial(r, b, l->parent_entity_id);
@@ -985,6 +1226,8 @@ static gboolean apply_json(struct journal_reader *r, json_t *root, GError **erro
 	           !parse_process(r, process, lineagefs,
 	                          strcmp(action, JOURNAL_ACTION_EXIT) == 0 ||
 	                              strcmp(action, JOURNAL_ACTION_EXIT_MISSED) == 0,
+	                          strcmp(action, JOURNAL_ACTION_CHECKPOINT) == 0 ||
+	                              strcmp(action, JOURNAL_ACTION_FOUND) == 0,
 	                          &l)) {
 		r->stats.invalid++;
 	} else {

@@ -62,7 +62,10 @@ struct journal_item {
 	gsize bytes;      /* counted against the queue's byte bound */
 	enum journal_action action;
 	struct journal_proc proc;
-	char data[]; /* comm, exe, cmdline */
+	/* The exe hash entry whose hex the line carries once it is done: the
+	 * hash thread may finish it after the copy (a reference). */
+	struct exe_hash_entry *hash;
+	char data[]; /* comm, exe, cmdline, then the context's copy */
 };
 
 /* One step of a checkpoint: records with serial <= last_serial (and above
@@ -353,9 +356,36 @@ static struct journal_item *queue_pop(struct journal_writer *jw)
 
 /* ---- copies of records ---- */
 
-static gsize copy_size(const struct lin_process *p, guint32 fields)
+/* What a line of action carries of p's context: nothing (FALSE), the
+ * parts an exec changed, or all of it and the history (found, checkpoint). */
+static gboolean context_wanted(struct journal_writer *jw, const struct lin_process *p,
+                               enum journal_action action, const struct lin_context **prev,
+                               gboolean *prev_valid, gboolean *with_history)
 {
+	*prev = NULL;
+	*prev_valid = FALSE;
+	*with_history = action == JOURNAL_FOUND || action == JOURNAL_CHECKPOINT;
+	if (!(journal_action_fields(action) & JOURNAL_HAS_CONTEXT))
+		return FALSE;
+	if (action == JOURNAL_EXEC) {
+		/* Only what the exec read anew: the rest is the creator's
+		 * (fork) or the last exec's, which the reader keeps. */
+		*prev_valid = jw->tracker && tracker_exec_prev_context(jw->tracker, p, prev);
+		return *prev_valid;
+	}
+	return TRUE;
+}
+
+static gsize copy_size(struct journal_writer *jw, const struct lin_process *p,
+                       enum journal_action action)
+{
+	guint32 fields = journal_action_fields(action);
+	const struct lin_context *prev;
+	gboolean prev_valid, with_history;
 	gsize n = 0;
+
+	if (context_wanted(jw, p, action, &prev, &prev_valid, &with_history))
+		n += lin_context_copy_size(p, with_history);
 
 	if ((fields & JOURNAL_HAS_COMM) && p->comm)
 		n += p->comm->len;
@@ -378,10 +408,12 @@ static const char *copy_str(char **at, const struct lin_str *s, gsize *len)
 
 /* A queue item for action on p, holding copies of the strings the line
  * needs: the string pool's reference counts belong to the feeding thread. */
-static struct journal_item *item_new(const struct lin_process *p, enum journal_action action,
-                                     gsize strings)
+static struct journal_item *item_new(struct journal_writer *jw, const struct lin_process *p,
+                                     enum journal_action action, gsize strings)
 {
 	guint32 fields = journal_action_fields(action);
+	const struct lin_context *prev;
+	gboolean prev_valid, with_history;
 	gsize bytes = sizeof(struct journal_item) + strings;
 	struct journal_item *item = g_malloc(bytes);
 	struct journal_proc *proc = &item->proc;
@@ -426,13 +458,43 @@ static struct journal_item *item_new(const struct lin_process *p, enum journal_a
 	}
 	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline)
 		proc->cmdline = copy_str(&at, p->cmdline, &proc->cmdline_len);
+	if (context_wanted(jw, p, action, &prev, &prev_valid, &with_history)) {
+		proc->has |= JOURNAL_HAS_CONTEXT;
+		lin_context_copy_fill(p, prev_valid, prev, with_history, &at, &proc->ctx,
+		                      &item->hash);
+	}
 	return item;
+}
+
+static void item_free(gpointer data)
+{
+	struct journal_item *item = data;
+
+	exe_hash_entry_unref(item->hash);
+	g_free(item);
+}
+
+/* The exe hash, once the hash thread finished it: a line waits for it a
+ * little (this thread may wait; the event thread never does), so that a
+ * binary that ran once, briefly, has its hash in the journal too. */
+#define JOURNAL_HASH_WAIT_US (200 * 1000)
+
+static void item_take_hash(struct journal_item *item)
+{
+	for (guint waited = 0; item->hash && waited < JOURNAL_HASH_WAIT_US &&
+	                       exe_hash_entry_state(item->hash) == EXE_HASH_PENDING;
+	     waited += 1000)
+		g_usleep(1000);
+	if (item->hash && exe_hash_entry_state(item->hash) == EXE_HASH_DONE) {
+		g_strlcpy(item->proc.ctx.sha256, item->hash->hex, sizeof(item->proc.ctx.sha256));
+		item->proc.ctx.has |= LIN_CTX_COPY_HASH;
+	}
 }
 
 void journal_writer_record(struct journal_writer *jw, enum journal_action action,
                            const struct lin_process *p, guint64 event_ns)
 {
-	gsize strings = copy_size(p, journal_action_fields(action));
+	gsize strings = copy_size(jw, p, action);
 	struct journal_item *item;
 
 	jw->applied++;
@@ -441,7 +503,7 @@ void journal_writer_record(struct journal_writer *jw, enum journal_action action
 		stat_add(&jw->stats.lines_lost, 1);
 		return;
 	}
-	item = item_new(p, action, strings);
+	item = item_new(jw, p, action, strings);
 	item->applied = jw->applied;
 	item->event_ns = event_ns;
 	queue_push(jw, item);
@@ -690,9 +752,8 @@ static guint checkpoint_chunk(struct journal_writer *jw, guint64 *after, GPtrArr
 	mark.applied = jw->applied;
 	for (p = tracker_first_after(jw->tracker, *after); p && n < JOURNAL_CHUNK;
 	     p = p->all_next, n++) {
-		g_ptr_array_add(items,
-		                item_new(p, JOURNAL_CHECKPOINT,
-		                         copy_size(p, journal_action_fields(JOURNAL_CHECKPOINT))));
+		g_ptr_array_add(items, item_new(jw, p, JOURNAL_CHECKPOINT,
+		                                copy_size(jw, p, JOURNAL_CHECKPOINT)));
 		*after = p->serial;
 	}
 	tracker_read_unlock(jw->tracker);
@@ -709,7 +770,7 @@ static guint checkpoint_chunk(struct journal_writer *jw, guint64 *after, GPtrArr
  */
 static void segment_start(struct journal_writer *jw)
 {
-	g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(item_free);
 	guint64 after = 0;
 	gboolean ok;
 
@@ -724,6 +785,7 @@ static void segment_start(struct journal_writer *jw)
 		for (guint i = 0; i < items->len; i++) {
 			struct journal_item *item = g_ptr_array_index(items, i);
 
+			item_take_hash(item);
 			journal_encode_process(jw->buf, &jw->cfg.host, JOURNAL_CHECKPOINT, now,
 			                       jw->next_seq++, &item->proc);
 			line_done(jw);
@@ -790,12 +852,13 @@ static gboolean drain(struct journal_writer *jw)
 			jw->unreported++;
 			stat_add(&jw->stats.lines_lost, 1);
 		} else if (!in_checkpoint(jw, item)) {
+			item_take_hash(item);
 			journal_encode_process(jw->buf, &jw->cfg.host, item->action,
 			                       item->event_ns ? item->event_ns : now_realtime(jw),
 			                       jw->next_seq++, &item->proc);
 			line_done(jw);
 		}
-		g_free(item);
+		item_free(item);
 	}
 	buf_flush(jw);
 	return any;
@@ -983,7 +1046,7 @@ void journal_writer_free(struct journal_writer *jw)
 		return;
 	journal_writer_stop(jw);
 	while ((item = queue_pop(jw)) != NULL)
-		g_free(item);
+		item_free(item);
 	if (jw->seg_fd >= 0)
 		close(jw->seg_fd);
 	if (jw->wake_fd >= 0)

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "index.h"
+#include "restore.h"
 
 static void current_ids(const struct lin_process *p, guint32 ids[4])
 {
@@ -168,11 +169,19 @@ void tracker_ctx_unindex(struct tracker *t, struct lin_process *p)
 
 void tracker_ctx_index(struct tracker *t, struct lin_process *p)
 {
+	guint32 uids[4];
+
 	set_exe_flags(p);
 	index_exe(t, p, p->exe);
-	for (const struct lin_hist_entry *e = p->history ? p->history->first : NULL; e; e = e->next)
+	for (const struct lin_hist_entry *e = p->history ? p->history->first : NULL; e;
+	     e = e->next) {
+		guint n = entry_uids(e, uids);
+
 		if (e->kind == LIN_HIST_EXEC || e->kind == LIN_HIST_FOUND)
 			index_exe(t, p, e->exe);
+		for (guint i = 0; i < n; i++)
+			lin_index_uid_add(t->index, uids[i], p);
+	}
 	index_uids(t, p);
 }
 
@@ -333,6 +342,9 @@ void tracker_ctx_exec_after(struct tracker *t, struct lin_process *p,
 	struct exe_hash_entry *hash = g_steal_pointer(&t->applying_hash);
 
 	p->exec_ns = time_ns;
+	lin_context_unref(t->contexts, t->exec_prev_ctx);
+	t->exec_prev_ctx = lin_context_ref(p->ctx);
+	t->exec_prev_serial = p->serial;
 	context_update(t, p, info, TRUE, hash);
 	exe_hash_entry_unref(hash);
 	set_exe_flags(p);
@@ -422,4 +434,303 @@ gsize tracker_ctx_bytes(const struct tracker *t)
 struct lin_index *tracker_index(struct tracker *t)
 {
 	return t->index;
+}
+
+/* ---- the journal: what a line carries of the context and history ---- */
+
+void tracker_ctx_event_done(struct tracker *t)
+{
+	lin_context_unref(t->contexts, g_steal_pointer(&t->exec_prev_ctx));
+	t->exec_prev_serial = 0;
+}
+
+gboolean tracker_exec_prev_context(const struct tracker *t, const struct lin_process *p,
+                                   const struct lin_context **prev)
+{
+	if (t->exec_prev_serial != p->serial)
+		return FALSE;
+	*prev = t->exec_prev_ctx;
+	return TRUE;
+}
+
+/* The newest entries a copy holds at most (the older ones count as
+ * dropped there), and the command line bytes it keeps of each: a line of
+ * the journal stays far below JOURNAL_LINE_MAX whatever a process ran. */
+#define LIN_HIST_COPY_MAX         256
+#define LIN_HIST_COPY_CMDLINE_MAX 1024
+
+static const struct lin_hist_entry *first_copied(const struct lin_hist *h)
+{
+	const struct lin_hist_entry *e = h->last;
+
+	for (guint n = 1; e && e->prev && n < LIN_HIST_COPY_MAX; n++)
+		e = e->prev;
+	return e;
+}
+
+static gsize str_size(const struct lin_str *s)
+{
+	return s ? s->len : 0;
+}
+
+gsize lin_context_copy_size(const struct lin_process *p, gboolean with_history)
+{
+	const struct lin_context *c = p->ctx;
+	gsize n = 8; /* the entries' alignment */
+
+	if (c)
+		n += str_size(c->cwd) + str_size(c->cgroup) + str_size(c->env);
+	if (with_history && p->history)
+		for (const struct lin_hist_entry *e = first_copied(p->history); e; e = e->next)
+			n += sizeof(struct lin_hist_copy) + str_size(e->exe) +
+			     MIN(str_size(e->cmdline), LIN_HIST_COPY_CMDLINE_MAX);
+	return n;
+}
+
+static const char *copy_bytes(char **at, const struct lin_str *s, gsize *len)
+{
+	const char *start = *at;
+
+	*len = s ? s->len : 0;
+	if (s)
+		memcpy(*at, s->data, s->len);
+	*at += *len;
+	return start;
+}
+
+void lin_context_copy_fill(const struct lin_process *p, gboolean prev_valid,
+                           const struct lin_context *prev, gboolean with_history, char **at,
+                           struct lin_context_copy *out, struct exe_hash_entry **hash)
+{
+	const struct lin_context *c = p->ctx;
+	static const struct lin_context none = {.loginuid = LIN_AUDIT_UNSET,
+	                                        .sessionid = LIN_AUDIT_UNSET};
+	const struct lin_context *was = prev_valid && prev ? prev : &none;
+	gboolean all = !prev_valid;
+
+	memset(out, 0, sizeof(*out));
+	*hash = NULL;
+	/* The entries first, where *at is 8-aligned. */
+	*at += (8 - ((guintptr)*at & 7)) & 7;
+	if (with_history) {
+		struct lin_hist_copy *entries = (struct lin_hist_copy *)(void *)*at;
+		guint n = 0;
+
+		const struct lin_hist_entry *from = p->history ? first_copied(p->history) : NULL;
+
+		out->has |= LIN_CTX_COPY_HISTORY;
+		out->hist_dropped = p->history ? p->history->dropped + p->history->count : 0;
+		for (const struct lin_hist_entry *e = from; e; e = e->next)
+			n++;
+		out->hist_dropped -= n;
+		*at += n * sizeof(struct lin_hist_copy);
+		n = 0;
+		for (const struct lin_hist_entry *e = from; e; e = e->next, n++) {
+			struct lin_hist_copy *h = &entries[n];
+
+			h->time_ns = e->time_ns;
+			memcpy(h->ids, e->ids, sizeof(h->ids));
+			h->kind = e->kind;
+			h->flags = e->flags;
+			h->exe = copy_bytes(at, e->exe, &h->exe_len);
+			h->cmdline = *at;
+			h->cmdline_len = MIN(str_size(e->cmdline), LIN_HIST_COPY_CMDLINE_MAX);
+			if (h->cmdline_len)
+				memcpy(*at, e->cmdline->data, h->cmdline_len);
+			*at += h->cmdline_len;
+			if (h->cmdline_len < str_size(e->cmdline))
+				h->flags |= LIN_HIST_CMDLINE_TRUNCATED;
+		}
+		out->hist = entries;
+		out->hist_count = n;
+	}
+	if (p->exec_ns && all) {
+		out->has |= LIN_CTX_COPY_EXEC;
+		out->exec_ns = p->exec_ns;
+	}
+	/* Inside the daemon's namespace it is the pid (render_context.c). */
+	if (p->ns_pid > 0 && p->ns_pid != p->pid) {
+		out->has |= LIN_CTX_COPY_NS_PID;
+		out->ns_pid = p->ns_pid;
+	}
+	if (!c)
+		return;
+	if (c->cwd && (all || c->cwd != was->cwd)) {
+		out->has |= LIN_CTX_COPY_CWD;
+		out->cwd = copy_bytes(at, c->cwd, &out->cwd_len);
+	}
+	if (c->cgroup && (all || c->cgroup != was->cgroup)) {
+		out->has |= LIN_CTX_COPY_CGROUP;
+		out->cgroup = copy_bytes(at, c->cgroup, &out->cgroup_len);
+	}
+	if ((c->known & LIN_CTX_KNOWN_ENV) &&
+	    (all || c->env != was->env || !(was->known & LIN_CTX_KNOWN_ENV))) {
+		out->has |= LIN_CTX_COPY_ENV;
+		out->env = copy_bytes(at, c->env, &out->env_len);
+	}
+	if (c->exe_hash && (all || c->exe_hash != was->exe_hash))
+		*hash = exe_hash_entry_ref(c->exe_hash);
+	if (c->pidns && (all || c->pidns != was->pidns)) {
+		out->has |= LIN_CTX_COPY_PIDNS;
+		out->pidns = c->pidns;
+	}
+	if ((c->known & LIN_CTX_KNOWN_AUDIT) &&
+	    (all || !(was->known & LIN_CTX_KNOWN_AUDIT) || c->loginuid != was->loginuid ||
+	     c->sessionid != was->sessionid)) {
+		out->has |= LIN_CTX_COPY_AUDIT;
+		out->loginuid = c->loginuid;
+		out->sessionid = c->sessionid;
+	}
+	if ((c->known & LIN_CTX_KNOWN_IDS) &&
+	    (all || !(was->known & LIN_CTX_KNOWN_IDS) || c->tty_nr != was->tty_nr ||
+	     c->sid != was->sid || c->pgid != was->pgid)) {
+		out->has |= LIN_CTX_COPY_IDS;
+		out->tty_nr = c->tty_nr;
+		out->sid = c->sid;
+		out->pgid = c->pgid;
+	}
+}
+
+/* ---- restore (restore.c): the history and context a line gives ---- */
+
+static struct lin_str *intern_bytes(struct tracker *t, const char *s, gsize len)
+{
+	return lin_strpool_intern(t->strings, s ? s : "", len);
+}
+
+void tracker_ctx_restore_before(struct tracker *t, struct lin_process *p,
+                                const struct tracker_restore *r, guint32 old_ids[4])
+{
+	current_ids(p, old_ids);
+	if (r->whole) {
+		/* The line describes it from scratch: its history and context. */
+		lin_hist_free(&t->history, &p->history);
+		lin_context_unref(t->contexts, g_steal_pointer(&p->ctx));
+		p->exec_ns = 0;
+		p->ns_pid = 0;
+		return;
+	}
+	/* An exec replaces the image: the history keeps the one it had (as
+	 * live, see tracker_ctx_exec_before()). */
+	if (r->exec && p->exec_ns)
+		push_image(t, p, LIN_HIST_EXEC, p->exec_ns);
+	else if (r->exec && (p->flags & LIN_PROC_FROM_SCAN) && p->exec_count == 0)
+		push_image(t, p, LIN_HIST_FOUND,
+		           t->cfg.boot_realtime_ns + t->cfg.boot_offset_ns + p->seen_ns);
+}
+
+/* The context r gives, over base. */
+static void restore_context(struct tracker *t, struct lin_process *p,
+                            const struct lin_context_copy *c, const struct lin_context *base)
+{
+	struct lin_context tmpl = {.loginuid = LIN_AUDIT_UNSET, .sessionid = LIN_AUDIT_UNSET};
+	struct lin_str *cwd = NULL, *cgroup = NULL, *env = NULL;
+	struct exe_hash_entry *hash = NULL;
+	struct lin_context *old = p->ctx;
+
+	if (base)
+		tmpl = *base;
+	if (c->has & LIN_CTX_COPY_CWD)
+		tmpl.cwd = cwd = intern_bytes(t, c->cwd, c->cwd_len);
+	if (c->has & LIN_CTX_COPY_CGROUP)
+		tmpl.cgroup = cgroup = intern_bytes(t, c->cgroup, c->cgroup_len);
+	if (c->has & LIN_CTX_COPY_ENV) {
+		tmpl.env = env = c->env_len ? intern_bytes(t, c->env, c->env_len) : NULL;
+		tmpl.known |= LIN_CTX_KNOWN_ENV;
+	}
+	if (c->has & LIN_CTX_COPY_HASH)
+		tmpl.exe_hash = hash = exe_hash_entry_new_done(c->sha256);
+	if (c->has & LIN_CTX_COPY_PIDNS)
+		tmpl.pidns = c->pidns;
+	if (c->has & LIN_CTX_COPY_AUDIT) {
+		tmpl.loginuid = c->loginuid;
+		tmpl.sessionid = c->sessionid;
+		tmpl.known |= LIN_CTX_KNOWN_AUDIT;
+	}
+	if (c->has & LIN_CTX_COPY_IDS) {
+		tmpl.tty_nr = c->tty_nr;
+		tmpl.sid = c->sid;
+		tmpl.pgid = c->pgid;
+		tmpl.known |= LIN_CTX_KNOWN_IDS;
+	}
+	p->ctx = lin_context_intern(t->contexts, &tmpl);
+	lin_strpool_unref(t->strings, cwd);
+	lin_strpool_unref(t->strings, cgroup);
+	lin_strpool_unref(t->strings, env);
+	exe_hash_entry_unref(hash);
+	lin_context_unref(t->contexts, old);
+}
+
+void tracker_ctx_restore_after(struct tracker *t, struct lin_process *p,
+                               const struct tracker_restore *r, const guint32 old_ids[4])
+{
+	const struct lin_context_copy *c = &r->ctx;
+	const struct lin_context *base = p->ctx;
+	guint32 ids[4];
+
+	if (r->inherit_context && p->creator)
+		base = p->creator->ctx;
+	if (c->has & ~(guint32)(LIN_CTX_COPY_HISTORY | LIN_CTX_COPY_EXEC | LIN_CTX_COPY_NS_PID))
+		restore_context(t, p, c, base);
+	else if (base != p->ctx) {
+		lin_context_unref(t->contexts, p->ctx);
+		p->ctx = lin_context_ref((struct lin_context *)base);
+	}
+	if (c->has & LIN_CTX_COPY_NS_PID)
+		p->ns_pid = c->ns_pid;
+	if (c->has & LIN_CTX_COPY_EXEC)
+		p->exec_ns = c->exec_ns;
+	else if (r->exec && r->time_ns)
+		p->exec_ns = r->time_ns;
+	if (c->has & LIN_CTX_COPY_HISTORY) {
+		lin_hist_free(&t->history, &p->history);
+		for (guint i = 0; i < c->hist_count; i++) {
+			const struct lin_hist_copy *h = &c->hist[i];
+			struct lin_hist_entry e = {
+			    .time_ns = h->time_ns,
+			    .kind = h->kind,
+			    .flags = h->flags,
+			};
+
+			if (h->kind > LIN_HIST_GID)
+				continue;
+			memcpy(e.ids, h->ids, sizeof(e.ids));
+			if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND ||
+			    h->kind == LIN_HIST_COMM)
+				e.exe = h->exe_len ? intern_bytes(t, h->exe, h->exe_len) : NULL;
+			if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND)
+				e.cmdline = h->cmdline_len
+				                ? intern_bytes(t, h->cmdline, h->cmdline_len)
+				                : NULL;
+			lin_hist_add(&t->history, &p->history, p, &e);
+			lin_strpool_unref(t->strings, e.exe);
+			lin_strpool_unref(t->strings, e.cmdline);
+		}
+		if (p->history)
+			p->history->dropped = c->hist_dropped;
+	}
+	if (r->whole)
+		return;
+	/* The event's own line in the history, as live. */
+	current_ids(p, ids);
+	switch ((enum tracker_restore_change)r->change) {
+	case TRACKER_RESTORE_CHANGE_COMM:
+		tracker_ctx_comm(t, p, r->time_ns);
+		break;
+	case TRACKER_RESTORE_CHANGE_UID:
+		tracker_ctx_ids(t, p, TRUE, old_ids[0], old_ids[1], r->time_ns);
+		break;
+	case TRACKER_RESTORE_CHANGE_GID:
+		tracker_ctx_ids(t, p, FALSE, old_ids[2], old_ids[3], r->time_ns);
+		break;
+	case TRACKER_RESTORE_CHANGE_NONE:
+		/* A set-user-ID exec changes the ids with no event of its own. */
+		if (r->exec && (old_ids[0] != ids[0] || old_ids[1] != ids[1]))
+			push_ids(t, p, LIN_HIST_UID, r->time_ns, old_ids[0], old_ids[1], ids[0],
+			         ids[1]);
+		if (r->exec && (old_ids[2] != ids[2] || old_ids[3] != ids[3]))
+			push_ids(t, p, LIN_HIST_GID, r->time_ns, old_ids[2], old_ids[3], ids[2],
+			         ids[3]);
+		break;
+	}
 }

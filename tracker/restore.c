@@ -64,6 +64,7 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 {
 	struct lin_process *p, *old;
 	gboolean created = FALSE;
+	guint32 old_ids[4];
 	guint64 serial;
 
 	if (r->pid <= 0 || r->pid > LIN_PID_MAX)
@@ -85,6 +86,7 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 	}
 	/* Out of by-exe/ and by-uid/ while its exe and ids change. */
 	tracker_ctx_unindex(t, p);
+	tracker_ctx_restore_before(t, p, r, old_ids);
 	if (r->whole)
 		reset_record(t, p);
 	if (r->has & TRACKER_RESTORE_COMM)
@@ -124,6 +126,7 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 		tracker_process_revive(t, p);
 	if (r->has & TRACKER_RESTORE_THREADS)
 		set_threads(t, p, r->threads);
+	tracker_ctx_restore_after(t, p, r, old_ids);
 	tracker_ctx_index(t, p);
 	tracker_queue_change(t, created ? LIN_CHANGE_NEW : LIN_CHANGE_EXEC, p);
 	serial = p->serial;

@@ -13,6 +13,7 @@
 #include <glib.h>
 #include <sys/types.h>
 
+#include "context.h"
 #include "tracker.h"
 
 /* Which fields of a struct tracker_restore are known. */
@@ -55,6 +56,22 @@ struct tracker_restore {
 	guint64 exit_ns; /* CLOCK_REALTIME ns, 0 unknown */
 	guint32 exec_count;
 	guint32 threads; /* live threads other than the leader */
+
+	guint64 time_ns; /* CLOCK_REALTIME of the line's event, for the history; 0 unknown */
+	guint8 change;   /* enum tracker_restore_change: the event, for the history */
+	/* A fork: the child has its creator's context (then ctx's parts). */
+	gboolean inherit_context;
+	/* What the line says of the context and history (ctx.has 0: nothing);
+	 * a whole line replaces them, another changes the parts it gives. */
+	struct lin_context_copy ctx;
+};
+
+/* The events a history keeps a line for, besides an exec (exec). */
+enum tracker_restore_change {
+	TRACKER_RESTORE_CHANGE_NONE,
+	TRACKER_RESTORE_CHANGE_COMM,
+	TRACKER_RESTORE_CHANGE_UID,
+	TRACKER_RESTORE_CHANGE_GID,
 };
 
 /* The largest pid Linux hands out (PID_MAX_LIMIT on 64-bit: 2^22). */

@@ -50,6 +50,10 @@ struct tracker {
 	struct exe_hash *hasher;
 	/* The hash entry of the EXEC being applied (taken by record_context.c). */
 	struct exe_hash_entry *applying_hash;
+	/* The context of the record the EXEC being applied replaced, and the
+	 * record's serial (0: none kept): its journal line tells what changed. */
+	struct lin_context *exec_prev_ctx;
+	guint64 exec_prev_serial;
 	struct proc_context_opts ctx_opts; /* what proc_scan reads beyond the defaults */
 
 	/* Lock-free: each field says who writes it (metrics.h). */
@@ -135,6 +139,16 @@ void tracker_ctx_comm(struct tracker *t, struct lin_process *p, guint64 time_ns)
 void tracker_ctx_ids(struct tracker *t, struct lin_process *p, gboolean uid, guint32 old_real,
                      guint32 old_eff, guint64 time_ns);
 /* Takes the write lock: collects finished exe hashes. */
+/* restore.c's put, around its changes to p: the history keeps what the
+ * line's event replaced (an exec's image, ids, a comm), and the context
+ * and history the line gives are set. old_ids: out of before, into after. */
+struct tracker_restore;
+void tracker_ctx_restore_before(struct tracker *t, struct lin_process *p,
+                                const struct tracker_restore *r, guint32 old_ids[4]);
+void tracker_ctx_restore_after(struct tracker *t, struct lin_process *p,
+                               const struct tracker_restore *r, const guint32 old_ids[4]);
+/* The end of an event's application: drops what the hooks kept for it. */
+void tracker_ctx_event_done(struct tracker *t);
 void tracker_ctx_tick(struct tracker *t);
 /* An EXEC's read was begun: looks up (or starts) its exe hash. */
 void tracker_ctx_begin(struct tracker *t, struct tracker_read *rd);

@@ -389,6 +389,23 @@ void tracker_get_stats(struct tracker *t, struct tracker_stats *out);
  * daemon dropped its capabilities. TRUE without --hash-exe. */
 gboolean tracker_start_hasher(struct tracker *t, GError **error);
 
+/* During the event hook of p's exec (the write lock held): TRUE, with the
+ * context p had before it in *prev (NULL: none known), when the exec read
+ * /proc; FALSE when nothing of the new context was read. */
+gboolean tracker_exec_prev_context(const struct tracker *t, const struct lin_process *p,
+                                   const struct lin_context **prev);
+
+/* The journal's copy of p's context (context.h): with prev_valid, only
+ * the parts that differ from prev; with_history adds the history. The
+ * strings and entries are copied at *at, which must have room for
+ * lin_context_copy_size() bytes (8-aligned) and is advanced. *hash gets a
+ * reference to the exe hash entry (its hex may come later: read it when
+ * the line is encoded), NULL when none. Under the read or write lock. */
+gsize lin_context_copy_size(const struct lin_process *p, gboolean with_history);
+void lin_context_copy_fill(const struct lin_process *p, gboolean prev_valid,
+                           const struct lin_context *prev, gboolean with_history, char **at,
+                           struct lin_context_copy *out, struct exe_hash_entry **hash);
+
 /* The by-exe and by-uid indexes (index.h), read under the read lock. */
 struct lin_index *tracker_index(struct tracker *t);
 

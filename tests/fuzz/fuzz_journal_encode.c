@@ -101,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct reader r = {data, size};
 	struct journal_host host = {.hz = (guint)take(&r, 2)};
 	struct journal_proc p = {0};
+	struct lin_hist_copy hist[3];
 	GString *out = g_string_new(NULL);
 
 	host.boot_realtime_ns = take(&r, 8);
@@ -121,6 +122,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.exec_count = (guint32)take(&r, 4);
 	p.comm = take_bytes(&r, &p.comm_len);
 	p.exe = take_bytes(&r, &p.exe_len);
+	/* The context and history (issue 9): any bytes, any counts. */
+	p.ctx.has = (guint32)take(&r, 2);
+	p.ctx.cwd = take_bytes(&r, &p.ctx.cwd_len);
+	p.ctx.cgroup = take_bytes(&r, &p.ctx.cgroup_len);
+	p.ctx.env = take_bytes(&r, &p.ctx.env_len);
+	for (size_t i = 0; i < sizeof(p.ctx.sha256) - 1; i++)
+		p.ctx.sha256[i] = (char)(take(&r, 1) | 1);
+	p.ctx.pidns = (guint32)take(&r, 4);
+	p.ctx.loginuid = (guint32)take(&r, 4);
+	p.ctx.sessionid = (guint32)take(&r, 4);
+	p.ctx.tty_nr = (guint32)take(&r, 4);
+	p.ctx.sid = (pid_t)take(&r, 4);
+	p.ctx.pgid = (pid_t)take(&r, 4);
+	p.ctx.ns_pid = (pid_t)take(&r, 4);
+	p.ctx.exec_ns = take(&r, 8);
+	for (size_t i = 0; i < G_N_ELEMENTS(hist); i++) {
+		hist[i].time_ns = take(&r, 8);
+		hist[i].kind = (guint8)(take(&r, 1) % 6);
+		hist[i].flags = (guint8)take(&r, 1);
+		for (size_t k = 0; k < 4; k++)
+			hist[i].ids[k] = (guint32)take(&r, 4);
+		hist[i].exe = take_bytes(&r, &hist[i].exe_len);
+		hist[i].cmdline = take_bytes(&r, &hist[i].cmdline_len);
+	}
+	p.ctx.hist = hist;
+	p.ctx.hist_count = (guint)(take(&r, 1) % (G_N_ELEMENTS(hist) + 1));
+	p.ctx.hist_dropped = (guint32)take(&r, 4);
 	p.cmdline = (const char *)r.data;
 	p.cmdline_len = r.size;
 

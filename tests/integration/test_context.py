@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -20,6 +21,7 @@ from helpers import (
     HELPER_ENV,
     proc_name,
     read_bytes,
+    spawn_zombie,
     read_text,
     status,
     wait_exec,
@@ -384,3 +386,93 @@ def test_no_environ_without_env(mnt):
 def test_bad_env_value(bad, empty_dir, skip_unless_mountable):  # noqa: F811
     line = assert_fails_cleanly([bad, empty_dir], empty_dir)
     assert "--env" in line, line
+
+
+CONTEXT_KEYS = ("Cwd", "Cgroup", "Container", "ContainerRuntime", "PidNs", "NsPid", "LoginUid",
+                "SessionId", "Tty", "Sid", "Pgid", "ExeDeleted", "ExeMemfd", "ExeHash", "Uid",
+                "Gid", "Exe", "Execs")
+
+
+def timed_lines(text):
+    """[(epoch seconds, event fields)] of a history file."""
+    out = []
+    for line in text.splitlines():
+        when, _, rest = line.partition("\t")
+        seconds = None
+        if when != "-":
+            seconds = time.mktime(time.strptime(when[:19], "%Y-%m-%dT%H:%M:%S")) + float(
+                "0." + when[20:23])
+        out.append((seconds, rest))
+    return out
+
+
+def assert_same_history(before, after):
+    """The same events; each time within 10 ms (the two daemons each turn
+    the boot's clocks into wall-clock time once)."""
+    b, a = timed_lines(before), timed_lines(after)
+    assert [rest for _, rest in b] == [rest for _, rest in a], (before, after)
+    for (tb, _), (ta, _) in zip(b, a):
+        assert (tb is None) == (ta is None) and (tb is None or abs(tb - ta) <= 0.011), (
+            before, after)
+
+
+def journal_text(journal):
+    text = ""
+    for name in sorted(os.listdir(journal)):
+        with open(os.path.join(journal, name), "rb") as f:
+            text += f.read().decode("utf-8", "replace")
+    return text
+
+
+def test_restart_brings_context_and_history_back(start_daemon, tmp_path, procs):
+    """kill -9 and a restart on the same --journal: the exited and the
+    running process have their history, context, environ and index
+    entries back, as the first daemon showed them."""
+    journal = str(tmp_path / "journal")
+    opts = ["--journal=" + journal, "--env=LINEAGEFS_KEEP", "--hash-exe"]
+    first = start_daemon(opts)
+    chain = ("exec env LINEAGEFS_KEEP=kept setpriv --reuid=65534 --regid=65534 --clear-groups "
+             "/bin/sh -c 'exit 7'")
+    exited, exited_name = spawn_zombie(["sh", "-c", chain], cwd="/tmp", env=HELPER_ENV)
+    exited.wait()
+    running = spawn(procs, ["sh", "-c", "exec env LINEAGEFS_KEEP=also sleep 300"], cwd="/usr")
+    wait_exec(running.pid, "sleep")
+    running_name = proc_name(running.pid)
+    names = (exited_name, running_name)
+    for name in names:
+        wait_for(lambda: status(first.mnt, name).get("ExeHash", "").startswith("sha256:"),
+                 DEFAULT_TIMEOUT, "the hash of " + name)
+    wait_status(first.mnt, exited_name, "ExitCode", "exited 7")
+    before = {name: (read_text(os.path.join(first.mnt, name, "history")),
+                     status(first.mnt, name),
+                     read_bytes(os.path.join(first.mnt, name, "environ"))) for name in names}
+    assert events(before[exited_name][0].splitlines(), "uid"), before[exited_name][0]
+    assert before[exited_name][2] == b"LINEAGEFS_KEEP=kept\0"
+    # Everything of it is in the journal before the daemon dies.
+    wait_for(lambda: '"exit_code":7' in journal_text(journal), DEFAULT_TIMEOUT,
+             "the exit line in the journal")
+    wait_for(lambda: journal_text(journal).count('"sha256"') >= 2, DEFAULT_TIMEOUT,
+             "the hashes in the journal")
+    first.proc.kill()
+    first.proc.wait(DEFAULT_TIMEOUT)
+    first.stopped = True
+
+    second = start_daemon(opts)
+    for name in names:
+        history_text, st, environ = before[name]
+        assert_same_history(history_text,
+                            read_text(os.path.join(second.mnt, name, "history")))
+        after = status(second.mnt, name)
+        assert {k: after.get(k) for k in CONTEXT_KEYS} == {k: st.get(k) for k in CONTEXT_KEYS}
+        assert read_bytes(os.path.join(second.mnt, name, "environ")) == environ
+        assert os.path.lexists(os.path.join(second.mnt, "by-uid", after["Uid"].split()[0],
+                                            name))
+        assert os.path.lexists(
+            os.path.join(second.mnt, "by-exe", os.readlink(os.path.join(
+                second.mnt, name, "exe")).lstrip("/"), name))
+    # The exited one ran setpriv and env before its last exec: the index
+    # knows it under them too, from the history the journal brought back.
+    for prog in ("setpriv", "env"):
+        path = os.path.realpath(shutil.which(prog)).lstrip("/")
+        assert exited_name in os.listdir(os.path.join(second.mnt, "by-exe", path)), prog
+    assert exited_name in os.listdir(os.path.join(second.mnt, "by-uid", "0"))
