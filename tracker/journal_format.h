@@ -56,6 +56,32 @@
  *     "comm_b64", "exe_b64": likewise for comm and executable
  *   }
  *
+ * The forensic context (issue 9; tracker/context.h), on "found",
+ * "checkpoint" and "exec" lines (an exec carries only the parts it
+ * changed; a "fork" none: the child has its creator's):
+ *   "process": { "working_directory", "env_vars": ["NAME=value", ...]
+ *                (--env names only), "vpid" (pid inside its pid namespace,
+ *                when not the pid), "hash": {"sha256"} (--hash-exe),
+ *                "tty": {"char_device": {"major", "minor"}} (none: no
+ *                terminal), "session_leader": {"pid"}, "group_leader": {"pid"} }
+ *   "container": { "id", "runtime" }     parsed from the cgroup path; readers
+ *                                        recompute it from lineagefs.cgroup
+ *   "lineagefs": { "cgroup", "pid_ns", "login_uid", "session_id"
+ *                  (4294967295: unset), "exec_time" (ISO 8601: the last
+ *                  exec, found and checkpoint lines), "working_directory_b64",
+ *                  "cgroup_b64", "env_b64" (exact bytes, as cmdline_b64),
+ *                  "history": [ {"@timestamp", "kind": "exec"|"found"|"comm"|
+ *                  "uid"|"gid", "ids": [4 numbers: ruid, euid, rgid, egid
+ *                  at an exec; old real, old effective, new real, new
+ *                  effective for uid and gid], "executable", "args",
+ *                  "cmdline_b64", "cmdline_missed", "cmdline_truncated",
+ *                  "name" (comm), "name_b64", "executable_b64"} ... ]
+ *                  (found and checkpoint lines: the newest 256, args cut
+ *                  at 1024 bytes), "history_dropped" }
+ * A reader applies an exec line's image over the record's and keeps the
+ * one it replaced as a history entry, as uid, gid and comm lines add
+ * theirs: a restored history equals the one the daemon showed.
+ *
  * A line carries the record's identity and what the action changed, not
  * the whole record, except "found" and "checkpoint", which carry everything
  * known. "fork" carries the child's creator and the image it runs until it
