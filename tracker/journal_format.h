@@ -77,7 +77,7 @@
  */
 #pragma once
 
-#define JOURNAL_FORMAT_VERSION 1
+#define JOURNAL_FORMAT_VERSION 2
 #define JOURNAL_SEGMENT_PREFIX "lineagefs-"
 #define JOURNAL_SEGMENT_SUFFIX ".jsonl"
 /* A line longer than this is skipped and counted by the reader; the writer

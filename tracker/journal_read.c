@@ -47,6 +47,8 @@
 /* Bounds of the strings a process has (the kernel's are smaller). */
 #define COMM_MAX 256
 #define EXE_MAX  (4096 + 64)
+/* Holders of one pid within one clock tick: far fewer in practice. */
+#define INSTANCE_MAX 65535
 
 G_DEFINE_QUARK(journal - read - error - quark, journal_read_error)
 #define JOURNAL_READ_ERROR journal_read_error_quark()
@@ -80,6 +82,10 @@ struct line {
 	const char *entity_id, *parent_entity_id;
 	gboolean has_start_ns;
 	guint64 start_ns;
+	gboolean end_is_timestamp; /* an exit line: process.end defaults to @timestamp */
+	gboolean states_flags;     /* fork, exec, found, checkpoint: lineagefs.flags is all */
+	gboolean implies_fork;     /* fork: fork_seen goes without saying */
+	gboolean exec_line;
 	struct tracker_restore rs;
 	guchar *comm_bytes, *exe_bytes, *cmdline_bytes; /* decoded base64, g_free'd */
 };
@@ -444,7 +450,7 @@ static gboolean parse_args(struct journal_reader *r, json_t *array)
 	return TRUE;
 }
 
-static gboolean parse_exit(json_t *process, json_t *lineagefs, struct line *l)
+static gboolean parse_exit(json_t *process, json_t *lineagefs, gboolean is_exit, struct line *l)
 {
 	struct tracker_restore *rs = &l->rs;
 	json_t *exit = NULL;
@@ -478,8 +484,78 @@ static gboolean parse_exit(json_t *process, json_t *lineagefs, struct line *l)
 		rs->exit_kind = LIN_EXIT_UNKNOWN;
 	}
 	rs->exit_status = (guint32)status;
-	rs->exit_ns = has_end == 1 ? end : 0;
+	/* An exit line's end is its @timestamp unless it says otherwise. */
+	rs->exit_ns = has_end == 1 ? end : is_exit && l->end_is_timestamp ? l->timestamp_ns : 0;
 	rs->has |= TRACKER_RESTORE_EXIT;
+	return TRUE;
+}
+
+/* lineagefs.cmdline_full_len and cmdline_sha256, with the bytes. */
+static gboolean parse_cmdline_meta(json_t *lineagefs, struct tracker_restore *rs)
+{
+	guint64 full_len;
+	gsize len;
+	int ret = get_uint(lineagefs, "cmdline_full_len", G_MAXUINT32, &full_len);
+
+	if (ret < 0)
+		return FALSE;
+	rs->cmdline_full_len = ret == 1 ? (guint32)full_len : 0;
+	ret = get_string(lineagefs, "cmdline_sha256", &rs->cmdline_sha256, &len);
+	if (ret < 0)
+		return FALSE;
+	if (ret == 0) {
+		rs->cmdline_sha256 = NULL;
+		return TRUE;
+	}
+	if (len != 64)
+		return FALSE;
+	for (gsize i = 0; i < len; i++)
+		if (!g_ascii_isxdigit(rs->cmdline_sha256[i]))
+			return FALSE;
+	return TRUE;
+}
+
+/* lineagefs.creator_guess: {"check", "count", "candidates": [[pid,
+ * start_ticks, instance], ...]}. */
+static gboolean parse_guess(json_t *obj, struct lin_creator_guess *guess)
+{
+	const char *check;
+	json_t *candidates, *c;
+	guint64 count;
+	gsize i;
+
+	if (!json_is_object(obj) || get_string(obj, "check", &check, NULL) != 1 ||
+	    get_uint(obj, "count", LIN_PID_MAX, &count) != 1)
+		return FALSE;
+	memset(guess, 0, sizeof(*guess));
+	if (strcmp(check, "not_creator") == 0)
+		guess->check = LIN_PARENT_NOT_CREATOR;
+	else if (strcmp(check, "uncertain") == 0)
+		guess->check = LIN_PARENT_UNCERTAIN;
+	else if (strcmp(check, "creator") == 0)
+		guess->check = LIN_PARENT_IS_CREATOR;
+	else
+		return FALSE;
+	guess->count = (guint)count;
+	candidates = json_object_get(obj, "candidates");
+	if (!json_is_array(candidates) || json_array_size(candidates) > LIN_CANDIDATES_MAX ||
+	    json_array_size(candidates) > count)
+		return FALSE;
+	json_array_foreach(candidates, i, c)
+	{
+		json_t *pid = json_array_get(c, 0), *start = json_array_get(c, 1),
+		       *instance = json_array_get(c, 2);
+
+		if (!json_is_array(c) || json_array_size(c) != 3 || !json_is_integer(pid) ||
+		    !json_is_integer(start) || !json_is_integer(instance) ||
+		    json_integer_value(pid) <= 0 || json_integer_value(pid) > LIN_PID_MAX ||
+		    json_integer_value(start) < 0 || json_integer_value(instance) <= 0 ||
+		    json_integer_value(instance) > INSTANCE_MAX)
+			return FALSE;
+		guess->candidates[i].pid = (pid_t)json_integer_value(pid);
+		guess->candidates[i].start_ticks = (guint64)json_integer_value(start);
+		guess->candidates[i].instance = (guint32)json_integer_value(instance);
+	}
 	return TRUE;
 }
 
@@ -493,6 +569,7 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 	json_t *v;
 	guint64 pid, start_ticks, value;
 	guint32 id, real_id;
+	const char *text;
 	int ret;
 
 	if (get_uint(process, "pid", LIN_PID_MAX, &pid) != 1 || pid == 0 ||
@@ -501,6 +578,10 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 		return FALSE;
 	rs->pid = (pid_t)pid;
 	rs->start_ticks = start_ticks;
+	ret = get_uint(lineagefs, "instance", INSTANCE_MAX, &value);
+	if (ret < 0 || (ret == 1 && value == 0))
+		return FALSE;
+	rs->instance = ret == 1 ? (guint32)value : 1;
 
 	ret = get_timestamp(process, "start", &l->start_ns);
 	if (ret < 0)
@@ -557,6 +638,19 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 	}
 	if (rs->cmdline_len > JOURNAL_LINE_MAX)
 		return FALSE;
+	if ((rs->has & TRACKER_RESTORE_CMDLINE) && !parse_cmdline_meta(lineagefs, rs))
+		return FALSE;
+	ret = get_string(lineagefs, "image", &text, NULL);
+	if (ret < 0)
+		return FALSE;
+	/* A newer writer's other words for an image are ignored. */
+	if (ret == 1 && strcmp(text, "inherited") == 0)
+		rs->has |= TRACKER_RESTORE_INHERIT;
+	if ((v = json_object_get(lineagefs, "creator_guess")) != NULL && !json_is_null(v)) {
+		if (!parse_guess(v, &rs->guess))
+			return FALSE;
+		rs->has |= TRACKER_RESTORE_GUESS;
+	}
 
 	if (get_object(process, "user", &user) < 0 ||
 	    get_object(process, "real_user", &real_user) < 0 ||
@@ -591,6 +685,20 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 			return FALSE;
 		rs->has |= TRACKER_RESTORE_FLAGS;
 	}
+	/* Lines that start a record state all its flags (none written is
+	 * none set), a fork, or an exec telling its fork (with its parent),
+	 * implying fork_seen; a plain exec states its image's. */
+	if (l->states_flags) {
+		gboolean forked =
+		    l->implies_fork || (l->exec_line && (rs->has & TRACKER_RESTORE_CREATOR));
+
+		rs->has |= TRACKER_RESTORE_FLAGS;
+		if (forked)
+			rs->flags |= LIN_PROC_FORK_SEEN;
+		/* A plain exec states the image's flags, and those it names. */
+		if (l->exec_line && !forked)
+			rs->flags_mask = TRACKER_RESTORE_IMAGE_FLAGS | rs->flags;
+	}
 	ret = get_uint(lineagefs, "execs", G_MAXUINT32, &value);
 	if (ret < 0)
 		return FALSE;
@@ -606,10 +714,11 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 		rs->has |= TRACKER_RESTORE_THREADS;
 	}
 
-	if (!parse_exit(process, lineagefs, l))
+	if (!parse_exit(process, lineagefs, is_exit, l))
 		return FALSE;
 	if (is_exit && !(rs->has & TRACKER_RESTORE_EXIT)) {
 		rs->exit_kind = LIN_EXIT_UNKNOWN;
+		rs->exit_ns = l->end_is_timestamp ? l->timestamp_ns : 0;
 		rs->has |= TRACKER_RESTORE_EXIT;
 	}
 	if ((rs->has & TRACKER_RESTORE_EXIT) && rs->exit_ns > l->timestamp_ns + START_SLACK_NS)
@@ -798,7 +907,7 @@ static gboolean until_admits(struct journal_reader *r, struct journal_boot *b, s
 
 	if (until == 0 || l->timestamp_ns <= until)
 		return TRUE;
-	if (!whole || (b && tracker_restore_lookup(b->tracker, l->rs.pid, l->rs.start_ticks)))
+	if (!whole || (b && tracker_restore_lookup(b->tracker, l->rs.pid, l->rs.start_ticks, l->rs.instance)))
 		return FALSE;
 	if (l->has_start_ns)
 		start_ns = l->start_ns;
@@ -848,7 +957,7 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 		return;
 	}
 	if (strcmp(action, JOURNAL_ACTION_FORGET) == 0) {
-		serial = tracker_restore_lookup(b->tracker, l->rs.pid, l->rs.start_ticks);
+		serial = tracker_restore_lookup(b->tracker, l->rs.pid, l->rs.start_ticks, l->rs.instance);
 		if (serial)
 			tracker_restore_forget(b->tracker, serial);
 		boot_saw_line(b, l->timestamp_ns);
@@ -972,6 +1081,12 @@ static gboolean apply_json(struct journal_reader *r, json_t *root, GError **erro
 		r->seq_seen = TRUE;
 	}
 
+	l.end_is_timestamp = strcmp(action, JOURNAL_ACTION_EXIT) == 0;
+	l.implies_fork = strcmp(action, JOURNAL_ACTION_FORK) == 0;
+	l.exec_line = strcmp(action, JOURNAL_ACTION_EXEC) == 0;
+	l.states_flags = l.implies_fork || l.exec_line ||
+	                 strcmp(action, JOURNAL_ACTION_FOUND) == 0 ||
+	                 strcmp(action, JOURNAL_ACTION_CHECKPOINT) == 0;
 	if (strcmp(action, JOURNAL_ACTION_OPEN) == 0) {
 		apply_open(r, lineagefs, &l);
 	} else if (strcmp(action, JOURNAL_ACTION_GAP) == 0) {

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include <glib/gstdio.h>
 
 #include "fakeproc.h"
+#include "journal_encode.h"
 #include "journal_format.h"
 #include "journal_read.h"
 #include "restore.h"
@@ -418,9 +420,23 @@ static void test_bad_lines_are_counted(void **state)
 	feed_proc(f, 1, "fork", 5, 10, huge_array, "");
 	assert_int_equal(stats->invalid, 22);
 
+	/* Issue 8's fields, wrong. */
+	feed_proc(f, 1, "fork", 5, 10, "", "\"instance\":0");
+	feed_proc(f, 1, "exec", 5, 10, "\"args\":[\"a\"]", "\"cmdline_sha256\":\"xyz\"");
+	feed_proc(f, 1, "exec", 5, 10, "\"args\":[\"a\"]", "\"cmdline_full_len\":-1");
+	feed_proc(f, 1, "exec", 5, 10, "",
+	          "\"creator_guess\":{\"check\":\"maybe\",\"count\":1,\"candidates\":[]}");
+	feed_proc(f, 1, "exec", 5, 10, "",
+	          "\"creator_guess\":{\"check\":\"uncertain\",\"count\":1,"
+	          "\"candidates\":[[0,1,1]]}");
+	feed_proc(f, 1, "exec", 5, 10, "",
+	          "\"creator_guess\":{\"check\":\"uncertain\",\"count\":0,"
+	          "\"candidates\":[[5,1,1]]}");
+	assert_int_equal(stats->invalid, 28);
+
 	/* A newer format, an action from the future: skipped, counted. */
 	feed(f, line(BOOT2_NS, "fork", ++f->seq, HOST, BOOT2, "\"entity_id\":\"e\",\"pid\":5",
-	             "\"start_ticks\":1,\"v\":2"));
+	             "\"start_ticks\":1,\"v\":3"));
 	feed(f, g_strdup("{\"@timestamp\":\"2026-11-30T10:00:00Z\",\"event\":{\"action\":\"fork\"},"
 	                 "\"lineagefs\":{\"v\":9},"
 	                 "\"host\":{\"id\":\"" HOST "\",\"boot\":{\"id\":\"" BOOT2 "\"}}}"));
@@ -432,6 +448,125 @@ static void test_bad_lines_are_counted(void **state)
 	tracker_get_stats(f->root, &tstats);
 	assert_int_equal(tstats.processes_live + tstats.processes_exited, 0);
 	assert_int_equal(stats->applied, 0);
+}
+
+/* Feeds the encoder's own line for action on p. */
+static void feed_encoded(struct fixture *f, enum journal_action action, guint64 at_ns,
+                         const struct journal_proc *p)
+{
+	static const struct journal_host host = {
+	    .machine_id = HOST, .boot_id = BOOT2, .boot_realtime_ns = BOOT2_NS, .hz = 100};
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	journal_encode_process(out, &host, action, at_ns, ++f->seq, p);
+	g_string_truncate(out, out->len - 1);
+	feed(f, g_strdup(out->str));
+}
+
+/*
+ * The compact lines round-trip: a fork that inherits its creator's image,
+ * an exec that folds its fork, an exit whose end is its @timestamp, two
+ * holders of one pid within a tick, a cut command line's length and hash,
+ * and the creator guess.
+ */
+static void test_compact_lines_round_trip(void **state)
+{
+	static const char sha[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	static const char shell_cmd[] = "bash\0-i\0";
+	static const char true_cmd[] = "/bin/true\0\xff\0";
+	struct fixture *f = *state;
+	struct journal_proc shell = {
+	    .has = JOURNAL_HAS_COMM | JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE | JOURNAL_HAS_UIDS |
+	           JOURNAL_HAS_GIDS | JOURNAL_HAS_COUNTS,
+	    .pid = 100, .instance = 1, .start_ticks = 200, .ruid = 1000, .euid = 1000,
+	    .rgid = 100, .egid = 100, .flags = LIN_PROC_FROM_SCAN, .exec_count = 1,
+	    .comm = "bash", .comm_len = 4, .exe = "/usr/bin/bash", .exe_len = 13,
+	    .cmdline = shell_cmd, .cmdline_len = sizeof(shell_cmd) - 1,
+	    .cmdline_full_len = 5000, .cmdline_sha256 = sha,
+	};
+	struct journal_proc child = {
+	    .has = JOURNAL_HAS_COMM | JOURNAL_HAS_CREATOR | JOURNAL_HAS_CREATOR_START |
+	           JOURNAL_HAS_INHERITED | JOURNAL_HAS_UIDS | JOURNAL_HAS_GIDS,
+	    .pid = 300, .instance = 1, .start_ticks = 300, .creator_pid = 100,
+	    .creator_instance = 1, .creator_start_ticks = 200, .flags = LIN_PROC_FORK_SEEN,
+	    .comm = "bash", .comm_len = 4,
+	};
+	struct journal_proc second;
+	struct lin_process *sh, *c1, *c2;
+	struct lin_name name2 = {.pid = 300, .start_ticks = 300, .instance = 2};
+
+	feed_encoded(f, JOURNAL_FOUND, BOOT2_NS + 3 * NS_PER_SEC, &shell);
+	/* The first holder of 300: forked (inherits), exits 7. */
+	feed_encoded(f, JOURNAL_FORK, BOOT2_NS + 3 * NS_PER_SEC + 1, &child);
+	child.has |= JOURNAL_HAS_EXIT;
+	child.exit_kind = LIN_EXIT_CODE;
+	child.exit_status = 7 << 8;
+	child.exit_ns = BOOT2_NS + 3 * NS_PER_SEC + 2;
+	feed_encoded(f, JOURNAL_EXIT, child.exit_ns, &child);
+	/* The second holder within the same tick: an exec that folds its
+	 * fork, with bytes that are not UTF-8 and a guess; then killed. */
+	second = child;
+	second.has = JOURNAL_HAS_COMM | JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE | JOURNAL_HAS_UIDS |
+	             JOURNAL_HAS_GIDS | JOURNAL_HAS_CREATOR | JOURNAL_HAS_CREATOR_START |
+	             JOURNAL_HAS_FORK | JOURNAL_HAS_GUESS;
+	second.instance = 2;
+	second.exit_kind = LIN_EXIT_RUNNING;
+	second.comm = "true";
+	second.comm_len = 4;
+	second.exe = "/usr/bin/true";
+	second.exe_len = 13;
+	second.cmdline = true_cmd;
+	second.cmdline_len = sizeof(true_cmd) - 1;
+	second.ruid = second.euid = 0;
+	second.guess.check = LIN_PARENT_NOT_CREATOR;
+	second.guess.count = 1;
+	second.guess.candidates[0] = (struct lin_name){.pid = 100, .start_ticks = 200, .instance = 1};
+	feed_encoded(f, JOURNAL_EXEC, BOOT2_NS + 3 * NS_PER_SEC + 3, &second);
+	second.has |= JOURNAL_HAS_EXIT;
+	second.exit_kind = LIN_EXIT_SIGNAL;
+	second.exit_status = SIGKILL;
+	second.exit_ns = BOOT2_NS + 3 * NS_PER_SEC + 4;
+	feed_encoded(f, JOURNAL_EXIT, second.exit_ns, &second);
+	journal_reader_finish(f->reader);
+	assert_int_equal(journal_reader_stats(f->reader)->applied, 5);
+
+	sh = find(f->root, 100, 200);
+	assert_non_null(sh);
+	assert_int_equal(sh->cmdline_full_len, 5000);
+	assert_non_null(sh->cmdline_sha256);
+	assert_string_equal(sh->cmdline_sha256->data, sha);
+
+	c1 = tracker_find_name(f->root, &(struct lin_name){300, 1, 300});
+	c2 = tracker_find_name(f->root, &name2);
+	assert_non_null(c1);
+	assert_non_null(c2);
+	assert_true(c1 != c2);
+	/* The fork's image and ids: its creator's. */
+	assert_ptr_equal(c1->creator, sh);
+	assert_str(c1->exe, "/usr/bin/bash", 13);
+	assert_str(c1->cmdline, shell_cmd, sizeof(shell_cmd) - 1);
+	assert_int_equal(c1->cmdline_full_len, 5000);
+	assert_int_equal(c1->euid, 1000);
+	assert_int_equal(c1->exit_kind, LIN_EXIT_CODE);
+	assert_int_equal(c1->exit_status, 7 << 8);
+	assert_int_equal(c1->exit_ns, BOOT2_NS + 3 * NS_PER_SEC + 2);
+	/* The folded exec: its creator, exact bytes, its guess, its end. */
+	assert_int_equal(c2->instance, 2);
+	assert_ptr_equal(c2->creator, sh);
+	assert_true(c2->flags & LIN_PROC_FORK_SEEN);
+	assert_str(c2->exe, "/usr/bin/true", 13);
+	assert_str(c2->cmdline, true_cmd, sizeof(true_cmd) - 1);
+	assert_int_equal(c2->exec_count, 1);
+	assert_int_equal(c2->euid, 0);
+	assert_int_equal(c2->cmdline_full_len, 0);
+	assert_null(c2->cmdline_sha256);
+	assert_non_null(c2->guess);
+	assert_int_equal(c2->guess->check, LIN_PARENT_NOT_CREATOR);
+	assert_int_equal(c2->guess->count, 1);
+	assert_int_equal(c2->guess->candidates[0].pid, 100);
+	assert_int_equal(c2->exit_kind, LIN_EXIT_SIGNAL);
+	assert_int_equal(c2->exit_status, SIGKILL);
+	assert_int_equal(c2->exit_ns, BOOT2_NS + 3 * NS_PER_SEC + 4);
 }
 
 static void write_file(const char *path, const void *data, gsize len)
@@ -797,6 +932,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_duplicates_change_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_creator_after_child, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_lines_are_counted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_compact_lines_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segments_in_number_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_and_truncated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_line_of_megabytes, setup, teardown),
