@@ -57,8 +57,8 @@ static const guint32 action_fields[JOURNAL_ACTION_COUNT] = {
     [JOURNAL_FOUND] = WHOLE,
     /* A child runs its creator's image until it execs: the line says
      * "inherited" (JOURNAL_HAS_INHERITED) rather than repeating it. */
-    [JOURNAL_FORK] = PARENT | IMAGE | IDS | JOURNAL_HAS_FLAGS | JOURNAL_HAS_GUESS |
-                     JOURNAL_HAS_INHERITED,
+    [JOURNAL_FORK] =
+        PARENT | IMAGE | IDS | JOURNAL_HAS_FLAGS | JOURNAL_HAS_GUESS | JOURNAL_HAS_INHERITED,
     [JOURNAL_EXEC] = IMAGE | IDS | JOURNAL_HAS_FLAGS | JOURNAL_HAS_GUESS | JOURNAL_HAS_FORK,
     [JOURNAL_COMM] = JOURNAL_HAS_COMM,
     [JOURNAL_UID] = JOURNAL_HAS_COMM | JOURNAL_HAS_UIDS,

@@ -907,7 +907,8 @@ static gboolean until_admits(struct journal_reader *r, struct journal_boot *b, s
 
 	if (until == 0 || l->timestamp_ns <= until)
 		return TRUE;
-	if (!whole || (b && tracker_restore_lookup(b->tracker, l->rs.pid, l->rs.start_ticks, l->rs.instance)))
+	if (!whole ||
+	    (b && tracker_restore_lookup(b->tracker, l->rs.pid, l->rs.start_ticks, l->rs.instance)))
 		return FALSE;
 	if (l->has_start_ns)
 		start_ns = l->start_ns;
@@ -957,7 +958,8 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 		return;
 	}
 	if (strcmp(action, JOURNAL_ACTION_FORGET) == 0) {
-		serial = tracker_restore_lookup(b->tracker, l->rs.pid, l->rs.start_ticks, l->rs.instance);
+		serial = tracker_restore_lookup(b->tracker, l->rs.pid, l->rs.start_ticks,
+		                                l->rs.instance);
 		if (serial)
 			tracker_restore_forget(b->tracker, serial);
 		boot_saw_line(b, l->timestamp_ns);

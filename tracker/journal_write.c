@@ -122,8 +122,8 @@ struct journal_writer {
 	gboolean dirty; /* written since the last fdatasync() */
 	gint64 next_sync_us;
 	GArray *marks; /* struct chunk_mark of the last checkpoint, while items it holds may come */
-	GPtrArray *held;   /* items carried to the next drain (see drain()) */
-	guint held_items;  /* atomic: held->len, for the stats */
+	GPtrArray *held;  /* items carried to the next drain (see drain()) */
+	guint held_items; /* atomic: held->len, for the stats */
 
 	struct journal_stats stats; /* atomics */
 };
@@ -373,8 +373,8 @@ static guint32 item_fields(const struct lin_process *p, enum journal_action acti
 	guint32 fields = journal_action_fields(action);
 
 	if (action == JOURNAL_FORK && fork_inherits(p))
-		fields = (fields & ~(JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE)) |
-		         JOURNAL_HAS_INHERITED;
+		fields =
+		    (fields & ~(JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE)) | JOURNAL_HAS_INHERITED;
 	else
 		fields &= ~JOURNAL_HAS_INHERITED;
 	return fields;

@@ -183,8 +183,7 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 	return serial;
 }
 
-guint64 tracker_restore_lookup(struct tracker *t, pid_t pid, guint64 start_ticks,
-                               guint32 instance)
+guint64 tracker_restore_lookup(struct tracker *t, pid_t pid, guint64 start_ticks, guint32 instance)
 {
 	struct lin_name name = {.pid = pid, .start_ticks = start_ticks, .instance = instance};
 	struct lin_process *p;

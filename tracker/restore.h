@@ -49,7 +49,7 @@ struct tracker_restore {
 	pid_t pid;      /* 1..LIN_PID_MAX */
 	guint64 start_ticks;
 	guint32 instance; /* 1, or N of "<pid>-<start>.N"; 0 is taken as 1 */
-	guint64 seen_ns; /* CLOCK_MONOTONIC ns (this boot's clock) of the line, 0 unknown */
+	guint64 seen_ns;  /* CLOCK_MONOTONIC ns (this boot's clock) of the line, 0 unknown */
 
 	pid_t creator_pid;
 	guint64 creator_serial; /* the creator's record in this table, 0 none */
@@ -63,9 +63,9 @@ struct tracker_restore {
 	guint32 cmdline_full_len;
 	const char *cmdline_sha256;
 	struct lin_creator_guess guess; /* TRACKER_RESTORE_GUESS */
-	guint16 flags;      /* within TRACKER_RESTORE_FLAG_MASK */
-	guint16 flags_mask; /* the flags the line states (0: all of them) */
-	guint8 exit_kind; /* enum lin_exit_kind, not LIN_EXIT_RUNNING */
+	guint16 flags;                  /* within TRACKER_RESTORE_FLAG_MASK */
+	guint16 flags_mask;             /* the flags the line states (0: all of them) */
+	guint8 exit_kind;               /* enum lin_exit_kind, not LIN_EXIT_RUNNING */
 	guint32 exit_status;
 	guint64 exit_ns; /* CLOCK_REALTIME ns, 0 unknown */
 	guint32 exec_count;
@@ -82,8 +82,7 @@ struct tracker_restore {
 guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r);
 
 /* The serial of the record (pid, start_ticks, instance), or 0. */
-guint64 tracker_restore_lookup(struct tracker *t, pid_t pid, guint64 start_ticks,
-                               guint32 instance);
+guint64 tracker_restore_lookup(struct tracker *t, pid_t pid, guint64 start_ticks, guint32 instance);
 
 /* Links a restored record to its creator when the creator's line came
  * after the child's (a checkpoint lists records in serial order, and an

@@ -571,7 +571,8 @@ static void test_fork_inherited_and_folded(void **state)
  * and the creator guess. */
 static void test_instance_cmdline_meta_guess(void **state)
 {
-	static const char sha[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	static const char sha[] =
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 	struct journal_proc p = proc_ls();
 	g_autofree char *id = expected_id(4242, 12345, 3);
 	json_t *root, *cands;
@@ -584,9 +585,8 @@ static void test_instance_cmdline_meta_guess(void **state)
 	p.guess.check = LIN_PARENT_NOT_CREATOR;
 	p.guess.count = 9;
 	for (guint i = 0; i < LIN_CANDIDATES_MAX; i++)
-		p.guess.candidates[i] = (struct lin_name){.pid = 10 + (pid_t)i,
-		                                          .start_ticks = 500 + i,
-		                                          .instance = 1 + (i == 2)};
+		p.guess.candidates[i] = (struct lin_name){
+		    .pid = 10 + (pid_t)i, .start_ticks = 500 + i, .instance = 1 + (i == 2)};
 	root = encode(JOURNAL_EXEC, BOOT_NS, 1, &p);
 	assert_str(root, "process.entity_id", id);
 	assert_int_equal(int_at(root, "lineagefs.instance"), 3);

@@ -471,25 +471,44 @@ static void feed_encoded(struct fixture *f, enum journal_action action, guint64 
  */
 static void test_compact_lines_round_trip(void **state)
 {
-	static const char sha[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	static const char sha[] =
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 	static const char shell_cmd[] = "bash\0-i\0";
 	static const char true_cmd[] = "/bin/true\0\xff\0";
 	struct fixture *f = *state;
 	struct journal_proc shell = {
 	    .has = JOURNAL_HAS_COMM | JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE | JOURNAL_HAS_UIDS |
 	           JOURNAL_HAS_GIDS | JOURNAL_HAS_COUNTS,
-	    .pid = 100, .instance = 1, .start_ticks = 200, .ruid = 1000, .euid = 1000,
-	    .rgid = 100, .egid = 100, .flags = LIN_PROC_FROM_SCAN, .exec_count = 1,
-	    .comm = "bash", .comm_len = 4, .exe = "/usr/bin/bash", .exe_len = 13,
-	    .cmdline = shell_cmd, .cmdline_len = sizeof(shell_cmd) - 1,
-	    .cmdline_full_len = 5000, .cmdline_sha256 = sha,
+	    .pid = 100,
+	    .instance = 1,
+	    .start_ticks = 200,
+	    .ruid = 1000,
+	    .euid = 1000,
+	    .rgid = 100,
+	    .egid = 100,
+	    .flags = LIN_PROC_FROM_SCAN,
+	    .exec_count = 1,
+	    .comm = "bash",
+	    .comm_len = 4,
+	    .exe = "/usr/bin/bash",
+	    .exe_len = 13,
+	    .cmdline = shell_cmd,
+	    .cmdline_len = sizeof(shell_cmd) - 1,
+	    .cmdline_full_len = 5000,
+	    .cmdline_sha256 = sha,
 	};
 	struct journal_proc child = {
 	    .has = JOURNAL_HAS_COMM | JOURNAL_HAS_CREATOR | JOURNAL_HAS_CREATOR_START |
 	           JOURNAL_HAS_INHERITED | JOURNAL_HAS_UIDS | JOURNAL_HAS_GIDS,
-	    .pid = 300, .instance = 1, .start_ticks = 300, .creator_pid = 100,
-	    .creator_instance = 1, .creator_start_ticks = 200, .flags = LIN_PROC_FORK_SEEN,
-	    .comm = "bash", .comm_len = 4,
+	    .pid = 300,
+	    .instance = 1,
+	    .start_ticks = 300,
+	    .creator_pid = 100,
+	    .creator_instance = 1,
+	    .creator_start_ticks = 200,
+	    .flags = LIN_PROC_FORK_SEEN,
+	    .comm = "bash",
+	    .comm_len = 4,
 	};
 	struct journal_proc second;
 	struct lin_process *sh, *c1, *c2;
@@ -520,7 +539,8 @@ static void test_compact_lines_round_trip(void **state)
 	second.ruid = second.euid = 0;
 	second.guess.check = LIN_PARENT_NOT_CREATOR;
 	second.guess.count = 1;
-	second.guess.candidates[0] = (struct lin_name){.pid = 100, .start_ticks = 200, .instance = 1};
+	second.guess.candidates[0] =
+	    (struct lin_name){.pid = 100, .start_ticks = 200, .instance = 1};
 	feed_encoded(f, JOURNAL_EXEC, BOOT2_NS + 3 * NS_PER_SEC + 3, &second);
 	second.has |= JOURNAL_HAS_EXIT;
 	second.exit_kind = LIN_EXIT_SIGNAL;

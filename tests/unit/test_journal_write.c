@@ -316,10 +316,10 @@ static void test_events_in_order(void **state)
 	assert_int_equal(json_object_get(exec_process, "parent") != NULL, folded);
 	assert_int_equal(json_object_get(exec_process, "start") != NULL, folded);
 	assert_non_null(json_object_get(exec_process, "executable"));
-	assert_string_equal(json_string_value(json_object_get(
-	                        json_object_get(g_ptr_array_index(lines, 5 - folded), "process"),
-	                        "name")),
-	                    "renamed");
+	assert_string_equal(
+	    json_string_value(json_object_get(
+	        json_object_get(g_ptr_array_index(lines, 5 - folded), "process"), "name")),
+	    "renamed");
 	assert_string_equal(
 	    json_string_value(json_object_get(
 	        json_object_get(json_object_get(g_ptr_array_index(lines, 6 - folded), "process"),
