@@ -81,6 +81,12 @@ struct segment {
 	guint64 size;
 };
 
+/* An earlier boot's table, checkpointed with the live one. */
+struct earlier_boot {
+	struct journal_host host; /* its boot id and clock */
+	struct tracker *tracker;
+};
+
 struct journal_writer {
 	struct journal_config cfg;
 	char *dir;
@@ -123,6 +129,7 @@ struct journal_writer {
 	gint64 next_sync_us;
 	GArray *marks; /* struct chunk_mark of the last checkpoint, while items it holds may come */
 	GPtrArray *held;  /* items carried to the next drain (see drain()) */
+	GArray *boots;    /* struct earlier_boot: set before the thread starts */
 	guint held_items; /* atomic: held->len, for the stats */
 
 	struct journal_stats stats; /* atomics */
@@ -710,39 +717,63 @@ static gboolean segment_create(struct journal_writer *jw)
 	return TRUE;
 }
 
-/* Copies up to JOURNAL_CHUNK records after serial *after under the read
- * lock. Returns how many; marks the chunk. */
-static guint checkpoint_chunk(struct journal_writer *jw, guint64 *after, GPtrArray *items)
+/* Copies up to JOURNAL_CHUNK records of t after serial *after under the
+ * read lock. Returns how many; marks the chunk when t is the live table. */
+static guint checkpoint_chunk(struct journal_writer *jw, struct tracker *t, guint64 *after,
+                              GPtrArray *items)
 {
 	struct chunk_mark mark;
 	struct lin_process *p;
 	guint n = 0;
 
-	tracker_read_lock(jw->tracker);
+	tracker_read_lock(t);
 	mark.applied = jw->applied;
-	for (p = tracker_first_after(jw->tracker, *after); p && n < JOURNAL_CHUNK;
-	     p = p->all_next, n++) {
+	for (p = tracker_first_after(t, *after); p && n < JOURNAL_CHUNK; p = p->all_next, n++) {
 		g_ptr_array_add(items,
 		                item_new(p, JOURNAL_CHECKPOINT, item_fields(p, JOURNAL_CHECKPOINT),
 		                         copy_size(p, item_fields(p, JOURNAL_CHECKPOINT))));
 		*after = p->serial;
 	}
-	tracker_read_unlock(jw->tracker);
+	tracker_read_unlock(t);
 	mark.last_serial = *after;
-	if (n > 0)
+	if (n > 0 && t == jw->tracker)
 		g_array_append_val(jw->marks, mark);
 	return n;
 }
 
-/*
- * Writes the open line and the checkpoint into the open (empty) segment.
- * If writing fails midway the segment is emptied again and start_pending
- * stays set: a partial checkpoint must not be mistaken for a whole one.
- */
-static void segment_start(struct journal_writer *jw)
+/* Writes the checkpoint lines of table t, described by host. FALSE when
+ * writing failed. */
+static gboolean checkpoint_table(struct journal_writer *jw, struct tracker *t,
+                                 const struct journal_host *host)
 {
 	g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
 	guint64 after = 0;
+	gboolean ok = !jw->failed;
+
+	while (ok && checkpoint_chunk(jw, t, &after, items) > 0) {
+		guint64 now = now_realtime(jw);
+
+		for (guint i = 0; i < items->len; i++) {
+			struct journal_item *item = g_ptr_array_index(items, i);
+
+			journal_encode_process(jw->buf, host, JOURNAL_CHECKPOINT, now,
+			                       jw->next_seq++, &item->proc);
+			line_done(jw);
+		}
+		g_ptr_array_set_size(items, 0);
+		ok = !jw->failed;
+	}
+	return ok;
+}
+
+/*
+ * Writes the open line and the checkpoint into the open (empty) segment:
+ * the earlier boots' tables, then the live one. If writing fails midway
+ * the segment is emptied again and start_pending stays set: a partial
+ * checkpoint must not be mistaken for a whole one.
+ */
+static void segment_start(struct journal_writer *jw)
+{
 	gboolean ok;
 
 	g_array_set_size(jw->marks, 0);
@@ -750,19 +781,13 @@ static void segment_start(struct journal_writer *jw)
 	                    jw->seg_number);
 	line_done(jw);
 	ok = !jw->failed;
-	while (ok && checkpoint_chunk(jw, &after, items) > 0) {
-		guint64 now = now_realtime(jw);
+	for (guint i = 0; ok && i < jw->boots->len; i++) {
+		struct earlier_boot *b = &g_array_index(jw->boots, struct earlier_boot, i);
 
-		for (guint i = 0; i < items->len; i++) {
-			struct journal_item *item = g_ptr_array_index(items, i);
-
-			journal_encode_process(jw->buf, &jw->cfg.host, JOURNAL_CHECKPOINT, now,
-			                       jw->next_seq++, &item->proc);
-			line_done(jw);
-		}
-		g_ptr_array_set_size(items, 0);
-		ok = !jw->failed;
+		ok = checkpoint_table(jw, b->tracker, &b->host);
 	}
+	if (ok)
+		ok = checkpoint_table(jw, jw->tracker, &jw->cfg.host);
 	if (ok)
 		ok = buf_flush(jw);
 	if (!ok) {
@@ -1013,6 +1038,7 @@ struct journal_writer *journal_writer_new(const struct journal_config *cfg, GErr
 	jw->segments = g_array_new(FALSE, FALSE, sizeof(struct segment));
 	jw->marks = g_array_new(FALSE, FALSE, sizeof(struct chunk_mark));
 	jw->held = g_ptr_array_new();
+	jw->boots = g_array_new(FALSE, TRUE, sizeof(struct earlier_boot));
 	jw->buf = g_string_sized_new(JOURNAL_BATCH_BYTES + 64 * 1024);
 	jw->ring = g_new0(struct journal_item *, jw->slots);
 	if (scan_segments(jw) < 0) {
@@ -1029,6 +1055,19 @@ struct journal_writer *journal_writer_new(const struct journal_config *cfg, GErr
 		    g_array_index(jw->segments, struct segment, jw->segments->len - 1).number;
 	__atomic_store_n(&jw->stats.segments, jw->segments->len, __ATOMIC_RELAXED);
 	return g_steal_pointer(&jw);
+}
+
+void journal_writer_add_boot(struct journal_writer *jw, const char *boot_id,
+                             guint64 boot_realtime_ns, guint hz, struct tracker *t)
+{
+	struct earlier_boot b = {.host = jw->cfg.host, .tracker = t};
+
+	g_return_if_fail(!jw->started);
+	g_strlcpy(b.host.boot_id, boot_id, sizeof(b.host.boot_id));
+	b.host.boot_realtime_ns = boot_realtime_ns;
+	if (hz)
+		b.host.hz = hz;
+	g_array_append_val(jw->boots, b);
 }
 
 gboolean journal_writer_start(struct journal_writer *jw, struct tracker *t, GError **error)
@@ -1086,6 +1125,8 @@ void journal_writer_free(struct journal_writer *jw)
 		g_array_unref(jw->segments);
 	if (jw->marks)
 		g_array_unref(jw->marks);
+	if (jw->boots)
+		g_array_unref(jw->boots);
 	if (jw->held) {
 		for (guint i = 0; i < jw->held->len; i++)
 			g_free(g_ptr_array_index(jw->held, i));
