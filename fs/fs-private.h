@@ -145,8 +145,8 @@ struct lin_fs {
 
 	/* More "key value" lines for stats (the journal's); set before the
 	 * session serves. */
-	fs_stats_fn stats_fn;
-	void *stats_data;
+	fs_journal_stats_fn journal_stats_fn;
+	void *journal_stats_data;
 };
 
 /* A node resolved under the tracker's read lock. */

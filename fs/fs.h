@@ -11,6 +11,7 @@
 #include <fuse_lowlevel.h>
 #include <glib.h>
 
+#include "metrics.h"
 #include "tracker.h"
 
 struct lin_fs;
@@ -52,11 +53,12 @@ void fs_set_replay(struct lin_fs *fs);
  * Returns NULL with error set on failure. */
 struct fuse_session *fs_session_new(struct lin_fs *fs, struct fuse_args *args, GError **error);
 
-/* Appends more "key value" lines to the stats file; called from FUSE
- * threads, so it must be thread-safe and must not block. */
-typedef void (*fs_stats_fn)(GString *out, void *data);
-/* Set before the session serves. */
-void fs_set_stats_fn(struct lin_fs *fs, fs_stats_fn fn, void *data);
+/* Fills a snapshot of the journal writer's counters, which the stats and
+ * metrics files show; called from FUSE threads, so it must be thread-safe
+ * and must not block. */
+typedef void (*fs_journal_stats_fn)(struct lin_journal_stats *out, void *data);
+/* Set before the session serves; unset: there is no journal. */
+void fs_set_journal_stats_fn(struct lin_fs *fs, fs_journal_stats_fn fn, void *data);
 
 /* The tracker's change hook: tracker_set_change_fn(t, fs_on_change, fs).
  * Runs on the tracker's feeding thread; never blocks, only queues. */

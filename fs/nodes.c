@@ -399,6 +399,7 @@ static void render_metrics(struct lin_fs *fs, GString *out)
 	struct tracker_stats stats;
 	struct fs_counters counters;
 	struct fs_self_usage usage;
+	struct lin_journal_stats journal;
 	struct fs_metrics_input in = {
 	    .stats = &stats,
 	    .counters = &counters,
@@ -416,6 +417,10 @@ static void render_metrics(struct lin_fs *fs, GString *out)
 	in.cpu_count = usage.count;
 	in.rss_bytes = usage.rss_bytes;
 	in.now_monotonic_ns = fs_now_monotonic_ns(fs);
+	if (fs->journal_stats_fn) {
+		fs->journal_stats_fn(&journal, fs->journal_stats_data);
+		in.journal = &journal;
+	}
 	fs_render_metrics(out, &in);
 }
 
@@ -450,8 +455,12 @@ int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
 		tracker_get_stats(fs->tracker, &stats);
 		counters_load(fs, &counters);
 		fs_render_stats(out, &stats, &counters, fs_now_monotonic_ns(fs));
-		if (fs->stats_fn)
-			fs->stats_fn(out, fs->stats_data);
+		if (fs->journal_stats_fn) {
+			struct lin_journal_stats journal;
+
+			fs->journal_stats_fn(&journal, fs->journal_stats_data);
+			fs_render_journal_stats(out, &journal);
+		}
 		return 0;
 	}
 	case FS_KIND_METRICS:

@@ -645,10 +645,10 @@ struct lin_fs *fs_new(struct tracker *t)
 	return fs;
 }
 
-void fs_set_stats_fn(struct lin_fs *fs, fs_stats_fn fn, void *data)
+void fs_set_journal_stats_fn(struct lin_fs *fs, fs_journal_stats_fn fn, void *data)
 {
-	fs->stats_fn = fn;
-	fs->stats_data = data;
+	fs->journal_stats_fn = fn;
+	fs->journal_stats_data = data;
 }
 
 void fs_free(struct lin_fs *fs)

@@ -372,6 +372,19 @@ static const struct stat_field tracker_fields[] = {
     TRACKER_FIELD(started_monotonic_ns),
 };
 
+#define JOURNAL_FIELD(name)                                                                        \
+	{                                                                                          \
+		"journal_" #name, offsetof(struct lin_journal_stats, name)                         \
+	}
+
+static const struct stat_field journal_fields[] = {
+    JOURNAL_FIELD(lines),        JOURNAL_FIELD(lines_lost),
+    JOURNAL_FIELD(write_errors), JOURNAL_FIELD(bytes),
+    JOURNAL_FIELD(segments),     JOURNAL_FIELD(segments_deleted),
+    JOURNAL_FIELD(checkpoints),  JOURNAL_FIELD(syncs),
+    JOURNAL_FIELD(queue_depth),  JOURNAL_FIELD(queue_high_water),
+};
+
 static const struct stat_field fs_fields[] = {
     FS_FIELD(notify_skipped),  FS_FIELD(notify_queued), FS_FIELD(notify_sent),
     FS_FIELD(notify_uncached), FS_FIELD(notify_failed),
@@ -380,6 +393,7 @@ static const struct stat_field fs_fields[] = {
 /* A compile-time reminder: a field added to either struct must be listed. */
 G_STATIC_ASSERT(G_N_ELEMENTS(tracker_fields) * sizeof(guint64) == sizeof(struct tracker_stats));
 G_STATIC_ASSERT(G_N_ELEMENTS(fs_fields) * sizeof(guint64) == sizeof(struct fs_counters));
+G_STATIC_ASSERT(G_N_ELEMENTS(journal_fields) * sizeof(guint64) == sizeof(struct lin_journal_stats));
 
 static void append_fields(GString *out, const void *base, const struct stat_field *fields,
                           gsize count)
@@ -403,6 +417,11 @@ void fs_render_stats(GString *out, const struct tracker_stats *stats,
 	g_string_append_printf(out, "uptime_seconds %" G_GUINT64_FORMAT "\n",
 	                       uptime_ns / NS_PER_SEC);
 	append_fields(out, counters, fs_fields, G_N_ELEMENTS(fs_fields));
+}
+
+void fs_render_journal_stats(GString *out, const struct lin_journal_stats *journal)
+{
+	append_fields(out, journal, journal_fields, G_N_ELEMENTS(journal_fields));
 }
 
 /* Formats prefix + the target's name into buf. */

@@ -37,7 +37,8 @@ struct fs_thread_cpu {
 struct fs_metrics_input {
 	const struct tracker_stats *stats;
 	const struct fs_counters *counters;
-	const struct lin_metrics *metrics; /* read with atomic loads */
+	const struct lin_metrics *metrics;       /* read with atomic loads */
+	const struct lin_journal_stats *journal; /* NULL: no journal */
 	const struct fs_thread_cpu *cpu;
 	gsize cpu_count;
 	guint hz; /* clock ticks per second of the CPU times */
@@ -84,6 +85,9 @@ void fs_render_ancestry(GString *out, const struct lin_process *p);
 /* The stats file: "key value" per tracker counter, uptime, fs counters. */
 void fs_render_stats(GString *out, const struct tracker_stats *stats,
                      const struct fs_counters *counters, guint64 now_monotonic_ns);
+
+/* The journal's "journal_<counter> value" lines of the stats file. */
+void fs_render_journal_stats(GString *out, const struct lin_journal_stats *journal);
 
 /* The metrics file: Prometheus text format 0.0.4 (render_metrics.c). */
 void fs_render_metrics(GString *out, const struct fs_metrics_input *in);

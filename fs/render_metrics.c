@@ -221,18 +221,26 @@ static void render_event_thread(GString *out, const struct lin_metrics *m)
 	       lin_metrics_load(&m->stat_reader_asks));
 }
 
-static void render_journal(GString *out, const struct lin_metrics *m)
+static void render_journal(GString *out, const struct lin_journal_stats *j,
+                           const struct lin_metrics *m)
 {
-	if (!__atomic_load_n(&m->journal_on, __ATOMIC_RELAXED))
+	if (j == NULL)
 		return;
 	single(out, "lineagefs_journal_queue_lines", "gauge",
-	       "Journal lines waiting to be written.", lin_metrics_load(&m->journal_queue_depth));
+	       "Journal lines waiting to be written.", j->queue_depth);
 	single(out, "lineagefs_journal_queue_high_water_lines", "gauge",
-	       "The most journal lines ever waiting at once.",
-	       lin_metrics_load(&m->journal_queue_high_water));
+	       "The most journal lines ever waiting at once.", j->queue_high_water);
+	single(out, "lineagefs_journal_lines_total", "counter", "Journal lines written.", j->lines);
+	single(out, "lineagefs_journal_written_bytes_total", "counter",
+	       "Journal bytes written by this daemon.", j->bytes);
 	single(out, "lineagefs_journal_lines_lost_total", "counter",
-	       "Journal lines dropped (queue full, disk full or failing).",
-	       lin_metrics_load(&m->journal_lines_lost));
+	       "Journal lines dropped (queue full, disk full or failing).", j->lines_lost);
+	single(out, "lineagefs_journal_write_errors_total", "counter",
+	       "Failed journal write(), fdatasync() and open() calls.", j->write_errors);
+	single(out, "lineagefs_journal_syncs_total", "counter",
+	       "Journal fdatasync() calls that succeeded.", j->syncs);
+	single(out, "lineagefs_journal_segments", "gauge",
+	       "Journal segment files in the directory.", j->segments);
 	histogram(out, "lineagefs_journal_write_seconds", "Duration of each journal write.",
 	          &m->journal_write);
 	histogram(out, "lineagefs_journal_sync_seconds", "Duration of each journal sync.",
@@ -330,7 +338,7 @@ void fs_render_metrics(GString *out, const struct fs_metrics_input *in)
 
 	render_events(out, s);
 	render_event_thread(out, in->metrics);
-	render_journal(out, in->metrics);
+	render_journal(out, in->journal, in->metrics);
 	render_fuse(out, in->metrics);
 	render_usage(out, in);
 	render_table(out, s);

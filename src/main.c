@@ -703,10 +703,10 @@ static gboolean lin_check_dev_fuse(void)
 	return FALSE;
 }
 
-/* The journal's counters in the stats file. */
-static void lin_journal_stats(GString *out, void *data)
+/* The journal's counters, for the stats and metrics files. */
+static void lin_journal_stats(struct lin_journal_stats *out, void *data)
 {
-	journal_writer_append_stats(data, out);
+	journal_writer_get_stats(data, out);
 }
 
 /* The journal writer for --journal=DIR: DIR checked, nothing written yet
@@ -1004,7 +1004,7 @@ make_fs:
 	tracker_set_change_fn(tracker, fs_on_change, fs);
 	fs_set_access(fs, &opts.access);
 	if (jw != NULL)
-		fs_set_stats_fn(fs, lin_journal_stats, jw);
+		fs_set_journal_stats_fn(fs, lin_journal_stats, jw);
 	se = fs_session_new(fs, &args, &error);
 	if (se == NULL) {
 		/* Options fuse_parse_cmdline() left alone are checked only here. */

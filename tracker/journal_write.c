@@ -132,7 +132,10 @@ struct journal_writer {
 	GArray *boots;    /* struct earlier_boot: set before the thread starts */
 	guint held_items; /* atomic: held->len, for the stats */
 
-	struct journal_stats stats; /* atomics */
+	struct lin_journal_stats stats; /* atomics */
+	/* The tracker's instruments, when it records them (--metrics=on):
+	 * the write and sync latencies. NULL: not recorded. */
+	struct lin_metrics *metrics;
 };
 
 static void stat_add(guint64 *counter, guint64 n)
@@ -332,6 +335,8 @@ static gboolean queue_push(struct journal_writer *jw, struct journal_item *item)
 	jw->ring[tail & (jw->slots - 1)] = item;
 	__atomic_add_fetch(&jw->queued_bytes, item->bytes, __ATOMIC_RELAXED);
 	__atomic_store_n(&jw->tail, tail + 1, __ATOMIC_SEQ_CST);
+	lin_gauge_raise(&jw->stats.queue_high_water,
+	                tail + 1 - __atomic_load_n(&jw->head, __ATOMIC_ACQUIRE));
 	/* Pairs with the thread's store of sleeping then load of tail. */
 	if (__atomic_load_n(&jw->sleeping, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&jw->sleeping, 0, __ATOMIC_SEQ_CST))
@@ -543,6 +548,7 @@ static void writing_failed(struct journal_writer *jw, int err)
  * holds half a line that a later line would be glued to. 0 or -errno. */
 static int buf_write(struct journal_writer *jw)
 {
+	guint64 began = jw->metrics ? lin_metrics_now_ns() : 0;
 	gsize done = 0;
 
 	while (done < jw->buf->len) {
@@ -564,6 +570,8 @@ static int buf_write(struct journal_writer *jw)
 		}
 		done += (gsize)n;
 	}
+	if (jw->metrics)
+		lin_histogram_observe_since(&jw->metrics->journal_write, began);
 	jw->seg_size += jw->buf->len;
 	g_array_index(jw->segments, struct segment, jw->segments->len - 1).size = jw->seg_size;
 	stat_add(&jw->stats.lines, jw->buf_lines);
@@ -605,10 +613,17 @@ static void line_done(struct journal_writer *jw)
 
 static void sync_segment(struct journal_writer *jw)
 {
+	guint64 began;
+	int rc;
+
 	if (!jw->dirty || jw->seg_fd < 0)
 		return;
 	jw->dirty = FALSE;
-	if (fdatasync(jw->seg_fd) < 0) {
+	began = jw->metrics ? lin_metrics_now_ns() : 0;
+	rc = fdatasync(jw->seg_fd);
+	if (jw->metrics)
+		lin_histogram_observe_since(&jw->metrics->journal_sync, began);
+	if (rc < 0) {
 		/* What was written may be gone: say so, and write it all again
 		 * in a new segment. */
 		stat_add(&jw->stats.write_errors, 1);
@@ -1076,6 +1091,9 @@ gboolean journal_writer_start(struct journal_writer *jw, struct tracker *t, GErr
 	int err;
 
 	jw->tracker = t;
+	jw->metrics = tracker_get_metrics(t);
+	if (!jw->metrics->enabled)
+		jw->metrics = NULL;
 	/* The thread takes no signal: they are the FUSE loop's. But SIGSYS,
 	 * which the seccomp filter sends to name a call it refused, must
 	 * reach it (a blocked one kills the process silently). */
@@ -1136,7 +1154,7 @@ void journal_writer_free(struct journal_writer *jw)
 	g_free(jw);
 }
 
-void journal_writer_get_stats(struct journal_writer *jw, struct journal_stats *out)
+void journal_writer_get_stats(struct journal_writer *jw, struct lin_journal_stats *out)
 {
 	out->lines = __atomic_load_n(&jw->stats.lines, __ATOMIC_RELAXED);
 	out->lines_lost = __atomic_load_n(&jw->stats.lines_lost, __ATOMIC_RELAXED);
@@ -1147,23 +1165,5 @@ void journal_writer_get_stats(struct journal_writer *jw, struct journal_stats *o
 	out->checkpoints = __atomic_load_n(&jw->stats.checkpoints, __ATOMIC_RELAXED);
 	out->syncs = __atomic_load_n(&jw->stats.syncs, __ATOMIC_RELAXED);
 	out->queue_depth = queue_len(jw) + __atomic_load_n(&jw->held_items, __ATOMIC_RELAXED);
-}
-
-void journal_writer_append_stats(struct journal_writer *jw, GString *out)
-{
-	struct journal_stats s;
-
-	journal_writer_get_stats(jw, &s);
-	g_string_append_printf(out,
-	                       "journal_lines %" G_GUINT64_FORMAT "\n"
-	                       "journal_lines_lost %" G_GUINT64_FORMAT "\n"
-	                       "journal_write_errors %" G_GUINT64_FORMAT "\n"
-	                       "journal_bytes %" G_GUINT64_FORMAT "\n"
-	                       "journal_segments %" G_GUINT64_FORMAT "\n"
-	                       "journal_segments_deleted %" G_GUINT64_FORMAT "\n"
-	                       "journal_checkpoints %" G_GUINT64_FORMAT "\n"
-	                       "journal_syncs %" G_GUINT64_FORMAT "\n"
-	                       "journal_queue_depth %" G_GUINT64_FORMAT "\n",
-	                       s.lines, s.lines_lost, s.write_errors, s.bytes, s.segments,
-	                       s.segments_deleted, s.checkpoints, s.syncs, s.queue_depth);
+	out->queue_high_water = __atomic_load_n(&jw->stats.queue_high_water, __ATOMIC_RELAXED);
 }

@@ -16,6 +16,7 @@
 #include <glib.h>
 
 #include "journal_encode.h"
+#include "metrics.h"
 #include "tracker.h"
 
 #define JOURNAL_DEFAULT_MAX     (1024ull * 1024 * 1024) /* --journal-max */
@@ -35,19 +36,6 @@ struct journal_config {
 	guint64 queue_bytes;
 	/* Clock for @timestamp of lines that are not events; NULL: real. */
 	guint64 (*now_realtime_ns)(void);
-};
-
-/* The writer's counters, shown in the stats file. */
-struct journal_stats {
-	guint64 lines;            /* lines written */
-	guint64 lines_lost;       /* dropped (full queue) or not written (disk) */
-	guint64 write_errors;     /* failed write(), fdatasync(), open() */
-	guint64 bytes;            /* bytes written by this daemon */
-	guint64 segments;         /* segment files in DIR now */
-	guint64 segments_deleted; /* by the size limit */
-	guint64 checkpoints;      /* segments opened with a whole checkpoint */
-	guint64 syncs;            /* fdatasync() calls that succeeded */
-	guint64 queue_depth;      /* lines waiting in the queue now */
 };
 
 /* Fills host from the running system: /etc/machine-id (or
@@ -94,6 +82,5 @@ void journal_writer_record(struct journal_writer *jw, enum journal_action action
 void journal_writer_on_event(enum lin_event_kind kind, const struct lin_process *p,
                              guint64 realtime_ns, void *data);
 
-void journal_writer_get_stats(struct journal_writer *jw, struct journal_stats *out);
-/* Appends "journal_<counter> <value>" lines, for the stats file. */
-void journal_writer_append_stats(struct journal_writer *jw, GString *out);
+/* A snapshot of the writer's counters; any thread. */
+void journal_writer_get_stats(struct journal_writer *jw, struct lin_journal_stats *out);

@@ -68,13 +68,25 @@ struct lin_metrics {
 	/* Written by the FUSE workers. */
 	struct lin_histogram fuse[LIN_FUSE_OP_COUNT];
 
-	/* Written by the journal thread, when there is one (journal_on). */
-	gboolean journal_on;
-	guint64 journal_queue_depth; /* lines waiting to be written */
-	guint64 journal_queue_high_water;
-	guint64 journal_lines_lost; /* dropped: queue full, disk full or failing */
-	struct lin_histogram journal_write;
-	struct lin_histogram journal_sync;
+	/* Written by the journal thread, when there is one; its counters
+	 * are struct lin_journal_stats, kept by the writer. */
+	struct lin_histogram journal_write; /* each write() of a batch */
+	struct lin_histogram journal_sync;  /* each fdatasync() */
+};
+
+/* The journal writer's counters (journal_write.c), one set that both the
+ * stats file and the metrics file render. */
+struct lin_journal_stats {
+	guint64 lines;            /* lines written */
+	guint64 lines_lost;       /* dropped (full queue) or not written (disk) */
+	guint64 write_errors;     /* failed write(), fdatasync(), open() */
+	guint64 bytes;            /* bytes written by this daemon */
+	guint64 segments;         /* segment files in DIR now */
+	guint64 segments_deleted; /* by the size limit */
+	guint64 checkpoints;      /* segments opened with a whole checkpoint */
+	guint64 syncs;            /* fdatasync() calls that succeeded */
+	guint64 queue_depth;      /* lines waiting in the queue now */
+	guint64 queue_high_water; /* the most ever waiting at once */
 };
 
 static inline guint64 lin_metrics_now_ns(void)

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from helpers import barrier, proc_name, wait_for
+from helpers import barrier, proc_name, stats, wait_for
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -185,3 +185,45 @@ def test_metrics_off_keeps_counters_records_nothing_else(start_daemon):
     assert value(fams, "lineagefs_event_backlog_high_water_events") == 0
     d2 = start_daemon(["-o", "metrics=on"])
     assert value(families(d2.mnt), "lineagefs_metrics_recording") == 1
+
+
+def test_journal_metrics_follow_the_writer(start_daemon, tmp_path):
+    """With a journal, the metrics show the writer's own counters (the ones
+    stats shows) and time every write and sync it does."""
+    journal = str(tmp_path / "journal")
+    d = start_daemon(["--journal=" + journal, "--journal-sync=20"])
+    storm(d.mnt, 100)
+
+    def written():
+        fams = families(d.mnt)
+        return (value(fams, "lineagefs_journal_queue_lines") == 0 and
+                value(fams, "lineagefs_journal_sync_seconds",
+                      "lineagefs_journal_sync_seconds_count") > 0)
+
+    wait_for(written, what="the journal written and synced")
+    before = stats(d.mnt)
+    fams = families(d.mnt)
+    after = stats(d.mnt)
+    # The stats file and the metrics file read one set of counters: a value
+    # between two reads of stats that did not move is that value.
+    for family, key in (("lineagefs_journal_lines", "journal_lines"),
+                        ("lineagefs_journal_written_bytes", "journal_bytes"),
+                        ("lineagefs_journal_lines_lost", "journal_lines_lost"),
+                        ("lineagefs_journal_syncs", "journal_syncs")):
+        if int(before[key]) == int(after[key]):
+            assert value(fams, family, family + "_total") == int(after[key]), family
+    assert value(fams, "lineagefs_journal_lines", "lineagefs_journal_lines_total") >= 100 * 3
+    assert value(fams, "lineagefs_journal_queue_high_water_lines") >= 1
+    assert int(after["journal_queue_high_water"]) >= 1
+    writes = value(fams, "lineagefs_journal_write_seconds", "lineagefs_journal_write_seconds_count")
+    assert writes >= 1
+    assert value(fams, "lineagefs_journal_write_seconds", "lineagefs_journal_write_seconds_sum") > 0
+    # Every successful sync was timed (failed ones too: none here).
+    assert value(fams, "lineagefs_journal_sync_seconds",
+                 "lineagefs_journal_sync_seconds_count") >= int(before["journal_syncs"])
+    assert int(after["journal_write_errors"]) == 0
+
+
+def test_no_journal_no_journal_metrics(mnt):
+    fams = families(mnt)
+    assert not [name for name in fams if name.startswith("lineagefs_journal_")]

@@ -252,7 +252,7 @@ static json_int_t lfs_int(json_t *line, const char *key)
 static void writer_start(struct fixture *f)
 {
 	g_autoptr(GError) error = NULL;
-	struct journal_stats stats = {0};
+	struct lin_journal_stats stats = {0};
 
 	tracker_set_event_fn(f->t, journal_writer_on_event, f->jw);
 	assert_true(journal_writer_start(f->jw, f->t, &error));
@@ -272,7 +272,7 @@ static void test_events_in_order(void **state)
 {
 	struct fixture *f = *state;
 	g_autoptr(GPtrArray) lines = NULL;
-	struct journal_stats stats;
+	struct lin_journal_stats stats;
 	const char *want[] = {"open", "checkpoint", "checkpoint", "fork", "exec",
 	                      "comm", "uid",        "gid",        "exit"};
 	struct cnproc_event ev;
@@ -414,7 +414,7 @@ static void test_queue_full_gap_and_no_duplicates(void **state)
 {
 	struct fixture *f = *state;
 	g_autoptr(GPtrArray) lines = NULL;
-	struct journal_stats stats;
+	struct lin_journal_stats stats;
 	guint checkpoints = 0, gaps = 0, events = 0;
 	json_int_t lost = 0, last_seq = -1;
 	const guint processes = 10; /* 3 lines each */
@@ -502,7 +502,7 @@ static void test_rotation_and_limit(void **state)
 {
 	struct fixture *f = *state;
 	g_autoptr(GPtrArray) lines = NULL;
-	struct journal_stats stats;
+	struct lin_journal_stats stats;
 	guint segments = 0;
 	const guint64 max = 256 * 1024;
 	guint64 total = 0;
@@ -643,7 +643,7 @@ static void test_earlier_boots_in_every_checkpoint(void **state)
 	g_autoptr(GPtrArray) lines = NULL;
 	g_autoptr(GError) error = NULL;
 	struct journal_reader *r;
-	struct journal_stats stats;
+	struct lin_journal_stats stats;
 	GPtrArray *boots;
 	struct lin_process *p = NULL;
 	guint old_lines = 0;

@@ -175,8 +175,9 @@ static void test_every_family_declared_once(void **state)
 	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_autofree char *family = NULL;
 	gsize samples = 0;
+	struct lin_journal_stats journal = {.lines = 3};
 
-	f->metrics.journal_on = TRUE;
+	f->in.journal = &journal;
 	fs_render_metrics(f->out, &f->in);
 	lines = g_strsplit(f->out->str, "\n", -1);
 	for (gsize i = 0; lines[i] && lines[i][0]; i++) {
@@ -206,6 +207,40 @@ static void test_every_family_declared_once(void **state)
 	assert_true(samples > 100);
 }
 
+/* The journal's families show the writer's own counters, the ones the stats
+ * file shows too. */
+static void test_journal_counters(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_journal_stats journal = {
+	    .lines = 1200,
+	    .lines_lost = 7,
+	    .write_errors = 2,
+	    .bytes = 654321,
+	    .segments = 4,
+	    .syncs = 9,
+	    .queue_depth = 5,
+	    .queue_high_water = 4096,
+	};
+
+	lin_histogram_observe(&f->metrics.journal_write, 40000);
+	lin_histogram_observe(&f->metrics.journal_sync, 3000000);
+	lin_histogram_observe(&f->metrics.journal_sync, 7000000);
+	f->in.journal = &journal;
+	fs_render_metrics(f->out, &f->in);
+	assert_line(f->out, "lineagefs_journal_queue_lines 5");
+	assert_line(f->out, "lineagefs_journal_queue_high_water_lines 4096");
+	assert_line(f->out, "lineagefs_journal_lines_total 1200");
+	assert_line(f->out, "lineagefs_journal_written_bytes_total 654321");
+	assert_line(f->out, "lineagefs_journal_lines_lost_total 7");
+	assert_line(f->out, "lineagefs_journal_write_errors_total 2");
+	assert_line(f->out, "lineagefs_journal_syncs_total 9");
+	assert_line(f->out, "lineagefs_journal_segments 4");
+	assert_line(f->out, "lineagefs_journal_write_seconds_count 1");
+	assert_line(f->out, "lineagefs_journal_sync_seconds_count 2");
+	assert_line(f->out, "lineagefs_journal_sync_seconds_sum 0.01");
+}
+
 static void test_no_journal_no_journal_families(void **state)
 {
 	struct fixture *f = *state;
@@ -221,6 +256,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_counters_and_gauges, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fuse_ops_labelled, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_every_family_declared_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_journal_counters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_journal_no_journal_families, setup, teardown),
 	};
 
