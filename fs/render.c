@@ -358,6 +358,7 @@ static const struct stat_field tracker_fields[] = {
     TRACKER_FIELD(exits_missed),
     TRACKER_FIELD(exits_while_down),
     TRACKER_FIELD(cmdline_missed),
+    TRACKER_FIELD(exec_read_errors),
     TRACKER_FIELD(cmdline_cut),
     TRACKER_FIELD(budget_forgotten),
     TRACKER_FIELD(out_of_order),

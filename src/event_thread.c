@@ -49,6 +49,10 @@
  * fd and the tick are looked at again: under a fork storm the socket may
  * never run dry. */
 #define EVENT_BATCH 256
+/* How long events are finished one after another, the socket not looked
+ * at, once it was found empty: a handful of finishes. An EXEC that comes
+ * meanwhile is read that much later, racing its process's exit. */
+#define EVENT_RECHECK_US 50
 /* Events received but not yet applied: a FORK waiting for its child's stat
  * holds back those behind it for a few milliseconds, a few dozen events at
  * a fork storm's rate. Each holds at most one /proc directory fd, so this
@@ -105,6 +109,9 @@ struct event_thread {
 	guint overflow_drained;    /* datagrams read since the overflow report */
 	guint64 receive_errors;
 	gint64 next_tick_us; /* g_get_monotonic_time() of the next tracker_tick() */
+	/* The last receive or poll found the socket empty, at dry_since_us. */
+	gboolean socket_dry;
+	gint64 dry_since_us;
 	/* Ring of received events, oldest at backlog_head. */
 	struct queued_event *backlog;
 	guint backlog_head;
@@ -330,6 +337,16 @@ static void event_thread_raise_priority(void)
 	          g_strerror(fifo_err), EVENT_NICE, g_strerror(nice_err));
 }
 
+/* The kernel says it dropped events: a rescan is due (see
+ * event_thread_drain()). */
+static void event_thread_overrun(struct event_thread *et)
+{
+	if (!et->overflow_pending)
+		g_debug("event thread: the kernel dropped events, rescan due");
+	et->overflow_pending = TRUE;
+	et->overflow_drained = 0;
+}
+
 static void event_thread_repair(struct event_thread *et)
 {
 	/* What was received is older than the drop: applied first. */
@@ -339,12 +356,33 @@ static void event_thread_repair(struct event_thread *et)
 	tracker_overflow(et->tracker);
 }
 
+/* What one receive took (see cnproc_receive_batch()). */
+static void event_thread_took(struct event_thread *et, const struct cnproc_batch *batch)
+{
+	for (guint i = 0; i < batch->malformed; i++)
+		tracker_count_malformed(et->tracker);
+	if (batch->overrun)
+		event_thread_overrun(et);
+	if (et->overflow_pending) {
+		et->overflow_drained += batch->datagrams;
+		if (et->overflow_drained >= EVENT_OVERFLOW_DRAIN_MAX)
+			event_thread_repair(et);
+	}
+	et->socket_dry = batch->dry;
+	if (batch->dry)
+		et->dry_since_us = g_get_monotonic_time();
+}
+
 /*
- * Takes up to EVENT_BATCH steps: reads datagrams while the socket has any,
- * and finishes the oldest received event when it has none and the event is
- * ready (see event_thread_oldest_ready()). Returns DRAIN_DRY only with
- * both the socket and the backlog empty, DRAIN_WAITING when the socket is
- * empty and the oldest event waits.
+ * Takes up to EVENT_BATCH steps: receives what the socket holds, a batch
+ * of datagrams per system call, while it has any, and finishes the oldest
+ * received event when it has none and the event is ready (see
+ * event_thread_oldest_ready()). A batch smaller than asked for says the
+ * socket ran dry, so no call is spent to hear EAGAIN; the socket is looked
+ * at again once EVENT_RECHECK_US have gone by finishing events, so a new
+ * EXEC waits for a few finishes at most. Returns DRAIN_DRY only with both
+ * the socket and the backlog empty, DRAIN_WAITING when the socket is empty
+ * and the oldest event waits.
  *
  * An ENOBUFS report does not rescan at once: the kernel reports the drop
  * before the datagrams still queued, and those are older than the drop.
@@ -356,6 +394,7 @@ static void event_thread_repair(struct event_thread *et)
 static enum drain_result event_thread_drain(struct event_thread *et)
 {
 	for (guint n = 0; n < EVENT_BATCH; n++) {
+		struct cnproc_batch batch;
 		int ret;
 
 		if (et->backlog_len == EVENT_BACKLOG) {
@@ -365,15 +404,9 @@ static enum drain_result event_thread_drain(struct event_thread *et)
 			event_thread_finish_oldest(et);
 			continue;
 		}
-		ret = cnproc_receive(et->cn, event_thread_on_event, et);
-		if (ret >= 0) {
-			if (et->overflow_pending &&
-			    ++et->overflow_drained >= EVENT_OVERFLOW_DRAIN_MAX)
-				event_thread_repair(et);
-			continue;
-		}
-		switch (-ret) {
-		case EAGAIN:
+		if (et->socket_dry && g_get_monotonic_time() - et->dry_since_us >= EVENT_RECHECK_US)
+			et->socket_dry = FALSE;
+		if (et->socket_dry) {
 			/* Nothing new: time for the slow half of the oldest. */
 			if (et->backlog_len == 0)
 				return DRAIN_DRY;
@@ -381,17 +414,24 @@ static enum drain_result event_thread_drain(struct event_thread *et)
 			if (!event_thread_oldest_ready(et))
 				return DRAIN_WAITING;
 			event_thread_finish_oldest(et);
+			continue;
+		}
+		ret = cnproc_receive_batch(et->cn, event_thread_on_event, et, &batch);
+		if (ret == 0) {
+			event_thread_took(et, &batch);
+			if (batch.error == 0)
+				continue;
+			ret = batch.error;
+		}
+		switch (-ret) {
+		case EAGAIN:
+			et->socket_dry = TRUE;
+			et->dry_since_us = g_get_monotonic_time();
 			break;
 		case EINTR:
 			break;
 		case ENOBUFS:
-			if (!et->overflow_pending)
-				g_debug("event thread: the kernel dropped events, rescan due");
-			et->overflow_pending = TRUE;
-			et->overflow_drained = 0;
-			break;
-		case EBADMSG:
-			tracker_count_malformed(et->tracker);
+			event_thread_overrun(et);
 			break;
 		default:
 			/* Once loudly, then quietly: a broken socket must not
@@ -501,6 +541,10 @@ static void *event_thread_main(void *data)
 		 * once, a busy loop at real-time priority. */
 		if (fds[2].revents != 0)
 			event_thread_collect(et);
+		/* poll() just looked: with nothing to read, no receive is
+		 * spent to hear EAGAIN. */
+		et->socket_dry = fds[1].revents == 0;
+		et->dry_since_us = g_get_monotonic_time();
 		/* POLLERR too: that is how a pending ENOBUFS shows up. */
 		if (fds[1].revents != 0 || et->backlog_len > 0) {
 			drained = event_thread_drain(et);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
@@ -26,6 +27,10 @@
 
 /* CONNECTOR_MAX_MSG_SIZE: no connector datagram is larger. */
 #define CNPROC_RECV_SIZE 16384
+/* Datagrams taken by one recvmmsg(): a process storm's FORK, EXEC and EXIT
+ * of several processes, in one system call instead of one each plus the
+ * one that finds the socket empty. */
+#define CNPROC_BATCH 16
 /* The kernel runs the connector callback, and so queues its ack, inside our
  * sendto(); the wait only covers a kernel that would defer it. */
 #define CNPROC_ACK_TIMEOUT_MS 500
@@ -44,6 +49,10 @@ struct cnproc {
 	guint32 seq;   /* of our control messages */
 	guint32 nonce; /* cn_msg.ack of our LISTEN; the kernel acks with nonce + 1 */
 	guint8 buf[CNPROC_RECV_SIZE] __attribute__((aligned(8)));
+	/* cnproc_receive_batch(): one buffer per datagram. */
+	guint8 (*slots)[CNPROC_RECV_SIZE];
+	struct mmsghdr msgs[CNPROC_BATCH];
+	struct iovec iovs[CNPROC_BATCH];
 };
 
 /* What the datagram walk reports to: the caller's callback, and when
@@ -383,6 +392,7 @@ struct cnproc *cnproc_open(guint rcvbuf, GError **error)
 	int ret;
 
 	cn = g_new0(struct cnproc, 1);
+	cn->slots = g_malloc(CNPROC_BATCH * sizeof(*cn->slots));
 	/* The kernel acks every LISTEN to every listener: a random nonce tells
 	 * ours from another daemon's starting at the same time. */
 	cn->nonce = g_random_int_range(0, G_MAXINT32);
@@ -417,6 +427,7 @@ struct cnproc *cnproc_open(guint rcvbuf, GError **error)
 err_close:
 	mnl_socket_close(cn->nl);
 err_free:
+	g_free(cn->slots);
 	g_free(cn);
 	return NULL;
 }
@@ -438,6 +449,50 @@ int cnproc_receive(struct cnproc *cn, cnproc_event_fn fn, void *data)
 	return cnproc_parse(cn->buf, (size_t)n, fn, data);
 }
 
+int cnproc_receive_batch(struct cnproc *cn, cnproc_event_fn fn, void *data,
+                         struct cnproc_batch *batch)
+{
+	int n;
+
+	memset(batch, 0, sizeof(*batch));
+	for (guint i = 0; i < CNPROC_BATCH; i++) {
+		cn->iovs[i] = (struct iovec){.iov_base = cn->slots[i], .iov_len = CNPROC_RECV_SIZE};
+		memset(&cn->msgs[i], 0, sizeof(cn->msgs[i]));
+		cn->msgs[i].msg_hdr.msg_iov = &cn->iovs[i];
+		cn->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	/* As cnproc_receive(): only the kernel or a CAP_NET_ADMIN process
+	 * can send here. An error after the first datagram is kept by the
+	 * kernel for the next call (an ENOBUFS comes after what preceded
+	 * the drop). */
+	n = recvmmsg(mnl_socket_get_fd(cn->nl), cn->msgs, CNPROC_BATCH, MSG_DONTWAIT, NULL);
+	if (n < 0)
+		return -errno;
+	batch->datagrams = (guint)n;
+	/* Fewer than asked for: the kernel stopped at an empty queue. */
+	batch->dry = n < CNPROC_BATCH;
+	for (int i = 0; i < n; i++) {
+		int ret;
+
+		/* A datagram longer than the connector's maximum is not one
+		 * of its messages: cut, it would parse as something else. */
+		if (cn->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			batch->malformed++;
+			continue;
+		}
+		ret = cnproc_parse(cn->slots[i], cn->msgs[i].msg_len, fn, data);
+		if (ret >= 0)
+			batch->events += (guint)ret;
+		else if (ret == -EBADMSG)
+			batch->malformed++;
+		else if (ret == -ENOBUFS)
+			batch->overrun = TRUE;
+		else if (batch->error == 0)
+			batch->error = ret;
+	}
+	return 0;
+}
+
 void cnproc_close(struct cnproc *cn)
 {
 	if (!cn)
@@ -445,5 +500,6 @@ void cnproc_close(struct cnproc *cn)
 	/* The kernel only emits events while someone listens; say we stopped. */
 	send_mcast_op(cn, PROC_CN_MCAST_IGNORE, 0);
 	mnl_socket_close(cn->nl);
+	g_free(cn->slots);
 	g_free(cn);
 }

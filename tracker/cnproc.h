@@ -88,5 +88,23 @@ int cnproc_fd(const struct cnproc *cn);
  * or another -errno. */
 int cnproc_receive(struct cnproc *cn, cnproc_event_fn fn, void *data);
 
+/* What one cnproc_receive_batch() took. */
+struct cnproc_batch {
+	guint datagrams;  /* received, each parsed in order */
+	guint events;     /* reported to fn */
+	guint malformed;  /* datagrams cut or failing to parse (see cnproc_parse()) */
+	gboolean overrun; /* one held an NLMSG_OVERRUN: the kernel dropped events */
+	int error;        /* the first NLMSG_ERROR that is not an ack (-errno), or 0 */
+	gboolean dry;     /* the socket was empty after the last one */
+};
+
+/* Receives what the socket holds, up to a batch of datagrams, in one
+ * system call without blocking (recvmmsg()), and reports their events in
+ * order. Returns 0 with at least one datagram described in *batch, or
+ * -EAGAIN when there was none, -EINTR, -ENOBUFS when the kernel dropped
+ * events (the caller must rescan), or another -errno. */
+int cnproc_receive_batch(struct cnproc *cn, cnproc_event_fn fn, void *data,
+                         struct cnproc_batch *batch);
+
 /* Unsubscribes and closes. NULL is fine. */
 void cnproc_close(struct cnproc *cn);

@@ -247,12 +247,25 @@ static void exec_settles_guess(struct lin_process *p)
 		g_clear_pointer(&p->guess, g_free);
 }
 
+/* An EXEC's read that failed while its process was still there (out of
+ * fds, no permission, a refused system call) is a miss its exit does not
+ * explain: counted apart, for whoever checks that every miss is honest. */
+static void count_read_errors(struct tracker *t, const struct lin_proc_info *info)
+{
+	guint failed = PROC_READ_STAT | PROC_READ_CMDLINE | PROC_READ_EXE;
+
+	failed &= ~(info->read_ok | info->read_gone);
+	if (failed != 0)
+		t->stats.exec_read_errors++;
+}
+
 static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
                         const struct lin_proc_info *info)
 {
 	struct lin_process *p = running_pid(t, ev->tgid);
 
 	t->stats.events_exec++;
+	count_read_errors(t, info);
 	/* Gone before we could read it, or what was read started after this
 	 * EXEC: a later holder of the recycled pid. */
 	if (!(info->read_ok & PROC_READ_STAT) ||

@@ -300,14 +300,21 @@ static pid_t parse_pid_name(const char *name)
 	return (pid_t)v;
 }
 
-/*
- * Reads fd into buf until size bytes or the end; *len gets the count, also
- * on error. With one_record, a short read ending in '\n' is taken as the
- * whole file: stat and status are single seq_file records that the kernel
- * hands out in one read, and skipping the read() that would return 0
- * matters on the EXEC path.
- */
-static int read_fd(int fd, char *buf, size_t size, gboolean one_record, size_t *len)
+/* Where read_fd() takes a short read as the end of the file, saving the
+ * read() that would return 0: that matters on the EXEC path. */
+enum read_end {
+	READ_TO_EOF,
+	/* A short read ending in '\n': stat and status are single seq_file
+	 * records that the kernel hands out in one read. */
+	READ_ONE_RECORD,
+	/* Any short read: cmdline, whose read() copies the argv area until
+	 * the count or its end (get_mm_cmdline()), so a short one ended it. */
+	READ_SHORT_ENDS,
+};
+
+/* Reads fd into buf until size bytes or the end; *len gets the count, also
+ * on error. */
+static int read_fd(int fd, char *buf, size_t size, enum read_end end, size_t *len)
 {
 	size_t total = 0;
 	int err = 0;
@@ -324,7 +331,8 @@ static int read_fd(int fd, char *buf, size_t size, gboolean one_record, size_t *
 		if (n == 0)
 			break;
 		total += (size_t)n;
-		if (one_record && total < size && buf[total - 1] == '\n')
+		if (total < size &&
+		    (end == READ_SHORT_ENDS || (end == READ_ONE_RECORD && buf[total - 1] == '\n')))
 			break;
 	}
 	*len = total;
@@ -332,7 +340,7 @@ static int read_fd(int fd, char *buf, size_t size, gboolean one_record, size_t *
 }
 
 /* Reads up to size bytes of dirfd/name into buf (see read_fd()). */
-static int read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean one_record,
+static int read_file_at(int dirfd, const char *name, char *buf, size_t size, enum read_end end,
                         size_t *len)
 {
 	int fd, err;
@@ -341,7 +349,7 @@ static int read_file_at(int dirfd, const char *name, char *buf, size_t size, gbo
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	err = read_fd(fd, buf, size, one_record, len);
+	err = read_fd(fd, buf, size, end, len);
 	close(fd);
 	return err;
 }
@@ -364,11 +372,11 @@ static int read_cmdline(struct proc_read *r)
 	if (fd < 0)
 		return -errno;
 	/* Most command lines fit the stack buffer: one exact-size copy then. */
-	err = read_fd(fd, head, sizeof(head), FALSE, &total);
+	err = read_fd(fd, head, sizeof(head), READ_SHORT_ENDS, &total);
 	if (err == 0 && total == sizeof(head)) {
 		buf = g_malloc(LIN_CMDLINE_INLINE);
 		memcpy(buf, head, total);
-		err = read_fd(fd, buf + total, LIN_CMDLINE_INLINE - total, FALSE, &more);
+		err = read_fd(fd, buf + total, LIN_CMDLINE_INLINE - total, READ_SHORT_ENDS, &more);
 		total += more;
 	}
 	if (err < 0) {
@@ -599,8 +607,12 @@ void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
 	 * recycled pid can only make these reads fail, never return another
 	 * process's data; stat then tells whether it is the process asked for. */
 	if (what & PROC_READ_CMDLINE) {
-		if (read_cmdline(r) == 0)
+		int cmdline_ret = read_cmdline(r);
+
+		if (cmdline_ret == 0)
 			info->read_ok |= PROC_READ_CMDLINE;
+		else if (cmdline_ret == -ESRCH || cmdline_ret == -ENOENT)
+			info->read_gone |= PROC_READ_CMDLINE;
 	}
 	if (what & PROC_READ_EXE) {
 		int exe_ret = read_exe(r->dirfd, info);
@@ -615,7 +627,7 @@ void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
 
 	/* Then stat, at once too: it names the process these reads came
 	 * from, and can be read only until the process is reaped. */
-	r->err = read_file_at(r->dirfd, "stat", text, sizeof(text), TRUE, &len);
+	r->err = read_file_at(r->dirfd, "stat", text, sizeof(text), READ_ONE_RECORD, &len);
 	if (r->err == 0)
 		r->err = proc_scan_parse_stat(text, len, &info->stat);
 	if (r->err < 0)
@@ -623,12 +635,18 @@ void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
 	info->read_ok |= PROC_READ_STAT;
 	if (exe_missing && (info->stat.flags & LIN_PF_KTHREAD))
 		info->read_ok |= PROC_READ_EXE;
+	else if (exe_missing)
+		/* A user process loses its exe link when it releases its
+		 * memory at exit. */
+		info->read_gone |= PROC_READ_EXE;
 	/* A process that released its memory (exiting) reads as an empty
 	 * cmdline, not as an error; an empty argv is legal too (execve with
 	 * argv NULL), but then the exe is still readable. */
 	if ((what & PROC_READ_EXE) && exe_missing && info->cmdline_len == 0 &&
-	    !(info->stat.flags & LIN_PF_KTHREAD))
+	    !(info->stat.flags & LIN_PF_KTHREAD) && (info->read_ok & PROC_READ_CMDLINE)) {
 		info->read_ok &= ~(guint)PROC_READ_CMDLINE;
+		info->read_gone |= PROC_READ_CMDLINE;
+	}
 }
 
 const struct lin_stat *proc_scan_begun_stat(const struct proc_read *r)
@@ -655,7 +673,8 @@ int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_
 
 	/* From here on a failure only leaves its bit unset in read_ok. */
 	if (r->what & PROC_READ_STATUS) {
-		if (read_file_at(r->dirfd, "status", text, sizeof(text), TRUE, &len) == 0) {
+		if (read_file_at(r->dirfd, "status", text, sizeof(text), READ_ONE_RECORD, &len) ==
+		    0) {
 			/* A full buffer may end in a cut line; keep whole lines only. */
 			if (len == sizeof(text)) {
 				const char *nl = memrchr(text, '\n', len);
@@ -669,8 +688,12 @@ int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_
 	ret = 0;
 out:
 	proc_scan_abandon(r);
-	if (ret < 0)
+	if (ret < 0) {
 		lin_proc_info_clear(out);
+		/* Reaped, or the pid recycled: every read came too late. */
+		if (ret == -ENOENT || ret == -ESRCH)
+			out->read_gone = r->what;
+	}
 	return ret;
 }
 

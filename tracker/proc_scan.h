@@ -90,6 +90,12 @@ struct lin_proc_info {
 	 * for a kernel thread (it has no exe), but not for a user process whose
 	 * link could not be read (exited, no permission). */
 	guint read_ok;
+	/* PROC_READ_* bits that failed because the process had exited: its
+	 * directory or stat was gone (reaped, or the pid recycled: all bits),
+	 * or its memory released (cmdline empty, exe link gone). A bit unset
+	 * in both read_ok and read_gone failed for another reason (out of
+	 * fds, no permission): a miss its exit does not explain. */
+	guint read_gone;
 };
 
 /* Parses the text of /proc/<pid>/stat. The comm may hold spaces and ')':

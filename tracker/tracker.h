@@ -167,6 +167,9 @@ struct tracker_stats {
 	guint64 exits_missed;     /* records marked exited by a rescan or a pid reuse */
 	guint64 exits_while_down; /* restored running records gone at start-up */
 	guint64 cmdline_missed;   /* execs whose cmdline could not be read in time */
+	/* execs whose cmdline, exe or stat read failed with the process still
+	 * there (see lin_proc_info.read_gone): misses its exit does not explain */
+	guint64 exec_read_errors;
 	guint64 cmdline_cut;      /* command lines cut by --max-cmdline or the string budget */
 	guint64 budget_forgotten; /* exited records forgotten for the string budget */
 	guint64 out_of_order;     /* EXEC/EXIT that arrived before their FORK */

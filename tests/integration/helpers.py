@@ -238,3 +238,46 @@ def is_mounted(path):
             if mnt_point == path:
                 return True
     return False
+
+
+def capture_of(mnt, name, cmdline, exe, comm=None):
+    """How the mount shows the exec of a process that ran cmdline (bytes)
+    from exe (a path), once it exited: "captured" (cmdline and exe right,
+    Cmdline: ok), "missed" (flagged: Cmdline: missed, an empty cmdline and
+    no exe: the process was gone before the daemon's read), "exe missed"
+    (cmdline right, the exe link gone: the process released its memory
+    between the two reads), or a description of what is wrong (someone
+    else's data, an unflagged empty cmdline, a wrong Name when comm is
+    given). Whether a miss
+    was the exit's doing is the daemon's `exec_read_errors` to say."""
+    st = status(mnt, name)
+    got = read_bytes(os.path.join(mnt, name, "cmdline"))
+    try:
+        got_exe = os.readlink(os.path.join(mnt, name, "exe"))
+    except FileNotFoundError:
+        got_exe = None
+    seen = "%s: cmdline %r exe %r Cmdline %s Execs %s Name %s" % (
+        name, got[:80], got_exe, st.get("Cmdline"), st.get("Execs"), st.get("Name"))
+    if st.get("Execs") != "1":
+        return seen
+    if st.get("Cmdline") == "missed":
+        return "missed" if got == b"" and got_exe is None else seen
+    if st.get("Cmdline") != "ok" or got != cmdline or comm not in (None, st.get("Name")):
+        return seen
+    if got_exe == exe:
+        return "captured"
+    return "exe missed" if got_exe is None else seen
+
+
+def capture_counts(mnt, names, cmdline, exe, comm=None):
+    """capture_of() over names: ({"captured": n, "missed": n, "exe missed": n},
+    [what was wrong])."""
+    counts = {"captured": 0, "missed": 0, "exe missed": 0}
+    wrong = []
+    for name in names:
+        verdict = capture_of(mnt, name, cmdline, exe, comm)
+        if verdict in counts:
+            counts[verdict] += 1
+        else:
+            wrong.append(verdict)
+    return counts, wrong

@@ -467,8 +467,10 @@ static void test_read_process_recycled(void **state)
 	    -ESRCH);
 	assert_null(info.exe);
 	assert_int_equal(info.read_ok, 0);
+	assert_int_equal(info.read_gone, PROC_READ_ALL);
 	assert_int_equal(
 	    proc_scan_read_process(fakeproc_root_fd(fp), 200, 900, PROC_READ_ALL, 0, &info), 0);
+	assert_int_equal(info.read_gone, 0);
 	assert_string_equal(info.exe, "/bin/b");
 	lin_proc_info_clear(&info);
 
@@ -476,8 +478,10 @@ static void test_read_process_recycled(void **state)
 	fakeproc_remove(fp, 200);
 	assert_int_equal(
 	    proc_scan_read_process(fakeproc_root_fd(fp), 200, 0, PROC_READ_ALL, 0, &info), -ENOENT);
+	assert_int_equal(info.read_gone, PROC_READ_ALL);
 	assert_int_equal(
 	    proc_scan_read_process(fakeproc_root_fd(fp), 0, 0, PROC_READ_ALL, 0, &info), -EINVAL);
+	assert_int_equal(info.read_gone, 0);
 	assert_int_equal(
 	    proc_scan_read_process(fakeproc_root_fd(fp), -5, 0, PROC_READ_ALL, 0, &info), -EINVAL);
 }
@@ -583,6 +587,8 @@ static void test_read_process_no_exe(void **state)
 	    proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, 0, &info), 0);
 	assert_null(info.exe);
 	assert_int_equal(info.read_ok, PROC_READ_ALL & ~PROC_READ_EXE);
+	/* No exe link: what a user process's exit does. */
+	assert_int_equal(info.read_gone, PROC_READ_EXE);
 	assert_int_equal(info.cmdline_len, 2);
 	lin_proc_info_clear(&info);
 
@@ -603,6 +609,7 @@ static void test_read_process_no_exe(void **state)
 	assert_int_equal(
 	    proc_scan_read_process(fakeproc_root_fd(fp), 300, 0, PROC_READ_ALL, 0, &info), 0);
 	assert_int_equal(info.read_ok, PROC_READ_STAT | PROC_READ_STATUS);
+	assert_int_equal(info.read_gone, PROC_READ_CMDLINE | PROC_READ_EXE);
 	lin_proc_info_clear(&info);
 
 	/* An empty argv (execve with argv NULL) with its exe readable is real. */
@@ -815,6 +822,19 @@ static void test_read_process_bad_files(void **state)
 	assert_string_equal(info.exe, "/bin/x");
 	lin_proc_info_clear(&info);
 
+	/* A cmdline that fails to read (EISDIR here; EMFILE, EACCES on a
+	 * real /proc) while the process is there: neither read nor gone. */
+	g_free(path);
+	path = g_strdup_printf("%s/500/cmdline", fakeproc_path(fp));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), 500, 42, PROC_READ_ALL, 0, &info), 0);
+	assert_int_equal(info.read_ok, PROC_READ_ALL & ~(PROC_READ_STATUS | PROC_READ_CMDLINE));
+	assert_int_equal(info.read_gone, 0);
+	lin_proc_info_clear(&info);
+	assert_int_equal(rmdir(path), 0);
+
 	/* A malformed stat fails the whole read. */
 	g_free(path);
 	path = g_strdup_printf("%s/500/stat", fakeproc_path(fp));
@@ -822,6 +842,8 @@ static void test_read_process_bad_files(void **state)
 	assert_int_equal(
 	    proc_scan_read_process(fakeproc_root_fd(fp), 500, 0, PROC_READ_ALL, 0, &info), -EINVAL);
 	assert_null(info.exe);
+	/* Not a sign of exit: a read error. */
+	assert_int_equal(info.read_gone, 0);
 
 	/* No stat at all: the directory of a task being torn down. */
 	assert_int_equal(unlink(path), 0);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -253,6 +254,7 @@ static void test_exec_read_on_arrival(void **state)
 	    {.type = CNPROC_EV_EXEC, .pid = 211, .tgid = 211},
 	};
 	struct tracker_read rd[4];
+	struct tracker_stats stats;
 	struct lin_process *a;
 
 	add_proc(f, 210, 100, 1100, "true", "/bin/true");
@@ -286,6 +288,25 @@ static void test_exec_read_on_arrival(void **state)
 	a = find(f, 212, 1102);
 	assert_true(a->flags & LIN_PROC_CMDLINE_MISSED);
 	assert_null(a->cmdline);
+	/* Missed because the process was exiting: no read error. */
+	tracker_get_stats(f->t, &stats);
+	assert_int_equal(stats.exec_read_errors, 0);
+
+	/* A cmdline that cannot be read while the process is there (here a
+	 * directory: EISDIR) is missed too, and counted as a read error. */
+	add_proc(f, 215, 100, 1105, "true", "/bin/true");
+	ev_fork(f, 100, 215, 215);
+	{
+		g_autofree char *path = g_strdup_printf("%s/215/cmdline", fakeproc_path(f->fp));
+
+		assert_int_equal(unlink(path), 0);
+		assert_int_equal(mkdir(path, 0755), 0);
+	}
+	ev_exec(f, 215);
+	a = find(f, 215, 1105);
+	assert_true(a->flags & LIN_PROC_CMDLINE_MISSED);
+	tracker_get_stats(f->t, &stats);
+	assert_int_equal(stats.exec_read_errors, 1);
 
 	/* Reaped before its FORK is finished: the EXEC behind it lends the
 	 * stat it read on arrival, so the start time is exact, not estimated
