@@ -43,10 +43,17 @@ static gboolean kind_is_public(enum fs_kind kind)
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
 		return TRUE;
-	case FS_KIND_CMDLINE:  /* exec-time argv: a live process may have scrubbed it */
-	case FS_KIND_EXE:      /* /proc/<pid>/exe: a ptrace check */
-	case FS_KIND_STATUS:   /* Exe:, and what a ptrace check guards */
-	case FS_KIND_ANCESTRY: /* names exited ancestors of other users */
+	case FS_KIND_CMDLINE:     /* exec-time argv: a live process may have scrubbed it */
+	case FS_KIND_EXE:         /* /proc/<pid>/exe: a ptrace check */
+	case FS_KIND_STATUS:      /* Exe:, and what a ptrace check guards */
+	case FS_KIND_ANCESTRY:    /* names exited ancestors of other users */
+	case FS_KIND_HISTORY:     /* every argv and executable it ran */
+	case FS_KIND_ENVIRON:     /* /proc/<pid>/environ: a ptrace check */
+	case FS_KIND_BY_EXE_LINK: /* what it ran; the directories are root's (index.c) */
+	case FS_KIND_BY_UID_LINK:
+	case FS_KIND_BY_EXE_DIR:
+	case FS_KIND_BY_UID_DIR:
+	case FS_KIND_BY_UID_ROOT:
 	case FS_KIND_COUNT:
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:

@@ -26,13 +26,13 @@ static const struct {
 } process_entries[] = {
     {"cmdline", FS_KIND_CMDLINE},   {"exe", FS_KIND_EXE},           {"comm", FS_KIND_COMM},
     {"parent", FS_KIND_PARENT},     {"children", FS_KIND_CHILDREN}, {"status", FS_KIND_STATUS},
-    {"ancestry", FS_KIND_ANCESTRY},
+    {"ancestry", FS_KIND_ANCESTRY}, {"history", FS_KIND_HISTORY},   {"environ", FS_KIND_ENVIRON},
 };
 
 static void node_of(struct fs_node *node, struct tracker *t, struct lin_process *p,
                     enum fs_kind kind)
 {
-	node->outdated = FALSE;
+	memset(node, 0, sizeof(*node));
 	node->ino = fs_process_ino(p, kind);
 	node->kind = kind;
 	node->process = p;
@@ -101,6 +101,10 @@ static int lookup_in_root(struct lin_fs *fs, const struct fs_reader *reader, con
 			negative_entry(e, CACHE_LONG_S);
 			return 0;
 		}
+	} else if (strcmp(name, "by-exe") == 0) {
+		fs_node_resolve(fs, fs_index_exe_root_ino(), &node);
+	} else if (strcmp(name, "by-uid") == 0) {
+		fs_node_resolve(fs, FS_INO_BY_UID, &node);
 	} else if (strcmp(name, "self") == 0) {
 		/* In a replay, the reader is no process of the history. */
 		p = reader->pid > 0 && !fs->replay ? tracker_find_tid(fs->tracker, reader->pid)
@@ -220,11 +224,20 @@ int fs_do_lookup(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t p
 	case FS_KIND_BOOT_DIR:
 		ret = lookup_in_boot(fs, reader, dir.tracker, name, e);
 		break;
+	case FS_KIND_BY_EXE_DIR:
+	case FS_KIND_BY_UID_ROOT:
+	case FS_KIND_BY_UID_DIR:
+		ret = fs_index_lookup(fs, reader, &dir, name, e);
+		break;
+	case FS_KIND_BY_EXE_LINK:
+	case FS_KIND_BY_UID_LINK:
 	case FS_KIND_CMDLINE:
 	case FS_KIND_EXE:
 	case FS_KIND_COMM:
 	case FS_KIND_PARENT:
 	case FS_KIND_STATUS:
+	case FS_KIND_HISTORY:
+	case FS_KIND_ENVIRON:
 	case FS_KIND_ANCESTRY:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_BY_PID_LINK:
@@ -321,7 +334,8 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill,
 	struct lin_process *p;
 
 	g_atomic_int_set(&fs->root_listed, 1);
-	/* Offsets 1..7: ".", "..", by-pid, self, stats, metrics, boots. */
+	/* Offsets 1..9: ".", "..", by-pid, self, stats, metrics, boots,
+	 * by-exe, by-uid (below FS_OFF_KEYED). */
 	switch (off) {
 	case 0:
 		if (!dir_add_dot(fill, ".", FS_INO_ROOT, 1))
@@ -360,6 +374,16 @@ static void readdir_root(struct lin_fs *fs, struct fs_dir_fill *fill,
 	case 6:
 		if (fs_node_resolve(fs, FS_INO_BOOTS, &node) == 0 &&
 		    !dir_add_node(fs, fill, "boots", &node, 7))
+			return;
+		/* fall through */
+	case 7:
+		fs_node_resolve(fs, fs_index_exe_root_ino(), &node);
+		if (!dir_add_node(fs, fill, "by-exe", &node, 8))
+			return;
+		/* fall through */
+	case 8:
+		fs_node_resolve(fs, FS_INO_BY_UID, &node);
+		if (!dir_add_node(fs, fill, "by-uid", &node, 9))
 			return;
 		break;
 	default:
@@ -483,11 +507,20 @@ int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, const struct fs_r
 	case FS_KIND_BOOT_DIR:
 		readdir_boot(fs, reader, dir.tracker, fill, off);
 		break;
+	case FS_KIND_BY_EXE_DIR:
+	case FS_KIND_BY_UID_ROOT:
+	case FS_KIND_BY_UID_DIR:
+		fs_index_readdir(fs, reader, fill, &dir, off);
+		break;
+	case FS_KIND_BY_EXE_LINK:
+	case FS_KIND_BY_UID_LINK:
 	case FS_KIND_CMDLINE:
 	case FS_KIND_EXE:
 	case FS_KIND_COMM:
 	case FS_KIND_PARENT:
 	case FS_KIND_STATUS:
+	case FS_KIND_HISTORY:
+	case FS_KIND_ENVIRON:
 	case FS_KIND_ANCESTRY:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_BY_PID_LINK:
@@ -501,4 +534,17 @@ int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, const struct fs_r
 out:
 	tracker_read_unlock(fs->tracker);
 	return ret;
+}
+
+/* ---- for the other rooms ---- */
+
+gboolean fs_dir_add_node(struct lin_fs *fs, struct fs_dir_fill *fill, const char *name,
+                         const struct fs_node *node, off_t next_off)
+{
+	return dir_add_node(fs, fill, name, node, next_off);
+}
+
+gboolean fs_dir_add_dot(struct fs_dir_fill *fill, const char *name, fuse_ino_t ino, off_t next_off)
+{
+	return dir_add_dot(fill, name, ino, next_off);
 }

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include "fs.h"
+#include "index.h"
 #include "render.h"
 
 /* Kinds of per-process nodes: the low FS_KIND_BITS of their inode. */
@@ -44,6 +45,16 @@ enum fs_kind {
 	FS_KIND_CHILD_LINK,  /* <creator>/children/<pid>-<start>: a record has one creator */
 	FS_KIND_BY_PID_LINK, /* by-pid/<pid> while this record is the newest */
 	FS_KIND_SELF_LINK,   /* self, as seen by a thread of this record */
+	FS_KIND_HISTORY,     /* <pid>-<start>/history */
+	FS_KIND_ENVIRON,     /* <pid>-<start>/environ, with --env */
+	/* The index directories (fs/index.c): a by-exe/ directory by its
+	 * node id in place of a serial, a by-uid/<uid>/ by uid + 1; their
+	 * links by the record's serial, a by-exe link with its directory's
+	 * depth in the generation bits (its target climbs that many). */
+	FS_KIND_BY_EXE_DIR,
+	FS_KIND_BY_EXE_LINK,
+	FS_KIND_BY_UID_DIR,
+	FS_KIND_BY_UID_LINK,
 	/* An earlier boot's nodes, at its table's serial_base (no record's). */
 	FS_KIND_BOOT_DIR,    /* boots/<boot-id>/ */
 	FS_KIND_BOOT_BY_PID, /* boots/<boot-id>/by-pid/ */
@@ -52,6 +63,7 @@ enum fs_kind {
 	FS_KIND_ROOT,
 	FS_KIND_BY_PID_DIR,
 	FS_KIND_STATS,
+	FS_KIND_BY_UID_ROOT,
 	FS_KIND_BOOTS_DIR, /* boots/ */
 	FS_KIND_METRICS,
 };
@@ -90,6 +102,7 @@ G_STATIC_ASSERT(FS_KIND_METRICS <= FS_KIND_MASK && FS_KIND_STATS <= FS_KIND_MASK
 #define FS_INO_STATS   3
 #define FS_INO_BOOTS   4
 #define FS_INO_METRICS 5
+#define FS_INO_BY_UID  6
 
 /* Cache timeouts (seconds). Long ones are safe only while the notifier
  * runs; before it starts, a changed record is stale for at most SHORT. */
@@ -120,6 +133,11 @@ struct lin_fs {
 	gint no_opendir;              /* atomic: and directories, caching their listings */
 	gint root_listed;             /* atomic: the root was listed since its last invalidation */
 	gint by_pid_listed;           /* atomic: by-pid/ too */
+	/* Index directories (by-exe/..., by-uid/...) listed since the last
+	 * change that may alter them: their inodes, invalidated together. */
+	GMutex index_listed_lock;
+	GHashTable *index_listed; /* set of fuse_ino_t; protected by index_listed_lock */
+	gint index_listed_any;    /* atomic: index_listed is not empty */
 
 	/* Versions of versioned files the kernel knows (ino -> struct
 	 * fs_version), kept so that reads of an outdated one still get its
@@ -153,10 +171,12 @@ struct lin_fs {
 struct fs_node {
 	fuse_ino_t ino;
 	enum fs_kind kind;
-	struct lin_process *process;  /* NULL for fixed nodes */
-	struct tracker *tracker;      /* the table of process (or of a boot's node) */
-	gboolean outdated;            /* an older version of a versioned file, or a snapshot */
-	guint64 snapshot_realtime_ns; /* a snapshot's: when it was taken; 0 otherwise */
+	struct lin_process *process;   /* NULL for fixed nodes and index directories */
+	struct tracker *tracker;       /* the table of process (or of a boot's node) */
+	gboolean outdated;             /* an older version of a versioned file, or a snapshot */
+	guint64 snapshot_realtime_ns;  /* a snapshot's: when it was taken; 0 otherwise */
+	struct index_exe_dir *exe_dir; /* FS_KIND_BY_EXE_DIR, and the link's depth */
+	guint32 uid;                   /* FS_KIND_BY_UID_DIR */
 };
 
 /* An earlier boot under boots/<id>/. */
@@ -257,6 +277,30 @@ int fs_do_lookup(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t p
                  const char *name, struct fuse_entry_param *e);
 int fs_do_readdir(struct lin_fs *fs, struct fs_dir_fill *fill, const struct fs_reader *reader,
                   fuse_ino_t ino, off_t off);
+
+/* Readdir helpers of dirs.c, for the other directories' rooms. */
+gboolean fs_dir_add_node(struct lin_fs *fs, struct fs_dir_fill *fill, const char *name,
+                         const struct fs_node *node, off_t next_off);
+gboolean fs_dir_add_dot(struct fs_dir_fill *fill, const char *name, fuse_ino_t ino, off_t next_off);
+
+/* ---- index.c: by-exe/ and by-uid/; caller holds the read lock ---- */
+
+/* The inode of by-exe/ itself. */
+fuse_ino_t fs_index_exe_root_ino(void);
+/* Resolves an index directory or link inode of kind. 0 or -ENOENT. */
+int fs_index_resolve(struct lin_fs *fs, fuse_ino_t ino, enum fs_kind kind, struct fs_node *node);
+int fs_index_lookup(struct lin_fs *fs, const struct fs_reader *reader, const struct fs_node *dir,
+                    const char *name, struct fuse_entry_param *e);
+void fs_index_readdir(struct lin_fs *fs, const struct fs_reader *reader, struct fs_dir_fill *fill,
+                      const struct fs_node *dir, off_t off);
+/* The modes of an index directory: under allow_other, root's and the
+ * gid= group's only (they tell what other users ran). */
+void fs_index_fill_attr(struct lin_fs *fs, struct stat *st);
+/* A by-exe or by-uid link's target. */
+void fs_index_render_link(const struct fs_node *node, GString *out);
+/* The notifier: a change may alter listed index directories. */
+gboolean fs_index_change_matters(struct lin_fs *fs, const struct lin_change *change);
+void fs_index_inval_listed(struct lin_fs *fs, void (*inval)(struct lin_fs *, fuse_ino_t));
 
 /* ---- boots.c: earlier boots, each a table of its own ---- */
 

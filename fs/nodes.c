@@ -31,13 +31,14 @@ struct fs_version {
 
 /* ---- nodes ---- */
 
-/* cmdline, comm and status change while a process runs. Each version is
+/* cmdline, comm, status, history and environ change while a process runs. Each version is
  * an inode of its own (its record's generation in the inode number): an
  * open file keeps reading the version it opened, whole, as on /proc, while
  * a new lookup of the name finds the current one. */
 static gboolean kind_is_versioned(enum fs_kind kind)
 {
-	return kind == FS_KIND_CMDLINE || kind == FS_KIND_COMM || kind == FS_KIND_STATUS;
+	return kind == FS_KIND_CMDLINE || kind == FS_KIND_COMM || kind == FS_KIND_STATUS ||
+	       kind == FS_KIND_HISTORY || kind == FS_KIND_ENVIRON;
 }
 
 fuse_ino_t fs_serial_ino(guint64 serial, enum fs_kind kind)
@@ -79,8 +80,9 @@ guint64 fs_now_monotonic_ns(struct lin_fs *fs)
 gboolean fs_kind_is_dir(enum fs_kind kind)
 {
 	return kind == FS_KIND_DIR || kind == FS_KIND_CHILDREN || kind == FS_KIND_ROOT ||
-	       kind == FS_KIND_BY_PID_DIR || kind == FS_KIND_BOOT_DIR ||
-	       kind == FS_KIND_BOOT_BY_PID || kind == FS_KIND_BOOTS_DIR;
+	       kind == FS_KIND_BY_PID_DIR || kind == FS_KIND_BY_EXE_DIR ||
+	       kind == FS_KIND_BY_UID_DIR || kind == FS_KIND_BY_UID_ROOT ||
+	       kind == FS_KIND_BOOT_DIR || kind == FS_KIND_BOOT_BY_PID || kind == FS_KIND_BOOTS_DIR;
 }
 
 gboolean fs_kind_is_snapshot(enum fs_kind kind)
@@ -91,7 +93,8 @@ gboolean fs_kind_is_snapshot(enum fs_kind kind)
 gboolean fs_kind_is_link(enum fs_kind kind)
 {
 	return kind == FS_KIND_EXE || kind == FS_KIND_PARENT || kind == FS_KIND_CHILD_LINK ||
-	       kind == FS_KIND_BY_PID_LINK || kind == FS_KIND_SELF_LINK;
+	       kind == FS_KIND_BY_PID_LINK || kind == FS_KIND_SELF_LINK ||
+	       kind == FS_KIND_BY_EXE_LINK || kind == FS_KIND_BY_UID_LINK;
 }
 
 /* A snapshot inode (FS_INO_SNAPSHOT): its kind and record; outdated, so
@@ -132,11 +135,9 @@ int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 	struct lin_process *p;
 	struct tracker *t;
 
+	memset(node, 0, sizeof(*node));
 	node->ino = ino;
-	node->process = NULL;
 	node->tracker = fs->tracker;
-	node->outdated = FALSE;
-	node->snapshot_realtime_ns = 0;
 	if (ino & FS_INO_SNAPSHOT)
 		return snapshot_resolve(fs, ino, node);
 	switch (ino) {
@@ -149,6 +150,9 @@ int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 	case FS_INO_STATS:
 		node->kind = FS_KIND_STATS;
 		return 0;
+	case FS_INO_BY_UID:
+		node->kind = FS_KIND_BY_UID_ROOT;
+		return 0;
 	case FS_INO_BOOTS:
 		node->kind = FS_KIND_BOOTS_DIR;
 		return fs->boots->len > 0 ? 0 : -ENOENT;
@@ -160,6 +164,8 @@ int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 	}
 	if (serial == 0 || kind >= FS_KIND_COUNT)
 		return -ENOENT;
+	if (kind == FS_KIND_BY_EXE_DIR || kind == FS_KIND_BY_UID_DIR || kind == FS_KIND_BY_EXE_LINK)
+		return fs_index_resolve(fs, ino, kind, node);
 	if (!kind_is_versioned(kind) && (ino >> FS_KIND_BITS & FS_GEN_MASK))
 		return -ENOENT;
 	t = fs_table_of(fs, serial);
@@ -181,6 +187,9 @@ int fs_node_resolve(struct lin_fs *fs, fuse_ino_t ino, struct fs_node *node)
 	if (kind == FS_KIND_EXE && !p->exe)
 		return -ENOENT;
 	if ((kind == FS_KIND_PARENT || kind == FS_KIND_CHILD_LINK) && !p->creator)
+		return -ENOENT;
+	/* environ holds the --env variables: there is none without it. */
+	if (kind == FS_KIND_ENVIRON && !tracker_get_config(fs->tracker)->env_names)
 		return -ENOENT;
 	node->kind = kind;
 	node->process = p;
@@ -211,10 +220,23 @@ static double node_entry_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_ANCESTRY:
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
+	case FS_KIND_BY_EXE_LINK:
+	case FS_KIND_BY_UID_LINK:
 		/* by-pid/<pid> and self resolve to another inode when their
 		 * target changes, and every look at a snapshot kind takes a
-		 * new one: the kernel must ask every time. */
+		 * new one: the kernel must ask every time. An index link goes
+		 * when its record leaves the list. */
 		return 0;
+	case FS_KIND_BY_UID_ROOT:
+		return CACHE_LONG_S;
+	case FS_KIND_BY_EXE_DIR:
+		/* A path's directory goes when nothing below it is retained,
+		 * and comes back as another inode: its name must be looked up
+		 * anew. by-exe/ itself stays. */
+		if (node->exe_dir->parent)
+			return 0;
+		break;
+	case FS_KIND_BY_UID_DIR:
 	case FS_KIND_DIR:
 		/* hidepid=invisible: whether the name exists depends on
 		 * who asks. */
@@ -232,6 +254,8 @@ static double node_entry_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_PARENT:
 	case FS_KIND_CHILDREN:
 	case FS_KIND_STATUS:
+	case FS_KIND_HISTORY:
+	case FS_KIND_ENVIRON:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_COUNT:
 		break;
@@ -247,7 +271,11 @@ double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 	switch (node->kind) {
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
+	case FS_KIND_BY_EXE_LINK:
+	case FS_KIND_BY_UID_LINK:
 		return 0;
+	case FS_KIND_BY_UID_ROOT:
+		return CACHE_LONG_S;
 	case FS_KIND_STATS:
 	case FS_KIND_METRICS:
 	case FS_KIND_ANCESTRY:
@@ -260,6 +288,8 @@ double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_BOOT_DIR:
 	case FS_KIND_BOOT_BY_PID:
 		return CACHE_LONG_S;
+	case FS_KIND_BY_EXE_DIR:
+	case FS_KIND_BY_UID_DIR:
 	case FS_KIND_DIR:
 	case FS_KIND_CMDLINE:
 	case FS_KIND_EXE:
@@ -267,6 +297,8 @@ double fs_node_attr_timeout(struct lin_fs *fs, const struct fs_node *node)
 	case FS_KIND_PARENT:
 	case FS_KIND_CHILDREN:
 	case FS_KIND_STATUS:
+	case FS_KIND_HISTORY:
+	case FS_KIND_ENVIRON:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_COUNT:
 		break;
@@ -445,6 +477,12 @@ int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
 	case FS_KIND_STATUS:
 		fs_render_status(out, p, tracker_get_config(node->tracker));
 		return 0;
+	case FS_KIND_HISTORY:
+		fs_render_history(out, p, tracker_get_config(fs->tracker));
+		return 0;
+	case FS_KIND_ENVIRON:
+		fs_render_environ(out, p);
+		return 0;
 	case FS_KIND_ANCESTRY:
 		fs_render_ancestry(out, p);
 		return 0;
@@ -481,6 +519,13 @@ int fs_node_render(struct lin_fs *fs, const struct fs_node *node, GString *out)
 	case FS_KIND_SELF_LINK:
 		append_link(out, fs_link_self, p);
 		return 0;
+	case FS_KIND_BY_EXE_LINK:
+	case FS_KIND_BY_UID_LINK:
+		fs_index_render_link(node, out);
+		return 0;
+	case FS_KIND_BY_EXE_DIR:
+	case FS_KIND_BY_UID_DIR:
+	case FS_KIND_BY_UID_ROOT:
 	case FS_KIND_DIR:
 	case FS_KIND_CHILDREN:
 	case FS_KIND_ROOT:
@@ -535,6 +580,12 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 	}
 
 	switch (node->kind) {
+	case FS_KIND_BY_EXE_DIR:
+	case FS_KIND_BY_UID_DIR:
+	case FS_KIND_BY_UID_ROOT:
+		fs_index_fill_attr(fs, st);
+		stat_set_time(st, fs->started_realtime_ns);
+		return;
 	case FS_KIND_ROOT:
 	case FS_KIND_BY_PID_DIR:
 	case FS_KIND_BOOTS_DIR:
@@ -554,6 +605,8 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 		return;
 	case FS_KIND_BY_PID_LINK:
 	case FS_KIND_SELF_LINK:
+	case FS_KIND_BY_EXE_LINK:
+	case FS_KIND_BY_UID_LINK:
 		/* Root-level entries: owned by root, like /proc/self. */
 		stat_set_time(st, fs_start_realtime_ns(p, tracker_get_config(node->tracker)));
 		return;
@@ -564,6 +617,8 @@ void fs_node_fill_attr(struct lin_fs *fs, const struct fs_node *node, struct sta
 	case FS_KIND_PARENT:
 	case FS_KIND_CHILDREN:
 	case FS_KIND_STATUS:
+	case FS_KIND_HISTORY:
+	case FS_KIND_ENVIRON:
 	case FS_KIND_ANCESTRY:
 	case FS_KIND_CHILD_LINK:
 	case FS_KIND_COUNT:

@@ -119,6 +119,10 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 	fuse_ino_t dir = fs_serial_ino(change->serial, FS_KIND_DIR);
 	char name[FS_NAME_MAX];
 
+	/* by-exe/ and by-uid/ listings a record's birth, exec, uid change or
+	 * forgetting may change. */
+	if (fs_index_change_matters(fs, change))
+		fs_index_inval_listed(fs, inval_inode);
 	switch (change->kind) {
 	case LIN_CHANGE_NEW:
 		/* The listings that now hold one more name. */
@@ -159,10 +163,13 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 		inval_version(fs, dir, "cmdline");
 		inval_version(fs, dir, "comm");
 		inval_version(fs, dir, "status");
+		inval_version(fs, dir, "history");
+		inval_version(fs, dir, "environ");
 		break;
 	case LIN_CHANGE_COMM:
 		inval_version(fs, dir, "comm");
 		inval_version(fs, dir, "status");
+		inval_version(fs, dir, "history");
 		break;
 	case LIN_CHANGE_ID:
 		/* Ownership shows on every node. */
@@ -170,6 +177,8 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 		inval_version(fs, dir, "cmdline");
 		inval_version(fs, dir, "comm");
 		inval_version(fs, dir, "status");
+		inval_version(fs, dir, "history");
+		inval_version(fs, dir, "environ");
 		break;
 	case LIN_CHANGE_EXIT:
 		/* Under allow_other an exited process closes to other users
@@ -180,14 +189,17 @@ static void notify_change(struct lin_fs *fs, const struct lin_change *change)
 			inval_version(fs, dir, "comm");
 		}
 		inval_version(fs, dir, "status");
+		inval_version(fs, dir, "history");
 		break;
 	case LIN_CHANGE_THREADS:
+		/* Also an exe hash done (record_context.c). */
 		inval_version(fs, dir, "status");
 		break;
 	case LIN_CHANGE_CREATOR:
 		/* parent may have appeared in the listing of its directory. */
 		inval_inode(fs, dir);
 		inval_version(fs, dir, "status");
+		inval_version(fs, dir, "history");
 		inval_inode(fs, fs_serial_ino(change->serial, FS_KIND_PARENT));
 		inval_entry(fs, dir, "parent");
 		if (change->old_creator_serial) {
@@ -243,6 +255,8 @@ static gboolean change_may_be_cached(struct lin_fs *fs, const struct lin_change 
 	                  g_atomic_int_get(&fs->by_pid_listed) ||
 	                  (change->creator_seen & FS_SEEN_CHILDREN);
 
+	if (fs_index_change_matters(fs, change))
+		return TRUE;
 	switch (change->kind) {
 	case LIN_CHANGE_NEW:
 		return listed;

@@ -640,6 +640,8 @@ struct lin_fs *fs_new(struct tracker *t)
 	fs->metrics = tracker_get_metrics(t);
 	fs->changes = g_async_queue_new();
 	g_mutex_init(&fs->versions_lock);
+	g_mutex_init(&fs->index_listed_lock);
+	fs->index_listed = g_hash_table_new(NULL, NULL);
 	fs->versions = g_hash_table_new_full(NULL, NULL, NULL, fs_version_free);
 	fs->started_realtime_ns = fs_now_realtime_ns(fs);
 	return fs;
@@ -660,6 +662,8 @@ void fs_free(struct lin_fs *fs)
 	g_async_queue_unref(fs->changes);
 	g_hash_table_unref(fs->versions);
 	g_mutex_clear(&fs->versions_lock);
+	g_hash_table_unref(fs->index_listed);
+	g_mutex_clear(&fs->index_listed_lock);
 	fs_boots_free(fs);
 	g_free(fs);
 }

@@ -129,7 +129,7 @@ void fs_format_iso8601(guint64 realtime_ns, char *buf, size_t size)
 /* Appends bytes so that one value stays on one line: a comm or a path may
  * hold any byte but NUL. Backslash, tab and newline get C escapes, other
  * control bytes octal ones, the way /proc/<pid>/status escapes Name. */
-static void append_escaped(GString *out, const char *data, gsize len)
+void fs_append_escaped(GString *out, const char *data, gsize len)
 {
 	for (gsize i = 0; i < len; i++) {
 		guchar c = (guchar)data[i];
@@ -150,7 +150,7 @@ static void append_escaped(GString *out, const char *data, gsize len)
 static void append_str_escaped(GString *out, const struct lin_str *s)
 {
 	if (s)
-		append_escaped(out, s->data, s->len);
+		fs_append_escaped(out, s->data, s->len);
 }
 
 void fs_append_exit_code(GString *out, const struct lin_process *p)
@@ -311,6 +311,7 @@ void fs_render_status(GString *out, const struct lin_process *p, const struct tr
 	                       (p->flags & LIN_PROC_FORK_SEEN) ? "fork" : "proc");
 	g_string_append_printf(out, "Kthread:\t%s\n", (p->flags & LIN_PROC_KTHREAD) ? "yes" : "no");
 	append_creator_check(out, p);
+	fs_render_status_context(out, p, cfg);
 }
 
 void fs_render_ancestry(GString *out, const struct lin_process *p)
@@ -370,6 +371,9 @@ static const struct stat_field tracker_fields[] = {
     TRACKER_FIELD(record_bytes),
     TRACKER_FIELD(string_bytes),
     TRACKER_FIELD(strings),
+    TRACKER_FIELD(history_entries),
+    TRACKER_FIELD(history_dropped),
+    TRACKER_FIELD(exe_hashed),
     TRACKER_FIELD(started_monotonic_ns),
 };
 

@@ -86,6 +86,20 @@ void fs_render_ancestry(GString *out, const struct lin_process *p);
 void fs_render_stats(GString *out, const struct tracker_stats *stats,
                      const struct fs_counters *counters, guint64 now_monotonic_ns);
 
+/* Appends bytes escaped so one value stays on one line: backslash, tab and
+ * newline as C escapes, other control bytes as octal (as status Name). */
+void fs_append_escaped(GString *out, const char *data, gsize len);
+
+/* render_context.c: the forensic context. */
+/* The context lines of status (Cwd ... ExeHash), appended after the rest. */
+void fs_render_status_context(GString *out, const struct lin_process *p,
+                              const struct tracker_config *cfg);
+/* A terminal device number (stat's tty_nr) as "pts/3", "tty1", "-". */
+void fs_append_tty(GString *out, guint32 tty_nr);
+/* The history file: "<time>\t<event>\t..." per event, oldest first. */
+void fs_render_history(GString *out, const struct lin_process *p, const struct tracker_config *cfg);
+/* The environ file: the --env variables kept at the last exec. */
+void fs_render_environ(GString *out, const struct lin_process *p);
 /* The journal's "journal_<counter> value" lines of the stats file. */
 void fs_render_journal_stats(GString *out, const struct lin_journal_stats *journal);
 

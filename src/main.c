@@ -86,7 +86,9 @@ struct lin_options {
 	char *replay;                   /* --replay=PATH; g_malloc'd, NULL: the live system */
 	guint64 until_ns;               /* --until=TIME as CLOCK_REALTIME ns; 0: not given */
 	struct fs_access_config access; /* -o allow_other, gid=, hidepid= */
-	char *journal_dir;              /* --journal=DIR; g_malloc'd, NULL: no journal */
+	char **env_names;               /* --env, NULL-terminated; NULL when not given */
+	gboolean hash_exe;
+	char *journal_dir; /* --journal=DIR; g_malloc'd, NULL: no journal */
 	guint64 journal_max;
 	guint journal_sync_ms;
 	gboolean show_help;
@@ -105,6 +107,9 @@ enum {
 	LIN_KEY_JOURNAL,
 	LIN_KEY_HELP,
 	LIN_KEY_VERSION,
+	LIN_KEY_ENV,
+	LIN_KEY_ENV_BARE,
+	LIN_KEY_HASH_EXE,
 	LIN_KEY_METRICS,
 	LIN_KEY_ALLOW_OTHER,
 	LIN_KEY_GID,
@@ -113,6 +118,9 @@ enum {
 	LIN_KEY_REPLAY,
 	LIN_KEY_UNTIL,
 };
+
+/* Names the environ filter can track (proc_context.c). */
+#define LIN_ENV_NAMES_MAX 64
 
 /* Options that take a word rather than a number, for "--name value". */
 static const char *const lin_word_options[] = {"--metrics", "--journal"};
@@ -188,6 +196,10 @@ static const struct fuse_opt lin_fuse_opts[] = {
     FUSE_OPT_KEY("max_exited=", LIN_KEY_MAX_EXITED),
     FUSE_OPT_KEY("--rcvbuf=", LIN_KEY_RCVBUF),
     FUSE_OPT_KEY("rcvbuf=", LIN_KEY_RCVBUF),
+    FUSE_OPT_KEY("--env=", LIN_KEY_ENV),
+    FUSE_OPT_KEY("--env", LIN_KEY_ENV_BARE),
+    FUSE_OPT_KEY("--hash-exe", LIN_KEY_HASH_EXE),
+    FUSE_OPT_KEY("hash_exe", LIN_KEY_HASH_EXE),
     FUSE_OPT_KEY("--max-cmdline=", LIN_KEY_MAX_CMDLINE),
     FUSE_OPT_KEY("max_cmdline=", LIN_KEY_MAX_CMDLINE),
     FUSE_OPT_KEY("--max-string-memory=", LIN_KEY_MAX_STRING_MEMORY),
@@ -323,6 +335,50 @@ not_a_number:
 	return FALSE;
 }
 
+/*
+ * --env=NAME,...: environment variable names, as a shell or env(1) would
+ * accept them. Prints the error line and returns FALSE when invalid.
+ */
+static gboolean lin_parse_env_names(const char *text, char ***out)
+{
+	g_auto(GStrv) names = g_strsplit(text, ",", -1);
+	guint count = g_strv_length(names);
+
+	if (text[0] == '\0') {
+		fprintf(stderr, "lineagefs: --env: missing value (expected NAME[,NAME...], "
+		                "for example --env=LD_PRELOAD,SSH_CONNECTION)\n");
+		return FALSE;
+	}
+	if (count > LIN_ENV_NAMES_MAX) {
+		fprintf(stderr, "lineagefs: --env: %u names, at most %d\n", count,
+		        LIN_ENV_NAMES_MAX);
+		return FALSE;
+	}
+	for (guint i = 0; i < count; i++) {
+		const char *name = names[i];
+		gboolean ok = name[0] != '\0' && !g_ascii_isdigit(name[0]);
+
+		for (const char *c = name; ok && *c; c++)
+			ok = g_ascii_isalnum(*c) || *c == '_';
+		if (!ok) {
+			fprintf(stderr,
+			        "lineagefs: --env: '%s' is not a variable name (letters, digits "
+			        "and '_', not starting with a digit; names separated by ',')\n",
+			        name);
+			return FALSE;
+		}
+		for (guint j = 0; j < i; j++) {
+			if (strcmp(names[j], name) == 0) {
+				fprintf(stderr, "lineagefs: --env: '%s' is given twice\n", name);
+				return FALSE;
+			}
+		}
+	}
+	g_strfreev(*out);
+	*out = g_steal_pointer(&names);
+	return TRUE;
+}
+
 /* -o gid=: a group number or name. */
 static gboolean lin_parse_gid(const char *text, struct fs_access_config *access)
 {
@@ -382,6 +438,20 @@ static int lin_opt_proc(void *data, const char *arg, int key, struct fuse_args *
 		return 0;
 	case LIN_KEY_VERSION:
 		opts->show_version = TRUE;
+		return 0;
+	case LIN_KEY_HASH_EXE:
+		opts->hash_exe = TRUE;
+		return 0;
+	case LIN_KEY_ENV_BARE:
+		fprintf(stderr, "lineagefs: --env: missing value (expected --env=NAME[,NAME...], "
+		                "for example --env=LD_PRELOAD,SSH_CONNECTION)\n");
+		opts->reported = TRUE;
+		return -1;
+	case LIN_KEY_ENV:
+		if (!lin_parse_env_names(strchr(arg, '=') + 1, &opts->env_names)) {
+			opts->reported = TRUE;
+			return -1;
+		}
 		return 0;
 	case LIN_KEY_METRICS:
 		value = strchr(arg, '=') + 1;
@@ -577,6 +647,14 @@ static void lin_print_help(void)
 	       "Health:\n"
 	       "    --metrics=on|off       record the latencies and FUSE timings shown in\n"
 	       "                           the metrics file (default: on)\n"
+	       "\n"
+	       "Context:\n"
+	       "    --hash-exe             sha256 of every executable run, as ExeHash in\n"
+	       "                           status, hashed once per file (default: off)\n"
+	       "    --env=NAME[,NAME...]   keep these environment variables of every exec in\n"
+	       "                           <pid>-<start>/environ, nothing else of the\n"
+	       "                           environment (default: none; no -o form: its\n"
+	       "                           commas would split the -o list)\n"
 	       "\n"
 	       "Who may read what, with -o allow_other (see SECURITY in lineagefs(8)):\n"
 	       "    (each user sees its own processes, and of others' only what /proc\n"
@@ -956,6 +1034,8 @@ int main(int argc, char **argv)
 	 * both is merely applied twice. --- */
 	tracker_config_init_system(&config, proc_root_fd);
 	config.max_exited = opts.max_exited;
+	config.env_names = opts.env_names;
+	config.hash_exe = opts.hash_exe;
 	config.max_cmdline = opts.max_cmdline;
 	config.max_string_bytes = opts.max_string_memory;
 	tracker = tracker_new(&config);
@@ -1070,7 +1150,7 @@ make_fs:
 	}
 	/* read_any_file: TRUE once an option needs files mode 0400 of
 	 * other users (environ) or unreadable executables (hashes). */
-	if (!harden_drop_capabilities(FALSE, &error)) {
+	if (!harden_drop_capabilities(opts.env_names != NULL || opts.hash_exe, &error)) {
 		fprintf(stderr, "lineagefs: %s (run lineagefs as root)\n", error->message);
 		goto out_unmount;
 	}
@@ -1096,6 +1176,12 @@ make_fs:
 	 * CAP_SYS_NICE, and dropped it; every thread started from here on
 	 * (the notifier, FUSE workers) never has it. */
 	harden_drop_nice();
+	/* The exe hash thread, with no more than the notifier (files the
+	 * bootstrap and the first events met wait for it). */
+	if (!tracker_start_hasher(tracker, &error)) {
+		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
+		goto out_unmount;
+	}
 start_notifier:
 	/* The notifier inherits this mask: a SIGTERM it took instead of a FUSE
 	 * thread would leave the session loop blocked in read(). */
@@ -1162,6 +1248,7 @@ out_proc_root:
 out_args:
 	g_free(opts.replay);
 	g_free(opts.mountpoint);
+	g_strfreev(opts.env_names);
 	g_free(opts.mount_namespace);
 	g_free(opts.journal_dir);
 	free(fuse_opts.mountpoint);

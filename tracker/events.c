@@ -75,6 +75,7 @@ static struct lin_process *process_from_info(struct tracker *t, const struct lin
 	p->flags |= extra_flags;
 	p->creator_pid = info->stat.ppid;
 	tracker_apply_info(t, p, info);
+	tracker_ctx_found(t, p, info);
 	tracker_set_creator(t, p, running_pid(t, info->stat.ppid));
 	tracker_queue_change(t, LIN_CHANGE_NEW, p);
 	return p;
@@ -87,6 +88,10 @@ static void apply_pending(struct tracker *t, struct lin_process *p)
 	if (!pending)
 		return;
 	if (pending->exec_missed) {
+		guint32 old_ids[4];
+
+		tracker_ctx_exec_before(t, p, old_ids);
+		p->exec_ns = event_realtime(t, pending->timestamp_ns);
 		tracker_clear_cmdline(t, p);
 		tracker_set_str(t, &p->exe, NULL);
 		p->flags |= LIN_PROC_CMDLINE_MISSED;
@@ -230,8 +235,10 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 			tracker_set_str(t, &p->comm,
 			                lin_strpool_intern(t->strings, child->stat.comm,
 			                                   strlen(child->stat.comm)));
+		tracker_ctx_fork(t, p, creator);
 	} else if (child->read_ok & PROC_READ_STAT) {
 		tracker_apply_info(t, p, child);
+		tracker_ctx_found(t, p, child);
 	}
 	tracker_set_creator(t, p, creator);
 	tracker_queue_change(t, LIN_CHANGE_NEW, p);
@@ -263,6 +270,7 @@ static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
                         const struct lin_proc_info *info)
 {
 	struct lin_process *p = running_pid(t, ev->tgid);
+	guint32 old_ids[4];
 
 	t->stats.events_exec++;
 	count_read_errors(t, info);
@@ -276,6 +284,8 @@ static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
 			t->stats.out_of_order++;
 			return;
 		}
+		tracker_ctx_exec_before(t, p, old_ids);
+		p->exec_ns = event_realtime(t, ev->timestamp_ns);
 		tracker_clear_cmdline(t, p);
 		tracker_set_str(t, &p->exe, NULL);
 		p->flags |= LIN_PROC_CMDLINE_MISSED;
@@ -293,7 +303,9 @@ static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
 	}
 	tracker_threads_clear(t, p);
 	tracker_leader_exited_forget(t, p);
+	tracker_ctx_exec_before(t, p, old_ids);
 	tracker_apply_info(t, p, info);
+	tracker_ctx_exec_after(t, p, info, event_realtime(t, ev->timestamp_ns), old_ids);
 	if (!(info->read_ok & PROC_READ_CMDLINE))
 		t->stats.cmdline_missed++;
 	p->exec_count++;
@@ -358,12 +370,14 @@ static void handle_comm(struct tracker *t, const struct cnproc_event *ev)
 	tracker_set_str(t, &p->comm,
 	                lin_strpool_intern(t->strings, ev->u.comm.comm,
 	                                   strnlen(ev->u.comm.comm, sizeof(ev->u.comm.comm))));
+	tracker_ctx_comm(t, p, event_realtime(t, ev->timestamp_ns));
 	tracker_queue_change(t, LIN_CHANGE_COMM, p);
 }
 
 static void handle_id(struct tracker *t, const struct cnproc_event *ev)
 {
 	struct lin_process *p = running_pid(t, ev->tgid);
+	guint32 old_real, old_eff;
 
 	if (ev->type == CNPROC_EV_UID)
 		t->stats.events_uid++;
@@ -372,12 +386,18 @@ static void handle_id(struct tracker *t, const struct cnproc_event *ev)
 	if (!p || ev->pid != ev->tgid)
 		return;
 	if (ev->type == CNPROC_EV_UID) {
+		old_real = p->ruid;
+		old_eff = p->euid;
 		p->ruid = ev->u.id.real;
 		p->euid = ev->u.id.effective;
 	} else {
+		old_real = p->rgid;
+		old_eff = p->egid;
 		p->rgid = ev->u.id.real;
 		p->egid = ev->u.id.effective;
 	}
+	tracker_ctx_ids(t, p, ev->type == CNPROC_EV_UID, old_real, old_eff,
+	                event_realtime(t, ev->timestamp_ns));
 	tracker_queue_change(t, LIN_CHANGE_ID, p);
 }
 
@@ -449,11 +469,16 @@ void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struc
 {
 	rd->begun = ev->type == CNPROC_EV_EXEC;
 	rd->child = TRACKER_CHILD_UNREAD;
+	rd->exe_hash = NULL;
 	rd->child_execd = FALSE;
 	memset(&rd->child_image, 0, sizeof(rd->child_image));
-	if (rd->begun)
-		proc_scan_begin(t->cfg.proc_root_fd, ev->tgid, PROC_READ_ALL, t->cfg.max_cmdline,
-		                &rd->proc);
+	if (rd->begun) {
+		/* The context after cmdline, exe and stat, never before. */
+		proc_scan_begin_with(t->cfg.proc_root_fd, ev->tgid,
+		                     PROC_READ_ALL | PROC_READ_CONTEXT, t->cfg.max_cmdline,
+		                     &t->ctx_opts, &rd->proc);
+		tracker_ctx_begin(t, rd);
+	}
 }
 
 gboolean tracker_event_cmdline_pending(const struct tracker_read *rd)
@@ -612,7 +637,10 @@ void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, stru
 			break;
 		}
 	}
+	t->applying_hash = g_steal_pointer(&rd->exe_hash);
 	tracker_apply_event(t, ev, &info);
+	/* Not taken when the EXEC found no process to apply it to. */
+	exe_hash_entry_unref(g_steal_pointer(&t->applying_hash));
 	lin_proc_info_clear(&info);
 }
 
@@ -621,6 +649,7 @@ void tracker_event_abandon(struct tracker_read *rd)
 	if (rd->begun)
 		proc_scan_abandon(&rd->proc);
 	rd->begun = FALSE;
+	exe_hash_entry_unref(g_steal_pointer(&rd->exe_hash));
 	lin_proc_info_clear(&rd->child_image);
 }
 
@@ -660,6 +689,9 @@ static void scan_one(const struct lin_proc_info *info, void *data)
 
 	s.info.cmdline = g_memdup2(info->cmdline, info->cmdline_len);
 	s.info.exe = g_strdup(info->exe);
+	s.info.ctx.cwd = g_strdup(info->ctx.cwd);
+	s.info.ctx.cgroup = g_strdup(info->ctx.cgroup);
+	s.info.ctx.env = g_memdup2(info->ctx.env, info->ctx.env_len);
 	if (info->status.threads > 1) {
 		s.tids = g_array_new(FALSE, FALSE, sizeof(pid_t));
 		proc_scan_threads(ctx->t->cfg.proc_root_fd, info->stat.pid, s.tids);
@@ -720,6 +752,7 @@ static int scan_and_apply(struct tracker *t, gboolean repair, gboolean restored)
 		p->flags |= LIN_PROC_FROM_SCAN;
 		p->creator_pid = s->info.stat.ppid;
 		tracker_apply_info(t, p, &s->info);
+		tracker_ctx_found(t, p, &s->info);
 		for (guint j = 0; s->tids && j < s->tids->len; j++)
 			tracker_thread_add(t, p, g_array_index(s->tids, pid_t, j));
 		/* A zombie already sent its EXIT, before we listened. */
@@ -795,6 +828,7 @@ void tracker_tick(struct tracker *t)
 	GHashTableIter iter;
 	gpointer value;
 
+	tracker_ctx_tick(t);
 	tracker_write_lock(t);
 	g_hash_table_iter_init(&iter, t->pending);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {

@@ -125,6 +125,22 @@ int proc_scan_parse_stat(const char *buf, size_t len, struct lin_stat *out)
 			ret = parse_u64(tok, tok_len, G_MAXINT32, &v);
 			out->ppid = (pid_t)v;
 			break;
+		case 5:
+			ret = parse_u64(tok, tok_len, G_MAXINT32, &v);
+			out->pgid = (pid_t)v;
+			break;
+		case 6:
+			ret = parse_u64(tok, tok_len, G_MAXINT32, &v);
+			out->sid = (pid_t)v;
+			break;
+		case 7:
+			/* An int in the kernel's format, never negative in
+			 * practice: a negative one reads as no terminal. */
+			ret = check_s64(tok, tok_len);
+			if (ret == 0 && tok[0] != '-' &&
+			    parse_u64(tok, tok_len, G_MAXUINT32, &v) == 0)
+				out->tty_nr = (guint32)v;
+			break;
 		case 9:
 			ret = parse_u64(tok, tok_len, G_MAXUINT32, &v);
 			out->flags = (guint32)v;
@@ -201,6 +217,22 @@ static int status_numbers(const char *val, size_t len, guint64 max, guint64 *num
 	return pos == len ? 0 : -EINVAL;
 }
 
+/* NStgid lists the tgid in each pid namespace from the host's down: the
+ * last one is the process's own. A malformed line leaves ns_tgid 0. */
+static void status_ns_tgid(const char *val, size_t len, struct lin_status *out)
+{
+	size_t end = len, start;
+	guint64 v;
+
+	while (end > 0 && (val[end - 1] == '\t' || val[end - 1] == ' '))
+		end--;
+	start = end;
+	while (start > 0 && val[start - 1] != '\t' && val[start - 1] != ' ')
+		start--;
+	if (parse_u64(val + start, end - start, G_MAXINT32, &v) == 0)
+		out->ns_tgid = (pid_t)v;
+}
+
 enum {
 	STATUS_HAVE_TGID = 1 << 0,
 	STATUS_HAVE_UID = 1 << 1,
@@ -236,6 +268,11 @@ int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out)
 		size_t line_len = nl ? (size_t)(nl - line) : len - pos;
 
 		pos += line_len + 1;
+		/* Optional (kernels before 4.1 lack it), before Threads. */
+		if (line_len > 7 && memcmp(line, "NStgid:", 7) == 0) {
+			status_ns_tgid(line + 7, line_len - 7, out);
+			continue;
+		}
 		for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
 			size_t key_len = strlen(keys[k].key);
 			guint64 nums[4];
@@ -352,6 +389,13 @@ static int read_file_at(int dirfd, const char *name, char *buf, size_t size, enu
 	err = read_fd(fd, buf, size, end, len);
 	close(fd);
 	return err;
+}
+
+int proc_scan_read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean one_record,
+                           size_t *len)
+{
+	return read_file_at(dirfd, name, buf, size, one_record ? READ_ONE_RECORD : READ_TO_EOF,
+	                    len);
 }
 
 /*
@@ -577,6 +621,12 @@ static int read_exe(int dirfd, struct lin_proc_info *out)
 void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
                      struct proc_read *r)
 {
+	proc_scan_begin_with(proc_root_fd, pid, what, max_cmdline, NULL, r);
+}
+
+void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
+                          const struct proc_context_opts *ctx_opts, struct proc_read *r)
+{
 	char name[16];
 	char text[PROC_TEXT_MAX];
 	size_t len;
@@ -585,6 +635,7 @@ void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
 
 	memset(r, 0, sizeof(*r));
 	r->what = what;
+	r->ctx_opts = ctx_opts;
 	r->dirfd = -1;
 	r->cmdline_fd = -1;
 	r->max_cmdline =
@@ -647,6 +698,10 @@ void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
 		info->read_ok &= ~(guint)PROC_READ_CMDLINE;
 		info->read_gone |= PROC_READ_CMDLINE;
 	}
+	/* Only now the context: cwd, the namespace and environ also vanish
+	 * at exit, but they never delay the reads above. */
+	if (what & PROC_READ_CONTEXT)
+		proc_context_read_early(r->dirfd, ctx_opts, &info->ctx);
 }
 
 const struct lin_stat *proc_scan_begun_stat(const struct proc_read *r)
@@ -671,7 +726,17 @@ int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_
 		goto out;
 	}
 
-	/* From here on a failure only leaves its bit unset in read_ok. */
+	/* From here on a failure only leaves its bit unset in read_ok. The
+	 * context first: cwd and ns/pid go at exit, status lasts until the
+	 * process is reaped. */
+	if (r->what & PROC_READ_CONTEXT) {
+		proc_context_read_late(r->dirfd, &out->ctx);
+		/* NsPid (status's NStgid) is needed only outside /proc's own
+		 * pid namespace: there it is the pid itself. */
+		if ((out->ctx.read_ok & PROC_CTX_PIDNS) &&
+		    !(r->ctx_opts && r->ctx_opts->own_pidns == out->ctx.pidns))
+			r->what |= PROC_READ_STATUS;
+	}
 	if (r->what & PROC_READ_STATUS) {
 		if (read_file_at(r->dirfd, "status", text, sizeof(text), READ_ONE_RECORD, &len) ==
 		    0) {
@@ -723,6 +788,7 @@ void lin_proc_info_clear(struct lin_proc_info *info)
 		return;
 	g_free(info->cmdline);
 	g_free(info->exe);
+	proc_context_clear(&info->ctx);
 	memset(info, 0, sizeof(*info));
 }
 
@@ -770,8 +836,8 @@ int proc_scan_foreach(int proc_root_fd, gsize max_cmdline, proc_scan_fn fn, void
 		pid = parse_pid_name(de->d_name);
 		if (pid <= 0)
 			continue;
-		ret =
-		    proc_scan_read_process(proc_root_fd, pid, 0, PROC_READ_ALL, max_cmdline, &info);
+		ret = proc_scan_read_process(proc_root_fd, pid, 0,
+		                             PROC_READ_ALL | PROC_READ_CONTEXT, max_cmdline, &info);
 		if (ret < 0) {
 			/* Exited since readdir (ENOENT, ESRCH), or not a process we
 			 * can parse: neither stops the scan. */

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proc_context.h"
+
 /* Longest comm the kernel shows (workqueue workers get 64 bytes in 6.x). */
 #define LIN_COMM_MAX 64
 /* The longest command line the kernel hands to a new program: argv and
@@ -39,6 +41,9 @@ struct lin_stat {
 	char comm[LIN_COMM_MAX];
 	char state;
 	pid_t ppid;
+	pid_t pgid;     /* field 5: process group */
+	pid_t sid;      /* field 6: session */
+	guint32 tty_nr; /* field 7: controlling terminal, 0 for none */
 	guint32 flags;
 	guint64 utime_ticks, stime_ticks; /* fields 14 and 15: CPU time so far */
 	guint64 start_ticks;
@@ -56,6 +61,9 @@ struct lin_status {
 	uid_t ruid, euid;
 	gid_t rgid, egid;
 	guint threads;
+	/* NStgid's last number: the pid inside the process's own pid
+	 * namespace; 0 when the line was missing. */
+	pid_t ns_tgid;
 };
 
 /* What to read in proc_scan_read_process(). */
@@ -65,6 +73,9 @@ enum {
 	PROC_READ_CMDLINE = 1 << 2,
 	PROC_READ_EXE = 1 << 3,
 	PROC_READ_ALL = 0xf,
+	/* The context (proc_context.h), on top of what is asked: its early
+	 * reads right after stat, its late ones after status. */
+	PROC_READ_CONTEXT = 1 << 4,
 };
 
 /* One process as read from /proc. Strings are g_malloc'd; clear with
@@ -96,13 +107,15 @@ struct lin_proc_info {
 	 * in both read_ok and read_gone failed for another reason (out of
 	 * fds, no permission): a miss its exit does not explain. */
 	guint read_gone;
+	struct lin_proc_context ctx; /* with PROC_READ_CONTEXT; see ctx.read_ok */
 };
 
 /* Parses the text of /proc/<pid>/stat. The comm may hold spaces and ')':
  * the comm ends at the LAST ')'. Returns 0 or -EINVAL. */
 int proc_scan_parse_stat(const char *buf, size_t len, struct lin_stat *out);
 
-/* Parses the text of /proc/<pid>/status (Tgid, Uid, Gid, Threads).
+/* Parses the text of /proc/<pid>/status (Tgid, Uid, Gid, Threads, and
+ * NStgid when present).
  * Returns 0 or -EINVAL when a required line is missing or malformed. */
 int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out);
 
@@ -136,13 +149,18 @@ struct proc_read {
 	int dirfd; /* -1 when the open failed (err says why) or once finished */
 	int err;   /* the open or stat read failed: the process is gone */
 	guint what;
-	gsize max_cmdline;         /* bytes kept */
-	int cmdline_fd;            /* >= 0: the rest of the command line is unread */
-	struct lin_proc_info info; /* read so far */
+	gsize max_cmdline;                        /* bytes kept */
+	int cmdline_fd;                           /* >= 0: the rest of the command line is unread */
+	const struct proc_context_opts *ctx_opts; /* not owned; may be NULL */
+	struct lin_proc_info info;                /* read so far */
 };
 
 void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
                      struct proc_read *r);
+/* The same with the context options (--env, --hash-exe); ctx_opts must
+ * outlive the read. */
+void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
+                          const struct proc_context_opts *ctx_opts, struct proc_read *r);
 /* Whether a begun read left the rest of a long command line unread. */
 gboolean proc_scan_cmdline_pending(const struct proc_read *r);
 /* Reads the rest of the command line, keeps both ends when it is longer
@@ -155,12 +173,18 @@ void proc_scan_abandon(struct proc_read *r);
 
 void lin_proc_info_clear(struct lin_proc_info *info);
 
+/* Reads up to size bytes of dirfd/name into buf; *len gets the count, also
+ * on error. With one_record, a short read ending in '\n' is taken as the
+ * whole file (stat, status and other single-record files). 0 or -errno. */
+int proc_scan_read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean one_record,
+                           size_t *len);
+
 typedef void (*proc_scan_fn)(const struct lin_proc_info *info, void *data);
 
 /* Calls fn for every process directory (numeric name) under proc_root_fd,
- * read with PROC_READ_ALL (max_cmdline as in proc_scan_read_process()).
- * Entries that vanish meanwhile are skipped. Returns the number of
- * processes reported, or -errno. */
+ * read with PROC_READ_ALL and PROC_READ_CONTEXT (without its options;
+ * max_cmdline as in proc_scan_read_process()). Entries that vanish
+ * meanwhile are skipped. Returns the number of processes reported, or -errno. */
 int proc_scan_foreach(int proc_root_fd, gsize max_cmdline, proc_scan_fn fn, void *data);
 
 /* Appends to tids (GArray of pid_t) every thread of pid except pid itself,

@@ -116,6 +116,8 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 
 	tracker_write_lock(t);
 	p = restore_record(t, r, &created);
+	/* Out of by-exe/ and by-uid/ while its exe and ids change. */
+	tracker_ctx_unindex(t, p);
 	if (r->whole)
 		reset_record(t, p);
 	if (r->has & TRACKER_RESTORE_COMM)
@@ -176,6 +178,7 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 		tracker_process_revive(t, p);
 	if (r->has & TRACKER_RESTORE_THREADS)
 		set_threads(t, p, r->threads);
+	tracker_ctx_index(t, p);
 	tracker_queue_change(t, created ? LIN_CHANGE_NEW : LIN_CHANGE_EXEC, p);
 	serial = p->serial;
 	tracker_enforce_retention(t);
@@ -306,6 +309,7 @@ void tracker_restore_reconcile(struct tracker *t, struct lin_process *p,
 	 * changed while the daemon was down is read again. */
 	if (!lin_process_running(p))
 		return;
+	tracker_ctx_unindex(t, p);
 	if (info->read_ok & PROC_READ_STAT)
 		tracker_set_str(
 		    t, &p->comm,
@@ -322,6 +326,7 @@ void tracker_restore_reconcile(struct tracker *t, struct lin_process *p,
 		tracker_apply_info(t, p, info);
 		p->exec_count++;
 	}
+	tracker_ctx_index(t, p);
 	tracker_threads_clear(t, p);
 	for (guint j = 0; tids && j < tids->len; j++)
 		tracker_thread_add(t, p, g_array_index(tids, pid_t, j));

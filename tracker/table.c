@@ -317,6 +317,7 @@ void tracker_process_forget(struct tracker *t, struct lin_process *p)
 		p->all_next->all_prev = p->all_prev;
 	else
 		t->all_tail = p->all_prev;
+	tracker_ctx_forget(t, p);
 	tracker_set_str(t, &p->comm, NULL);
 	tracker_set_str(t, &p->exe, NULL);
 	tracker_clear_cmdline(t, p);

@@ -11,6 +11,8 @@
 
 #include <pthread.h>
 
+#include "exe_hash.h"
+#include "index.h"
 #include "tracker.h"
 
 /* The connector's numbering of one CPU's messages. */
@@ -41,6 +43,14 @@ struct tracker {
 	struct tracker_stats stats;
 	gboolean rescan_wanted;
 	GArray *cpu_seqs; /* struct cpu_seq, indexed by cpu */
+	struct lin_context_pool *contexts;
+	struct lin_hist_budget history;
+	struct lin_index *index;
+	/* --hash-exe: its own worker; the cache is the feeding thread's. */
+	struct exe_hash *hasher;
+	/* The hash entry of the EXEC being applied (taken by record_context.c). */
+	struct exe_hash_entry *applying_hash;
+	struct proc_context_opts ctx_opts; /* what proc_scan reads beyond the defaults */
 
 	/* Lock-free: each field says who writes it (metrics.h). */
 	struct lin_metrics metrics;
@@ -100,3 +110,33 @@ void tracker_process_forget(struct tracker *t, struct lin_process *p);
 /* Forgets the oldest evictable exited records beyond max_exited, and while
  * the strings take more than max_string_bytes. */
 void tracker_enforce_retention(struct tracker *t);
+
+/* ---- record_context.c: the context, history and indexes of records ---- */
+
+void tracker_ctx_init(struct tracker *t);
+void tracker_ctx_cleanup(struct tracker *t);
+/* Frees a record's context and history (tracker_free). */
+void tracker_ctx_release(struct tracker *t, struct lin_process *p);
+/* Caller holds the write lock for these. */
+void tracker_ctx_forget(struct tracker *t, struct lin_process *p);
+/* Takes p out of the indexes, and puts it back under its current exe and
+ * ids: around changes made elsewhere (the journal's restore). */
+void tracker_ctx_unindex(struct tracker *t, struct lin_process *p);
+void tracker_ctx_index(struct tracker *t, struct lin_process *p);
+void tracker_ctx_fork(struct tracker *t, struct lin_process *p, struct lin_process *creator);
+void tracker_ctx_found(struct tracker *t, struct lin_process *p, const struct lin_proc_info *info);
+/* Around tracker_apply_info() for an EXEC: before keeps what it replaces. */
+void tracker_ctx_exec_before(struct tracker *t, struct lin_process *p, guint32 old_ids[4]);
+void tracker_ctx_exec_after(struct tracker *t, struct lin_process *p,
+                            const struct lin_proc_info *info, guint64 time_ns,
+                            const guint32 old_ids[4]);
+void tracker_ctx_comm(struct tracker *t, struct lin_process *p, guint64 time_ns);
+/* After a UID (uid) or GID event changed p's ids from old_real/old_eff. */
+void tracker_ctx_ids(struct tracker *t, struct lin_process *p, gboolean uid, guint32 old_real,
+                     guint32 old_eff, guint64 time_ns);
+/* Takes the write lock: collects finished exe hashes. */
+void tracker_ctx_tick(struct tracker *t);
+/* An EXEC's read was begun: looks up (or starts) its exe hash. */
+void tracker_ctx_begin(struct tracker *t, struct tracker_read *rd);
+/* Bytes of contexts, history entries and indexes. */
+gsize tracker_ctx_bytes(const struct tracker *t);

@@ -34,6 +34,19 @@ static guint64 real_now_monotonic(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+/* The inode of the daemon's own pid namespace: a process in it has the
+ * same pid inside as outside. */
+static guint32 host_pidns(int proc_root_fd)
+{
+	char link[64];
+	ssize_t n = readlinkat(proc_root_fd, "self/ns/pid", link, sizeof(link));
+	guint32 inode = 0;
+
+	if (n > 0 && (size_t)n < sizeof(link))
+		proc_context_parse_ns_link(link, (size_t)n, &inode);
+	return inode;
+}
+
 void tracker_config_init_system(struct tracker_config *cfg, int proc_root_fd)
 {
 	guint64 mono = clock_ns(CLOCK_MONOTONIC);
@@ -47,6 +60,7 @@ void tracker_config_init_system(struct tracker_config *cfg, int proc_root_fd)
 	cfg->boot_offset_ns = boot > mono ? boot - mono : 0;
 	cfg->boot_realtime_ns = real > boot ? real - boot : 0;
 	cfg->hz = hz > 0 ? (guint)hz : 100;
+	cfg->host_pidns = host_pidns(proc_root_fd);
 }
 
 guint64 tracker_now_monotonic(const struct tracker *t)
@@ -177,6 +191,13 @@ struct tracker *tracker_new(const struct tracker_config *cfg)
 	t->changes = g_array_new(FALSE, FALSE, sizeof(struct lin_change));
 	t->cpu_seqs = g_array_new(FALSE, TRUE, sizeof(struct cpu_seq));
 	t->stats.started_monotonic_ns = tracker_now_monotonic(t);
+	/* History lines in all: half the retention limit, at least 10,000
+	 * (history.h), unlimited when retention is. */
+	if (t->cfg.history_max == 0 && t->cfg.max_exited > 0)
+		t->cfg.history_max = MAX(t->cfg.max_exited / 2, 10000u);
+	tracker_ctx_init(t);
+	if (t->cfg.hash_exe)
+		t->hasher = exe_hash_new();
 	return t;
 }
 
@@ -191,6 +212,7 @@ void tracker_free(struct tracker *t)
 		lin_strpool_unref(t->strings, p->comm);
 		lin_strpool_unref(t->strings, p->exe);
 		lin_strpool_unref(t->strings, p->cmdline);
+		tracker_ctx_release(t, p);
 		lin_strpool_unref(t->strings, p->cmdline_sha256);
 		g_free(p->guess);
 		g_free(p);
@@ -206,6 +228,7 @@ void tracker_free(struct tracker *t)
 	g_array_unref(t->changes);
 	g_array_unref(t->cpu_seqs);
 	g_hash_table_unref(t->by_pid);
+	tracker_ctx_cleanup(t);
 	lin_strpool_free(t->strings);
 	pthread_rwlock_destroy(&t->lock);
 	g_free(t);
@@ -309,7 +332,10 @@ void tracker_get_stats(struct tracker *t, struct tracker_stats *out)
 	/* Each record costs its struct plus a by-serial slot, each pid a
 	 * by-pid slot (a key and a hash each, tables at most half full). */
 	out->record_bytes = t->records * (sizeof(struct lin_process) + 2 * (sizeof(gpointer) + 4)) +
-	                    g_hash_table_size(t->by_pid) * 2 * (sizeof(gpointer) + 4);
+	                    g_hash_table_size(t->by_pid) * 2 * (sizeof(gpointer) + 4) +
+	                    tracker_ctx_bytes(t);
+	out->history_entries = t->history.entries;
+	out->history_dropped = t->history.dropped;
 	out->string_bytes = lin_strpool_bytes(t->strings);
 	out->strings = lin_strpool_count(t->strings);
 }

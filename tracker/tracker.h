@@ -14,6 +14,8 @@
 #include <sys/types.h>
 
 #include "cnproc.h"
+#include "context.h"
+#include "proc_history.h"
 #include "metrics.h"
 #include "proc_scan.h"
 #include "strpool.h"
@@ -34,7 +36,9 @@ enum lin_process_flag {
 	LIN_PROC_START_ESTIMATED = 1 << 5,   /* start from the event clock, /proc was gone */
 	LIN_PROC_FROM_SCAN = 1 << 6,         /* found by a /proc scan, not by an event */
 	LIN_PROC_EVICTABLE = 1 << 7,         /* linked in the eviction queue */
-	LIN_PROC_IDS_KNOWN = 1 << 8, /* uids and gids read from status, or its creator's known */
+	LIN_PROC_IDS_KNOWN = 1 << 8,   /* uids and gids read from status, or its creator's known */
+	LIN_PROC_EXE_DELETED = 1 << 9, /* the exe was unlinked when read (" (deleted)") */
+	LIN_PROC_EXE_MEMFD = 1 << 10,  /* the exe is a memfd: nothing on disk ran */
 };
 
 /* What names a record: "<pid>-<start>", or "<pid>-<start>.<instance>" for
@@ -118,6 +122,15 @@ struct lin_process {
 	struct lin_str *comm;
 	struct lin_str *exe;     /* NULL: no exe (kernel thread) or unreadable */
 	struct lin_str *cmdline; /* NULL: empty */
+
+	/* The forensic context, shared with the records that have the same
+	 * (a fork inherits its creator's); NULL when nothing is known. */
+	struct lin_context *ctx;
+	/* What the fields above no longer show (see history.h); NULL for
+	 * most processes. */
+	struct lin_hist *history;
+	guint64 exec_ns; /* CLOCK_REALTIME of the last exec seen; 0: none */
+	pid_t ns_pid;    /* the pid inside its own pid namespace; 0: unknown */
 	/* Hex SHA-256 of the whole command line, when it was computed while
 	 * reading (long or cut); NULL: the kept bytes are the whole. */
 	struct lin_str *cmdline_sha256;
@@ -141,6 +154,14 @@ struct tracker_config {
 	guint64 boot_offset_ns;   /* CLOCK_BOOTTIME - CLOCK_MONOTONIC at start */
 	guint64 boot_realtime_ns; /* CLOCK_REALTIME of boot (ticks 0) */
 	guint hz;                 /* clock ticks per second (sysconf(_SC_CLK_TCK)) */
+	guint32 host_pidns;       /* inode of the daemon's pid namespace; 0: unknown */
+	/* --env: the environment variables kept at exec, NULL-terminated;
+	 * NULL: none. Not owned, must outlive the tracker. */
+	char **env_names;
+	gboolean hash_exe; /* --hash-exe: sha256 of every executable */
+	/* History entries kept in all (history.h); 0: half of max_exited, at
+	 * least 10,000, or unlimited when max_exited is 0. */
+	guint64 history_max;
 	/* Clock for exit times and seen_ns; NULL means the real clocks. Tests set
 	 * it to make records reproducible. */
 	guint64 (*now_realtime_ns)(void);
@@ -175,9 +196,12 @@ struct tracker_stats {
 	guint64 out_of_order;     /* EXEC/EXIT that arrived before their FORK */
 	guint64 processes_live, processes_exited, processes_forgotten, processes_pinned;
 	guint64 threads_live;
-	guint64 record_bytes; /* records and their indexes */
-	guint64 string_bytes; /* interned strings */
-	guint64 strings;      /* distinct interned strings */
+	guint64 record_bytes;    /* records and their indexes */
+	guint64 string_bytes;    /* interned strings */
+	guint64 strings;         /* distinct interned strings */
+	guint64 history_entries; /* history lines kept beyond the records' own fields */
+	guint64 history_dropped; /* history lines dropped for the budget */
+	guint64 exe_hashed;      /* executables hashed (--hash-exe) */
 	guint64 started_monotonic_ns;
 };
 
@@ -272,6 +296,8 @@ enum tracker_child_stat {
 struct tracker_read {
 	struct proc_read proc;
 	gboolean begun;
+	/* EXEC with --hash-exe: the hash entry of the executable (a reference). */
+	struct exe_hash_entry *exe_hash;
 	/* FORK: the child's stat, when it was read elsewhere than in the
 	 * FORK's finish (see tracker_event_give_child_stat()). */
 	enum tracker_child_stat child;
@@ -358,6 +384,13 @@ struct lin_process *tracker_first_after(struct tracker *t, guint64 after);
 struct lin_process *tracker_next_newest(struct tracker *t, guint64 after);
 
 void tracker_get_stats(struct tracker *t, struct tracker_stats *out);
+
+/* Starts the --hash-exe thread (files met before wait for it): after the
+ * daemon dropped its capabilities. TRUE without --hash-exe. */
+gboolean tracker_start_hasher(struct tracker *t, GError **error);
+
+/* The by-exe and by-uid indexes (index.h), read under the read lock. */
+struct lin_index *tracker_index(struct tracker *t);
 
 /* The name of a record. */
 struct lin_name lin_process_name(const struct lin_process *p);

@@ -173,6 +173,9 @@ static void add_shells(struct tracker *t, struct workload *w)
 		info.stat.ppid = 1;
 		info.stat.start_ticks = ++w->ticks;
 		info.status.tgid = pid;
+		/* A user's login shells: their children run as them. */
+		info.status.ruid = info.status.euid = 1000;
+		info.status.rgid = info.status.egid = 1000;
 		ev.pid = ev.tgid = pid;
 		ev.timestamp_ns = (w->clock_ns += 1000);
 		tracker_apply_event(t, &ev, &info);

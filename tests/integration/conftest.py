@@ -232,6 +232,16 @@ def procs():
             p.wait(DEFAULT_TIMEOUT)
 
 
+@pytest.fixture
+def bindir():
+    """A directory for programs a test runs, world-readable, on a disk
+    (not tmpfs: a set-user-ID bit must work there); removed after."""
+    d = tempfile.mkdtemp(prefix="lineagefs-bin-", dir="/var/tmp")
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def pytest_sessionfinish(session, exitstatus):
     # meson's convention: 77 means skipped. pytest says 0 when tests were
     # skipped, which would make meson report a pass for a suite that could

@@ -21,6 +21,7 @@ from helpers import DEFAULT_TIMEOUT, is_mounted, proc_name, wait_for
 
 CAP_SYS_ADMIN = 21
 CAP_SYS_PTRACE = 19
+CAP_DAC_READ_SEARCH = 2
 SIGSYS_BIT = 1 << (signal.SIGSYS - 1)
 
 
@@ -79,6 +80,34 @@ def test_every_thread_keeps_ptrace_only(lfs):
                  "every thread to be hardened")
     except AssertionError:
         raise AssertionError("\n".join(thread_problems(lfs.proc.pid)))
+
+
+def test_env_and_hash_exe_add_dac_read_search_only(start_daemon):
+    """--env reads other users' environ (0400) and --hash-exe opens
+    binaries others may not read: CAP_DAC_READ_SEARCH then, nothing more;
+    the hash thread takes no signal but SIGSYS."""
+    lfs = start_daemon(["--hash-exe", "--env=LD_PRELOAD"])
+    want = "%016x" % ((1 << CAP_SYS_PTRACE) | (1 << CAP_DAC_READ_SEARCH))
+    sigterm = 1 << (signal.SIGTERM - 1)
+    problems = []
+
+    def settled():
+        threads = tasks(lfs.proc.pid)
+        problems[:] = ["no lin-hash thread"] if not any(
+            st["Name"] == "lin-hash" for st in threads.values()) else []
+        for tid, st in threads.items():
+            for key in ("CapEff", "CapPrm", "CapBnd"):
+                if st[key] != want:
+                    problems.append("thread %s (%s) %s %s" % (tid, st["Name"], key, st[key]))
+            blocked = int(st["SigBlk"], 16)
+            if st["Name"] == "lin-hash" and (blocked & SIGSYS_BIT or not blocked & sigterm):
+                problems.append("lin-hash SigBlk %s" % st["SigBlk"])
+        return not problems
+
+    try:
+        wait_for(settled, DEFAULT_TIMEOUT, "every thread to be hardened")
+    except AssertionError:
+        raise AssertionError("\n".join(problems))
 
 
 def test_unmount_helper_keeps_sys_admin_only(lfs):

@@ -60,7 +60,8 @@ def run_lineagefs(*args, timeout=60):
 def test_replay_shows_the_history(journal, replayed):
     mnt = replayed("--replay=" + journal).mnt
     names = sorted(os.listdir(mnt))
-    assert names == ["1-7", "100-1000", "200-1200", "300-3000", "boots", "by-pid", "metrics", "stats"]
+    assert names == ["1-7", "100-1000", "200-1200", "300-3000", "boots", "by-exe", "by-pid",
+                     "by-uid", "metrics", "stats"]
     # No self in a replay: the reader is no process of the history.
     assert not os.path.lexists(os.path.join(mnt, "self"))
 
@@ -78,6 +79,11 @@ def test_replay_shows_the_history(journal, replayed):
     assert read_text(os.path.join(mnt, "200-1200", "ancestry")) == (
         "200-1200\tsh\n100-1000\tbash\n1-7\tsystemd\n")
     assert os.readlink(os.path.join(mnt, "by-pid", "300")) == "../300-3000"
+    # The indexes answer for a replayed history too.
+    assert "200-1200" in os.listdir(os.path.join(mnt, "by-exe", "usr", "bin", "dash"))
+    assert os.readlink(os.path.join(mnt, "by-exe", "usr", "bin", "dash", "200-1200")) == (
+        "../../../../200-1200")
+    assert "200-1200" in os.listdir(os.path.join(mnt, "by-uid", "1000"))
     assert os.stat(os.path.join(mnt, "200-1200")).st_mtime == (BOOT_NS + 12 * NS) / NS
     # The journal's last word on the sleep: it runs.
     assert parse_status(read_text(os.path.join(mnt, "300-3000", "status")))["State"] == "running"
@@ -103,7 +109,8 @@ def test_replay_of_one_segment(journal, replayed):
     segment = os.path.join(journal, "lineagefs-0000000001.jsonl")
     mnt = replayed("--replay=" + segment).mnt
     # Only the older boot is in that segment: it is the newest there.
-    assert sorted(os.listdir(mnt)) == ["1-5", "400-150", "by-pid", "metrics", "stats"]
+    assert sorted(os.listdir(mnt)) == ["1-5", "400-150", "by-exe", "by-pid", "by-uid", "metrics",
+                                       "stats"]
 
 
 @pytest.mark.parametrize("until,running,absent", [
@@ -332,8 +339,8 @@ def test_replay_in_a_container(journal, tmp_path):
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120,
                        env=daemon_env())
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["1-7", "100-1000", "200-1200", "300-3000", "boots", "by-pid",
-                                "metrics", "stats", OLD_BOOT], r.stdout
+    assert r.stdout.split() == ["1-7", "100-1000", "200-1200", "300-3000", "boots", "by-exe",
+                                "by-pid", "by-uid", "metrics", "stats", OLD_BOOT], r.stdout
     assert not is_mounted(mnt)
 
 

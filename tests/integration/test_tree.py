@@ -12,7 +12,7 @@ from helpers import (
     wait_for,
 )
 
-SPECIAL = {"by-pid", "self", "stats", "metrics"}
+SPECIAL = {"by-pid", "self", "stats", "metrics", "boots", "by-exe", "by-uid"}
 
 
 def test_every_live_process_has_its_directory(mnt):

@@ -154,8 +154,9 @@ static void write_stat(int dirfd, const struct fakeproc_proc *proc, const char *
 	 * minflt cminflt majflt cmajflt utime stime cutime cstime priority nice
 	 * num_threads itrealvalue starttime. */
 	g_string_append_printf(
-	    text, "%d (%s) %c %d %d %d 0 -1 %u 100 0 0 0 3 1 0 0 20 0 %u 0 %" G_GUINT64_FORMAT,
-	    proc->pid, comm, state, proc->ppid, proc->pid, proc->pid, proc->flags, threads,
+	    text, "%d (%s) %c %d %d %d %u -1 %u 100 0 0 0 3 1 0 0 20 0 %u 0 %" G_GUINT64_FORMAT,
+	    proc->pid, comm, state, proc->ppid, proc->pgid ? proc->pgid : proc->pid,
+	    proc->sid ? proc->sid : proc->pid, proc->tty_nr, proc->flags, threads,
 	    proc->start_ticks);
 	/* Fields 23-52: vsize rss rsslim, then the memory layout, signals,
 	 * wchan, exit_signal, processor, policy and the arg/env addresses.
@@ -187,12 +188,18 @@ static void write_status(int dirfd, const struct fakeproc_proc *proc, const char
 	                       "Name:\t%s\nUmask:\t0022\nState:\t%c (%s)\nTgid:\t%d\nNgid:\t0\n"
 	                       "Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
 	                       "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
-	                       "FDSize:\t64\nGroups:\t \nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\n"
-	                       "NSsid:\t%d\nKthread:\t%d\n",
+	                       "FDSize:\t64\nGroups:\t \n",
 	                       comm, state, state_name(state), proc->pid, proc->pid, proc->ppid,
 	                       proc->uid, proc->uid, proc->uid, proc->uid, proc->gid, proc->gid,
-	                       proc->gid, proc->gid, proc->pid, proc->pid, proc->pid, proc->pid,
-	                       kthread ? 1 : 0);
+	                       proc->gid, proc->gid);
+	/* One number per pid namespace, the host's first. */
+	if (proc->ns_pid)
+		g_string_append_printf(text, "NStgid:\t%d\t%d\nNSpid:\t%d\t%d\n", proc->pid,
+		                       proc->ns_pid, proc->pid, proc->ns_pid);
+	else
+		g_string_append_printf(text, "NStgid:\t%d\nNSpid:\t%d\n", proc->pid, proc->pid);
+	g_string_append_printf(text, "NSpgid:\t%d\nNSsid:\t%d\nKthread:\t%d\n", proc->pid,
+	                       proc->pid, kthread ? 1 : 0);
 	if (!kthread)
 		g_string_append(text, "VmPeak:\t    3060 kB\nVmSize:\t    3060 kB\n"
 		                      "VmRSS:\t    1748 kB\nVmSwap:\t       0 kB\n");
@@ -212,6 +219,30 @@ static void make_task_dir(int dirfd, pid_t tid)
 
 	g_snprintf(name, sizeof(name), "task/%d", tid);
 	mkdir_at(dirfd, name);
+}
+
+static void write_context(int dirfd, const struct fakeproc_proc *proc)
+{
+	g_autofree char *loginuid =
+	    g_strdup_printf("%u", proc->audit_set ? proc->loginuid : G_MAXUINT32);
+	g_autofree char *sessionid =
+	    g_strdup_printf("%u", proc->audit_set ? proc->sessionid : G_MAXUINT32);
+
+	if (proc->cwd && symlinkat(proc->cwd, dirfd, "cwd") < 0)
+		g_error("fakeproc: symlink cwd: %s", g_strerror(errno));
+	if (proc->cgroup)
+		write_file_at(dirfd, "cgroup", proc->cgroup, strlen(proc->cgroup));
+	if (proc->environ)
+		write_file_at(dirfd, "environ", proc->environ, proc->environ_len);
+	write_file_at(dirfd, "loginuid", loginuid, strlen(loginuid));
+	write_file_at(dirfd, "sessionid", sessionid, strlen(sessionid));
+	if (proc->pidns) {
+		g_autofree char *target = g_strdup_printf("pid:[%u]", proc->pidns);
+
+		mkdir_at(dirfd, "ns");
+		if (symlinkat(target, dirfd, "ns/pid") < 0)
+			g_error("fakeproc: symlink ns/pid: %s", g_strerror(errno));
+	}
 }
 
 void fakeproc_add(struct fakeproc *fp, const struct fakeproc_proc *proc)
@@ -237,6 +268,7 @@ void fakeproc_add(struct fakeproc *fp, const struct fakeproc_proc *proc)
 	write_file_at(dirfd, "comm", comm_line, strlen(comm_line));
 	if (proc->exe && symlinkat(proc->exe, dirfd, "exe") < 0)
 		g_error("fakeproc: symlink %s/exe: %s", name, g_strerror(errno));
+	write_context(dirfd, proc);
 	mkdir_at(dirfd, "task");
 	make_task_dir(dirfd, proc->pid);
 	for (gsize i = 0; i < proc->ntids; i++)

@@ -40,6 +40,17 @@ struct fakeproc_proc {
 	guint64 start_stack;
 	const pid_t *tids;
 	gsize ntids;
+	/* The context files (proc_context.h): written when set. */
+	pid_t pgid, sid;    /* 0: the pid (a group and session leader) */
+	guint32 tty_nr;     /* field 7 of stat */
+	pid_t ns_pid;       /* 0: NStgid shows the pid alone (host namespace) */
+	const char *cwd;    /* symlink target of cwd */
+	const char *cgroup; /* the cgroup file's whole text */
+	const char *environ;
+	gsize environ_len;
+	guint32 pidns;      /* ns/pid -> "pid:[pidns]" */
+	gboolean audit_set; /* loginuid and sessionid as below, else unset */
+	guint32 loginuid, sessionid;
 };
 
 /* Writes <pid>/stat, status, cmdline, comm, exe and task/<tid>/ for the

@@ -124,6 +124,13 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The context lines of a record of which nothing is known. */
+#define NO_CONTEXT                                                                                 \
+	"Cwd:\t-\nCgroup:\t-\nContainer:\t-\nContainerRuntime:\t-\nPidNs:\t-\nNsPid:\t-\n"         \
+	"LoginUid:\t-\nSessionId:\t-\nTty:\t-\nSid:\t-\nPgid:\t-\nExeDeleted:\tno\nExeMemfd:"      \
+	"\tno\n"                                                                                   \
+	"ExeHash:\t-\n"
+
 G_GNUC_PRINTF(3, 4)
 static void assert_status(struct fixture *f, const struct lin_process *p, const char *format, ...)
 {
@@ -261,7 +268,7 @@ static void test_status_running(void **state)
 	              "Kthread:\tno\n"
 	              "ParentIsCreator:\tyes\n"
 	              "CreatorInferred:\t-\n"
-	              "CreatorCandidates:\t-\n",
+	              "CreatorCandidates:\t-\n" NO_CONTEXT,
 	              SHELL_CMDLINE_SHA256);
 }
 
@@ -290,7 +297,7 @@ static void test_status_exited_code(void **state)
 	              "Kthread:\tno\n"
 	              "ParentIsCreator:\tyes\n"
 	              "CreatorInferred:\t-\n"
-	              "CreatorCandidates:\t-\n",
+	              "CreatorCandidates:\t-\n" NO_CONTEXT,
 	              CHILD_CMDLINE_SHA256);
 }
 
@@ -319,7 +326,7 @@ static void test_status_killed_core(void **state)
 	              "Kthread:\tno\n"
 	              "ParentIsCreator:\tyes\n"
 	              "CreatorInferred:\t-\n"
-	              "CreatorCandidates:\t-\n");
+	              "CreatorCandidates:\t-\n" NO_CONTEXT);
 }
 
 static void test_status_kthread(void **state)
@@ -347,7 +354,7 @@ static void test_status_kthread(void **state)
 	              "Kthread:\tyes\n"
 	              "ParentIsCreator:\tunknown\n"
 	              "CreatorInferred:\t-\n"
-	              "CreatorCandidates:\t-\n",
+	              "CreatorCandidates:\t-\n" NO_CONTEXT,
 	              EMPTY_SHA256);
 }
 
@@ -499,6 +506,9 @@ static void test_stats(void **state)
 	                              "record_bytes 26\n"
 	                              "string_bytes 27\n"
 	                              "strings 28\n"
+	                              "history_entries 29\n"
+	                              "history_dropped 30\n"
+	                              "exe_hashed 31\n"
 	                              "started_monotonic_ns 5000000000\n"
 	                              "uptime_seconds 42\n"
 	                              "fs_notify_skipped 99\n"
@@ -562,6 +572,8 @@ static void assert_creator_lines(struct fixture *f, const char *expected)
 	fs_render_status(out, &f->grandchild, &f->cfg);
 	lines = strstr(out->str, "ParentIsCreator:");
 	assert_non_null(lines);
+	/* The context lines that follow are another test's. */
+	g_string_truncate(out, (gsize)(strstr(lines, "Cwd:\t") - out->str));
 	assert_string_equal(lines, expected);
 }
 
@@ -621,6 +633,133 @@ static void test_times(void **state)
 	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
 }
 
+/* The context lines and the history of a process that exec'd twice in a
+ * docker container, changed uid and comm, and exited. */
+static void test_context_and_history(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_process *p = &f->child;
+	struct lin_hist_budget budget;
+	struct lin_context ctx = {
+	    .cwd = intern(f, "/srv/a\tb"),
+	    .cgroup = intern(f, "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abc"
+	                        "def0123456789abcdef.scope"),
+	    .pidns = 4026531836u,
+	    .loginuid = 1000,
+	    .sessionid = LIN_AUDIT_UNSET,
+	    .tty_nr = (136 << 8) | 3,
+	    .sid = 2,
+	    .pgid = 3,
+	    .known = LIN_CTX_KNOWN_AUDIT | LIN_CTX_KNOWN_IDS,
+	};
+	static const char argv0[] = "sh\0-c\0echo a b\0";
+	struct lin_hist_entry first = {
+	    .time_ns = BOOT_REALTIME_NS + 61 * NS_PER_SEC,
+	    .kind = LIN_HIST_EXEC,
+	    .ids = {1000, 1000, 100, 100},
+	    .exe = intern(f, "/usr/bin/dash"),
+	    .cmdline = lin_strpool_intern(f->pool, argv0, sizeof(argv0) - 1),
+	};
+	struct lin_hist_entry uid = {
+	    .time_ns = BOOT_REALTIME_NS + 63 * NS_PER_SEC,
+	    .kind = LIN_HIST_UID,
+	    .ids = {1000, 1000, 1000, 0},
+	};
+	struct lin_hist_entry comm = {
+	    .time_ns = BOOT_REALTIME_NS + 64 * NS_PER_SEC,
+	    .kind = LIN_HIST_COMM,
+	    .exe = intern(f, "new\nname"),
+	};
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	(void)state;
+	f->cfg.host_pidns = 4026531836u;
+	lin_hist_budget_init(&budget, f->pool, 0);
+	lin_hist_add(&budget, &p->history, p, &first);
+	lin_hist_add(&budget, &p->history, p, &uid);
+	lin_hist_add(&budget, &p->history, p, &comm);
+	p->ctx = &ctx;
+	p->exec_ns = BOOT_REALTIME_NS + 62 * NS_PER_SEC + 500000000;
+	lin_strpool_unref(f->pool, p->cmdline);
+	p->cmdline = lin_strpool_intern(f->pool, "make\0-j\0", 8);
+	p->flags |= LIN_PROC_EXE_DELETED;
+	p->seen_ns = 60 * NS_PER_SEC; /* the FORK's monotonic time */
+
+	fs_render_status_context(out, p, &f->cfg);
+	assert_string_equal(out->str,
+	                    "Cwd:\t/srv/a\\tb\n"
+	                    "Cgroup:\t/system.slice/docker-0123456789abcdef0123456789abcdef"
+	                    "0123456789abcdef0123456789abcdef.scope\n"
+	                    "Container:\t0123456789abcdef0123456789abcdef0123456789abcdef"
+	                    "0123456789abcdef\n"
+	                    "ContainerRuntime:\tdocker\n"
+	                    "PidNs:\t4026531836\n"
+	                    "NsPid:\t200\n"
+	                    "LoginUid:\t1000\n"
+	                    "SessionId:\t-\n"
+	                    "Tty:\tpts/3\n"
+	                    "Sid:\t2\n"
+	                    "Pgid:\t3\n"
+	                    "ExeDeleted:\tyes\n"
+	                    "ExeMemfd:\tno\n"
+	                    "ExeHash:\t-\n");
+
+	g_string_truncate(out, 0);
+	fs_render_history(out, p, &f->cfg);
+	/* The current exec at its time, with the uids it had then (before
+	 * the uid change), then the later lines, then the exit. */
+	assert_string_equal(
+	    out->str, "2026-11-22T14:34:20.000Z\tfork\tby 100-5012 bash\n"
+	              "2026-11-22T14:34:21.000Z\texec\t/usr/bin/dash\tuid 1000 1000\tgid 100 100"
+	              "\targv sh -c echo\\040a\\040b\n"
+	              "2026-11-22T14:34:22.500Z\texec\t/usr/bin/make\tuid 1000 1000\tgid 100 0"
+	              "\targv make -j\ttruncated\n"
+	              "2026-11-22T14:34:23.000Z\tuid\t1000 1000 -> 1000 0\n"
+	              "2026-11-22T14:34:24.000Z\tcomm\tnew\\nname\n"
+	              "2026-11-22T14:34:30.999Z\texit\texited 3\n");
+
+	/* Budget drops are said, once, after the first line. */
+	p->history->dropped = 7;
+	g_string_truncate(out, 0);
+	fs_render_history(out, p, &f->cfg);
+	assert_non_null(strstr(out->str, "bash\n-\tdropped\t7 earlier events (history budget)\n"
+	                                 "2026-11-22T14:34:21.000Z\texec"));
+
+	p->ctx = NULL;
+	lin_hist_free(&budget, &p->history);
+	lin_strpool_unref(f->pool, ctx.cwd);
+	lin_strpool_unref(f->pool, ctx.cgroup);
+	lin_strpool_unref(f->pool, first.exe);
+	lin_strpool_unref(f->pool, first.cmdline);
+	lin_strpool_unref(f->pool, comm.exe);
+}
+
+static void test_tty_names(void **state)
+{
+	static const struct {
+		guint32 tty_nr;
+		const char *name;
+	} cases[] = {
+	    {0, "-"},
+	    {(136 << 8) | 0, "pts/0"},
+	    {(137 << 8) | 5, "pts/261"},
+	    /* Minor numbers past 255 go to bits 20..31. */
+	    {(136 << 8) | (0x1 << 20) | 2, "pts/258"},
+	    {(4 << 8) | 1, "tty1"},
+	    {(4 << 8) | 64, "ttyS0"},
+	    {(5 << 8) | 1, "console"},
+	    {(204 << 8) | 64, "204:64"},
+	};
+
+	(void)state;
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GString) out = g_string_new(NULL);
+
+		fs_append_tty(out, cases[i].tty_nr);
+		assert_string_equal(out->str, cases[i].name);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +779,8 @@ int main(void)
 	    cmocka_unit_test(test_stats),
 	    cmocka_unit_test_setup_teardown(test_links, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_times, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_context_and_history, setup, teardown),
+	    cmocka_unit_test(test_tty_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

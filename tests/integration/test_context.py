@@ -1,0 +1,386 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The context an investigator asks for: history (execs, uid changes),
+the new status fields (cwd, cgroup, container, pid namespace, login uid
+and session, terminal and leaders, deleted or fileless executables, exe
+hash) and --env, checked on real processes against what /proc and
+sha256sum say.
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from helpers import (
+    DEFAULT_TIMEOUT,
+    barrier,
+    HELPER_ENV,
+    proc_name,
+    read_bytes,
+    read_text,
+    status,
+    wait_exec,
+    wait_for,
+)
+
+from test_cli import assert_fails_cleanly, empty_dir  # noqa: F401 (fixture)
+
+
+def history(mnt, name):
+    return read_text(os.path.join(mnt, name, "history")).splitlines()
+
+
+def events(lines, kind):
+    return [line.split("\t") for line in lines if line.split("\t")[1] == kind]
+
+
+def argv_of(fields):
+    """The argv of an exec history line, unescaped."""
+    assert fields[5].startswith("argv "), fields
+    args = fields[5][len("argv "):].split(" ")
+    return [a.replace("\\040", " ") for a in args]
+
+
+def spawn(procs, argv, **kwargs):
+    p = subprocess.Popen(argv, env=kwargs.pop("env", HELPER_ENV), **kwargs)
+    procs.append(p)
+    return p
+
+
+def wait_status(mnt, name, key, want, timeout=DEFAULT_TIMEOUT):
+    seen = []
+
+    def ok():
+        seen[:] = [status(mnt, name).get(key)]
+        return seen[0] == want
+
+    try:
+        wait_for(ok, timeout, "%s status %s to be %r" % (name, key, want))
+    except AssertionError as exc:
+        raise AssertionError("%s (last seen %r)" % (exc, seen)) from None
+
+
+def test_exec_chain_history(mnt, procs):
+    script = "read go; exec env LINEAGEFS_X=1 sleep 300"
+    p = spawn(procs, ["sh", "-c", script], stdin=subprocess.PIPE)
+    wait_exec(p.pid, "sh")
+    name = proc_name(p.pid)
+    # The shell's exec is in before it goes on (a reader of /proc that
+    # comes late would find the next program already).
+    wait_for(lambda: len(events(history(mnt, name), "exec")) == 1, DEFAULT_TIMEOUT,
+             "the shell's exec line")
+    p.stdin.write(b"go\n")
+    p.stdin.flush()
+    wait_exec(p.pid, "sleep")
+
+    def three_execs():
+        return len(events(history(mnt, name), "exec")) == 3
+
+    wait_for(three_execs, DEFAULT_TIMEOUT, "three exec lines in history")
+    lines = history(mnt, name)
+    assert lines[0].split("\t")[1] == "fork", lines
+    execs = events(lines, "exec")
+    assert [e[2] for e in execs] == [os.path.realpath(shutil.which("sh")),
+                                     os.path.realpath(shutil.which("env")),
+                                     os.path.realpath(shutil.which("sleep"))], lines
+    assert argv_of(execs[0]) == ["sh", "-c", script]
+    assert argv_of(execs[1]) == ["env", "LINEAGEFS_X=1", "sleep", "300"]
+    assert argv_of(execs[2]) == ["sleep", "300"]
+    for e in execs:
+        assert e[3] == "uid 0 0" and e[4] == "gid 0 0", e
+    # Oldest first, and the exit comes last.
+    times = [line.split("\t")[0] for line in lines]
+    assert times == sorted(times)
+    p.kill()
+    p.wait()
+    wait_for(lambda: history(mnt, name)[-1].split("\t")[1] == "exit", DEFAULT_TIMEOUT,
+             "the exit line")
+    assert history(mnt, name)[-1].split("\t")[2] == "killed by SIGKILL"
+
+
+def test_setpriv_uid_change(mnt, procs):
+    p = spawn(procs, ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                      "sleep", "300"])
+    wait_exec(p.pid, "sleep")
+    name = proc_name(p.pid)
+    wait_status(mnt, name, "Uid", "65534\t65534")
+    lines = history(mnt, name)
+    uids = events(lines, "uid")
+    assert ["0 0 -> 65534 65534"] == [u[2] for u in uids], lines
+    gids = events(lines, "gid")
+    assert "0 0 -> 65534 65534" in [g[2] for g in gids], lines
+    execs = events(lines, "exec")
+    # setpriv ran as root, sleep as nobody; the uid line sits between.
+    assert execs[0][2].endswith("/setpriv") and execs[0][3] == "uid 0 0", lines
+    assert execs[-1][2].endswith("/sleep") and execs[-1][3] == "uid 65534 65534", lines
+    kinds = [line.split("\t")[1] for line in lines]
+    assert kinds.index("uid") > kinds.index("exec") and kinds.index("uid") < len(kinds) - 1
+
+
+def test_setuid_binary_uid_line(mnt, procs, bindir):
+    suid_dir = bindir
+    binary = os.path.join(suid_dir, "suid-sleep")
+    shutil.copy(shutil.which("sleep"), binary)
+    os.chown(binary, 65534, 65534)
+    os.chmod(binary, 0o4755)
+    p = spawn(procs, [binary, "300"])
+
+    def euid_changed():
+        with open("/proc/%d/status" % p.pid) as f:
+            return any(line.split()[:3] == ["Uid:", "0", "65534"] for line in f)
+
+    try:
+        wait_for(euid_changed, DEFAULT_TIMEOUT, "the set-user-ID exec")
+    except AssertionError:
+        pytest.skip("%s is on a nosuid mount" % suid_dir)
+    name = proc_name(p.pid)
+    wait_status(mnt, name, "Uid", "0\t65534")
+    lines = history(mnt, name)
+    assert [u[2] for u in events(lines, "uid")] == ["0 0 -> 0 65534"], lines
+    assert events(lines, "exec")[-1][3] == "uid 0 65534", lines
+
+
+def ns_inode(path):
+    link = os.readlink(path)
+    return link[link.index("[") + 1:-1]
+
+
+def test_pid_namespace(mnt, procs):
+    p = spawn(procs, ["unshare", "-fp", "--mount-proc", "sleep", "300"])
+
+    def child():
+        kids = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True,
+                              text=True).stdout.split()
+        return int(kids[0]) if kids else None
+
+    pid = wait_for(child, DEFAULT_TIMEOUT, "unshare's child")
+    wait_exec(pid, "sleep")
+    name = proc_name(pid)
+    inside = ns_inode("/proc/%d/ns/pid" % pid)
+    assert inside != ns_inode("/proc/self/ns/pid")
+    wait_status(mnt, name, "NsPid", "1")
+    st = status(mnt, name)
+    assert st["PidNs"] == inside
+    # The host's processes: the pid inside is the pid.
+    own = status(mnt, proc_name(os.getpid()))
+    assert own["NsPid"] == str(os.getpid())
+    assert own["PidNs"] == ns_inode("/proc/self/ns/pid")
+
+
+@pytest.fixture
+def cgroup_dir():
+    # /sys/fs/cgroup on a unified host, /sys/fs/cgroup/unified on a hybrid one.
+    root = None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if fields[fields.index("-") + 1] == "cgroup2":
+                root = fields[4]
+                break
+    if root is None:
+        pytest.skip("no cgroup v2 hierarchy mounted")
+    path = os.path.join(root, "lineagefs-test-%d" % os.getpid())
+    try:
+        os.mkdir(path)
+    except OSError as exc:
+        pytest.skip("cannot create a cgroup: %s" % exc.strerror)
+    yield path
+    for _ in range(100):
+        try:
+            os.rmdir(path)
+            break
+        except OSError:
+            wait_for(lambda: read_text(os.path.join(path, "cgroup.procs")) == "", 5,
+                     "the test cgroup to empty")
+
+
+def test_cgroup_move_before_exec(mnt, procs, cgroup_dir):
+    script = "echo $$ > %s/cgroup.procs && exec sleep 300" % cgroup_dir
+    p = spawn(procs, ["sh", "-c", script])
+    wait_exec(p.pid, "sleep")
+    name = proc_name(p.pid)
+    want = "/" + os.path.basename(cgroup_dir)
+    wait_status(mnt, name, "Cgroup", want)
+    st = status(mnt, name)
+    assert st["Container"] == "-" and st["ContainerRuntime"] == "-"
+    p.kill()
+    p.wait()
+
+
+def test_loginuid_and_session(mnt, procs):
+    script = "echo 4321 > /proc/self/loginuid && exec sleep 300"
+    p = spawn(procs, ["sh", "-c", script], stderr=subprocess.PIPE)
+
+    def done():
+        return p.poll() is not None or proc_comm_is(p.pid, "sleep")
+
+    wait_for(done, DEFAULT_TIMEOUT, "the loginuid write and exec")
+    if p.poll() is not None:
+        pytest.skip("cannot set loginuid here: %s" % p.stderr.read().decode().strip())
+    wait_exec(p.pid, "sleep")
+    name = proc_name(p.pid)
+    session = read_text("/proc/%d/sessionid" % p.pid).strip()
+    assert read_text("/proc/%d/loginuid" % p.pid).strip() == "4321"
+    wait_status(mnt, name, "LoginUid", "4321")
+    assert status(mnt, name)["SessionId"] == session
+
+
+def proc_comm_is(pid, comm):
+    try:
+        return read_text("/proc/%d/comm" % pid).strip() == comm
+    except OSError:
+        return False
+
+
+def test_tty_sid_pgid(mnt, procs):
+    p = spawn(procs, ["setsid", "sleep", "300"])
+    wait_exec(p.pid, "sleep")
+    name = proc_name(p.pid)
+    fields = read_text("/proc/%d/stat" % p.pid).rsplit(")", 1)[1].split()
+    pgid, sid = fields[2], fields[3]
+    wait_status(mnt, name, "Sid", sid)
+    st = status(mnt, name)
+    assert st["Pgid"] == pgid
+    assert st["Tty"] == "-"
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def hash_daemon():
+    from conftest import running_daemon
+
+    with running_daemon(["--hash-exe", "--env=LINEAGEFS_KEEP,LD_PRELOAD"]) as d:
+        yield d
+
+
+def test_exe_hash_matches_sha256sum_also_after_overwrite(hash_daemon, procs, bindir):
+    mnt = hash_daemon.mnt
+    binary = os.path.join(bindir, "prog")
+    shutil.copy(shutil.which("sleep"), binary)
+    first_sum = sha256(binary)
+    p = spawn(procs, [binary, "300"])
+    wait_exec(p.pid, "prog")
+    first = proc_name(p.pid)
+    wait_status(mnt, first, "ExeHash", "sha256:" + first_sum)
+    p.kill()
+    p.wait()
+    # Overwritten in place (same inode, new bytes), then run again.
+    with open(shutil.which("cat"), "rb") as src, open(binary, "r+b") as dst:
+        data = src.read()
+        dst.seek(0)
+        dst.write(data)
+        dst.truncate()
+    second_sum = sha256(binary)
+    assert second_sum != first_sum
+    q = spawn(procs, [binary], stdin=subprocess.PIPE)
+    wait_exec(q.pid, "prog")
+    second = proc_name(q.pid)
+    wait_status(mnt, second, "ExeHash", "sha256:" + second_sum)
+    # The first run keeps the hash of what it ran.
+    assert status(mnt, first)["ExeHash"] == "sha256:" + first_sum
+
+
+def hashed(mnt):
+    return int(read_text(os.path.join(mnt, "stats")).split("exe_hashed ")[1].split()[0])
+
+
+def test_exe_hash_cached_by_identity(hash_daemon, bindir):
+    mnt = hash_daemon.mnt
+    prog = os.path.join(bindir, "again")
+    shutil.copy(shutil.which("true"), prog)
+    names = []
+    before = hashed(mnt)
+    for _ in range(100):
+        q = subprocess.Popen([prog])
+        os.waitid(os.P_PID, q.pid, os.WEXITED | os.WNOWAIT)
+        names.append(proc_name(q.pid))
+        q.wait()
+    want = "sha256:" + sha256(prog)
+    # A process gone before its exe was read has none ("unknown"); the
+    # others all have the one hash.
+    barrier(mnt)
+    found = []
+    for name in names:
+        st = status(mnt, name)
+        found.append(st["ExeHash"])
+        assert st["ExeHash"] in (want, "unknown") or (st["ExeHash"] == "-" and st["Exe"] == ""), st
+    assert found.count(want) >= 50, found
+    # 100 runs, one hash (whatever else the machine ran meanwhile is
+    # hashed too, but far fewer than 100 distinct binaries).
+    assert hashed(mnt) - before < 50
+
+
+EXEC_FD = r"""
+import os, sys
+src, memfd = sys.argv[1], sys.argv[2] == "memfd"
+data = open(src, "rb").read()
+if memfd:
+    fd = os.memfd_create("lineagefs-fileless", 0)
+    os.write(fd, data)
+else:
+    path = sys.argv[3]
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, 0o755)
+    fd = os.open(path, os.O_RDONLY)
+    os.unlink(path)
+os.execve("/proc/self/fd/%d" % fd, ["sleep", "300"], {})
+"""
+
+
+@pytest.mark.parametrize("how", ["deleted", "memfd"])
+def test_deleted_and_memfd_exec_flagged(hash_daemon, procs, bindir, how):
+    mnt = hash_daemon.mnt
+    target = os.path.join(bindir, "gone")
+    sleep = shutil.which("sleep")
+    p = spawn(procs, [sys.executable, "-c", EXEC_FD, sleep, how, target])
+    wait_for(lambda: os.readlink("/proc/%d/exe" % p.pid).endswith("(deleted)"),
+             DEFAULT_TIMEOUT, "the exec of an unlinked file")
+    name = proc_name(p.pid)
+    wait_status(mnt, name, "ExeHash", "sha256:" + sha256(sleep))
+    st = status(mnt, name)
+    if how == "memfd":
+        assert st["ExeMemfd"] == "yes" and st["ExeDeleted"] == "no", st
+        assert st["Exe"].startswith("/memfd:lineagefs-fileless"), st
+    else:
+        assert st["ExeDeleted"] == "yes" and st["ExeMemfd"] == "no", st
+        assert st["Exe"] == target + " (deleted)", st
+    # A binary on disk is flagged neither way.
+    own = status(mnt, proc_name(os.getpid()))
+    assert own["ExeDeleted"] == "no" and own["ExeMemfd"] == "no"
+
+
+def test_env_keeps_only_the_names_asked(hash_daemon, procs):
+    mnt = hash_daemon.mnt
+    env = dict(HELPER_ENV, LINEAGEFS_KEEP="a b\nc", LINEAGEFS_DROP="secret")
+    env.pop("LD_PRELOAD", None)
+    p = spawn(procs, ["sleep", "300"], env=env)
+    wait_exec(p.pid, "sleep")
+    name = proc_name(p.pid)
+
+    def kept():
+        return read_bytes(os.path.join(mnt, name, "environ")) == b"LINEAGEFS_KEEP=a b\nc\0"
+
+    wait_for(kept, DEFAULT_TIMEOUT, "environ to hold LINEAGEFS_KEEP only")
+    assert b"secret" not in read_bytes(os.path.join(mnt, name, "status"))
+    assert b"secret" not in read_bytes(os.path.join(mnt, name, "history"))
+
+
+def test_no_environ_without_env(mnt):
+    name = proc_name(os.getpid())
+    assert "environ" not in os.listdir(os.path.join(mnt, name))
+    assert status(mnt, name)["ExeHash"] == "-"
+
+
+@pytest.mark.parametrize("bad", ["--env=", "--env=1ABC", "--env=A,,B", "--env=A=B",
+                                 "--env=A,A", "--env"])
+def test_bad_env_value(bad, empty_dir, skip_unless_mountable):  # noqa: F811
+    line = assert_fails_cleanly([bad, empty_dir], empty_dir)
+    assert "--env" in line, line

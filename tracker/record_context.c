@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Keeping a record's context, history and index entries in step with what
+ * the events and /proc reads say. events.c and table.c call these hooks at
+ * the points where a record is born (fork, discovery), execs, changes comm
+ * or ids, and is forgotten; everything here runs on the feeding thread
+ * with the write lock held, except the hash thread's results, which
+ * tracker_tick() collects (a status shows "ExeHash: pending" until then).
+ *
+ * Index membership: a record is listed under every exe it ran (its current
+ * one, and those of its EXEC and FOUND history entries) and every uid it
+ * ran as (real and effective: current, and those of its history entries).
+ * A forked child is listed under its creator's exe until it execs: it runs
+ * that code. When the budget drops an entry, or the record is forgotten,
+ * it leaves the lists that nothing else of it names.
+ */
+#include "config.h"
+#include "tracker-private.h"
+
+#include <string.h>
+
+#include "index.h"
+
+static void current_ids(const struct lin_process *p, guint32 ids[4])
+{
+	ids[0] = p->ruid;
+	ids[1] = p->euid;
+	ids[2] = p->rgid;
+	ids[3] = p->egid;
+}
+
+static void index_exe(struct tracker *t, struct lin_process *p, const struct lin_str *exe)
+{
+	if (exe)
+		lin_index_exe_add(t->index, exe->data, exe->len, p);
+}
+
+static void index_uids(struct tracker *t, struct lin_process *p)
+{
+	lin_index_uid_add(t->index, p->ruid, p);
+	if (p->euid != p->ruid)
+		lin_index_uid_add(t->index, p->euid, p);
+}
+
+static gboolean same_exe_path(const struct lin_str *a, const struct lin_str *b)
+{
+	gsize la, lb;
+
+	if (!a || !b)
+		return FALSE;
+	if (a == b)
+		return TRUE;
+	la = lin_index_exe_path_len(a->data, a->len);
+	lb = lin_index_exe_path_len(b->data, b->len);
+	return la == lb && memcmp(a->data, b->data, la) == 0;
+}
+
+/* Whether anything of p still names exe (its current exe if with_current). */
+static gboolean ran_exe(const struct lin_process *p, const struct lin_str *exe,
+                        gboolean with_current)
+{
+	if (with_current && same_exe_path(p->exe, exe))
+		return TRUE;
+	for (const struct lin_hist_entry *e = p->history ? p->history->first : NULL; e; e = e->next)
+		if ((e->kind == LIN_HIST_EXEC || e->kind == LIN_HIST_FOUND) &&
+		    same_exe_path(e->exe, exe))
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean ran_uid(const struct lin_process *p, guint32 uid)
+{
+	if (p->ruid == uid || p->euid == uid)
+		return TRUE;
+	for (const struct lin_hist_entry *e = p->history ? p->history->first : NULL; e;
+	     e = e->next) {
+		if ((e->kind == LIN_HIST_EXEC || e->kind == LIN_HIST_FOUND) &&
+		    (e->ids[0] == uid || e->ids[1] == uid))
+			return TRUE;
+		if (e->kind == LIN_HIST_UID &&
+		    (e->ids[0] == uid || e->ids[1] == uid || e->ids[2] == uid || e->ids[3] == uid))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* The uids an entry names, as index keys: up to 4, 0 when none. */
+static guint entry_uids(const struct lin_hist_entry *e, guint32 uids[4])
+{
+	switch ((enum lin_hist_kind)e->kind) {
+	case LIN_HIST_EXEC:
+	case LIN_HIST_FOUND:
+		uids[0] = e->ids[0];
+		uids[1] = e->ids[1];
+		return 2;
+	case LIN_HIST_UID:
+		memcpy(uids, e->ids, sizeof(e->ids));
+		return 4;
+	case LIN_HIST_COMM:
+	case LIN_HIST_GID:
+		break;
+	}
+	return 0;
+}
+
+/* The budget dropped e (already out of its record's list). */
+static void on_history_drop(struct lin_hist_entry *e, void *data)
+{
+	struct tracker *t = data;
+	struct lin_process *p = e->owner->record;
+	guint32 uids[4];
+	guint n = entry_uids(e, uids);
+
+	if ((e->kind == LIN_HIST_EXEC || e->kind == LIN_HIST_FOUND) && e->exe &&
+	    !ran_exe(p, e->exe, TRUE))
+		lin_index_exe_remove(t->index, e->exe->data, e->exe->len, p);
+	for (guint i = 0; i < n; i++)
+		if (!ran_uid(p, uids[i]))
+			lin_index_uid_remove(t->index, uids[i], p);
+}
+
+void tracker_ctx_init(struct tracker *t)
+{
+	t->contexts = lin_context_pool_new(t->strings);
+	lin_hist_budget_init(&t->history, t->strings, t->cfg.history_max);
+	t->history.on_drop = on_history_drop;
+	t->history.on_drop_data = t;
+	t->index = lin_index_new();
+	t->ctx_opts.env_names = t->cfg.env_names;
+	t->ctx_opts.exe_identity = t->cfg.hash_exe;
+	t->ctx_opts.own_pidns = t->cfg.host_pidns;
+}
+
+void tracker_ctx_release(struct tracker *t, struct lin_process *p)
+{
+	lin_hist_free(&t->history, &p->history);
+	lin_context_unref(t->contexts, p->ctx);
+	p->ctx = NULL;
+}
+
+void tracker_ctx_cleanup(struct tracker *t)
+{
+	lin_index_free(t->index);
+	lin_context_pool_free(t->contexts);
+	exe_hash_free(t->hasher);
+}
+
+static void set_exe_flags(struct lin_process *p);
+
+void tracker_ctx_unindex(struct tracker *t, struct lin_process *p)
+{
+	guint32 uids[4];
+
+	if (p->exe)
+		lin_index_exe_remove(t->index, p->exe->data, p->exe->len, p);
+	lin_index_uid_remove(t->index, p->ruid, p);
+	lin_index_uid_remove(t->index, p->euid, p);
+	for (const struct lin_hist_entry *e = p->history ? p->history->first : NULL; e;
+	     e = e->next) {
+		guint n = entry_uids(e, uids);
+
+		if ((e->kind == LIN_HIST_EXEC || e->kind == LIN_HIST_FOUND) && e->exe)
+			lin_index_exe_remove(t->index, e->exe->data, e->exe->len, p);
+		for (guint i = 0; i < n; i++)
+			lin_index_uid_remove(t->index, uids[i], p);
+	}
+}
+
+void tracker_ctx_index(struct tracker *t, struct lin_process *p)
+{
+	set_exe_flags(p);
+	index_exe(t, p, p->exe);
+	for (const struct lin_hist_entry *e = p->history ? p->history->first : NULL; e; e = e->next)
+		if (e->kind == LIN_HIST_EXEC || e->kind == LIN_HIST_FOUND)
+			index_exe(t, p, e->exe);
+	index_uids(t, p);
+}
+
+void tracker_ctx_forget(struct tracker *t, struct lin_process *p)
+{
+	tracker_ctx_unindex(t, p);
+	tracker_ctx_release(t, p);
+}
+
+static void set_exe_flags(struct lin_process *p)
+{
+	static const char deleted[] = " (deleted)";
+	gsize n = strlen(deleted);
+
+	p->flags &= ~(LIN_PROC_EXE_DELETED | LIN_PROC_EXE_MEMFD);
+	if (!p->exe)
+		return;
+	/* memfd_create() files are named "memfd:<name>" and never linked. */
+	if (g_str_has_prefix(p->exe->data, "/memfd:"))
+		p->flags |= LIN_PROC_EXE_MEMFD;
+	else if (p->exe->len > n && memcmp(p->exe->data + p->exe->len - n, deleted, n) == 0)
+		p->flags |= LIN_PROC_EXE_DELETED;
+}
+
+static struct lin_str *intern_opt(struct tracker *t, const char *s, gsize len)
+{
+	return s ? lin_strpool_intern(t->strings, s, len) : NULL;
+}
+
+/* Replaces p's context by base updated with what info read. exec: the
+ * environment and exe hash belong to the new image (unknown when not read),
+ * while cwd, cgroup, namespace and audit ids carry over from before. */
+static void context_update(struct tracker *t, struct lin_process *p,
+                           const struct lin_proc_info *info, gboolean exec,
+                           struct exe_hash_entry *hash)
+{
+	const struct lin_proc_context *c = &info->ctx;
+	struct lin_context tmpl = {.loginuid = LIN_AUDIT_UNSET, .sessionid = LIN_AUDIT_UNSET};
+	struct lin_str *cwd = NULL, *cgroup = NULL, *env = NULL;
+	struct lin_context *old = p->ctx;
+
+	if (old)
+		tmpl = *old;
+	if (exec) {
+		tmpl.env = NULL;
+		tmpl.exe_hash = NULL;
+		tmpl.known &= ~(guint8)LIN_CTX_KNOWN_ENV;
+	}
+	if (c->read_ok & PROC_CTX_CWD)
+		tmpl.cwd = cwd = intern_opt(t, c->cwd, strlen(c->cwd));
+	if (c->read_ok & PROC_CTX_CGROUP)
+		tmpl.cgroup = cgroup = intern_opt(t, c->cgroup, strlen(c->cgroup));
+	if (c->read_ok & PROC_CTX_ENV) {
+		tmpl.env = env = intern_opt(t, c->env, c->env_len);
+		tmpl.known |= LIN_CTX_KNOWN_ENV;
+	}
+	if (c->read_ok & PROC_CTX_PIDNS)
+		tmpl.pidns = c->pidns;
+	if ((c->read_ok & PROC_CTX_LOGINUID) && (c->read_ok & PROC_CTX_SESSIONID)) {
+		tmpl.loginuid = c->loginuid;
+		tmpl.sessionid = c->sessionid;
+		tmpl.known |= LIN_CTX_KNOWN_AUDIT;
+	}
+	if (info->read_ok & PROC_READ_STAT) {
+		tmpl.tty_nr = info->stat.tty_nr;
+		tmpl.sid = info->stat.sid;
+		tmpl.pgid = info->stat.pgid;
+		tmpl.known |= LIN_CTX_KNOWN_IDS;
+	}
+	if (hash)
+		tmpl.exe_hash = hash;
+	p->ctx = lin_context_intern(t->contexts, &tmpl);
+	lin_strpool_unref(t->strings, cwd);
+	lin_strpool_unref(t->strings, cgroup);
+	lin_strpool_unref(t->strings, env);
+	lin_context_unref(t->contexts, old);
+	if (info->read_ok & PROC_READ_STATUS && info->status.ns_tgid > 0)
+		p->ns_pid = info->status.ns_tgid;
+
+	/* Its status changes when the hash is done. */
+	if (hash && exe_hash_entry_state(hash) == EXE_HASH_PENDING) {
+		if (!hash->waiters)
+			hash->waiters = g_array_new(FALSE, FALSE, sizeof(guint64));
+		g_array_append_val(hash->waiters, p->serial);
+	}
+}
+
+void tracker_ctx_fork(struct tracker *t, struct lin_process *p, struct lin_process *creator)
+{
+	p->ctx = lin_context_ref(creator->ctx);
+	/* Same namespace as its creator (CLONE_NEWPID aside): the pid
+	 * inside is known only there, or for the host's namespace. */
+	index_exe(t, p, p->exe);
+	index_uids(t, p);
+	set_exe_flags(p);
+}
+
+void tracker_ctx_found(struct tracker *t, struct lin_process *p, const struct lin_proc_info *info)
+{
+	context_update(t, p, info, FALSE, NULL);
+	set_exe_flags(p);
+	index_exe(t, p, p->exe);
+	index_uids(t, p);
+}
+
+static void push_image(struct tracker *t, struct lin_process *p, enum lin_hist_kind kind,
+                       guint64 time_ns)
+{
+	guint32 ids[4];
+	struct lin_hist_entry e = {
+	    .time_ns = time_ns,
+	    .kind = (guint8)kind,
+	    .exe = p->exe,
+	    .cmdline = p->cmdline,
+	};
+
+	current_ids(p, ids);
+	lin_hist_ids_at(p->history, time_ns, ids, e.ids);
+	if (p->flags & LIN_PROC_CMDLINE_MISSED)
+		e.flags |= LIN_HIST_CMDLINE_MISSED;
+	if (p->flags & LIN_PROC_CMDLINE_TRUNCATED)
+		e.flags |= LIN_HIST_CMDLINE_TRUNCATED;
+	lin_hist_add(&t->history, &p->history, p, &e);
+}
+
+void tracker_ctx_exec_before(struct tracker *t, struct lin_process *p, guint32 old_ids[4])
+{
+	current_ids(p, old_ids);
+	if (p->exec_ns) {
+		push_image(t, p, LIN_HIST_EXEC, p->exec_ns);
+	} else if ((p->flags & LIN_PROC_FROM_SCAN) && p->exec_count == 0) {
+		push_image(t, p, LIN_HIST_FOUND,
+		           t->cfg.boot_realtime_ns + t->cfg.boot_offset_ns + p->seen_ns);
+	} else if (p->exe && !ran_exe(p, p->exe, FALSE)) {
+		/* The image inherited at fork: it ran its creator's code
+		 * until now, not a program of its own. */
+		lin_index_exe_remove(t->index, p->exe->data, p->exe->len, p);
+	}
+}
+
+static void push_ids(struct tracker *t, struct lin_process *p, enum lin_hist_kind kind,
+                     guint64 time_ns, guint32 old_real, guint32 old_eff, guint32 new_real,
+                     guint32 new_eff)
+{
+	struct lin_hist_entry e = {
+	    .time_ns = time_ns,
+	    .kind = (guint8)kind,
+	    .ids = {old_real, old_eff, new_real, new_eff},
+	};
+
+	lin_hist_add(&t->history, &p->history, p, &e);
+}
+
+void tracker_ctx_exec_after(struct tracker *t, struct lin_process *p,
+                            const struct lin_proc_info *info, guint64 time_ns,
+                            const guint32 old_ids[4])
+{
+	struct exe_hash_entry *hash = g_steal_pointer(&t->applying_hash);
+
+	p->exec_ns = time_ns;
+	context_update(t, p, info, TRUE, hash);
+	exe_hash_entry_unref(hash);
+	set_exe_flags(p);
+	index_exe(t, p, p->exe);
+	index_uids(t, p);
+	/* A set-user-ID or set-group-ID program changes the ids at exec,
+	 * with no UID or GID event: a line of its own, at the exec's time. */
+	if (old_ids[0] != p->ruid || old_ids[1] != p->euid)
+		push_ids(t, p, LIN_HIST_UID, time_ns, old_ids[0], old_ids[1], p->ruid, p->euid);
+	if (old_ids[2] != p->rgid || old_ids[3] != p->egid)
+		push_ids(t, p, LIN_HIST_GID, time_ns, old_ids[2], old_ids[3], p->rgid, p->egid);
+}
+
+void tracker_ctx_comm(struct tracker *t, struct lin_process *p, guint64 time_ns)
+{
+	struct lin_hist_entry e = {
+	    .time_ns = time_ns,
+	    .kind = LIN_HIST_COMM,
+	    .exe = p->comm,
+	};
+
+	lin_hist_add(&t->history, &p->history, p, &e);
+}
+
+void tracker_ctx_ids(struct tracker *t, struct lin_process *p, gboolean uid, guint32 old_real,
+                     guint32 old_eff, guint64 time_ns)
+{
+	if (uid) {
+		if (old_real == p->ruid && old_eff == p->euid)
+			return;
+		push_ids(t, p, LIN_HIST_UID, time_ns, old_real, old_eff, p->ruid, p->euid);
+		index_uids(t, p);
+	} else {
+		if (old_real == p->rgid && old_eff == p->egid)
+			return;
+		push_ids(t, p, LIN_HIST_GID, time_ns, old_real, old_eff, p->rgid, p->egid);
+	}
+}
+
+/* A hash the worker finished: the status of the records that took it
+ * while it was pending changes. */
+static void on_hash_done(struct exe_hash_entry *e, void *data)
+{
+	struct tracker *t = data;
+
+	for (guint i = 0; e->waiters && i < e->waiters->len; i++) {
+		struct lin_process *p =
+		    tracker_find_serial(t, g_array_index(e->waiters, guint64, i));
+
+		/* LIN_CHANGE_THREADS: the change that makes only status anew. */
+		if (p)
+			tracker_queue_change(t, LIN_CHANGE_THREADS, p);
+	}
+	g_clear_pointer(&e->waiters, g_array_unref);
+}
+
+gboolean tracker_start_hasher(struct tracker *t, GError **error)
+{
+	return !t->hasher || exe_hash_start(t->hasher, error);
+}
+
+void tracker_ctx_tick(struct tracker *t)
+{
+	if (!t->hasher)
+		return;
+	tracker_write_lock(t);
+	exe_hash_collect(t->hasher, on_hash_done, t);
+	t->stats.exe_hashed = exe_hash_hashed(t->hasher);
+	tracker_write_unlock(t);
+}
+
+void tracker_ctx_begin(struct tracker *t, struct tracker_read *rd)
+{
+	const struct lin_proc_info *info = &rd->proc.info;
+
+	rd->exe_hash = NULL;
+	if (t->hasher && rd->proc.dirfd >= 0 && (info->ctx.read_ok & PROC_CTX_EXE_ID))
+		rd->exe_hash = exe_hash_get(t->hasher, &info->ctx.exe_id, rd->proc.dirfd);
+}
+
+gsize tracker_ctx_bytes(const struct tracker *t)
+{
+	return lin_context_pool_bytes(t->contexts) + lin_hist_budget_bytes(&t->history) +
+	       lin_index_bytes(t->index);
+}
+
+struct lin_index *tracker_index(struct tracker *t)
+{
+	return t->index;
+}
