@@ -125,7 +125,7 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 	if ((r->has & TRACKER_RESTORE_INHERIT) && r->creator_serial) {
 		struct lin_process *creator = tracker_find_serial(t, r->creator_serial);
 
-		if (creator && creator != p)
+		if (creator && creator != p && creator->pid == r->creator_pid)
 			inherit(t, p, creator);
 	}
 	if (r->has & TRACKER_RESTORE_EXE)
@@ -165,6 +165,11 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 	if (r->has & TRACKER_RESTORE_CREATOR) {
 		struct lin_process *creator =
 		    r->creator_serial ? tracker_find_serial(t, r->creator_serial) : NULL;
+
+		/* An entity id and a pid that disagree (a forged line): the
+		 * pid is what the line says of the creator. */
+		if (creator && creator->pid != r->creator_pid)
+			creator = NULL;
 
 		p->creator_pid = r->creator_pid;
 		/* A creator named by pid alone, or forgotten: keep what is
