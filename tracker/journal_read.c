@@ -25,16 +25,10 @@
 #include <unistd.h>
 
 #include "journal_format.h"
+#include "journal_parse.h"
 #include "restore.h"
 
 #define NS_PER_SEC G_GUINT64_CONSTANT(1000000000)
-/* Read size; the buffer grows past it only for a line that long. */
-#define READ_CHUNK (128 * 1024)
-/* A line over this size is scanned for its element count before jansson
- * sees it: a line of "[0,0,0,..." would cost jansson 50 bytes per byte. */
-#define SCAN_ELEMENTS_ABOVE (64 * 1024)
-/* More JSON values than this in one line is not a process event. */
-#define MAX_ELEMENTS (1024 * 1024)
 /* A clock that disagrees with the reader's by more than this is wrong,
  * not skewed. */
 #define FUTURE_SLACK_NS (24 * 3600 * NS_PER_SEC)
@@ -373,31 +367,6 @@ static int get_base64(json_t *obj, const char *key, guchar **out, gsize *len)
 }
 
 /* ---- one line ---- */
-
-/* Whether a long line holds few enough JSON values to be given to jansson:
- * a string-aware count of separators and openings. */
-static gboolean few_elements(const char *line, gsize len)
-{
-	gboolean in_string = FALSE;
-	gsize count = 0;
-
-	for (gsize i = 0; i < len; i++) {
-		char c = line[i];
-
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = FALSE;
-		} else if (c == '"') {
-			in_string = TRUE;
-		} else if (c == ',' || c == '[' || c == '{') {
-			if (++count > MAX_ELEMENTS)
-				return FALSE;
-		}
-	}
-	return TRUE;
-}
 
 static const struct {
 	const char *name;
@@ -1113,96 +1082,80 @@ static gboolean apply_json(struct journal_reader *r, json_t *root, GError **erro
 	return ok;
 }
 
+/* One line, as the parser left it. FALSE with error set: another
+ * machine's line when that is an error. */
+static gboolean apply_parsed(struct journal_reader *r, enum journal_parsed_kind kind, json_t *root,
+                             GError **error)
+{
+	r->stats.lines++;
+	switch (kind) {
+	case JOURNAL_PARSED_JSON:
+		return apply_json(r, root, error);
+	case JOURNAL_PARSED_EMPTY:
+		break;
+	case JOURNAL_PARSED_TOO_LONG:
+		r->stats.too_long++;
+		break;
+	case JOURNAL_PARSED_TOO_MANY:
+		r->stats.invalid++;
+		break;
+	case JOURNAL_PARSED_NOT_JSON:
+		r->stats.not_json++;
+		break;
+	case JOURNAL_PARSED_TORN:
+		r->stats.torn++;
+		break;
+	}
+	return TRUE;
+}
+
 gboolean journal_reader_feed_line(struct journal_reader *r, const char *line, gsize len,
                                   GError **error)
 {
-	json_error_t json_error;
 	json_t *root;
+	enum journal_parsed_kind kind;
 	gboolean ok;
 
 	g_return_val_if_fail(!r->finished, FALSE);
-	r->stats.lines++;
-	if (len == 0)
-		return TRUE;
-	if (len > JOURNAL_LINE_MAX) {
-		r->stats.too_long++;
-		return TRUE;
-	}
-	if (len > SCAN_ELEMENTS_ABOVE && !few_elements(line, len)) {
-		r->stats.invalid++;
-		return TRUE;
-	}
-	/* jansson rejects NUL bytes, invalid UTF-8 and anything after the
-	 * object. */
-	root = json_loadb(line, len, 0, &json_error);
-	if (!root || !json_is_object(root)) {
-		r->stats.not_json++;
-		json_decref(root);
-		return TRUE;
-	}
-	ok = apply_json(r, root, error);
+	kind = journal_parse_line(line, len, &root);
+	ok = apply_parsed(r, kind, root, error);
 	json_decref(root);
 	return ok;
 }
 
 /* ---- segments ---- */
 
-gboolean journal_reader_read_fd(struct journal_reader *r, int fd, GError **error)
+struct fd_reading {
+	struct journal_reader *r;
+	GError **error;
+	gboolean failed;
+};
+
+static gboolean apply_one(enum journal_parsed_kind kind, json_t *root, void *data)
 {
-	gsize cap = READ_CHUNK, start = 0, end = 0;
-	g_autofree char *buf = g_malloc(cap);
-	gboolean skipping = FALSE; /* inside a line longer than JOURNAL_LINE_MAX */
+	struct fd_reading *reading = data;
 
-	r->stats.segments++;
-	for (;;) {
-		char *nl = memchr(buf + start, '\n', end - start);
-		ssize_t n;
-
-		if (nl) {
-			if (skipping)
-				skipping = FALSE;
-			else if (!journal_reader_feed_line(r, buf + start,
-			                                   (gsize)(nl - buf) - start, error))
-				return FALSE;
-			start = (gsize)(nl - buf) + 1;
-			continue;
-		}
-		if (!skipping && end - start > JOURNAL_LINE_MAX) {
-			/* Counted once, then read past without keeping it. */
-			r->stats.lines++;
-			r->stats.too_long++;
-			skipping = TRUE;
-		}
-		if (skipping)
-			start = end = 0;
-		if (start > 0) {
-			memmove(buf, buf + start, end - start);
-			end -= start;
-			start = 0;
-		}
-		if (end == cap) {
-			cap = MIN(cap * 2, (gsize)JOURNAL_LINE_MAX + READ_CHUNK);
-			buf = g_realloc(buf, cap);
-		}
-		n = read(fd, buf + end, MIN(cap - end, (gsize)READ_CHUNK));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r->stats.read_errors++;
-			return TRUE;
-		}
-		if (n == 0)
-			break;
-		r->stats.bytes += (guint64)n;
-		end += (gsize)n;
-	}
-	/* A line without its newline: the writer died in the middle of it, or
-	 * the file was cut. Never applied, even when it parses. */
-	if (end > start && !skipping) {
-		r->stats.lines++;
-		r->stats.torn++;
+	if (!apply_parsed(reading->r, kind, root, reading->error)) {
+		reading->failed = TRUE;
+		return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean journal_reader_read_fd(struct journal_reader *r, int fd, GError **error)
+{
+	struct fd_reading reading = {.r = r, .error = error};
+	struct journal_parse_counts counts = {0};
+	struct stat st;
+	gboolean big;
+
+	g_return_val_if_fail(!r->finished, FALSE);
+	r->stats.segments++;
+	big = fstat(fd, &st) == 0 && st.st_size >= JOURNAL_PARSE_THREADED_ABOVE;
+	journal_parse_fd(fd, big && !r->opts.one_thread, apply_one, &reading, &counts);
+	r->stats.bytes += counts.bytes;
+	r->stats.read_errors += counts.read_errors;
+	return !reading.failed;
 }
 
 /* Opens a journal file without following a link or blocking on a FIFO,

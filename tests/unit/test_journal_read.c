@@ -27,6 +27,7 @@
 #include "fakeproc.h"
 #include "journal_encode.h"
 #include "journal_format.h"
+#include "journal_parse.h"
 #include "journal_read.h"
 #include "restore.h"
 #include "tracker.h"
@@ -619,6 +620,119 @@ static char *history_text(guint64 first_seq, pid_t pid, const char *name)
 	return g_strdup_printf("%s\n%s\n", fork, exit);
 }
 
+/* What a replay of path holds: one "pid-start exit cmdline-length" line
+ * per record, in serial order, and the reading's counts. */
+static char *replay_summary(struct fixture *f, const char *path, gboolean one_thread,
+                            struct journal_read_stats *stats)
+{
+	struct journal_read_options opts = f->opts;
+	struct journal_reader *r;
+	g_autoptr(GError) error = NULL;
+	GString *out = g_string_new(NULL);
+	GPtrArray *boots;
+
+	opts.expect_host_id = NULL;
+	opts.root_boot_id = NULL;
+	opts.root_tracker = NULL;
+	opts.one_thread = one_thread;
+	r = journal_reader_new(&opts);
+	assert_true(journal_reader_read_path(r, path, &error));
+	journal_reader_finish(r);
+	boots = journal_reader_boots(r);
+	assert_int_equal(boots->len, 1);
+	for (struct lin_process *p = tracker_first_after(
+	         ((struct journal_boot *)g_ptr_array_index(boots, 0))->tracker, 0);
+	     p; p = p->all_next)
+		g_string_append_printf(out, "%d-%" G_GUINT64_FORMAT ".%u %u %u %u %s\n",
+		                       (int)p->pid, p->start_ticks, p->instance, p->exit_kind,
+		                       p->exit_status, p->cmdline ? (guint)p->cmdline->len : 0,
+		                       p->creator ? "linked" : "-");
+	*stats = *journal_reader_stats(r);
+	journal_reader_free(r);
+	return g_string_free(out, FALSE);
+}
+
+/* A segment big enough for the parser threads reads exactly as it does on
+ * one thread: the same records, in the same order, the same counts, with
+ * garbage, a line of megabytes and a torn last line in it. */
+static void test_threaded_parse_matches_one_thread(void **state)
+{
+	static const struct journal_host host = {
+	    .machine_id = HOST, .boot_id = BOOT2, .boot_realtime_ns = BOOT2_NS, .hz = 100};
+	static const char cmd[] = "/usr/bin/true\0--x\0";
+	struct fixture *f = *state;
+	g_autoptr(GString) text = g_string_new(NULL);
+	g_autofree char *path = segment_path(f, 1);
+	g_autofree char *threaded = NULL, *alone = NULL;
+	struct journal_read_stats st1, st2;
+	struct journal_proc shell = {
+	    .has = JOURNAL_HAS_COMM | JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE,
+	    .pid = 100,
+	    .instance = 1,
+	    .start_ticks = 50,
+	    .comm = "sh",
+	    .comm_len = 2,
+	    .exe = "/bin/sh",
+	    .exe_len = 7,
+	    .cmdline = "sh\0",
+	    .cmdline_len = 3,
+	};
+	guint64 seq = 0;
+
+	journal_encode_process(text, &host, JOURNAL_FOUND, BOOT2_NS + 1, seq++, &shell);
+	for (guint i = 0; i < 6000; i++) {
+		struct journal_proc p = {
+		    .has = JOURNAL_HAS_COMM | JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE |
+		           JOURNAL_HAS_CREATOR | JOURNAL_HAS_CREATOR_START | JOURNAL_HAS_FORK,
+		    .pid = (pid_t)(1000 + i),
+		    .instance = 1,
+		    .start_ticks = 100 + i,
+		    .creator_pid = 100,
+		    .creator_instance = 1,
+		    .creator_start_ticks = 50,
+		    .comm = "true",
+		    .comm_len = 4,
+		    .exe = "/usr/bin/true",
+		    .exe_len = 13,
+		    .cmdline = cmd,
+		    .cmdline_len = sizeof(cmd) - 1 - (i % 3),
+		};
+		guint64 at = BOOT2_NS + (100 + i) * (NS_PER_SEC / 100);
+
+		journal_encode_process(text, &host, JOURNAL_EXEC, at, seq++, &p);
+		p.has |= JOURNAL_HAS_EXIT;
+		p.exit_kind = i % 7 ? LIN_EXIT_CODE : LIN_EXIT_SIGNAL;
+		p.exit_status = i % 7 ? (i % 256) << 8 : SIGKILL;
+		journal_encode_process(text, &host, JOURNAL_EXIT, at + 1000, seq++, &p);
+		if (i == 2000)
+			g_string_append(text, "garbage\n{\"@timestamp\":1}\n\n");
+		if (i == 4000) {
+			gsize from = text->len;
+
+			g_string_set_size(text, from + JOURNAL_LINE_MAX + 100);
+			memset(text->str + from, 'x', JOURNAL_LINE_MAX + 99);
+			text->str[text->len - 1] = '\n';
+		}
+	}
+	g_string_append(text, "{\"torn\":");
+	assert_true(text->len > JOURNAL_PARSE_THREADED_ABOVE);
+	write_file(path, text->str, text->len);
+
+	threaded = replay_summary(f, path, FALSE, &st1);
+	alone = replay_summary(f, path, TRUE, &st2);
+	assert_string_equal(threaded, alone);
+	assert_memory_equal(&st1, &st2, sizeof(st1));
+	assert_int_equal(st1.applied, 1 + 12000);
+	assert_int_equal(st1.not_json, 1);
+	assert_int_equal(st1.invalid, 1);
+	assert_int_equal(st1.too_long, 1);
+	assert_int_equal(st1.torn, 1);
+	assert_int_equal(st1.lines, 1 + 12000 + 3 + 1 + 1);
+	/* The newest 1000 exited are kept (the fixture's limit). */
+	assert_non_null(strstr(threaded, "\n6998-6098.1 1 28160 17 linked\n"));
+	assert_null(strstr(threaded, "\n2999-"));
+}
+
 static void test_segments_in_number_order(void **state)
 {
 	struct fixture *f = *state;
@@ -953,6 +1067,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_creator_after_child, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_lines_are_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_compact_lines_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_threaded_parse_matches_one_thread, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_segments_in_number_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_and_truncated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_line_of_megabytes, setup, teardown),
