@@ -609,6 +609,21 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 		return FALSE;
 	if ((rs->has & TRACKER_RESTORE_CMDLINE) && !parse_cmdline_meta(lineagefs, rs))
 		return FALSE;
+	/* An exec line states the new image: what it leaves out is not known
+	 * (an exe or a cmdline missed at the exec), not unchanged. */
+	if (l->exec_line) {
+		if (!(rs->has & TRACKER_RESTORE_EXE)) {
+			rs->exe = NULL;
+			rs->exe_len = 0;
+		}
+		if (!(rs->has & TRACKER_RESTORE_CMDLINE)) {
+			rs->cmdline = NULL;
+			rs->cmdline_len = 0;
+			rs->cmdline_full_len = 0;
+			rs->cmdline_sha256 = NULL;
+		}
+		rs->has |= TRACKER_RESTORE_EXE | TRACKER_RESTORE_CMDLINE;
+	}
 	ret = get_string(lineagefs, "image", &text, NULL);
 	if (ret < 0)
 		return FALSE;
