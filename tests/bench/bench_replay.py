@@ -9,8 +9,9 @@ fork into its exec; default 1,000,000), then:
 - mounts it with --replay --max-exited=0 and times the mount from exec to
   a listed root: events and lines per second and seconds to mount, the
   daemon's RSS; the restore at start-up reads through the same reader;
-- "every process that ever ran /usr/bin/curl", three ways, each warm and
-  repeated: find over the mount (-lname on exe links), grep -c over the
+- "every process that ever ran /usr/bin/curl", four ways, each warm and
+  repeated: find over the mount (-lname on exe links), a listing of the
+  mount's by-exe/usr/bin/curl/ index, grep -c over the
   journal's JSON, jq over the journal (the entity ids, unique);
   each prints its time and its count (which must agree).
 
@@ -86,6 +87,11 @@ def main():
     found = len(r.stdout.split())
     benchlib.row("every process that ran curl: find on the mount (s, found)",
                  "%.3f" % t_find, found)
+    by_exe = os.path.join(daemon.mountpoint, "by-exe", "usr", "bin", "curl")
+    if os.path.isdir(os.path.dirname(by_exe)):
+        t_index, r = best_of(REPS, ["sh", "-c", 'ls "$1" | wc -l', "sh", by_exe])
+        benchlib.row("  ls by-exe/usr/bin/curl on the mount (s, found)", "%.3f" % t_index,
+                     r.stdout.strip())
     segments = sorted(os.path.join(journal, n) for n in os.listdir(journal))
     t_grep, r = best_of(REPS, ["sh", "-c", 'cat "$@" | grep -c \'"action":"exec".*"executable":"%s"\''
                                % curl, "sh"] + segments)
