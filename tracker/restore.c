@@ -166,11 +166,10 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 		struct lin_process *creator =
 		    r->creator_serial ? tracker_find_serial(t, r->creator_serial) : NULL;
 
-		/* An entity id and a pid that disagree (a forged line): the
-		 * pid is what the line says of the creator. */
+		/* A line whose parent entity and parent pid disagree names
+		 * no creator the table can trust: keep the pid, link none. */
 		if (creator && creator->pid != r->creator_pid)
 			creator = NULL;
-
 		p->creator_pid = r->creator_pid;
 		/* A creator named by pid alone, or forgotten: keep what is
 		 * linked when it is that pid. */
