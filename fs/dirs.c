@@ -192,6 +192,24 @@ static int lookup_in_children(struct lin_fs *fs, struct tracker *t, struct lin_p
 	return 0;
 }
 
+/* A reader looking up self that the table does not know yet (a thread
+ * started a moment ago, whose event waits in a batch) first has the event
+ * thread catch up. */
+static void self_catch_up(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t parent,
+                          const char *name)
+{
+	gboolean known;
+
+	if (parent != FS_INO_ROOT || strcmp(name, "self") != 0 || reader->pid <= 0 || fs->replay ||
+	    !fs->catch_up_fn)
+		return;
+	tracker_read_lock(fs->tracker);
+	known = tracker_find_tid(fs->tracker, reader->pid) != NULL;
+	tracker_read_unlock(fs->tracker);
+	if (!known)
+		fs->catch_up_fn(fs->catch_up_data);
+}
+
 /* Fills e for parent/name. Returns 0 (e->ino == 0 for an absence the kernel
  * may cache) or -errno. */
 int fs_do_lookup(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t parent,
@@ -200,6 +218,7 @@ int fs_do_lookup(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t p
 	struct fs_node dir;
 	int ret;
 
+	self_catch_up(fs, reader, parent, name);
 	tracker_read_lock(fs->tracker);
 	ret = fs_node_resolve(fs, parent, &dir);
 	if (ret < 0)

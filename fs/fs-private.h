@@ -165,6 +165,8 @@ struct lin_fs {
 	 * session serves. */
 	fs_journal_stats_fn journal_stats_fn;
 	void *journal_stats_data;
+	fs_catch_up_fn catch_up_fn; /* set before the session serves */
+	void *catch_up_data;
 };
 
 /* A node resolved under the tracker's read lock. */

@@ -60,6 +60,14 @@ typedef void (*fs_journal_stats_fn)(struct lin_journal_stats *out, void *data);
 /* Set before the session serves; unset: there is no journal. */
 void fs_set_journal_stats_fn(struct lin_fs *fs, fs_journal_stats_fn fn, void *data);
 
+/* Brings the table up to the events the kernel has sent so far, waiting a
+ * bounded time; called from FUSE threads, without the tracker's lock. The
+ * event thread takes some events in batches, a few milliseconds late: a
+ * thread that looks up self the moment it starts must find itself. */
+typedef void (*fs_catch_up_fn)(void *data);
+/* Set before the session serves; unset: events are applied as they come. */
+void fs_set_catch_up_fn(struct lin_fs *fs, fs_catch_up_fn fn, void *data);
+
 /* The tracker's change hook: tracker_set_change_fn(t, fs_on_change, fs).
  * Runs on the tracker's feeding thread; never blocks, only queues. */
 void fs_on_change(const struct lin_change *change, void *data);

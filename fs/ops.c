@@ -647,6 +647,12 @@ struct lin_fs *fs_new(struct tracker *t)
 	return fs;
 }
 
+void fs_set_catch_up_fn(struct lin_fs *fs, fs_catch_up_fn fn, void *data)
+{
+	fs->catch_up_fn = fn;
+	fs->catch_up_data = data;
+}
+
 void fs_set_journal_stats_fn(struct lin_fs *fs, fs_journal_stats_fn fn, void *data)
 {
 	fs->journal_stats_fn = fn;

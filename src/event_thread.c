@@ -64,6 +64,22 @@
  * but one in thirty within 5 ms (measured under the sanitizers): the
  * stat reader is woken for those alone. */
 #define EVENT_FORK_GRACE_US 5000
+/* With an EXEC socket (see event_thread_take_execs()), how long the main
+ * socket is not polled after it gave events: its FORKs, EXITs and the rest
+ * wait that long at most, and are taken in one batch, often when the next
+ * EXEC wakes the thread anyway. In a storm that is one wakeup per process
+ * instead of one per event. */
+#define EVENT_DEFER_US (10 * 1000)
+/* EXECs read from the EXEC socket and not yet met on the main socket;
+ * one met by none within EVENT_EARLY_MAX_AGE_US was lost there (an
+ * overflow): its read is dropped. */
+#define EVENT_EARLY_MAX 64
+/* EXECs the main socket brought first, remembered so that the EXEC
+ * socket's copy, read after, is not read again. */
+#define EVENT_MET_MAX          64
+#define EVENT_EARLY_MAX_AGE_US (1000 * 1000)
+/* How long a reader waits at most for event_thread_catch_up(). */
+#define EVENT_CATCH_UP_MAX_US (100 * 1000)
 /* After an overflow report, datagrams still read before the rescan at most
  * (see event_thread_drain()); a full 8 MiB queue holds about 11000. */
 #define EVENT_OVERFLOW_DRAIN_MAX 65536
@@ -96,10 +112,20 @@ struct queued_event {
 	gboolean cmdline_out;
 };
 
+/* An EXEC from the EXEC socket, its reads begun on arrival, waiting for
+ * the same event from the main socket, in order (see
+ * event_thread_take_early()). */
+struct early_exec {
+	struct cnproc_event ev;
+	struct tracker_read rd;
+	gint64 at_us; /* g_get_monotonic_time() at receipt */
+};
+
 struct event_thread {
 	struct tracker *tracker;     /* not owned */
 	struct lin_metrics *metrics; /* the tracker's; this thread writes its event fields */
 	struct cnproc *cn;           /* not owned */
+	struct cnproc *execs;        /* not owned; EXEC events alone, or NULL */
 	struct stat_reader *reader;
 	int stop_fd; /* eventfd, written once by event_thread_stop() */
 	pthread_t thread;
@@ -112,6 +138,30 @@ struct event_thread {
 	/* The last receive or poll found the socket empty, at dry_since_us. */
 	gboolean socket_dry;
 	gint64 dry_since_us;
+	guint main_datagrams; /* received from the main socket since the wakeup */
+	/* With an EXEC socket: the main socket is not polled until then. */
+	gint64 main_deferred_until_us;
+	/* EXECs from the EXEC socket, oldest first. */
+	struct early_exec early[EVENT_EARLY_MAX];
+	guint early_len;
+	/* The last EXECs begun from the main socket, a ring. */
+	struct cnproc_event met[EVENT_MET_MAX];
+	guint met_next;
+
+	/* Catch-up requests (event_thread_catch_up()): readers count them
+	 * in catch_asked and write catch_fd; the thread answers all asked
+	 * when it woke once every event received by then is applied, and
+	 * counts them in catch_served. Both under catch_lock, which nobody
+	 * holds while waiting for anything else. */
+	int catch_fd;
+	GMutex catch_lock;
+	GCond catch_cond;
+	guint64 catch_asked;
+	guint64 catch_served;
+	/* Owned by the thread: the requests it serves, and the tag of the
+	 * first event received after it woke for them. */
+	guint64 catch_serving;
+	guint64 catch_until_tag;
 	/* Ring of received events, oldest at backlog_head. */
 	struct queued_event *backlog;
 	guint backlog_head;
@@ -263,6 +313,94 @@ static void event_thread_flush(struct event_thread *et)
 		event_thread_finish_oldest(et);
 }
 
+/* Whether a and b are the one message the kernel sent both sockets. */
+static gboolean same_message(const struct cnproc_event *a, const struct cnproc_event *b)
+{
+	return a->cpu == b->cpu && a->seq == b->seq && a->timestamp_ns == b->timestamp_ns &&
+	       a->tgid == b->tgid;
+}
+
+static void early_drop(struct event_thread *et, guint i)
+{
+	et->early_len--;
+	memmove(&et->early[i], &et->early[i + 1], (et->early_len - i) * sizeof(et->early[0]));
+}
+
+/* An EXEC from the EXEC socket: its reads begun at once, before it is met
+ * on the main socket behind the events before it. */
+static void event_thread_on_early(const struct cnproc_event *ev, void *data)
+{
+	struct event_thread *et = data;
+	struct early_exec *e;
+	guint64 received_ns = 0;
+
+	/* Until the filter was set, it had the rest too. */
+	if (ev->type != CNPROC_EV_EXEC)
+		return;
+	/* The main socket brought it first, and it was read then. */
+	for (guint i = 0; i < EVENT_MET_MAX; i++)
+		if (same_message(&et->met[i], ev))
+			return;
+	if (et->early_len == EVENT_EARLY_MAX) {
+		tracker_event_abandon(&et->early[0].rd);
+		early_drop(et, 0);
+	}
+	if (et->metrics->enabled)
+		received_ns = lin_metrics_now_ns();
+	e = &et->early[et->early_len++];
+	e->ev = *ev;
+	e->at_us = g_get_monotonic_time();
+	tracker_event_begin(et->tracker, &e->ev, &e->rd);
+	if (et->metrics->enabled)
+		lin_histogram_observe_since(&et->metrics->exec_read, received_ns);
+}
+
+/* Moves the reads of the EXEC socket's copy of ev into rd: the kernel sent
+ * both sockets the same message (cpu, seq and timestamp). */
+static gboolean event_thread_take_early(struct event_thread *et, const struct cnproc_event *ev,
+                                        struct tracker_read *rd)
+{
+	if (ev->type != CNPROC_EV_EXEC)
+		return FALSE;
+	for (guint i = 0; i < et->early_len; i++) {
+		if (!same_message(&et->early[i].ev, ev))
+			continue;
+		*rd = et->early[i].rd;
+		early_drop(et, i);
+		return TRUE;
+	}
+	if (et->execs) {
+		et->met[et->met_next] = *ev;
+		et->met_next = (et->met_next + 1) % EVENT_MET_MAX;
+	}
+	return FALSE;
+}
+
+/* Drops the early reads that no event of the main socket claimed in time,
+ * or all of them. */
+static void event_thread_expire_early(struct event_thread *et, gboolean all)
+{
+	gint64 now = g_get_monotonic_time();
+
+	while (et->early_len > 0 && (all || now - et->early[0].at_us > EVENT_EARLY_MAX_AGE_US)) {
+		tracker_event_abandon(&et->early[0].rd);
+		early_drop(et, 0);
+	}
+}
+
+/* Reads what the EXEC socket holds. Its errors need nothing: an EXEC lost
+ * there comes on the main socket all the same, only read later. */
+static void event_thread_take_execs(struct event_thread *et)
+{
+	for (guint n = 0; n < EVENT_BATCH; n++) {
+		struct cnproc_batch batch;
+
+		if (cnproc_receive_batch(et->execs, event_thread_on_early, et, &batch) < 0 ||
+		    batch.dry)
+			break;
+	}
+}
+
 /*
  * Every event is begun the moment it is parsed: for an EXEC that reads the
  * cmdline and exe, which vanish a few hundred microseconds later when a
@@ -289,9 +427,12 @@ static void event_thread_on_event(const struct cnproc_event *ev, void *data)
 		    &et->metrics->event_delay,
 		    q->received_ns > ev->timestamp_ns ? q->received_ns - ev->timestamp_ns : 0);
 	}
-	tracker_event_begin(et->tracker, &q->ev, &q->rd);
-	if (et->metrics->enabled && ev->type == CNPROC_EV_EXEC)
-		lin_histogram_observe_since(&et->metrics->exec_read, q->received_ns);
+	/* An EXEC the EXEC socket brought was read then. */
+	if (!event_thread_take_early(et, ev, &q->rd)) {
+		tracker_event_begin(et->tracker, &q->ev, &q->rd);
+		if (et->metrics->enabled && ev->type == CNPROC_EV_EXEC)
+			lin_histogram_observe_since(&et->metrics->exec_read, q->received_ns);
+	}
 	q->tag = et->next_tag++;
 	q->asked = FALSE;
 	q->cmdline_out = tracker_event_cmdline_pending(&q->rd);
@@ -368,6 +509,7 @@ static void event_thread_took(struct event_thread *et, const struct cnproc_batch
 		if (et->overflow_drained >= EVENT_OVERFLOW_DRAIN_MAX)
 			event_thread_repair(et);
 	}
+	et->main_datagrams += batch->datagrams;
 	et->socket_dry = batch->dry;
 	if (batch->dry)
 		et->dry_since_us = g_get_monotonic_time();
@@ -466,13 +608,47 @@ static void event_thread_maybe_tick(struct event_thread *et)
 	if (now < et->next_tick_us)
 		return;
 	tracker_tick(et->tracker);
+	event_thread_expire_early(et, FALSE);
 	et->next_tick_us = now + EVENT_TICK_US;
 }
 
-/* How long the next ppoll() may sleep: until the next tick, or the end of
- * the grace the oldest event waits out; not at all when events are ready
- * to be finished. */
-static struct timespec event_thread_poll_timeout(const struct event_thread *et, gboolean waiting)
+/* Answers the readers' catch-up requests once every event received before
+ * the thread woke for them is applied. */
+static void event_thread_serve_catch_up(struct event_thread *et)
+{
+	if (et->catch_serving == 0)
+		return;
+	if (et->backlog_len > 0 && backlog_at(et, 0)->tag < et->catch_until_tag)
+		return;
+	g_mutex_lock(&et->catch_lock);
+	et->catch_served = MAX(et->catch_served, et->catch_serving);
+	g_cond_broadcast(&et->catch_cond);
+	g_mutex_unlock(&et->catch_lock);
+	et->catch_serving = 0;
+}
+
+void event_thread_catch_up(void *data)
+{
+	struct event_thread *et = data;
+	gint64 deadline = g_get_monotonic_time() + EVENT_CATCH_UP_MAX_US;
+	guint64 asked;
+
+	g_mutex_lock(&et->catch_lock);
+	asked = ++et->catch_asked;
+	g_mutex_unlock(&et->catch_lock);
+	eventfd_write(et->catch_fd, 1);
+	g_mutex_lock(&et->catch_lock);
+	while (et->catch_served < asked)
+		if (!g_cond_wait_until(&et->catch_cond, &et->catch_lock, deadline))
+			break;
+	g_mutex_unlock(&et->catch_lock);
+}
+
+/* How long the next ppoll() may sleep: until the next tick, the end of
+ * the grace the oldest event waits out, or the end of the main socket's
+ * deferral; not at all when events are ready to be finished. */
+static struct timespec event_thread_poll_timeout(const struct event_thread *et, gboolean waiting,
+                                                 gboolean main_polled)
 {
 	gint64 now = g_get_monotonic_time();
 	gint64 until = et->next_tick_us;
@@ -482,6 +658,8 @@ static struct timespec event_thread_poll_timeout(const struct event_thread *et, 
 		return ts;
 	if (waiting)
 		until = MIN(until, et->wait_until_us);
+	if (!main_polled)
+		until = MIN(until, et->main_deferred_until_us);
 	if (until > now) {
 		ts.tv_sec = (until - now) / G_USEC_PER_SEC;
 		ts.tv_nsec = (until - now) % G_USEC_PER_SEC * 1000;
@@ -493,10 +671,12 @@ static void *event_thread_main(void *data)
 {
 	struct event_thread *et = data;
 	/* The stop fd first, so a back-off poll can watch it alone. */
-	struct pollfd fds[3] = {
+	struct pollfd fds[5] = {
 	    {.fd = et->stop_fd, .events = POLLIN},
 	    {.fd = cnproc_fd(et->cn), .events = POLLIN},
 	    {.fd = stat_reader_fd(et->reader), .events = POLLIN},
+	    {.fd = et->execs ? cnproc_fd(et->execs) : -1, .events = POLLIN},
+	    {.fd = et->catch_fd, .events = POLLIN},
 	};
 	gboolean backoff = FALSE;
 	gboolean waiting = FALSE;
@@ -511,10 +691,17 @@ static void *event_thread_main(void *data)
 	for (;;) {
 		enum drain_result drained;
 		struct timespec timeout = {0, EVENT_ERROR_BACKOFF_MS * 1000 * 1000};
+		/* A negative fd is not polled: the main socket waits out its
+		 * deferral, the EXEC socket wakes the thread meanwhile. */
+		gboolean main_polled =
+		    et->execs == NULL || g_get_monotonic_time() >= et->main_deferred_until_us;
+		gboolean take_main;
+		gint64 now;
 		int ready;
 
+		fds[1].fd = main_polled ? cnproc_fd(et->cn) : -1;
 		if (!backoff)
-			timeout = event_thread_poll_timeout(et, waiting);
+			timeout = event_thread_poll_timeout(et, waiting, main_polled);
 		ready = ppoll(fds, backoff ? 1 : G_N_ELEMENTS(fds), &timeout, NULL);
 
 		if (ready < 0) {
@@ -535,18 +722,44 @@ static void *event_thread_main(void *data)
 			           "no more process events");
 			break;
 		}
+		if (fds[3].revents & (POLLNVAL | POLLHUP)) {
+			/* Never seen; the main socket alone still has it all. */
+			g_warning("event thread: the EXEC socket failed; reading every "
+			          "event from the main socket");
+			et->execs = NULL;
+			fds[3].fd = -1;
+			fds[3].revents = 0;
+		}
 		/* An answer can come for a FORK finished meanwhile (its
 		 * child's EXEC lent the stat): collected all the same, or
 		 * the eventfd stays readable and every ppoll() returns at
 		 * once, a busy loop at real-time priority. */
 		if (fds[2].revents != 0)
 			event_thread_collect(et);
-		/* poll() just looked: with nothing to read, no receive is
-		 * spent to hear EAGAIN. */
-		et->socket_dry = fds[1].revents == 0;
-		et->dry_since_us = g_get_monotonic_time();
+		/* An EXEC: read at once; then the main socket, whose events
+		 * come before it, is taken. */
+		if (fds[3].revents != 0)
+			event_thread_take_execs(et);
+		/* A reader asks to catch up: everything the main socket holds
+		 * is taken now. */
+		if (fds[4].revents != 0) {
+			eventfd_t ignored;
+
+			eventfd_read(et->catch_fd, &ignored);
+			g_mutex_lock(&et->catch_lock);
+			et->catch_serving = et->catch_asked;
+			g_mutex_unlock(&et->catch_lock);
+		}
+		now = g_get_monotonic_time();
+		take_main = fds[1].revents != 0 || fds[3].revents != 0 || fds[4].revents != 0 ||
+		            (!main_polled && now >= et->main_deferred_until_us);
+		/* poll() just looked (or the main socket waits its turn): with
+		 * nothing to read, no receive is spent to hear EAGAIN. */
+		et->socket_dry = !take_main;
+		et->dry_since_us = now;
+		et->main_datagrams = 0;
 		/* POLLERR too: that is how a pending ENOBUFS shows up. */
-		if (fds[1].revents != 0 || et->backlog_len > 0) {
+		if (take_main || et->backlog_len > 0) {
 			drained = event_thread_drain(et);
 			waiting = drained == DRAIN_WAITING;
 			if ((drained == DRAIN_DRY || waiting) && et->overflow_pending)
@@ -555,6 +768,17 @@ static void *event_thread_main(void *data)
 				event_thread_check_lost(et);
 			backoff = drained == DRAIN_FAILED;
 		}
+		/* What the main socket held before the request is received. */
+		if (fds[4].revents != 0)
+			et->catch_until_tag = et->next_tag;
+		event_thread_serve_catch_up(et);
+		/* Events came with an EXEC: the next ones wait to be taken
+		 * together. Otherwise the main socket is polled again, so a
+		 * lone FORK or EXIT is applied at once. */
+		if (et->main_datagrams > 0 && fds[3].revents != 0)
+			et->main_deferred_until_us = now + EVENT_DEFER_US;
+		else if (take_main)
+			et->main_deferred_until_us = 0;
 		event_thread_maybe_tick(et);
 	}
 	/* Stopping: what was received but not applied is dropped, once the
@@ -562,7 +786,8 @@ static void *event_thread_main(void *data)
 	return NULL;
 }
 
-struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GError **error)
+struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, struct cnproc *execs,
+                                        GError **error)
 {
 	struct event_thread *et;
 	sigset_t all_signals, old_signals;
@@ -575,6 +800,7 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GE
 	/* Before the thread starts: read by the metrics file only. */
 	lin_gauge_set(&et->metrics->backlog_capacity, EVENT_BACKLOG);
 	et->cn = cn;
+	et->execs = execs;
 	et->backlog = g_new0(struct queued_event, EVENT_BACKLOG);
 
 	/* Draining reads until EAGAIN; a blocking socket would park the
@@ -594,6 +820,17 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GE
 		            "cannot create the event thread's stop eventfd: %s", g_strerror(err));
 		goto err_free;
 	}
+	et->catch_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (et->catch_fd < 0) {
+		err = errno;
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+		            "cannot create the event thread's catch-up eventfd: %s",
+		            g_strerror(err));
+		close(et->stop_fd);
+		goto err_free;
+	}
+	g_mutex_init(&et->catch_lock);
+	g_cond_init(&et->catch_cond);
 
 	/* Both threads start with every signal blocked: SIGINT/SIGTERM must
 	 * reach a FUSE thread, whose interrupted read() ends the session
@@ -615,6 +852,9 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GE
 err_stop_reader:
 	stat_reader_stop(et->reader);
 err_close_stop_fd:
+	g_mutex_clear(&et->catch_lock);
+	g_cond_clear(&et->catch_cond);
+	close(et->catch_fd);
 	close(et->stop_fd);
 err_free:
 	g_free(et->backlog);
@@ -634,10 +874,14 @@ void event_thread_stop(struct event_thread *et)
 		;
 	pthread_join(et->thread, NULL);
 	stat_reader_stop(et->reader);
+	event_thread_expire_early(et, TRUE);
 	while (et->backlog_len > 0) {
 		tracker_event_abandon(&backlog_at(et, 0)->rd);
 		backlog_drop_oldest(et);
 	}
+	g_mutex_clear(&et->catch_lock);
+	g_cond_clear(&et->catch_cond);
+	close(et->catch_fd);
 	close(et->stop_fd);
 	g_free(et->backlog);
 	g_free(et);

@@ -17,10 +17,19 @@
 
 struct event_thread;
 
-/* Makes the cn_proc socket non-blocking and starts the thread. Neither t nor
- * cn is owned; both must outlive event_thread_stop(). The thread is the
- * tracker's only feeder from then on. Returns NULL with error set on failure. */
-struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, GError **error);
+/* Makes the cn_proc socket non-blocking and starts the thread. execs, when
+ * not NULL, is a socket of EXEC events alone (cnproc_open_execs()): the
+ * thread then wakes at once for those and takes cn's events in batches.
+ * Neither t, cn nor execs is owned; they must outlive event_thread_stop().
+ * The thread is the tracker's only feeder from then on. Returns NULL with
+ * error set on failure. */
+struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, struct cnproc *execs,
+                                        GError **error);
+
+/* Has the thread take what the main socket holds and apply every event
+ * received until then, and waits for that, at most EVENT_CATCH_UP_MAX_US
+ * (an fs_catch_up_fn). Called from FUSE threads, never from the thread. */
+void event_thread_catch_up(void *data);
 
 /* Wakes the thread, waits for it to finish the datagram at hand and frees
  * it. NULL is fine. */

@@ -916,6 +916,8 @@ int main(int argc, char **argv)
 	struct tracker *tracker = NULL;
 	struct lin_history *history = NULL;
 	struct cnproc *cn = NULL;
+	struct cnproc *cn_execs = NULL;
+	g_autoptr(GError) exec_error = NULL;
 	struct lin_fs *fs;
 	struct fuse_session *se;
 	struct event_thread *et = NULL;
@@ -1062,6 +1064,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lineagefs: %s\n", error->message);
 		goto out_tracker;
 	}
+	/* Optional: without it (a kernel before 6.6) every event wakes the
+	 * event thread. */
+	cn_execs = cnproc_open_execs(opts.rcvbuf, &exec_error);
+	if (cn_execs == NULL)
+		g_debug("no EXEC-only socket (%s): every event wakes the event thread",
+		        exec_error->message);
 	found = tracker_bootstrap(tracker);
 	if (found < 0) {
 		fprintf(stderr, "lineagefs: cannot scan /proc: %s (is procfs mounted on /proc?)\n",
@@ -1167,11 +1175,14 @@ make_fs:
 		}
 	}
 
-	et = event_thread_start(tracker, cn, &error);
+	et = event_thread_start(tracker, cn, cn_execs, &error);
 	if (et == NULL) {
 		fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);
 		goto out_unmount;
 	}
+	/* Before the session serves; the FUSE workers are gone before the
+	 * event thread stops. */
+	fs_set_catch_up_fn(fs, event_thread_catch_up, et);
 	/* The event and stat threads took their real-time priority with
 	 * CAP_SYS_NICE, and dropped it; every thread started from here on
 	 * (the notifier, FUSE workers) never has it. */
@@ -1234,6 +1245,7 @@ out_fs:
 	tracker_set_change_fn(tracker, NULL, NULL);
 	fs_free(fs);
 out_cnproc:
+	cnproc_close(cn_execs);
 	cnproc_close(cn);
 out_tracker:
 	tracker_set_event_fn(tracker, NULL, NULL);

@@ -15,9 +15,11 @@
 #include <errno.h>
 #include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
@@ -46,8 +48,9 @@ G_STATIC_ASSERT(MEMBER_SIZE(struct cnproc_event, u.comm.comm) ==
 
 struct cnproc {
 	struct mnl_socket *nl;
-	guint32 seq;   /* of our control messages */
-	guint32 nonce; /* cn_msg.ack of our LISTEN; the kernel acks with nonce + 1 */
+	guint32 seq;    /* of our control messages */
+	guint32 nonce;  /* cn_msg.ack of our LISTEN; the kernel acks with nonce + 1 */
+	guint32 events; /* PROC_EVENT_* bits subscribed to, 0 for all (unfiltered) */
 	guint8 buf[CNPROC_RECV_SIZE] __attribute__((aligned(8)));
 	/* cnproc_receive_batch(): one buffer per datagram. */
 	guint8 (*slots)[CNPROC_RECV_SIZE];
@@ -272,15 +275,30 @@ GQuark cnproc_error_quark(void)
 	return g_quark_from_static_string("lineagefs-cnproc-error");
 }
 
+/* A LISTEN or IGNORE request with an event filter (struct proc_input of
+ * linux/cn_proc.h since 6.6, which older headers lack): the kernel then
+ * sends this socket only the events in event_type. An older kernel ignores
+ * a request of this length, without an ack. */
+struct cnproc_filtered_op {
+	guint32 mcast_op;
+	guint32 event_type;
+};
+
+/* Sends op; events != 0 filters the subscription to those PROC_EVENT_*
+ * bits (see struct cnproc_filtered_op). */
 static int send_mcast_op(struct cnproc *cn, enum proc_cn_mcast_op op, guint32 ack)
 {
 	union {
-		guint8 bytes[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(guint32))];
+		guint8
+		    bytes[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(struct cnproc_filtered_op))];
 		struct nlmsghdr align;
 	} buf;
 	struct nlmsghdr *nlh;
 	struct cn_msg *msg;
+	struct cnproc_filtered_op filtered = {.mcast_op = op, .event_type = cn->events};
 	guint32 op32 = op;
+	const void *payload = cn->events ? (const void *)&filtered : (const void *)&op32;
+	guint16 payload_len = cn->events ? sizeof(filtered) : sizeof(op32);
 
 	memset(&buf, 0, sizeof(buf));
 	nlh = mnl_nlmsg_put_header(buf.bytes);
@@ -288,13 +306,13 @@ static int send_mcast_op(struct cnproc *cn, enum proc_cn_mcast_op op, guint32 ac
 	nlh->nlmsg_type = NLMSG_DONE;
 	nlh->nlmsg_pid = mnl_socket_get_portid(cn->nl);
 	nlh->nlmsg_seq = ++cn->seq;
-	msg = mnl_nlmsg_put_extra_header(nlh, sizeof(*msg) + sizeof(op32));
+	msg = mnl_nlmsg_put_extra_header(nlh, sizeof(*msg) + payload_len);
 	msg->id.idx = CN_IDX_PROC;
 	msg->id.val = CN_VAL_PROC;
 	msg->seq = cn->seq;
 	msg->ack = ack;
-	msg->len = sizeof(op32);
-	memcpy(msg->data, &op32, sizeof(op32));
+	msg->len = payload_len;
+	memcpy(msg->data, payload, payload_len);
 
 	if (mnl_socket_sendto(cn->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
@@ -386,11 +404,29 @@ static int set_rcvbuf(int fd, guint rcvbuf)
 	return -errno;
 }
 
-struct cnproc *cnproc_open(guint rcvbuf, GError **error)
+/* Whether the running kernel filters a subscription by event type:
+ * Linux 6.6 and later. An older one would take no notice of the request
+ * and send the socket every event. */
+static gboolean kernel_filters_events(void)
+{
+	struct utsname uts;
+	unsigned int major = 0, minor = 0;
+
+	if (uname(&uts) < 0 || sscanf(uts.release, "%u.%u", &major, &minor) != 2)
+		return FALSE;
+	return major > 6 || (major == 6 && minor >= 6);
+}
+
+static struct cnproc *cnproc_open_with(guint rcvbuf, guint32 events, GError **error)
 {
 	struct cnproc *cn;
 	int ret;
 
+	if (events && !kernel_filters_events()) {
+		g_set_error(error, CNPROC_ERROR, CNPROC_ERROR_UNSUPPORTED,
+		            "the kernel cannot send a socket some events only (Linux 6.6)");
+		return NULL;
+	}
 	cn = g_new0(struct cnproc, 1);
 	cn->slots = g_malloc(CNPROC_BATCH * sizeof(*cn->slots));
 	/* The kernel acks every LISTEN to every listener: a random nonce tells
@@ -422,6 +458,17 @@ struct cnproc *cnproc_open(guint rcvbuf, GError **error)
 		set_open_error(error, "subscribe to", ABS(ret));
 		goto err_close;
 	}
+	if (events) {
+		/* The same subscription narrowed. No ack comes for it: the
+		 * kernel sends acks through the filter, which lets EXECs
+		 * alone pass. Events until then are ignored by the caller. */
+		cn->events = events;
+		ret = send_mcast_op(cn, PROC_CN_MCAST_LISTEN, cn->nonce);
+		if (ret < 0) {
+			set_open_error(error, "subscribe to", -ret);
+			goto err_close;
+		}
+	}
 	return cn;
 
 err_close:
@@ -430,6 +477,16 @@ err_free:
 	g_free(cn->slots);
 	g_free(cn);
 	return NULL;
+}
+
+struct cnproc *cnproc_open(guint rcvbuf, GError **error)
+{
+	return cnproc_open_with(rcvbuf, 0, error);
+}
+
+struct cnproc *cnproc_open_execs(guint rcvbuf, GError **error)
+{
+	return cnproc_open_with(rcvbuf, PROC_EVENT_EXEC, error);
 }
 
 int cnproc_fd(const struct cnproc *cn)

@@ -80,6 +80,14 @@ enum cnproc_error {
  * root, no CONFIG_PROC_EVENTS, not in the initial namespaces). */
 struct cnproc *cnproc_open(guint rcvbuf, GError **error);
 
+/* A second socket that the kernel sends EXEC events alone (a filtered
+ * subscription, Linux 6.6 and later): the event thread wakes at once for
+ * those, whose command lines vanish within microseconds, and takes the
+ * rest in batches from the cnproc_open() socket. An older kernel does not
+ * answer the filtered subscription: CNPROC_ERROR_NOT_SUBSCRIBED after a
+ * short wait. */
+struct cnproc *cnproc_open_execs(guint rcvbuf, GError **error);
+
 int cnproc_fd(const struct cnproc *cn);
 
 /* Receives one datagram (blocking unless the fd is non-blocking) and

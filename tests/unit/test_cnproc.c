@@ -612,6 +612,82 @@ static void test_socket_fork_exec_exit(void **state)
 	cnproc_close(NULL);
 }
 
+/* Counts a child's events by type, whatever socket they came on. */
+struct child_counts {
+	pid_t child;
+	guint by_type[CNPROC_EV_OTHER + 1];
+};
+
+static void count_child(const struct cnproc_event *ev, void *data)
+{
+	struct child_counts *cc = data;
+
+	if (ev->tgid == cc->child)
+		cc->by_type[ev->type]++;
+}
+
+/* Receives from cn in batches until it is empty. */
+static void drain_batches(struct cnproc *cn, cnproc_event_fn fn, void *data)
+{
+	struct cnproc_batch batch;
+	int ret;
+
+	while ((ret = cnproc_receive_batch(cn, fn, data, &batch)) == 0 || ret == -EINTR) {
+		if (ret == 0) {
+			assert_true(batch.datagrams > 0);
+			assert_int_equal(batch.malformed, 0);
+			if (batch.dry)
+				break;
+		}
+	}
+	if (ret < 0 && ret != -EAGAIN)
+		assert_int_equal(ret, -ENOBUFS);
+}
+
+/* The EXEC socket is sent a child's EXEC and nothing else of it, while
+ * the main socket, read in batches, gets its FORK, EXEC and EXIT. */
+static void test_socket_execs_only(void **state)
+{
+	struct cnproc *cn = open_or_skip();
+	g_autoptr(GError) error = NULL;
+	struct child_counts on_main = {0}, on_execs = {0};
+	struct cnproc *execs = cnproc_open_execs(4 << 20, &error);
+	gint64 deadline;
+	int status;
+
+	(void)state;
+	if (!execs && g_error_matches(error, CNPROC_ERROR, CNPROC_ERROR_UNSUPPORTED)) {
+		cnproc_close(cn);
+		print_message("skipped: %s\n", error->message);
+		skip();
+	}
+	assert_non_null(execs);
+	drain_batches(execs, NULL, NULL);
+	on_main.child = on_execs.child = fork();
+	assert_true(on_main.child >= 0);
+	if (on_main.child == 0) {
+		execl("/bin/sh", "sh", "-c", "exit 3", (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(on_main.child, &status, 0), on_main.child);
+	deadline = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
+	while (on_main.by_type[CNPROC_EV_EXIT] == 0 && g_get_monotonic_time() < deadline) {
+		struct pollfd pfd = {.fd = cnproc_fd(cn), .events = POLLIN};
+
+		if (poll(&pfd, 1, 100) > 0)
+			drain_batches(cn, count_child, &on_main);
+	}
+	drain_batches(execs, count_child, &on_execs);
+	assert_int_equal(on_main.by_type[CNPROC_EV_FORK], 1);
+	assert_int_equal(on_main.by_type[CNPROC_EV_EXEC], 1);
+	assert_int_equal(on_main.by_type[CNPROC_EV_EXIT], 1);
+	assert_int_equal(on_execs.by_type[CNPROC_EV_EXEC], 1);
+	assert_int_equal(on_execs.by_type[CNPROC_EV_FORK], 0);
+	assert_int_equal(on_execs.by_type[CNPROC_EV_EXIT], 0);
+	cnproc_close(execs);
+	cnproc_close(cn);
+}
+
 static void test_socket_unprivileged(void **state)
 {
 	struct cnproc *cn = open_or_skip();
@@ -701,6 +777,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_short_member),
 	    cmocka_unit_test(test_error_domain),
 	    cmocka_unit_test(test_socket_fork_exec_exit),
+	    cmocka_unit_test(test_socket_execs_only),
 	    cmocka_unit_test(test_socket_unprivileged),
 	    cmocka_unit_test(test_socket_user_namespace),
 	};
