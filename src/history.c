@@ -177,6 +177,17 @@ GPtrArray *lin_history_boots(struct lin_history *h)
 	return h ? h->boots : NULL;
 }
 
+void lin_history_checkpoint_boots(struct lin_history *h, struct journal_writer *jw)
+{
+	for (guint i = 0; h && i < h->boots->len; i++) {
+		struct journal_boot *b = g_ptr_array_index(h->boots, i);
+
+		if (b->tracker != h->root)
+			journal_writer_add_boot(jw, b->boot_id, b->boot_realtime_ns, b->hz,
+			                        b->tracker);
+	}
+}
+
 const struct journal_read_stats *lin_history_stats(struct lin_history *h)
 {
 	return &h->stats;

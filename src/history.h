@@ -9,6 +9,7 @@
 
 #include "fs.h"
 #include "journal_read.h"
+#include "journal_write.h"
 #include "tracker.h"
 
 struct lin_history;
@@ -34,6 +35,10 @@ void lin_history_show(struct lin_history *h, struct lin_fs *fs);
  * NULL for NULL. The writer checkpoints them with the live table. */
 GPtrArray *lin_history_boots(struct lin_history *h);
 const struct journal_read_stats *lin_history_stats(struct lin_history *h);
+
+/* Has the journal writer checkpoint the earlier boots' tables in every
+ * segment it opens (before journal_writer_start()). NULL is fine. */
+void lin_history_checkpoint_boots(struct lin_history *h, struct journal_writer *jw);
 
 /* Frees the earlier boots' tables (and a replay's root). NULL is fine. */
 void lin_history_free(struct lin_history *h);

@@ -1167,6 +1167,7 @@ make_fs:
 	 * what the bootstrap found, then every event the event thread
 	 * applies. --- */
 	if (jw != NULL) {
+		lin_history_checkpoint_boots(history, jw);
 		tracker_set_event_fn(tracker, journal_writer_on_event, jw);
 		if (!journal_writer_start(jw, tracker, &error)) {
 			fprintf(stderr, "lineagefs: %s (out of resources?)\n", error->message);

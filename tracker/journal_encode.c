@@ -45,16 +45,23 @@ static const char *const action_types[JOURNAL_ACTION_COUNT] = {
 #define IMAGE  (JOURNAL_HAS_COMM | JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE)
 #define IDS    (JOURNAL_HAS_UIDS | JOURNAL_HAS_GIDS)
 #define PARENT (JOURNAL_HAS_CREATOR | JOURNAL_HAS_CREATOR_START)
-#define WHOLE  (PARENT | IMAGE | IDS | JOURNAL_HAS_EXIT | JOURNAL_HAS_COUNTS | JOURNAL_HAS_FLAGS)
+#define WHOLE                                                                                      \
+	(PARENT | IMAGE | IDS | JOURNAL_HAS_EXIT | JOURNAL_HAS_COUNTS | JOURNAL_HAS_FLAGS |        \
+	 JOURNAL_HAS_GUESS)
 
 /* Every process line names the process (process.name) besides its
  * identity: a search for "process.name:curl AND event.action:exit" is what
- * a shipper's user writes. */
+ * a shipper's user writes. Past that, a line carries what its action
+ * changed and no more: the journal is read back line by line, and a short
+ * process (fork, exec, exit) should cost well under a kilobyte. */
 static const guint32 action_fields[JOURNAL_ACTION_COUNT] = {
     [JOURNAL_FOUND] = WHOLE | JOURNAL_HAS_CONTEXT,
-    /* A child runs its creator's image until it execs. */
-    [JOURNAL_FORK] = PARENT | IMAGE | IDS | JOURNAL_HAS_FLAGS,
-    [JOURNAL_EXEC] = IMAGE | IDS | JOURNAL_HAS_COUNTS | JOURNAL_HAS_FLAGS | JOURNAL_HAS_CONTEXT,
+    /* A child runs its creator's image until it execs: the line says
+     * "inherited" (JOURNAL_HAS_INHERITED) rather than repeating it. */
+    [JOURNAL_FORK] =
+        PARENT | IMAGE | IDS | JOURNAL_HAS_FLAGS | JOURNAL_HAS_GUESS | JOURNAL_HAS_INHERITED,
+    [JOURNAL_EXEC] = IMAGE | IDS | JOURNAL_HAS_FLAGS | JOURNAL_HAS_GUESS | JOURNAL_HAS_FORK |
+                     JOURNAL_HAS_CONTEXT,
     [JOURNAL_COMM] = JOURNAL_HAS_COMM,
     [JOURNAL_UID] = JOURNAL_HAS_COMM | JOURNAL_HAS_UIDS,
     [JOURNAL_GID] = JOURNAL_HAS_COMM | JOURNAL_HAS_GIDS,
@@ -78,6 +85,16 @@ static const struct {
     {LIN_PROC_START_ESTIMATED, "start_estimated"},
     {LIN_PROC_FROM_SCAN, "from_scan"},
 };
+
+/* The flags lineagefs.flags can name. */
+static guint32 flags_mask(void)
+{
+	guint32 mask = 0;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(flag_names); i++)
+		mask |= flag_names[i].flag;
+	return mask;
+}
 
 guint32 journal_action_fields(enum journal_action action)
 {
@@ -345,30 +362,48 @@ static void append_id(GString *out, gboolean *first, const char *key, guint32 id
 	g_string_append_printf(out, "{\"id\":\"%u\"}", id);
 }
 
+/* lineagefs.exit, for what process.exit_code cannot say: a signal (with
+ * the raw wait status, so core_dumped round-trips) or an unknown end. */
 static void append_exit(GString *out, gboolean *first, const struct journal_proc *proc)
 {
 	guint32 status = proc->exit_status;
 	const char *abbrev;
 
+	if (proc->exit_kind == LIN_EXIT_CODE)
+		return;
 	append_key(out, first, "exit");
-	switch (proc->exit_kind) {
-	case LIN_EXIT_CODE:
-		g_string_append_printf(out, "{\"kind\":\"code\",\"status\":%u}", status);
-		break;
-	case LIN_EXIT_SIGNAL:
-		g_string_append_printf(out, "{\"kind\":\"signal\",\"status\":%u", status);
-		abbrev = sigabbrev_np((int)(status & 0x7f));
-		if (abbrev)
-			g_string_append_printf(out, ",\"signal\":\"SIG%s\"", abbrev);
-		g_string_append_printf(out, ",\"signal_number\":%u", status & 0x7f);
-		if (WCOREDUMP(status))
-			g_string_append(out, ",\"core_dumped\":true");
-		g_string_append_c(out, '}');
-		break;
-	default:
+	if (proc->exit_kind != LIN_EXIT_SIGNAL) {
 		g_string_append(out, "{\"kind\":\"unknown\"}");
-		break;
+		return;
 	}
+	g_string_append_printf(out, "{\"kind\":\"signal\",\"status\":%u", status);
+	abbrev = sigabbrev_np((int)(status & 0x7f));
+	if (abbrev)
+		g_string_append_printf(out, ",\"signal\":\"SIG%s\"", abbrev);
+	if (WCOREDUMP(status))
+		g_string_append(out, ",\"core_dumped\":true");
+	g_string_append_c(out, '}');
+}
+
+/* lineagefs.creator_guess: the parent the kernel reported may not have
+ * made the process (clone(CLONE_PARENT)); candidates as [pid, start_ticks,
+ * instance]. */
+static void append_guess(GString *out, gboolean *first, const struct lin_creator_guess *guess)
+{
+	guint named = MIN(guess->count, LIN_CANDIDATES_MAX);
+
+	append_key(out, first, "creator_guess");
+	g_string_append_printf(out, "{\"check\":\"%s\",\"count\":%u,\"candidates\":[",
+	                       guess->check == LIN_PARENT_NOT_CREATOR ? "not_creator"
+	                       : guess->check == LIN_PARENT_UNCERTAIN ? "uncertain"
+	                                                              : "creator",
+	                       guess->count);
+	for (guint i = 0; i < named; i++)
+		g_string_append_printf(out, "%s[%d,%" G_GUINT64_FORMAT ",%u]", i ? "," : "",
+		                       (int)guess->candidates[i].pid,
+		                       guess->candidates[i].start_ticks & G_MAXINT64,
+		                       guess->candidates[i].instance);
+	g_string_append(out, "]}");
 }
 
 /* ---- the context and history (context.h) ---- */
@@ -536,22 +571,33 @@ void journal_encode_process(GString *out, const struct journal_host *host,
                             const struct journal_proc *proc)
 {
 	guint32 fields = journal_action_fields(action) & (proc->has | JOURNAL_HAS_FLAGS);
+	gboolean whole = action == JOURNAL_CHECKPOINT || action == JOURNAL_FOUND;
 	gboolean exited = (fields & JOURNAL_HAS_EXIT) && proc->exit_kind != LIN_EXIT_RUNNING;
+	gboolean inherited = (fields & JOURNAL_HAS_INHERITED) != 0;
+	/* A line that starts the process in the reader's eyes. */
+	gboolean starts = whole || action == JOURNAL_FORK || (fields & JOURNAL_HAS_FORK);
 	char id[JOURNAL_ENTITY_ID_LEN + 1];
 	g_autofree char *cut = NULL;
+	g_autofree char *cut_sha256 = NULL;
 	gboolean comm_inexact = FALSE, exe_inexact = FALSE, cmdline_inexact = FALSE;
 	gboolean ctx_inexact[3] = {FALSE, FALSE, FALSE};
 	gboolean with_ctx = (fields & JOURNAL_HAS_CONTEXT) != 0;
 	const char *cmdline = proc->cmdline;
+	const char *sha256 = proc->cmdline_sha256;
+	guint32 full_len = proc->cmdline_full_len;
 	gsize cmdline_len = 0;
 	guint32 flags = proc->flags;
 	gboolean first = TRUE;
 
 	if ((guint)action >= JOURNAL_ACTION_COUNT)
 		action = JOURNAL_CHECKPOINT;
-	append_head(out, host, event_ns,
-	            action == JOURNAL_CHECKPOINT || action == JOURNAL_FOUND ? "state" : "event",
-	            action_types[action], action_names[action], seq);
+	if (fields & JOURNAL_HAS_FORK)
+		fields |= PARENT;
+	/* Inherited: the image and ids are the creator's, not written. */
+	if (inherited)
+		fields &= ~(JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE | IDS);
+	append_head(out, host, event_ns, whole ? "state" : "event", action_types[action],
+	            action_names[action], seq);
 
 	g_string_append(out, ",\"process\":{");
 	journal_entity_id(host, proc->pid, proc->start_ticks, proc->instance, id);
@@ -559,7 +605,8 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 	g_string_append_printf(out, "\"%s\"", id);
 	append_key(out, &first, "pid");
 	g_string_append_printf(out, "%d", (int)proc->pid);
-	append_start(out, &first, host, proc->start_ticks);
+	if (starts)
+		append_start(out, &first, host, proc->start_ticks);
 	if ((fields & JOURNAL_HAS_COMM) && proc->comm) {
 		append_key(out, &first, "name");
 		comm_inexact = !journal_append_string(out, proc->comm, proc->comm_len);
@@ -573,6 +620,14 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 		if (cut) {
 			cmdline = cut;
 			flags |= LIN_PROC_CMDLINE_TRUNCATED;
+			/* What was cut here is still known whole. */
+			if (full_len == 0) {
+				full_len = (guint32)MIN(proc->cmdline_len, G_MAXUINT32);
+				if (!sha256)
+					sha256 = cut_sha256 = g_compute_checksum_for_data(
+					    G_CHECKSUM_SHA256, (const guchar *)proc->cmdline,
+					    proc->cmdline_len);
+			}
 		}
 		cmdline_inexact = append_args(out, &first, cmdline, cmdline_len);
 	}
@@ -586,16 +641,22 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 		}
 		g_string_append_printf(out, "\"pid\":%d}", (int)proc->creator_pid);
 	}
+	/* real_user and real_group only when they differ: a reader takes the
+	 * effective id for both otherwise. */
 	if (fields & JOURNAL_HAS_UIDS) {
 		append_id(out, &first, "user", proc->euid);
-		append_id(out, &first, "real_user", proc->ruid);
+		if (proc->ruid != proc->euid)
+			append_id(out, &first, "real_user", proc->ruid);
 	}
 	if (fields & JOURNAL_HAS_GIDS) {
 		append_id(out, &first, "group", proc->egid);
-		append_id(out, &first, "real_group", proc->rgid);
+		if (proc->rgid != proc->egid)
+			append_id(out, &first, "real_group", proc->rgid);
 	}
 	if (exited) {
-		if (proc->exit_ns) {
+		/* An exit line's end is its @timestamp; said again only when
+		 * they differ (and in checkpoints). */
+		if (proc->exit_ns && (action != JOURNAL_EXIT || proc->exit_ns != event_ns)) {
 			gsize before = out->len;
 
 			append_key(out, &first, "end");
@@ -623,9 +684,23 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 		append_key(out, &first, "start_ticks");
 		g_string_append_printf(out, "%" G_GUINT64_FORMAT, proc->start_ticks);
 	}
-	append_key(out, &first, "instance");
-	g_string_append_printf(out, "%u", proc->instance);
-	if (fields & JOURNAL_HAS_FLAGS) {
+	if (proc->instance != 1) {
+		append_key(out, &first, "instance");
+		g_string_append_printf(out, "%u", proc->instance);
+	}
+	if (inherited) {
+		append_key(out, &first, "image");
+		g_string_append(out, "\"inherited\"");
+	}
+	/* A fork, or an exec that tells its fork, implies fork_seen; a plain
+	 * exec states only its image's flags; no flags: no key. */
+	if (action == JOURNAL_FORK || (fields & JOURNAL_HAS_FORK))
+		flags &= ~(guint32)LIN_PROC_FORK_SEEN;
+	else if (action == JOURNAL_EXEC)
+		flags &= LIN_PROC_KTHREAD | LIN_PROC_CMDLINE_MISSED | LIN_PROC_CMDLINE_TRUNCATED;
+	if (!(flags & flags_mask()))
+		fields &= ~(guint32)JOURNAL_HAS_FLAGS;
+	if ((fields & JOURNAL_HAS_FLAGS) && (starts || action == JOURNAL_EXEC)) {
 		gboolean first_flag = TRUE;
 
 		append_key(out, &first, "flags");
@@ -640,16 +715,28 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 		}
 		g_string_append_c(out, ']');
 	}
-	if (fields & JOURNAL_HAS_COUNTS) {
+	if ((fields & JOURNAL_HAS_COUNTS) && whole) {
 		append_key(out, &first, "execs");
 		g_string_append_printf(out, "%u", proc->exec_count);
-		if (action == JOURNAL_FOUND || action == JOURNAL_CHECKPOINT) {
+		if (proc->threads > 0) {
 			append_key(out, &first, "threads");
 			g_string_append_printf(out, "%u", proc->threads);
 		}
 	}
 	if (exited)
 		append_exit(out, &first, proc);
+	if ((fields & JOURNAL_HAS_GUESS) && (proc->has & JOURNAL_HAS_GUESS))
+		append_guess(out, &first, &proc->guess);
+	if ((fields & JOURNAL_HAS_CMDLINE) && proc->cmdline && proc->cmdline_len > 0) {
+		if (full_len > 0) {
+			append_key(out, &first, "cmdline_full_len");
+			g_string_append_printf(out, "%u", full_len);
+		}
+		if (sha256) {
+			append_key(out, &first, "cmdline_sha256");
+			journal_append_string(out, sha256, strlen(sha256));
+		}
+	}
 	if (cmdline_inexact)
 		append_b64(out, &first, "cmdline_b64", cmdline, cmdline_len);
 	if (comm_inexact)

@@ -14,6 +14,7 @@
 
 #include "context.h"
 #include "journal_format.h"
+#include "tracker.h"
 
 /* process.entity_id: the first 32 hex digits of a sha256. */
 #define JOURNAL_ENTITY_ID_LEN 32
@@ -56,10 +57,17 @@ enum journal_proc_has {
 	JOURNAL_HAS_CMDLINE = 1 << 4, /* cmdline (may be empty: kernel thread) */
 	JOURNAL_HAS_UIDS = 1 << 5,
 	JOURNAL_HAS_GIDS = 1 << 6,
-	JOURNAL_HAS_EXIT = 1 << 7,     /* exit_kind is not LIN_EXIT_RUNNING */
-	JOURNAL_HAS_COUNTS = 1 << 8,   /* exec_count, threads */
-	JOURNAL_HAS_FLAGS = 1 << 9,    /* flags (always known: set by the encoder) */
-	JOURNAL_HAS_CONTEXT = 1 << 10, /* ctx: the parts its has names */
+	JOURNAL_HAS_EXIT = 1 << 7,   /* exit_kind is not LIN_EXIT_RUNNING */
+	JOURNAL_HAS_COUNTS = 1 << 8, /* exec_count, threads */
+	JOURNAL_HAS_FLAGS = 1 << 9,  /* flags (always known: set by the encoder) */
+	/* A fork's image (executable, command line, its length and hash) and
+	 * ids are its creator's: the line says so instead of repeating them. */
+	JOURNAL_HAS_INHERITED = 1 << 10,
+	JOURNAL_HAS_GUESS = 1 << 11, /* guess: its parent may not be its creator */
+	/* An exec line that also tells the fork before it (the fork's line
+	 * was not written): it carries the creator and process.start too. */
+	JOURNAL_HAS_FORK = 1 << 12,
+	JOURNAL_HAS_CONTEXT = 1 << 13, /* ctx: the parts its has names */
 };
 
 /*
@@ -86,6 +94,11 @@ struct journal_proc {
 	guint32 threads; /* live threads other than the leader */
 	const char *comm, *exe, *cmdline;
 	gsize comm_len, exe_len, cmdline_len;
+	/* With the command line: the whole one's length when the kept bytes
+	 * are cut (0: they are whole), and its hex SHA-256 (NULL: unknown). */
+	guint32 cmdline_full_len;
+	const char *cmdline_sha256;
+	struct lin_creator_guess guess; /* JOURNAL_HAS_GUESS */
 	/* The forensic context and history: found and checkpoint lines carry
 	 * all of it, an exec the parts it changed (the writer decides). */
 	struct lin_context_copy ctx;

@@ -32,27 +32,60 @@
  *     "entity_id":       lineagefs_entity_id(): hex sha256 of
  *                        "machine-id/boot-id/pid/start_ticks/instance", first
  *                        32 hex digits; the same process always gets the same id
- *     "pid", "start" (ISO 8601), "name" (comm),
- *     "executable", "args" (array), "command_line" (args joined by ' '),
- *     "parent": { "entity_id", "pid" }    the creator (never the reaper)
- *     "user": {"id": "<euid>"}, "real_user": {"id": "<ruid>"},
- *     "group": {"id": "<egid>"}, "real_group": {"id": "<rgid>"},
- *     "end", "exit_code"                  only on "exit"
+ *     "pid"              always
+ *     "start"            ISO 8601: on the lines that start a record in a
+ *                        reader's eyes (found, checkpoint, fork, an exec that
+ *                        tells its fork)
+ *     "name" (comm)      every process line but "forget"
+ *     "executable", "args" (array), "command_line" (args joined by ' ')
+ *                        with the image: found, checkpoint, exec, and a fork
+ *                        whose image is not its creator's
+ *     "parent": { "entity_id", "pid" }    the creator (never the reaper):
+ *                        found, checkpoint, fork, an exec that tells its fork
+ *     "user": {"id": "<euid>"}, "group": {"id": "<egid>"}
+ *                        with the image, and on uid/gid lines;
+ *     "real_user": {"id": "<ruid>"}, "real_group": {"id": "<rgid>"}
+ *                        only when they differ from user/group
+ *     "exit_code"        exit lines of a process that exited with a code
+ *     "end"              checkpoints and found lines of an exited process;
+ *                        on an "exit" line only when it is not @timestamp
+ *                        (a reader takes @timestamp), on "exit_missed" when
+ *                        known
  *   }
  *   "lineagefs": {
- *     "v", "start_ticks", "instance" (1, or N of a "<pid>-<start>.N" name),
+ *     "v", "start_ticks"  always
+ *     "instance"         N of a "<pid>-<start>.N" name, left out for 1
+ *     "image": "inherited"  a fork running its creator's image: executable,
+ *                        args, command_line, cmdline_* and the ids are the
+ *                        creator's at that line, not repeated
  *     "flags": ["kthread", "cmdline_missed", "cmdline_truncated", "fork_seen",
- *               "from_scan", "start_estimated", ...],
- *     "exit": { "kind": "code"|"signal"|"unknown", "status": raw wait
- *               status, "signal": "SIGKILL", "core_dumped": true },
+ *               "from_scan", "start_estimated"]: on found, checkpoint and
+ *                        fork lines all the record's flags (left out: none),
+ *                        "fork_seen" implied by a fork line and by an exec
+ *                        line with process.parent; on a plain exec line the
+ *                        image's flags (kthread, cmdline_*) only
+ *     "exit": { "kind": "signal"|"unknown", "status": raw wait status,
+ *               "signal": "SIGKILL", "core_dumped": true }: only what
+ *                        process.exit_code cannot say (no exit_code: a signal
+ *                        or an unknown end)
  *     "cmdline_b64":   the exact cmdline bytes, base64, present only when
  *                      args joined by NUL plus one final NUL would not give
  *                      them back: bytes that are not valid UTF-8 (then
  *                      args/command_line hold invalid sequences as U+FFFD),
  *                      or no final NUL (a setproctitle()); args is the
  *                      cmdline split at NULs after dropping one final NUL
+ *     "cmdline_full_len", "cmdline_sha256": with the args, when the kept
+ *                      bytes are not the whole command line: its length,
+ *                      and its hex SHA-256 when known
+ *     "creator_guess": {"check": "not_creator"|"uncertain", "count": N,
+ *                      "candidates": [[pid, start_ticks, instance], ...]
+ *                      (at most 8)}: with the image, when the parent the
+ *                      kernel reported may not have made the process
+ *                      (clone(CLONE_PARENT)); a line with the image and
+ *                      without it clears it
  *     "execs", "threads": exec count and live threads other than the
- *                      leader (found and checkpoint lines; execs on exec)
+ *                      leader (found and checkpoint lines; threads when > 0;
+ *                      an exec line adds one exec)
  *     "comm_b64", "exe_b64": likewise for comm and executable
  *   }
  *
@@ -84,11 +117,12 @@
  *
  * A line carries the record's identity and what the action changed, not
  * the whole record, except "found" and "checkpoint", which carry everything
- * known. "fork" carries the child's creator and the image it runs until it
- * execs (its creator's). Process lines but "forget" also carry
- * process.name. Fields added later (history, context, hashes) go under
- * "process" where ECS has a name for them, else under "lineagefs", and
- * readers ignore names they do not know.
+ * known. The writer leaves a fork's line out when its child's exec line
+ * follows within its batch: that exec line then carries process.parent and
+ * process.start too (a short process: two lines, exec and exit). Fields
+ * added later (history, context, hashes) go under "process" where ECS has
+ * a name for them, else under "lineagefs", and readers ignore names they
+ * do not know. Format 1 lines (every field on every line) read the same.
  *
  * Restore: lines are applied in segment order, then line order; a
  * checkpoint line replaces everything known of its entity_id; a "forget"
@@ -103,7 +137,7 @@
  */
 #pragma once
 
-#define JOURNAL_FORMAT_VERSION 1
+#define JOURNAL_FORMAT_VERSION 2
 #define JOURNAL_SEGMENT_PREFIX "lineagefs-"
 #define JOURNAL_SEGMENT_SUFFIX ".jsonl"
 /* A line longer than this is skipped and counted by the reader; the writer

@@ -25,16 +25,10 @@
 #include <unistd.h>
 
 #include "journal_format.h"
+#include "journal_parse.h"
 #include "restore.h"
 
 #define NS_PER_SEC G_GUINT64_CONSTANT(1000000000)
-/* Read size; the buffer grows past it only for a line that long. */
-#define READ_CHUNK (128 * 1024)
-/* A line over this size is scanned for its element count before jansson
- * sees it: a line of "[0,0,0,..." would cost jansson 50 bytes per byte. */
-#define SCAN_ELEMENTS_ABOVE (64 * 1024)
-/* More JSON values than this in one line is not a process event. */
-#define MAX_ELEMENTS (1024 * 1024)
 /* A clock that disagrees with the reader's by more than this is wrong,
  * not skewed. */
 #define FUTURE_SLACK_NS (24 * 3600 * NS_PER_SEC)
@@ -47,6 +41,8 @@
 /* Bounds of the strings a process has (the kernel's are smaller). */
 #define COMM_MAX 256
 #define EXE_MAX  (4096 + 64)
+/* Holders of one pid within one clock tick: far fewer in practice. */
+#define INSTANCE_MAX 65535
 
 G_DEFINE_QUARK(journal - read - error - quark, journal_read_error)
 #define JOURNAL_READ_ERROR journal_read_error_quark()
@@ -80,6 +76,10 @@ struct line {
 	const char *entity_id, *parent_entity_id;
 	gboolean has_start_ns;
 	guint64 start_ns;
+	gboolean end_is_timestamp; /* an exit line: process.end defaults to @timestamp */
+	gboolean states_flags;     /* fork, exec, found, checkpoint: lineagefs.flags is all */
+	gboolean implies_fork;     /* fork: fork_seen goes without saying */
+	gboolean exec_line;
 	struct tracker_restore rs;
 	guchar *comm_bytes, *exe_bytes, *cmdline_bytes; /* decoded base64, g_free'd */
 	GPtrArray *owned; /* the context's decoded bytes and history entries, g_free'd */
@@ -379,31 +379,6 @@ static int get_base64(json_t *obj, const char *key, guchar **out, gsize *len)
 
 /* ---- one line ---- */
 
-/* Whether a long line holds few enough JSON values to be given to jansson:
- * a string-aware count of separators and openings. */
-static gboolean few_elements(const char *line, gsize len)
-{
-	gboolean in_string = FALSE;
-	gsize count = 0;
-
-	for (gsize i = 0; i < len; i++) {
-		char c = line[i];
-
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = FALSE;
-		} else if (c == '"') {
-			in_string = TRUE;
-		} else if (c == ',' || c == '[' || c == '{') {
-			if (++count > MAX_ELEMENTS)
-				return FALSE;
-		}
-	}
-	return TRUE;
-}
-
 static const struct {
 	const char *name;
 	guint16 flag;
@@ -455,7 +430,7 @@ static gboolean parse_args(struct journal_reader *r, json_t *array)
 	return TRUE;
 }
 
-static gboolean parse_exit(json_t *process, json_t *lineagefs, struct line *l)
+static gboolean parse_exit(json_t *process, json_t *lineagefs, gboolean is_exit, struct line *l)
 {
 	struct tracker_restore *rs = &l->rs;
 	json_t *exit = NULL;
@@ -489,8 +464,78 @@ static gboolean parse_exit(json_t *process, json_t *lineagefs, struct line *l)
 		rs->exit_kind = LIN_EXIT_UNKNOWN;
 	}
 	rs->exit_status = (guint32)status;
-	rs->exit_ns = has_end == 1 ? end : 0;
+	/* An exit line's end is its @timestamp unless it says otherwise. */
+	rs->exit_ns = has_end == 1 ? end : is_exit && l->end_is_timestamp ? l->timestamp_ns : 0;
 	rs->has |= TRACKER_RESTORE_EXIT;
+	return TRUE;
+}
+
+/* lineagefs.cmdline_full_len and cmdline_sha256, with the bytes. */
+static gboolean parse_cmdline_meta(json_t *lineagefs, struct tracker_restore *rs)
+{
+	guint64 full_len;
+	gsize len;
+	int ret = get_uint(lineagefs, "cmdline_full_len", G_MAXUINT32, &full_len);
+
+	if (ret < 0)
+		return FALSE;
+	rs->cmdline_full_len = ret == 1 ? (guint32)full_len : 0;
+	ret = get_string(lineagefs, "cmdline_sha256", &rs->cmdline_sha256, &len);
+	if (ret < 0)
+		return FALSE;
+	if (ret == 0) {
+		rs->cmdline_sha256 = NULL;
+		return TRUE;
+	}
+	if (len != 64)
+		return FALSE;
+	for (gsize i = 0; i < len; i++)
+		if (!g_ascii_isxdigit(rs->cmdline_sha256[i]))
+			return FALSE;
+	return TRUE;
+}
+
+/* lineagefs.creator_guess: {"check", "count", "candidates": [[pid,
+ * start_ticks, instance], ...]}. */
+static gboolean parse_guess(json_t *obj, struct lin_creator_guess *guess)
+{
+	const char *check;
+	json_t *candidates, *c;
+	guint64 count;
+	gsize i;
+
+	if (!json_is_object(obj) || get_string(obj, "check", &check, NULL) != 1 ||
+	    get_uint(obj, "count", LIN_PID_MAX, &count) != 1)
+		return FALSE;
+	memset(guess, 0, sizeof(*guess));
+	if (strcmp(check, "not_creator") == 0)
+		guess->check = LIN_PARENT_NOT_CREATOR;
+	else if (strcmp(check, "uncertain") == 0)
+		guess->check = LIN_PARENT_UNCERTAIN;
+	else if (strcmp(check, "creator") == 0)
+		guess->check = LIN_PARENT_IS_CREATOR;
+	else
+		return FALSE;
+	guess->count = (guint)count;
+	candidates = json_object_get(obj, "candidates");
+	if (!json_is_array(candidates) || json_array_size(candidates) > LIN_CANDIDATES_MAX ||
+	    json_array_size(candidates) > count)
+		return FALSE;
+	json_array_foreach(candidates, i, c)
+	{
+		json_t *pid = json_array_get(c, 0), *start = json_array_get(c, 1),
+		       *instance = json_array_get(c, 2);
+
+		if (!json_is_array(c) || json_array_size(c) != 3 || !json_is_integer(pid) ||
+		    !json_is_integer(start) || !json_is_integer(instance) ||
+		    json_integer_value(pid) <= 0 || json_integer_value(pid) > LIN_PID_MAX ||
+		    json_integer_value(start) < 0 || json_integer_value(instance) <= 0 ||
+		    json_integer_value(instance) > INSTANCE_MAX)
+			return FALSE;
+		guess->candidates[i].pid = (pid_t)json_integer_value(pid);
+		guess->candidates[i].start_ticks = (guint64)json_integer_value(start);
+		guess->candidates[i].instance = (guint32)json_integer_value(instance);
+	}
 	return TRUE;
 }
 
@@ -506,6 +551,7 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 	json_t *v;
 	guint64 pid, start_ticks, value;
 	guint32 id, real_id;
+	const char *text;
 	int ret;
 
 	if (get_uint(process, "pid", LIN_PID_MAX, &pid) != 1 || pid == 0 ||
@@ -514,6 +560,10 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 		return FALSE;
 	rs->pid = (pid_t)pid;
 	rs->start_ticks = start_ticks;
+	ret = get_uint(lineagefs, "instance", INSTANCE_MAX, &value);
+	if (ret < 0 || (ret == 1 && value == 0))
+		return FALSE;
+	rs->instance = ret == 1 ? (guint32)value : 1;
 
 	ret = get_timestamp(process, "start", &l->start_ns);
 	if (ret < 0)
@@ -570,6 +620,34 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 	}
 	if (rs->cmdline_len > JOURNAL_LINE_MAX)
 		return FALSE;
+	if ((rs->has & TRACKER_RESTORE_CMDLINE) && !parse_cmdline_meta(lineagefs, rs))
+		return FALSE;
+	/* An exec line states the new image: what it leaves out is not known
+	 * (an exe or a cmdline missed at the exec), not unchanged. */
+	if (l->exec_line) {
+		if (!(rs->has & TRACKER_RESTORE_EXE)) {
+			rs->exe = NULL;
+			rs->exe_len = 0;
+		}
+		if (!(rs->has & TRACKER_RESTORE_CMDLINE)) {
+			rs->cmdline = NULL;
+			rs->cmdline_len = 0;
+			rs->cmdline_full_len = 0;
+			rs->cmdline_sha256 = NULL;
+		}
+		rs->has |= TRACKER_RESTORE_EXE | TRACKER_RESTORE_CMDLINE;
+	}
+	ret = get_string(lineagefs, "image", &text, NULL);
+	if (ret < 0)
+		return FALSE;
+	/* A newer writer's other words for an image are ignored. */
+	if (ret == 1 && strcmp(text, "inherited") == 0)
+		rs->has |= TRACKER_RESTORE_INHERIT;
+	if ((v = json_object_get(lineagefs, "creator_guess")) != NULL && !json_is_null(v)) {
+		if (!parse_guess(v, &rs->guess))
+			return FALSE;
+		rs->has |= TRACKER_RESTORE_GUESS;
+	}
 
 	if (get_object(process, "user", &user) < 0 ||
 	    get_object(process, "real_user", &real_user) < 0 ||
@@ -604,6 +682,20 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 			return FALSE;
 		rs->has |= TRACKER_RESTORE_FLAGS;
 	}
+	/* Lines that start a record state all its flags (none written is
+	 * none set), a fork, or an exec telling its fork (with its parent),
+	 * implying fork_seen; a plain exec states its image's. */
+	if (l->states_flags) {
+		gboolean forked =
+		    l->implies_fork || (l->exec_line && (rs->has & TRACKER_RESTORE_CREATOR));
+
+		rs->has |= TRACKER_RESTORE_FLAGS;
+		if (forked)
+			rs->flags |= LIN_PROC_FORK_SEEN;
+		/* A plain exec states the image's flags, and those it names. */
+		if (l->exec_line && !forked)
+			rs->flags_mask = TRACKER_RESTORE_IMAGE_FLAGS | rs->flags;
+	}
 	ret = get_uint(lineagefs, "execs", G_MAXUINT32, &value);
 	if (ret < 0)
 		return FALSE;
@@ -619,10 +711,11 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 		rs->has |= TRACKER_RESTORE_THREADS;
 	}
 
-	if (!parse_exit(process, lineagefs, l))
+	if (!parse_exit(process, lineagefs, is_exit, l))
 		return FALSE;
 	if (is_exit && !(rs->has & TRACKER_RESTORE_EXIT)) {
 		rs->exit_kind = LIN_EXIT_UNKNOWN;
+		rs->exit_ns = l->end_is_timestamp ? l->timestamp_ns : 0;
 		rs->has |= TRACKER_RESTORE_EXIT;
 	}
 	if ((rs->has & TRACKER_RESTORE_EXIT) && rs->exit_ns > l->timestamp_ns + START_SLACK_NS)
@@ -1030,7 +1123,8 @@ static gboolean until_admits(struct journal_reader *r, struct journal_boot *b, s
 
 	if (until == 0 || l->timestamp_ns <= until)
 		return TRUE;
-	if (!whole || (b && tracker_restore_lookup(b->tracker, l->rs.pid, l->rs.start_ticks)))
+	if (!whole ||
+	    (b && tracker_restore_lookup(b->tracker, l->rs.pid, l->rs.start_ticks, l->rs.instance)))
 		return FALSE;
 	if (l->has_start_ns)
 		start_ns = l->start_ns;
@@ -1080,7 +1174,8 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 		return;
 	}
 	if (strcmp(action, JOURNAL_ACTION_FORGET) == 0) {
-		serial = tracker_restore_lookup(b->tracker, l->rs.pid, l->rs.start_ticks);
+		serial = tracker_restore_lookup(b->tracker, l->rs.pid, l->rs.start_ticks,
+		                                l->rs.instance);
 		if (serial)
 			tracker_restore_forget(b->tracker, serial);
 		boot_saw_line(b, l->timestamp_ns);
@@ -1091,7 +1186,10 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 	l->rs.exec = strcmp(action, JOURNAL_ACTION_EXEC) == 0;
 	/* For the history: when, and what the event changed. */
 	l->rs.time_ns = l->timestamp_ns;
-	l->rs.inherit_context = strcmp(action, JOURNAL_ACTION_FORK) == 0;
+	/* A fork, or an exec that tells the fork before it (folded): the
+	 * child starts with its creator's context. */
+	l->rs.inherit_context = strcmp(action, JOURNAL_ACTION_FORK) == 0 ||
+	                        (l->rs.exec && (l->rs.has & TRACKER_RESTORE_CREATOR));
 	if (strcmp(action, JOURNAL_ACTION_COMM) == 0)
 		l->rs.change = TRACKER_RESTORE_CHANGE_COMM;
 	else if (strcmp(action, JOURNAL_ACTION_UID) == 0)
@@ -1213,6 +1311,12 @@ static gboolean apply_json(struct journal_reader *r, json_t *root, GError **erro
 		r->seq_seen = TRUE;
 	}
 
+	l.end_is_timestamp = strcmp(action, JOURNAL_ACTION_EXIT) == 0;
+	l.implies_fork = strcmp(action, JOURNAL_ACTION_FORK) == 0;
+	l.exec_line = strcmp(action, JOURNAL_ACTION_EXEC) == 0;
+	l.states_flags = l.implies_fork || l.exec_line ||
+	                 strcmp(action, JOURNAL_ACTION_FOUND) == 0 ||
+	                 strcmp(action, JOURNAL_ACTION_CHECKPOINT) == 0;
 	if (strcmp(action, JOURNAL_ACTION_OPEN) == 0) {
 		apply_open(r, lineagefs, &l);
 	} else if (strcmp(action, JOURNAL_ACTION_GAP) == 0) {
@@ -1239,96 +1343,80 @@ static gboolean apply_json(struct journal_reader *r, json_t *root, GError **erro
 	return ok;
 }
 
+/* One line, as the parser left it. FALSE with error set: another
+ * machine's line when that is an error. */
+static gboolean apply_parsed(struct journal_reader *r, enum journal_parsed_kind kind, json_t *root,
+                             GError **error)
+{
+	r->stats.lines++;
+	switch (kind) {
+	case JOURNAL_PARSED_JSON:
+		return apply_json(r, root, error);
+	case JOURNAL_PARSED_EMPTY:
+		break;
+	case JOURNAL_PARSED_TOO_LONG:
+		r->stats.too_long++;
+		break;
+	case JOURNAL_PARSED_TOO_MANY:
+		r->stats.invalid++;
+		break;
+	case JOURNAL_PARSED_NOT_JSON:
+		r->stats.not_json++;
+		break;
+	case JOURNAL_PARSED_TORN:
+		r->stats.torn++;
+		break;
+	}
+	return TRUE;
+}
+
 gboolean journal_reader_feed_line(struct journal_reader *r, const char *line, gsize len,
                                   GError **error)
 {
-	json_error_t json_error;
 	json_t *root;
+	enum journal_parsed_kind kind;
 	gboolean ok;
 
 	g_return_val_if_fail(!r->finished, FALSE);
-	r->stats.lines++;
-	if (len == 0)
-		return TRUE;
-	if (len > JOURNAL_LINE_MAX) {
-		r->stats.too_long++;
-		return TRUE;
-	}
-	if (len > SCAN_ELEMENTS_ABOVE && !few_elements(line, len)) {
-		r->stats.invalid++;
-		return TRUE;
-	}
-	/* jansson rejects NUL bytes, invalid UTF-8 and anything after the
-	 * object. */
-	root = json_loadb(line, len, 0, &json_error);
-	if (!root || !json_is_object(root)) {
-		r->stats.not_json++;
-		json_decref(root);
-		return TRUE;
-	}
-	ok = apply_json(r, root, error);
+	kind = journal_parse_line(line, len, &root);
+	ok = apply_parsed(r, kind, root, error);
 	json_decref(root);
 	return ok;
 }
 
 /* ---- segments ---- */
 
-gboolean journal_reader_read_fd(struct journal_reader *r, int fd, GError **error)
+struct fd_reading {
+	struct journal_reader *r;
+	GError **error;
+	gboolean failed;
+};
+
+static gboolean apply_one(enum journal_parsed_kind kind, json_t *root, void *data)
 {
-	gsize cap = READ_CHUNK, start = 0, end = 0;
-	g_autofree char *buf = g_malloc(cap);
-	gboolean skipping = FALSE; /* inside a line longer than JOURNAL_LINE_MAX */
+	struct fd_reading *reading = data;
 
-	r->stats.segments++;
-	for (;;) {
-		char *nl = memchr(buf + start, '\n', end - start);
-		ssize_t n;
-
-		if (nl) {
-			if (skipping)
-				skipping = FALSE;
-			else if (!journal_reader_feed_line(r, buf + start,
-			                                   (gsize)(nl - buf) - start, error))
-				return FALSE;
-			start = (gsize)(nl - buf) + 1;
-			continue;
-		}
-		if (!skipping && end - start > JOURNAL_LINE_MAX) {
-			/* Counted once, then read past without keeping it. */
-			r->stats.lines++;
-			r->stats.too_long++;
-			skipping = TRUE;
-		}
-		if (skipping)
-			start = end = 0;
-		if (start > 0) {
-			memmove(buf, buf + start, end - start);
-			end -= start;
-			start = 0;
-		}
-		if (end == cap) {
-			cap = MIN(cap * 2, (gsize)JOURNAL_LINE_MAX + READ_CHUNK);
-			buf = g_realloc(buf, cap);
-		}
-		n = read(fd, buf + end, MIN(cap - end, (gsize)READ_CHUNK));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r->stats.read_errors++;
-			return TRUE;
-		}
-		if (n == 0)
-			break;
-		r->stats.bytes += (guint64)n;
-		end += (gsize)n;
-	}
-	/* A line without its newline: the writer died in the middle of it, or
-	 * the file was cut. Never applied, even when it parses. */
-	if (end > start && !skipping) {
-		r->stats.lines++;
-		r->stats.torn++;
+	if (!apply_parsed(reading->r, kind, root, reading->error)) {
+		reading->failed = TRUE;
+		return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean journal_reader_read_fd(struct journal_reader *r, int fd, GError **error)
+{
+	struct fd_reading reading = {.r = r, .error = error};
+	struct journal_parse_counts counts = {0};
+	struct stat st;
+	gboolean big;
+
+	g_return_val_if_fail(!r->finished, FALSE);
+	r->stats.segments++;
+	big = fstat(fd, &st) == 0 && st.st_size >= JOURNAL_PARSE_THREADED_ABOVE;
+	journal_parse_fd(fd, big && !r->opts.one_thread, apply_one, &reading, &counts);
+	r->stats.bytes += counts.bytes;
+	r->stats.read_errors += counts.read_errors;
+	return !reading.failed;
 }
 
 /* Opens a journal file without following a link or blocking on a FIFO,

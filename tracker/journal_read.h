@@ -60,6 +60,8 @@ struct journal_read_options {
 	guint64 now_realtime_ns;
 	/* Restore live thread counts (a replay: nothing will correct them). */
 	gboolean threads;
+	/* Parse on the calling thread only, whatever the segments' size. */
+	gboolean one_thread;
 };
 
 /* One boot's history, in the table it was restored into. */

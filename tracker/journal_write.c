@@ -52,6 +52,9 @@
 /* Lines were lost: a new segment with a whole checkpoint makes the journal
  * whole again, but not more often than this. */
 #define JOURNAL_RESYNC_US (10 * 1000 * 1000)
+/* Items popped at once, and how far ahead a fork looks for its exec. */
+#define JOURNAL_DRAIN_ITEMS 1024
+#define JOURNAL_FOLD_WINDOW 64
 /* Segment numbers tried when the next name exists already. */
 #define JOURNAL_OPEN_TRIES 16
 
@@ -60,6 +63,7 @@ struct journal_item {
 	guint64 applied;  /* the writer's applied count after this event */
 	guint64 event_ns; /* CLOCK_REALTIME; 0: when written */
 	gsize bytes;      /* counted against the queue's byte bound */
+	gboolean held;    /* carried over a drain once already */
 	enum journal_action action;
 	struct journal_proc proc;
 	/* The exe hash entry whose hex the line carries once it is done: the
@@ -78,6 +82,12 @@ struct chunk_mark {
 struct segment {
 	guint64 number;
 	guint64 size;
+};
+
+/* An earlier boot's table, checkpointed with the live one. */
+struct earlier_boot {
+	struct journal_host host; /* its boot id and clock */
+	struct tracker *tracker;
 };
 
 struct journal_writer {
@@ -121,6 +131,9 @@ struct journal_writer {
 	gboolean dirty; /* written since the last fdatasync() */
 	gint64 next_sync_us;
 	GArray *marks; /* struct chunk_mark of the last checkpoint, while items it holds may come */
+	GPtrArray *held;  /* items carried to the next drain (see drain()) */
+	GArray *boots;    /* struct earlier_boot: set before the thread starts */
+	guint held_items; /* atomic: held->len, for the stats */
 
 	struct lin_journal_stats stats; /* atomics */
 	/* The tracker's instruments, when it records them (--metrics=on):
@@ -356,6 +369,32 @@ static struct journal_item *queue_pop(struct journal_writer *jw)
 
 /* ---- copies of records ---- */
 
+/* A child that still runs its creator's image with its creator's ids: its
+ * fork line says "inherited" instead of repeating them. The strings are
+ * interned, so the same string is the same pointer. */
+static gboolean fork_inherits(const struct lin_process *p)
+{
+	const struct lin_process *c = p->creator;
+
+	return c && !p->guess && p->exe == c->exe && p->cmdline == c->cmdline &&
+	       p->cmdline_sha256 == c->cmdline_sha256 &&
+	       p->cmdline_full_len == c->cmdline_full_len && p->ruid == c->ruid &&
+	       p->euid == c->euid && p->rgid == c->rgid && p->egid == c->egid;
+}
+
+/* The fields a line for action on p needs copied. */
+static guint32 item_fields(const struct lin_process *p, enum journal_action action)
+{
+	guint32 fields = journal_action_fields(action);
+
+	if (action == JOURNAL_FORK && fork_inherits(p))
+		fields =
+		    (fields & ~(JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE)) | JOURNAL_HAS_INHERITED;
+	else
+		fields &= ~JOURNAL_HAS_INHERITED;
+	return fields;
+}
+
 /* What a line of action carries of p's context: nothing (FALSE), the
  * parts an exec changed, or all of it and the history (found, checkpoint). */
 static gboolean context_wanted(struct journal_writer *jw, const struct lin_process *p,
@@ -377,9 +416,8 @@ static gboolean context_wanted(struct journal_writer *jw, const struct lin_proce
 }
 
 static gsize copy_size(struct journal_writer *jw, const struct lin_process *p,
-                       enum journal_action action)
+                       enum journal_action action, guint32 fields)
 {
-	guint32 fields = journal_action_fields(action);
 	const struct lin_context *prev;
 	gboolean prev_valid, with_history;
 	gsize n = 0;
@@ -393,6 +431,8 @@ static gsize copy_size(struct journal_writer *jw, const struct lin_process *p,
 		n += p->exe->len;
 	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline)
 		n += p->cmdline->len;
+	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline_sha256)
+		n += p->cmdline_sha256->len + 1;
 	return n;
 }
 
@@ -409,9 +449,8 @@ static const char *copy_str(char **at, const struct lin_str *s, gsize *len)
 /* A queue item for action on p, holding copies of the strings the line
  * needs: the string pool's reference counts belong to the feeding thread. */
 static struct journal_item *item_new(struct journal_writer *jw, const struct lin_process *p,
-                                     enum journal_action action, gsize strings)
+                                     enum journal_action action, guint32 fields, gsize strings)
 {
-	guint32 fields = journal_action_fields(action);
 	const struct lin_context *prev;
 	gboolean prev_valid, with_history;
 	gsize bytes = sizeof(struct journal_item) + strings;
@@ -423,7 +462,8 @@ static struct journal_item *item_new(struct journal_writer *jw, const struct lin
 	item->bytes = bytes;
 	item->serial = p->serial;
 	item->action = action;
-	proc->has = JOURNAL_HAS_UIDS | JOURNAL_HAS_GIDS | JOURNAL_HAS_COUNTS | JOURNAL_HAS_CMDLINE;
+	proc->has = JOURNAL_HAS_UIDS | JOURNAL_HAS_GIDS | JOURNAL_HAS_COUNTS | JOURNAL_HAS_CMDLINE |
+	            (fields & JOURNAL_HAS_INHERITED);
 	proc->pid = p->pid;
 	proc->instance = p->instance;
 	proc->start_ticks = p->start_ticks;
@@ -448,6 +488,10 @@ static struct journal_item *item_new(struct journal_writer *jw, const struct lin
 		proc->has |= JOURNAL_HAS_EXIT;
 	proc->exec_count = p->exec_count;
 	proc->threads = p->live_threads;
+	if ((fields & JOURNAL_HAS_GUESS) && p->guess) {
+		proc->has |= JOURNAL_HAS_GUESS;
+		proc->guess = *p->guess;
+	}
 	if ((fields & JOURNAL_HAS_COMM) && p->comm) {
 		proc->has |= JOURNAL_HAS_COMM;
 		proc->comm = copy_str(&at, p->comm, &proc->comm_len);
@@ -456,8 +500,16 @@ static struct journal_item *item_new(struct journal_writer *jw, const struct lin
 		proc->has |= JOURNAL_HAS_EXE;
 		proc->exe = copy_str(&at, p->exe, &proc->exe_len);
 	}
-	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline)
+	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline) {
 		proc->cmdline = copy_str(&at, p->cmdline, &proc->cmdline_len);
+		proc->cmdline_full_len = p->cmdline_full_len;
+	}
+	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline_sha256) {
+		gsize len;
+
+		proc->cmdline_sha256 = copy_str(&at, p->cmdline_sha256, &len);
+		*at++ = '\0';
+	}
 	if (context_wanted(jw, p, action, &prev, &prev_valid, &with_history)) {
 		proc->has |= JOURNAL_HAS_CONTEXT;
 		lin_context_copy_fill(p, prev_valid, prev, with_history, &at, &proc->ctx,
@@ -494,7 +546,8 @@ static void item_take_hash(struct journal_item *item)
 void journal_writer_record(struct journal_writer *jw, enum journal_action action,
                            const struct lin_process *p, guint64 event_ns)
 {
-	gsize strings = copy_size(jw, p, action);
+	guint32 fields = item_fields(p, action);
+	gsize strings = copy_size(jw, p, action, fields);
 	struct journal_item *item;
 
 	jw->applied++;
@@ -503,7 +556,7 @@ void journal_writer_record(struct journal_writer *jw, enum journal_action action
 		stat_add(&jw->stats.lines_lost, 1);
 		return;
 	}
-	item = item_new(jw, p, action, strings);
+	item = item_new(jw, p, action, fields, strings);
 	item->applied = jw->applied;
 	item->event_ns = event_ns;
 	queue_push(jw, item);
@@ -740,38 +793,65 @@ static gboolean segment_create(struct journal_writer *jw)
 	return TRUE;
 }
 
-/* Copies up to JOURNAL_CHUNK records after serial *after under the read
- * lock. Returns how many; marks the chunk. */
-static guint checkpoint_chunk(struct journal_writer *jw, guint64 *after, GPtrArray *items)
+/* Copies up to JOURNAL_CHUNK records of t after serial *after under the
+ * read lock. Returns how many; marks the chunk when t is the live table. */
+static guint checkpoint_chunk(struct journal_writer *jw, struct tracker *t, guint64 *after,
+                              GPtrArray *items)
 {
 	struct chunk_mark mark;
 	struct lin_process *p;
 	guint n = 0;
 
-	tracker_read_lock(jw->tracker);
+	tracker_read_lock(t);
 	mark.applied = jw->applied;
-	for (p = tracker_first_after(jw->tracker, *after); p && n < JOURNAL_CHUNK;
-	     p = p->all_next, n++) {
-		g_ptr_array_add(items, item_new(jw, p, JOURNAL_CHECKPOINT,
-		                                copy_size(jw, p, JOURNAL_CHECKPOINT)));
+	for (p = tracker_first_after(t, *after); p && n < JOURNAL_CHUNK; p = p->all_next, n++) {
+		guint32 fields = item_fields(p, JOURNAL_CHECKPOINT);
+
+		g_ptr_array_add(items, item_new(jw, p, JOURNAL_CHECKPOINT, fields,
+		                                copy_size(jw, p, JOURNAL_CHECKPOINT, fields)));
 		*after = p->serial;
 	}
-	tracker_read_unlock(jw->tracker);
+	tracker_read_unlock(t);
 	mark.last_serial = *after;
-	if (n > 0)
+	if (n > 0 && t == jw->tracker)
 		g_array_append_val(jw->marks, mark);
 	return n;
 }
 
-/*
- * Writes the open line and the checkpoint into the open (empty) segment.
- * If writing fails midway the segment is emptied again and start_pending
- * stays set: a partial checkpoint must not be mistaken for a whole one.
- */
-static void segment_start(struct journal_writer *jw)
+/* Writes the checkpoint lines of table t, described by host. FALSE when
+ * writing failed. */
+static gboolean checkpoint_table(struct journal_writer *jw, struct tracker *t,
+                                 const struct journal_host *host)
 {
 	g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(item_free);
 	guint64 after = 0;
+	gboolean ok = !jw->failed;
+
+	while (ok && checkpoint_chunk(jw, t, &after, items) > 0) {
+		guint64 now = now_realtime(jw);
+
+		for (guint i = 0; i < items->len; i++) {
+			struct journal_item *item = g_ptr_array_index(items, i);
+
+			item_take_hash(item);
+			journal_encode_process(jw->buf, host, JOURNAL_CHECKPOINT, now,
+			                       jw->next_seq++, &item->proc);
+			line_done(jw);
+		}
+		g_ptr_array_set_size(items, 0);
+		ok = !jw->failed;
+	}
+	return ok;
+}
+
+/*
+ * Writes the open line and the checkpoint into the open (empty) segment:
+ * the earlier boots' tables, then the live one. If writing fails midway
+ * the segment is emptied again and start_pending stays set: a partial
+ * checkpoint must not be mistaken for a whole one.
+ */
+static void segment_start(struct journal_writer *jw)
+{
 	gboolean ok;
 
 	g_array_set_size(jw->marks, 0);
@@ -779,20 +859,13 @@ static void segment_start(struct journal_writer *jw)
 	                    jw->seg_number);
 	line_done(jw);
 	ok = !jw->failed;
-	while (ok && checkpoint_chunk(jw, &after, items) > 0) {
-		guint64 now = now_realtime(jw);
+	for (guint i = 0; ok && i < jw->boots->len; i++) {
+		struct earlier_boot *b = &g_array_index(jw->boots, struct earlier_boot, i);
 
-		for (guint i = 0; i < items->len; i++) {
-			struct journal_item *item = g_ptr_array_index(items, i);
-
-			item_take_hash(item);
-			journal_encode_process(jw->buf, &jw->cfg.host, JOURNAL_CHECKPOINT, now,
-			                       jw->next_seq++, &item->proc);
-			line_done(jw);
-		}
-		g_ptr_array_set_size(items, 0);
-		ok = !jw->failed;
+		ok = checkpoint_table(jw, b->tracker, &b->host);
 	}
+	if (ok)
+		ok = checkpoint_table(jw, jw->tracker, &jw->cfg.host);
 	if (ok)
 		ok = buf_flush(jw);
 	if (!ok) {
@@ -840,26 +913,84 @@ static gboolean in_checkpoint(struct journal_writer *jw, const struct journal_it
 
 /* ---- the thread ---- */
 
-/* Encodes what is queued. Returns whether there was anything. */
-static gboolean drain(struct journal_writer *jw)
-{
-	struct journal_item *item;
-	gboolean any = FALSE;
+enum fold {
+	FOLD_NO,      /* write the fork's line */
+	FOLD_DONE,    /* its exec's line tells it */
+	FOLD_UNKNOWN, /* nothing of the child after it yet */
+};
 
-	while ((item = queue_pop(jw)) != NULL) {
-		any = TRUE;
-		if (jw->failed || jw->start_pending) {
-			jw->unreported++;
-			stat_add(&jw->stats.lines_lost, 1);
-		} else if (!in_checkpoint(jw, item)) {
-			item_take_hash(item);
-			journal_encode_process(jw->buf, &jw->cfg.host, item->action,
-			                       item->event_ns ? item->event_ns : now_realtime(jw),
-			                       jw->next_seq++, &item->proc);
-			line_done(jw);
-		}
-		item_free(item);
+/* If the next line of a forked child within a few items is its exec, the
+ * exec line tells the fork too (its creator and start), and the fork's own
+ * line is left out: a short process costs two lines, not three. */
+static enum fold fold_fork(struct journal_item **items, guint i, guint n)
+{
+	struct journal_item *fork = items[i];
+
+	if (fork->action != JOURNAL_FORK)
+		return FOLD_NO;
+	for (guint j = i + 1; j < n && j <= i + JOURNAL_FOLD_WINDOW; j++) {
+		struct journal_item *next = items[j];
+
+		if (next->serial != fork->serial)
+			continue;
+		if (next->action != JOURNAL_EXEC)
+			return FOLD_NO;
+		next->proc.has |= JOURNAL_HAS_FORK;
+		return FOLD_DONE;
 	}
+	return i + JOURNAL_FOLD_WINDOW >= n ? FOLD_UNKNOWN : FOLD_NO;
+}
+
+/*
+ * Encodes what is queued. Returns whether there was anything. A fork near
+ * the end of what is queued, with nothing of its child after it, is held
+ * with what follows it until the next drain (once, a linger later: its
+ * exec usually comes within a millisecond), so that lines keep their
+ * order and a short process still costs two lines. final: hold nothing.
+ */
+static gboolean drain(struct journal_writer *jw, gboolean final)
+{
+	struct journal_item *items[JOURNAL_DRAIN_ITEMS];
+	gboolean any = FALSE;
+	guint n;
+
+	do {
+		n = 0;
+		for (guint i = 0; i < jw->held->len; i++)
+			items[n++] = g_ptr_array_index(jw->held, i);
+		g_ptr_array_set_size(jw->held, 0);
+		while (n < G_N_ELEMENTS(items) && (items[n] = queue_pop(jw)) != NULL)
+			n++;
+		for (guint i = 0; i < n; i++) {
+			struct journal_item *item = items[i];
+			enum fold fold = FOLD_NO;
+
+			any = TRUE;
+			if (jw->failed || jw->start_pending) {
+				jw->unreported++;
+				stat_add(&jw->stats.lines_lost, 1);
+				item_free(item);
+				continue;
+			}
+			fold = fold_fork(items, i, n);
+			if (fold == FOLD_UNKNOWN && !final && !item->held) {
+				item->held = TRUE;
+				for (guint k = i; k < n; k++)
+					g_ptr_array_add(jw->held, items[k]);
+				break;
+			}
+			if (fold != FOLD_DONE && !in_checkpoint(jw, item)) {
+				item_take_hash(item);
+				journal_encode_process(jw->buf, &jw->cfg.host, item->action,
+				                       item->event_ns ? item->event_ns
+				                                      : now_realtime(jw),
+				                       jw->next_seq++, &item->proc);
+				line_done(jw);
+			}
+			item_free(item);
+		}
+	} while (n == G_N_ELEMENTS(items) && jw->held->len == 0);
+	__atomic_store_n(&jw->held_items, jw->held->len, __ATOMIC_RELAXED);
 	buf_flush(jw);
 	return any;
 }
@@ -908,7 +1039,8 @@ static int sleep_ms(const struct journal_writer *jw)
 		until = MIN(until, jw->retry_us);
 	if (jw->resync_wanted)
 		until = MIN(until, jw->last_start_us + JOURNAL_RESYNC_US);
-	if (__atomic_load_n(&jw->dropped, __ATOMIC_RELAXED) > 0 || jw->unreported > 0)
+	if (__atomic_load_n(&jw->dropped, __ATOMIC_RELAXED) > 0 || jw->unreported > 0 ||
+	    jw->held->len > 0)
 		until = MIN(until, now + JOURNAL_LINGER_MS * 1000);
 	if (until == G_MAXINT64)
 		return -1;
@@ -933,7 +1065,7 @@ static void *journal_thread(void *data)
 	else
 		jw->start_pending = TRUE;
 	while (!__atomic_load_n(&jw->stop, __ATOMIC_ACQUIRE)) {
-		gboolean worked = drain(jw);
+		gboolean worked = drain(jw, FALSE);
 
 		maintain(jw);
 		if (worked) {
@@ -948,11 +1080,11 @@ static void *journal_thread(void *data)
 			wait_for(jw, sleep_ms(jw));
 		__atomic_store_n(&jw->sleeping, 0, __ATOMIC_SEQ_CST);
 	}
-	drain(jw);
+	drain(jw, TRUE);
 	if (jw->failed)
 		jw->retry_us = 0;
 	maintain(jw);
-	drain(jw);
+	drain(jw, TRUE);
 	sync_segment(jw);
 	return NULL;
 }
@@ -984,6 +1116,8 @@ struct journal_writer *journal_writer_new(const struct journal_config *cfg, GErr
 	jw->seg_fd = -1;
 	jw->segments = g_array_new(FALSE, FALSE, sizeof(struct segment));
 	jw->marks = g_array_new(FALSE, FALSE, sizeof(struct chunk_mark));
+	jw->held = g_ptr_array_new();
+	jw->boots = g_array_new(FALSE, TRUE, sizeof(struct earlier_boot));
 	jw->buf = g_string_sized_new(JOURNAL_BATCH_BYTES + 64 * 1024);
 	jw->ring = g_new0(struct journal_item *, jw->slots);
 	if (scan_segments(jw) < 0) {
@@ -1000,6 +1134,19 @@ struct journal_writer *journal_writer_new(const struct journal_config *cfg, GErr
 		    g_array_index(jw->segments, struct segment, jw->segments->len - 1).number;
 	__atomic_store_n(&jw->stats.segments, jw->segments->len, __ATOMIC_RELAXED);
 	return g_steal_pointer(&jw);
+}
+
+void journal_writer_add_boot(struct journal_writer *jw, const char *boot_id,
+                             guint64 boot_realtime_ns, guint hz, struct tracker *t)
+{
+	struct earlier_boot b = {.host = jw->cfg.host, .tracker = t};
+
+	g_return_if_fail(!jw->started);
+	g_strlcpy(b.host.boot_id, boot_id, sizeof(b.host.boot_id));
+	b.host.boot_realtime_ns = boot_realtime_ns;
+	if (hz)
+		b.host.hz = hz;
+	g_array_append_val(jw->boots, b);
 }
 
 gboolean journal_writer_start(struct journal_writer *jw, struct tracker *t, GError **error)
@@ -1060,6 +1207,13 @@ void journal_writer_free(struct journal_writer *jw)
 		g_array_unref(jw->segments);
 	if (jw->marks)
 		g_array_unref(jw->marks);
+	if (jw->boots)
+		g_array_unref(jw->boots);
+	if (jw->held) {
+		for (guint i = 0; i < jw->held->len; i++)
+			item_free(g_ptr_array_index(jw->held, i));
+		g_ptr_array_unref(jw->held);
+	}
 	g_free(jw->dir);
 	g_free(jw);
 }
@@ -1074,6 +1228,6 @@ void journal_writer_get_stats(struct journal_writer *jw, struct lin_journal_stat
 	out->segments_deleted = __atomic_load_n(&jw->stats.segments_deleted, __ATOMIC_RELAXED);
 	out->checkpoints = __atomic_load_n(&jw->stats.checkpoints, __ATOMIC_RELAXED);
 	out->syncs = __atomic_load_n(&jw->stats.syncs, __ATOMIC_RELAXED);
-	out->queue_depth = queue_len(jw);
+	out->queue_depth = queue_len(jw) + __atomic_load_n(&jw->held_items, __ATOMIC_RELAXED);
 	out->queue_high_water = __atomic_load_n(&jw->stats.queue_high_water, __ATOMIC_RELAXED);
 }

@@ -57,6 +57,14 @@ struct journal_writer *journal_writer_new(const struct journal_config *cfg, GErr
  * thread starts. t must outlive journal_writer_stop(). */
 gboolean journal_writer_start(struct journal_writer *jw, struct tracker *t, GError **error);
 
+/* An earlier boot's table (restored from the journal, shown under boots/)
+ * that every segment's checkpoint also holds, with its own host.boot.id
+ * and clock, so deleting old segments never loses it. Call before
+ * journal_writer_start(); t must outlive journal_writer_stop() and must
+ * not change meanwhile (nothing feeds an earlier boot's table). */
+void journal_writer_add_boot(struct journal_writer *jw, const char *boot_id,
+                             guint64 boot_realtime_ns, guint hz, struct tracker *t);
+
 /* Writes what is queued, syncs, and joins the thread. NULL is fine. */
 void journal_writer_stop(struct journal_writer *jw);
 /* Stops it if needed and frees it. NULL is fine. */

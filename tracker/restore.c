@@ -25,7 +25,8 @@ static void reset_record(struct tracker *t, struct lin_process *p)
 {
 	tracker_set_str(t, &p->comm, NULL);
 	tracker_set_str(t, &p->exe, NULL);
-	tracker_set_str(t, &p->cmdline, NULL);
+	tracker_clear_cmdline(t, p);
+	g_clear_pointer(&p->guess, g_free);
 	p->flags &= ~TRACKER_RESTORE_FLAG_MASK;
 	p->ruid = p->euid = 0;
 	p->rgid = p->egid = 0;
@@ -60,10 +61,51 @@ static void set_exit(struct tracker *t, struct lin_process *p, const struct trac
 		p->exit_ns = r->exit_ns;
 }
 
+/* The record (pid, start_ticks, instance), made when missing. */
+static struct lin_process *restore_record(struct tracker *t, const struct tracker_restore *r,
+                                          gboolean *created)
+{
+	struct lin_name name = {.pid = r->pid,
+	                        .start_ticks = r->start_ticks,
+	                        .instance = r->instance ? r->instance : 1};
+	struct lin_process *p = tracker_find_name(t, &name), *old;
+
+	*created = FALSE;
+	if (p)
+		return p;
+	/* A newer holder of the pid: the older one's exit line is missing (a
+	 * gap), so it ended unknown. */
+	old = tracker_find_pid(t, r->pid);
+	if (old && lin_process_running(old) &&
+	    (old->start_ticks < r->start_ticks ||
+	     (old->start_ticks == r->start_ticks && old->instance < name.instance)))
+		tracker_process_set_exited(t, old, LIN_EXIT_UNKNOWN, 0, 0);
+	p = tracker_process_new(t, r->pid, r->start_ticks, r->seen_ns);
+	/* The journal names it: its earlier holders may be gone from it. */
+	p->instance = name.instance;
+	*created = TRUE;
+	return p;
+}
+
+/* A fork's image and ids: its creator's at that point. */
+static void inherit(struct tracker *t, struct lin_process *p, const struct lin_process *creator)
+{
+	struct lin_str *comm = lin_str_ref(p->comm);
+
+	tracker_copy_image(t, p, creator);
+	/* The fork line names the child itself (a kernel thread's comm). */
+	if (comm)
+		tracker_set_str(t, &p->comm, comm);
+	p->ruid = creator->ruid;
+	p->euid = creator->euid;
+	p->rgid = creator->rgid;
+	p->egid = creator->egid;
+}
+
 guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 {
-	struct lin_process *p, *old;
-	gboolean created = FALSE;
+	struct lin_process *p;
+	gboolean created;
 	guint32 old_ids[4];
 	guint64 serial;
 
@@ -74,16 +116,7 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 		return 0;
 
 	tracker_write_lock(t);
-	p = tracker_find(t, r->pid, r->start_ticks);
-	if (!p) {
-		/* A newer holder of the pid: the older one's exit line is
-		 * missing (a gap), so it ended unknown. */
-		old = tracker_find_pid(t, r->pid);
-		if (old && lin_process_running(old) && old->start_ticks < r->start_ticks)
-			tracker_process_set_exited(t, old, LIN_EXIT_UNKNOWN, 0, 0);
-		p = tracker_process_new(t, r->pid, r->start_ticks, r->seen_ns);
-		created = TRUE;
-	}
+	p = restore_record(t, r, &created);
 	/* Out of by-exe/ and by-uid/ while its exe and ids change. */
 	tracker_ctx_unindex(t, p);
 	tracker_ctx_restore_before(t, p, r, old_ids);
@@ -91,10 +124,29 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 		reset_record(t, p);
 	if (r->has & TRACKER_RESTORE_COMM)
 		set_bytes(t, &p->comm, r->comm, r->comm_len);
+	if ((r->has & TRACKER_RESTORE_INHERIT) && r->creator_serial) {
+		struct lin_process *creator = tracker_find_serial(t, r->creator_serial);
+
+		if (creator && creator != p && creator->pid == r->creator_pid)
+			inherit(t, p, creator);
+	}
 	if (r->has & TRACKER_RESTORE_EXE)
 		set_bytes(t, &p->exe, r->exe, r->exe_len);
-	if (r->has & TRACKER_RESTORE_CMDLINE)
+	if (r->has & TRACKER_RESTORE_CMDLINE) {
+		tracker_clear_cmdline(t, p);
 		set_bytes(t, &p->cmdline, r->cmdline, r->cmdline_len);
+		p->cmdline_full_len = r->cmdline_full_len;
+		if (r->cmdline_sha256)
+			set_bytes(t, &p->cmdline_sha256, r->cmdline_sha256,
+			          strlen(r->cmdline_sha256));
+	}
+	/* A line with the image says whether the parent made it. */
+	if (r->has & TRACKER_RESTORE_GUESS) {
+		g_free(p->guess);
+		p->guess = g_memdup2(&r->guess, sizeof(r->guess));
+	} else if (r->has & TRACKER_RESTORE_CMDLINE) {
+		g_clear_pointer(&p->guess, g_free);
+	}
 	if (r->has & TRACKER_RESTORE_UIDS) {
 		p->ruid = r->ruid;
 		p->euid = r->euid;
@@ -103,9 +155,11 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 		p->rgid = r->rgid;
 		p->egid = r->egid;
 	}
-	if (r->has & TRACKER_RESTORE_FLAGS)
-		p->flags = (p->flags & ~TRACKER_RESTORE_FLAG_MASK) |
-		           (r->flags & TRACKER_RESTORE_FLAG_MASK);
+	if (r->has & TRACKER_RESTORE_FLAGS) {
+		guint16 mask = TRACKER_RESTORE_FLAG_MASK & (r->flags_mask ? r->flags_mask : 0xffff);
+
+		p->flags = (p->flags & ~mask) | (r->flags & mask);
+	}
 	if (r->has & TRACKER_RESTORE_EXECS)
 		p->exec_count = r->exec_count;
 	else if (r->exec)
@@ -139,13 +193,16 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 	return serial;
 }
 
-guint64 tracker_restore_lookup(struct tracker *t, pid_t pid, guint64 start_ticks)
+guint64 tracker_restore_lookup(struct tracker *t, pid_t pid, guint64 start_ticks, guint32 instance)
 {
+	struct lin_name name = {.pid = pid, .start_ticks = start_ticks, .instance = instance};
 	struct lin_process *p;
 	guint64 serial;
 
+	if (name.instance == 0)
+		name.instance = 1;
 	tracker_read_lock(t);
-	p = tracker_find(t, pid, start_ticks);
+	p = tracker_find_name(t, &name);
 	serial = p ? p->serial : 0;
 	tracker_read_unlock(t);
 	return serial;

@@ -28,12 +28,20 @@ enum tracker_restore_has {
 	TRACKER_RESTORE_FLAGS = 1 << 7,
 	TRACKER_RESTORE_EXECS = 1 << 8, /* exec_count as it was after this line */
 	TRACKER_RESTORE_THREADS = 1 << 9,
+	/* The image (exe, command line with its length and hash) and the ids
+	 * are the creator's at this point (a fork line): copied from its
+	 * record, before what the line gives itself. */
+	TRACKER_RESTORE_INHERIT = 1 << 10,
+	TRACKER_RESTORE_GUESS = 1 << 11, /* guess is set (else cleared by a line with the image) */
 };
 
 /* The flags a saved history may carry; the others are the table's own. */
 #define TRACKER_RESTORE_FLAG_MASK                                                                  \
 	(LIN_PROC_KTHREAD | LIN_PROC_CMDLINE_MISSED | LIN_PROC_CMDLINE_TRUNCATED |                 \
 	 LIN_PROC_FORK_SEEN | LIN_PROC_START_ESTIMATED | LIN_PROC_FROM_SCAN)
+/* The flags of the image: what an exec line states. */
+#define TRACKER_RESTORE_IMAGE_FLAGS                                                                \
+	(LIN_PROC_KTHREAD | LIN_PROC_CMDLINE_MISSED | LIN_PROC_CMDLINE_TRUNCATED)
 
 struct tracker_restore {
 	guint32 has;    /* enum tracker_restore_has */
@@ -41,7 +49,8 @@ struct tracker_restore {
 	gboolean exec;  /* the line is an exec: exec_count grows when not given */
 	pid_t pid;      /* 1..LIN_PID_MAX */
 	guint64 start_ticks;
-	guint64 seen_ns; /* CLOCK_MONOTONIC ns (this boot's clock) of the line, 0 unknown */
+	guint32 instance; /* 1, or N of "<pid>-<start>.N"; 0 is taken as 1 */
+	guint64 seen_ns;  /* CLOCK_MONOTONIC ns (this boot's clock) of the line, 0 unknown */
 
 	pid_t creator_pid;
 	guint64 creator_serial; /* the creator's record in this table, 0 none */
@@ -50,8 +59,14 @@ struct tracker_restore {
 	gid_t rgid, egid;
 	const char *comm, *exe, *cmdline; /* bytes, not C strings */
 	gsize comm_len, exe_len, cmdline_len;
-	guint16 flags;    /* within TRACKER_RESTORE_FLAG_MASK */
-	guint8 exit_kind; /* enum lin_exit_kind, not LIN_EXIT_RUNNING */
+	/* With the command line: the whole one's length when cut (0: whole)
+	 * and its hex SHA-256 (NULL: none). */
+	guint32 cmdline_full_len;
+	const char *cmdline_sha256;
+	struct lin_creator_guess guess; /* TRACKER_RESTORE_GUESS */
+	guint16 flags;                  /* within TRACKER_RESTORE_FLAG_MASK */
+	guint16 flags_mask;             /* the flags the line states (0: all of them) */
+	guint8 exit_kind;               /* enum lin_exit_kind, not LIN_EXIT_RUNNING */
 	guint32 exit_status;
 	guint64 exit_ns; /* CLOCK_REALTIME ns, 0 unknown */
 	guint32 exec_count;
@@ -83,8 +98,8 @@ enum tracker_restore_change {
  * serial, or 0 when r is refused (pid out of range). */
 guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r);
 
-/* The serial of the record (pid, start_ticks), or 0. */
-guint64 tracker_restore_lookup(struct tracker *t, pid_t pid, guint64 start_ticks);
+/* The serial of the record (pid, start_ticks, instance), or 0. */
+guint64 tracker_restore_lookup(struct tracker *t, pid_t pid, guint64 start_ticks, guint32 instance);
 
 /* Links a restored record to its creator when the creator's line came
  * after the child's (a checkpoint lists records in serial order, and an

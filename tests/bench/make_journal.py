@@ -4,10 +4,11 @@
 
     make_journal.py DIR [PROCESSES] [SEGMENT_MB]
 
-One daemon run of one boot: an "open" line, then for each process a fork,
-an exec and an exit line (3 events per process, as a shell running
-commands produces), in segments of SEGMENT_MB (default 64) named as the
-writer names them. Every 50th process runs /usr/bin/curl with its own URL,
+One daemon run of one boot: an "open" line, then for each process its
+exec line (which tells its fork too, as the writer folds a fork into the
+exec that follows it) and its exit line: 3 events in 2 lines per process,
+as a shell running commands produces, in format 2, in segments of
+SEGMENT_MB (default 64) named as the writer names them. Every 50th process runs /usr/bin/curl with its own URL,
 the others a mix of common tools, so a search for "every process that ever
 ran curl" has N/50 answers. Prints the lines and bytes written.
 """
@@ -48,7 +49,7 @@ def main():
     seq = 0
     segment = 0
     out = None
-    written = lines = 0
+    written = lines = events = 0
     # The shell that runs everything: pid 1000, found by the bootstrap.
     shell = (1000, 500)
     shell_id = entity(*shell)
@@ -61,7 +62,7 @@ def main():
         out = open(os.path.join(directory, "lineagefs-%010d.jsonl" % segment), "w")
         # Each segment opens with its run's "open" line.
         line = (HEAD % (iso(BOOT_NS), "state", "info", "open", seq)
-                + ',"lineagefs":{"v":1,"segment":%d,"hz":%d,"boot_realtime_ns":%d}}\n'
+                + ',"lineagefs":{"v":2,"segment":%d,"hz":%d,"boot_realtime_ns":%d}}\n'
                 % (segment, HZ, BOOT_NS))
         seq += 1
         out.write(line)
@@ -74,9 +75,8 @@ def main():
     line = (HEAD % (iso(at), "state", "info", "found", seq)
             + ',"process":{"entity_id":"%s","pid":%d,"start":"%s","name":"bash",'
               '"executable":"/usr/bin/bash","args":["-bash"],"command_line":"-bash",'
-              '"user":{"id":"0"},"real_user":{"id":"0"},"group":{"id":"0"},'
-              '"real_group":{"id":"0"}},"lineagefs":{"v":1,"start_ticks":%d,"instance":1,'
-              '"flags":["from_scan"],"execs":1,"threads":0}}\n'
+              '"user":{"id":"0"},"group":{"id":"0"}},"lineagefs":{"v":2,"start_ticks":%d,'
+              '"flags":["from_scan"],"execs":1}}\n'
             % (shell_id, shell[0], iso(BOOT_NS + shell[1] * NS // HZ), shell[1]))
     seq += 1
     out.write(line)
@@ -97,32 +97,25 @@ def main():
         else:
             name, exe, argv = PROGRAMS[i % len(PROGRAMS)]
         args = ",".join('"%s"' % a for a in argv)
-        ident = '"entity_id":"%s","pid":%d,"start":"%s"' % (eid, pid, start)
-        fork = (HEAD % (start, "event", "start", "fork", seq)
-                + ',"process":{%s,"name":"bash","executable":"/usr/bin/bash","args":["-bash"],'
-                  '"command_line":"-bash","parent":{"entity_id":"%s","pid":%d},'
-                  '"user":{"id":"0"},"real_user":{"id":"0"},"group":{"id":"0"},'
-                  '"real_group":{"id":"0"}},"lineagefs":{"v":1,"start_ticks":%d,"instance":1,'
-                  '"flags":["fork_seen"]}}\n' % (ident, shell_id, shell[0], ticks))
-        execl = (HEAD % (iso(at + 1000000), "event", "start", "exec", seq + 1)
-                 + ',"process":{%s,"name":"%s","executable":"%s","args":[%s],'
-                   '"command_line":"%s","user":{"id":"0"},"real_user":{"id":"0"},'
-                   '"group":{"id":"0"},"real_group":{"id":"0"}},"lineagefs":{"v":1,'
-                   '"start_ticks":%d,"instance":1,"flags":["fork_seen"],"execs":1}}\n'
-                 % (ident, name, exe, args, " ".join(argv), ticks))
-        end = iso(at + 3000000)
-        exitl = (HEAD % (end, "event", "end", "exit", seq + 2)
-                 + ',"process":{%s,"name":"%s","end":"%s","exit_code":0},"lineagefs":{"v":1,'
-                   '"start_ticks":%d,"instance":1,"exit":{"kind":"code","status":0}}}\n'
-                 % (ident, name, end, ticks))
-        seq += 3
-        out.write(fork)
+        ident = '"entity_id":"%s","pid":%d' % (eid, pid)
+        execl = (HEAD % (iso(at + 1000000), "event", "start", "exec", seq)
+                 + ',"process":{%s,"start":"%s","name":"%s","executable":"%s","args":[%s],'
+                   '"command_line":"%s","parent":{"entity_id":"%s","pid":%d},'
+                   '"user":{"id":"0"},"group":{"id":"0"}},"lineagefs":{"v":2,'
+                   '"start_ticks":%d}}\n'
+                 % (ident, start, name, exe, args, " ".join(argv), shell_id, shell[0], ticks))
+        exitl = (HEAD % (iso(at + 3000000), "event", "end", "exit", seq + 1)
+                 + ',"process":{%s,"name":"%s","exit_code":0},"lineagefs":{"v":2,'
+                   '"start_ticks":%d}}\n' % (ident, name, ticks))
+        seq += 2
         out.write(execl)
         out.write(exitl)
-        written += len(fork) + len(execl) + len(exitl)
-        lines += 3
+        written += len(execl) + len(exitl)
+        lines += 2
+        events += 3
     out.close()
     print("lines %d" % lines)
+    print("events %d" % events)
     print("bytes %d" % written)
     print("segments %d" % segment)
 

@@ -120,6 +120,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.exit_status = (guint32)take(&r, 4);
 	p.exit_ns = take(&r, 8);
 	p.exec_count = (guint32)take(&r, 4);
+	p.cmdline_full_len = (guint32)take(&r, 4);
+	if (take(&r, 1) & 1)
+		p.cmdline_sha256 =
+		    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	p.guess.check = (guint8)(take(&r, 1) % 3);
+	p.guess.count = (guint)take(&r, 1);
+	for (guint i = 0; i < LIN_CANDIDATES_MAX; i++) {
+		p.guess.candidates[i].pid = (pid_t)take(&r, 4);
+		p.guess.candidates[i].start_ticks = take(&r, 8);
+		p.guess.candidates[i].instance = (guint32)take(&r, 2);
+	}
 	p.comm = take_bytes(&r, &p.comm_len);
 	p.exe = take_bytes(&r, &p.exe_len);
 	/* The context and history (issue 9): any bytes, any counts. */

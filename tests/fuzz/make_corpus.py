@@ -141,8 +141,25 @@ def journal_segments():
     text = "\n".join(good) + "\n"
     old = journal_line(1, "fork", 1, (70, 10, ',"name":"old"'), boot=OLD_BOOT)
     foreign = journal_line(1, "fork", 1, (70, 10, ',"name":"far"'), host="f" * 32)
+    # Format 2: a fork that inherits its image, an exec that folds its
+    # fork, two holders of a pid within a tick, a cut command line's
+    # length and hash, the creator guess, exit lines without "end".
+    v2_fork = journal_line(10, "fork", 10, (400, 270, ',"name":"bash"' + parent),
+                           ',"image":"inherited"').replace('"v":1', '"v":2')
+    v2_exec = journal_line(11, "exec", 11, (400, 270, ',"name":"true","executable":"/usr/bin/true",'
+                           '"args":["true"],"command_line":"true","user":{"id":"0"},"group":{"id":"0"}'
+                           + parent), ',"instance":2,"cmdline_full_len":9000,"cmdline_sha256":"%s",'
+                           '"creator_guess":{"check":"not_creator","count":2,"candidates":[[1,5,1],'
+                           '[300,250,2]]}' % ("ab" * 32)).replace('"v":1', '"v":2')
+    v2_exit = journal_line(12, "exit", 12, (400, 270, ',"name":"true","exit_code":0'),
+                           ',"instance":2').replace('"v":1', '"v":2')
+    v2_killed = journal_line(13, "exit", 13, (400, 270, ',"name":"bash"'),
+                             ',"exit":{"kind":"signal","status":9,"signal":"SIGKILL"}').replace(
+                                 '"v":1', '"v":2')
+    v2 = "\n".join([open_line, init, v2_fork, v2_exec, v2_exit, v2_killed]) + "\n"
     return {
         "segment": text.encode(),
+        "segment_v2": v2.encode(),
         "torn": (text + fork[:40]).encode(),
         "duplicated": (text + text[len(open_line) + 1:]).encode(),
         "two_boots": (old + "\n" + text).encode(),

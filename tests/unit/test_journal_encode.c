@@ -200,11 +200,19 @@ static void test_fork_line(void **state)
 	assert_null(at(root, "process.exit_code"));
 	assert_int_equal(int_at(root, "lineagefs.v"), JOURNAL_FORMAT_VERSION);
 	assert_int_equal(int_at(root, "lineagefs.start_ticks"), 12345);
-	assert_int_equal(int_at(root, "lineagefs.instance"), 1);
+	/* Instance 1 is the default, left out. */
+	assert_null(at(root, "lineagefs.instance"));
+	assert_null(at(root, "lineagefs.image"));
+	/* A fork implies fork_seen; the eviction bookkeeping is the table's
+	 * own: no flags left to name. */
+	assert_null(at(root, "lineagefs.flags"));
+	p.flags |= LIN_PROC_START_ESTIMATED;
+	json_decref(root);
+	root = encode(JOURNAL_FORK, BOOT_NS + 123456789012ull, 7, &p);
+	args = at(root, "process.args");
 	flags = at(root, "lineagefs.flags");
-	/* The eviction bookkeeping is the table's own. */
 	assert_int_equal(json_array_size(flags), 1);
-	assert_string_equal(json_string_value(json_array_get(flags, 0)), "fork_seen");
+	assert_string_equal(json_string_value(json_array_get(flags, 0)), "start_estimated");
 	assert_null(at(root, "lineagefs.exit"));
 	assert_null(at(root, "lineagefs.cmdline_b64"));
 	assert_null(at(root, "lineagefs.comm_b64"));
@@ -233,16 +241,25 @@ static void test_exit_code(void **state)
 	root = encode(JOURNAL_EXIT, p.exit_ns, 9, &p);
 	assert_str(root, "event.action", "exit");
 	assert_string_equal(json_string_value(json_array_get(at(root, "event.type"), 0)), "end");
-	assert_str(root, "process.end", "2026-11-30T00:03:20.000000005Z");
+	/* The end is the line's @timestamp: not repeated. */
+	assert_str(root, "@timestamp", "2026-11-30T00:03:20.000000005Z");
+	assert_null(at(root, "process.end"));
 	assert_int_equal(int_at(root, "process.exit_code"), 3);
-	assert_str(root, "lineagefs.exit.kind", "code");
-	assert_int_equal(int_at(root, "lineagefs.exit.status"), 3 << 8);
+	/* An exit code says it all: no lineagefs.exit. */
+	assert_null(at(root, "lineagefs.exit"));
 	assert_str(root, "process.name", "ls");
-	/* What an exit does not change is not repeated. */
+	/* What an exit does not change is not repeated, nor the start. */
+	assert_null(at(root, "process.start"));
 	assert_null(at(root, "process.args"));
 	assert_null(at(root, "process.executable"));
 	assert_null(at(root, "process.parent"));
 	assert_null(at(root, "process.user"));
+	assert_null(at(root, "lineagefs.flags"));
+	json_decref(root);
+
+	/* An end that is not the line's time is said. */
+	root = encode(JOURNAL_EXIT, p.exit_ns + 1000, 9, &p);
+	assert_str(root, "process.end", "2026-11-30T00:03:20.000000005Z");
 	json_decref(root);
 }
 
@@ -261,7 +278,7 @@ static void test_exit_signal_core(void **state)
 	assert_null(at(root, "process.exit_code"));
 	assert_str(root, "lineagefs.exit.kind", "signal");
 	assert_str(root, "lineagefs.exit.signal", "SIGSEGV");
-	assert_int_equal(int_at(root, "lineagefs.exit.signal_number"), SIGSEGV);
+	assert_int_equal(int_at(root, "lineagefs.exit.status"), SIGSEGV | 0x80);
 	assert_true(json_is_true(at(root, "lineagefs.exit.core_dumped")));
 	json_decref(root);
 
@@ -309,7 +326,8 @@ static void test_non_utf8_argv(void **state)
 	assert_non_null(exact);
 	assert_int_equal(g_bytes_get_size(exact), sizeof(cmd) - 1);
 	assert_memory_equal(g_bytes_get_data(exact, NULL), cmd, sizeof(cmd) - 1);
-	assert_int_equal(int_at(root, "lineagefs.execs"), 1);
+	/* An exec line adds one exec: no count. */
+	assert_null(at(root, "lineagefs.execs"));
 	json_decref(root);
 }
 
@@ -421,11 +439,11 @@ static void test_unknown_left_out(void **state)
 	                    "kthread");
 	json_decref(root);
 
-	/* A forget names the process and nothing more. */
+	/* A forget names the process (entity_id, pid) and nothing more. */
 	p = proc_ls();
 	root = encode(JOURNAL_FORGET, BOOT_NS, 1, &p);
 	proc = at(root, "process");
-	assert_int_equal(json_object_size(proc), 3);
+	assert_int_equal(json_object_size(proc), 2);
 	assert_null(at(root, "lineagefs.flags"));
 	json_decref(root);
 
@@ -459,7 +477,8 @@ static void test_checkpoint_whole(void **state)
 	assert_str(root, "process.user.id", "0");
 	assert_str(root, "process.group.id", "5");
 	assert_int_equal(int_at(root, "process.exit_code"), 0);
-	assert_str(root, "lineagefs.exit.kind", "code");
+	assert_str(root, "process.end", "2026-11-30T00:00:00.000000005Z");
+	assert_null(at(root, "lineagefs.exit"));
 	assert_int_equal(int_at(root, "lineagefs.execs"), 1);
 	assert_int_equal(int_at(root, "lineagefs.threads"), 2);
 	json_decref(root);
@@ -496,6 +515,99 @@ static void test_huge_cmdline_cut(void **state)
 	json_array_foreach(at(root, "lineagefs.flags"), i, f) truncated |=
 	    strcmp(json_string_value(f), "cmdline_truncated") == 0;
 	assert_true(truncated);
+	json_decref(root);
+}
+
+/* A fork running its creator's image says so instead of repeating it; an
+ * exec that folds its fork carries the creator and the start. */
+static void test_fork_inherited_and_folded(void **state)
+{
+	struct journal_proc p = proc_ls();
+	g_autofree char *parent_id = expected_id(4200, 12000, 1);
+	json_t *root;
+
+	(void)state;
+	p.has |= JOURNAL_HAS_INHERITED;
+	root = encode(JOURNAL_FORK, BOOT_NS + 5, 3, &p);
+	assert_str(root, "lineagefs.image", "inherited");
+	assert_str(root, "process.name", "ls");
+	assert_str(root, "process.parent.entity_id", parent_id);
+	assert_non_null(at(root, "process.start"));
+	assert_null(at(root, "process.executable"));
+	assert_null(at(root, "process.args"));
+	assert_null(at(root, "process.command_line"));
+	assert_null(at(root, "process.user"));
+	assert_null(at(root, "process.group"));
+	json_decref(root);
+
+	/* A plain exec: the image and ids, not the creator nor the start. */
+	p = proc_ls();
+	root = encode(JOURNAL_EXEC, BOOT_NS + 5, 4, &p);
+	assert_null(at(root, "process.parent"));
+	assert_null(at(root, "process.start"));
+	assert_str(root, "process.executable", "/usr/bin/ls");
+	assert_null(at(root, "lineagefs.image"));
+	json_decref(root);
+
+	p.has |= JOURNAL_HAS_FORK;
+	root = encode(JOURNAL_EXEC, BOOT_NS + 5, 4, &p);
+	assert_str(root, "event.action", "exec");
+	assert_str(root, "process.parent.entity_id", parent_id);
+	assert_str(root, "process.start", "2026-11-30T00:02:03.450000000Z");
+	assert_str(root, "process.executable", "/usr/bin/ls");
+	assert_str(root, "process.user.id", "0");
+	json_decref(root);
+
+	/* Equal real and effective ids: one of each. */
+	p.ruid = p.euid;
+	p.rgid = p.egid;
+	root = encode(JOURNAL_EXEC, BOOT_NS + 5, 4, &p);
+	assert_null(at(root, "process.real_user"));
+	assert_null(at(root, "process.real_group"));
+	json_decref(root);
+}
+
+/* Issue 8's fields: the instance, a cut command line's length and hash,
+ * and the creator guess. */
+static void test_instance_cmdline_meta_guess(void **state)
+{
+	static const char sha[] =
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	struct journal_proc p = proc_ls();
+	g_autofree char *id = expected_id(4242, 12345, 3);
+	json_t *root, *cands;
+
+	(void)state;
+	p.instance = 3;
+	p.cmdline_full_len = 100000;
+	p.cmdline_sha256 = sha;
+	p.has |= JOURNAL_HAS_GUESS;
+	p.guess.check = LIN_PARENT_NOT_CREATOR;
+	p.guess.count = 9;
+	for (guint i = 0; i < LIN_CANDIDATES_MAX; i++)
+		p.guess.candidates[i] = (struct lin_name){
+		    .pid = 10 + (pid_t)i, .start_ticks = 500 + i, .instance = 1 + (i == 2)};
+	root = encode(JOURNAL_EXEC, BOOT_NS, 1, &p);
+	assert_str(root, "process.entity_id", id);
+	assert_int_equal(int_at(root, "lineagefs.instance"), 3);
+	assert_int_equal(int_at(root, "lineagefs.cmdline_full_len"), 100000);
+	assert_str(root, "lineagefs.cmdline_sha256", sha);
+	assert_str(root, "lineagefs.creator_guess.check", "not_creator");
+	assert_int_equal(int_at(root, "lineagefs.creator_guess.count"), 9);
+	cands = at(root, "lineagefs.creator_guess.candidates");
+	assert_int_equal(json_array_size(cands), LIN_CANDIDATES_MAX);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(cands, 2), 0)), 12);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(cands, 2), 1)), 502);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(cands, 2), 2)), 2);
+	json_decref(root);
+
+	/* An exit carries none of them. */
+	p.exit_kind = LIN_EXIT_CODE;
+	p.has |= JOURNAL_HAS_EXIT;
+	root = encode(JOURNAL_EXIT, BOOT_NS, 1, &p);
+	assert_null(at(root, "lineagefs.creator_guess"));
+	assert_null(at(root, "lineagefs.cmdline_sha256"));
+	assert_int_equal(int_at(root, "lineagefs.instance"), 3);
 	json_decref(root);
 }
 
@@ -561,6 +673,8 @@ int main(void)
 	    cmocka_unit_test(test_unknown_left_out),
 	    cmocka_unit_test(test_checkpoint_whole),
 	    cmocka_unit_test(test_huge_cmdline_cut),
+	    cmocka_unit_test(test_fork_inherited_and_folded),
+	    cmocka_unit_test(test_instance_cmdline_meta_guess),
 	    cmocka_unit_test(test_open_and_gap),
 	    cmocka_unit_test(test_entity_id_stable),
 	};

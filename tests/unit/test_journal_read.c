@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,7 +25,9 @@
 #include <glib/gstdio.h>
 
 #include "fakeproc.h"
+#include "journal_encode.h"
 #include "journal_format.h"
+#include "journal_parse.h"
 #include "journal_read.h"
 #include "restore.h"
 #include "tracker.h"
@@ -418,9 +421,23 @@ static void test_bad_lines_are_counted(void **state)
 	feed_proc(f, 1, "fork", 5, 10, huge_array, "");
 	assert_int_equal(stats->invalid, 22);
 
+	/* Issue 8's fields, wrong. */
+	feed_proc(f, 1, "fork", 5, 10, "", "\"instance\":0");
+	feed_proc(f, 1, "exec", 5, 10, "\"args\":[\"a\"]", "\"cmdline_sha256\":\"xyz\"");
+	feed_proc(f, 1, "exec", 5, 10, "\"args\":[\"a\"]", "\"cmdline_full_len\":-1");
+	feed_proc(f, 1, "exec", 5, 10, "",
+	          "\"creator_guess\":{\"check\":\"maybe\",\"count\":1,\"candidates\":[]}");
+	feed_proc(f, 1, "exec", 5, 10, "",
+	          "\"creator_guess\":{\"check\":\"uncertain\",\"count\":1,"
+	          "\"candidates\":[[0,1,1]]}");
+	feed_proc(f, 1, "exec", 5, 10, "",
+	          "\"creator_guess\":{\"check\":\"uncertain\",\"count\":0,"
+	          "\"candidates\":[[5,1,1]]}");
+	assert_int_equal(stats->invalid, 28);
+
 	/* A newer format, an action from the future: skipped, counted. */
 	feed(f, line(BOOT2_NS, "fork", ++f->seq, HOST, BOOT2, "\"entity_id\":\"e\",\"pid\":5",
-	             "\"start_ticks\":1,\"v\":2"));
+	             "\"start_ticks\":1,\"v\":3"));
 	feed(f, g_strdup("{\"@timestamp\":\"2026-11-30T10:00:00Z\",\"event\":{\"action\":\"fork\"},"
 	                 "\"lineagefs\":{\"v\":9},"
 	                 "\"host\":{\"id\":\"" HOST "\",\"boot\":{\"id\":\"" BOOT2 "\"}}}"));
@@ -432,6 +449,145 @@ static void test_bad_lines_are_counted(void **state)
 	tracker_get_stats(f->root, &tstats);
 	assert_int_equal(tstats.processes_live + tstats.processes_exited, 0);
 	assert_int_equal(stats->applied, 0);
+}
+
+/* Feeds the encoder's own line for action on p. */
+static void feed_encoded(struct fixture *f, enum journal_action action, guint64 at_ns,
+                         const struct journal_proc *p)
+{
+	static const struct journal_host host = {
+	    .machine_id = HOST, .boot_id = BOOT2, .boot_realtime_ns = BOOT2_NS, .hz = 100};
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	journal_encode_process(out, &host, action, at_ns, ++f->seq, p);
+	g_string_truncate(out, out->len - 1);
+	feed(f, g_strdup(out->str));
+}
+
+/*
+ * The compact lines round-trip: a fork that inherits its creator's image,
+ * an exec that folds its fork, an exit whose end is its @timestamp, two
+ * holders of one pid within a tick, a cut command line's length and hash,
+ * and the creator guess.
+ */
+static void test_compact_lines_round_trip(void **state)
+{
+	static const char sha[] =
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	static const char shell_cmd[] = "bash\0-i\0";
+	static const char true_cmd[] = "/bin/true\0\xff\0";
+	struct fixture *f = *state;
+	struct journal_proc shell = {
+	    .has = JOURNAL_HAS_COMM | JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE | JOURNAL_HAS_UIDS |
+	           JOURNAL_HAS_GIDS | JOURNAL_HAS_COUNTS,
+	    .pid = 100,
+	    .instance = 1,
+	    .start_ticks = 200,
+	    .ruid = 1000,
+	    .euid = 1000,
+	    .rgid = 100,
+	    .egid = 100,
+	    .flags = LIN_PROC_FROM_SCAN,
+	    .exec_count = 1,
+	    .comm = "bash",
+	    .comm_len = 4,
+	    .exe = "/usr/bin/bash",
+	    .exe_len = 13,
+	    .cmdline = shell_cmd,
+	    .cmdline_len = sizeof(shell_cmd) - 1,
+	    .cmdline_full_len = 5000,
+	    .cmdline_sha256 = sha,
+	};
+	struct journal_proc child = {
+	    .has = JOURNAL_HAS_COMM | JOURNAL_HAS_CREATOR | JOURNAL_HAS_CREATOR_START |
+	           JOURNAL_HAS_INHERITED | JOURNAL_HAS_UIDS | JOURNAL_HAS_GIDS,
+	    .pid = 300,
+	    .instance = 1,
+	    .start_ticks = 300,
+	    .creator_pid = 100,
+	    .creator_instance = 1,
+	    .creator_start_ticks = 200,
+	    .flags = LIN_PROC_FORK_SEEN,
+	    .comm = "bash",
+	    .comm_len = 4,
+	};
+	struct journal_proc second;
+	struct lin_process *sh, *c1, *c2;
+	struct lin_name name2 = {.pid = 300, .start_ticks = 300, .instance = 2};
+
+	feed_encoded(f, JOURNAL_FOUND, BOOT2_NS + 3 * NS_PER_SEC, &shell);
+	/* The first holder of 300: forked (inherits), exits 7. */
+	feed_encoded(f, JOURNAL_FORK, BOOT2_NS + 3 * NS_PER_SEC + 1, &child);
+	child.has |= JOURNAL_HAS_EXIT;
+	child.exit_kind = LIN_EXIT_CODE;
+	child.exit_status = 7 << 8;
+	child.exit_ns = BOOT2_NS + 3 * NS_PER_SEC + 2;
+	feed_encoded(f, JOURNAL_EXIT, child.exit_ns, &child);
+	/* The second holder within the same tick: an exec that folds its
+	 * fork, with bytes that are not UTF-8 and a guess; then killed. */
+	second = child;
+	second.has = JOURNAL_HAS_COMM | JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE | JOURNAL_HAS_UIDS |
+	             JOURNAL_HAS_GIDS | JOURNAL_HAS_CREATOR | JOURNAL_HAS_CREATOR_START |
+	             JOURNAL_HAS_FORK | JOURNAL_HAS_GUESS;
+	second.instance = 2;
+	second.exit_kind = LIN_EXIT_RUNNING;
+	second.comm = "true";
+	second.comm_len = 4;
+	second.exe = "/usr/bin/true";
+	second.exe_len = 13;
+	second.cmdline = true_cmd;
+	second.cmdline_len = sizeof(true_cmd) - 1;
+	second.ruid = second.euid = 0;
+	second.guess.check = LIN_PARENT_NOT_CREATOR;
+	second.guess.count = 1;
+	second.guess.candidates[0] =
+	    (struct lin_name){.pid = 100, .start_ticks = 200, .instance = 1};
+	feed_encoded(f, JOURNAL_EXEC, BOOT2_NS + 3 * NS_PER_SEC + 3, &second);
+	second.has |= JOURNAL_HAS_EXIT;
+	second.exit_kind = LIN_EXIT_SIGNAL;
+	second.exit_status = SIGKILL;
+	second.exit_ns = BOOT2_NS + 3 * NS_PER_SEC + 4;
+	feed_encoded(f, JOURNAL_EXIT, second.exit_ns, &second);
+	journal_reader_finish(f->reader);
+	assert_int_equal(journal_reader_stats(f->reader)->applied, 5);
+
+	sh = find(f->root, 100, 200);
+	assert_non_null(sh);
+	assert_int_equal(sh->cmdline_full_len, 5000);
+	assert_non_null(sh->cmdline_sha256);
+	assert_string_equal(sh->cmdline_sha256->data, sha);
+
+	c1 = tracker_find_name(f->root, &(struct lin_name){300, 1, 300});
+	c2 = tracker_find_name(f->root, &name2);
+	assert_non_null(c1);
+	assert_non_null(c2);
+	assert_true(c1 != c2);
+	/* The fork's image and ids: its creator's. */
+	assert_ptr_equal(c1->creator, sh);
+	assert_str(c1->exe, "/usr/bin/bash", 13);
+	assert_str(c1->cmdline, shell_cmd, sizeof(shell_cmd) - 1);
+	assert_int_equal(c1->cmdline_full_len, 5000);
+	assert_int_equal(c1->euid, 1000);
+	assert_int_equal(c1->exit_kind, LIN_EXIT_CODE);
+	assert_int_equal(c1->exit_status, 7 << 8);
+	assert_int_equal(c1->exit_ns, BOOT2_NS + 3 * NS_PER_SEC + 2);
+	/* The folded exec: its creator, exact bytes, its guess, its end. */
+	assert_int_equal(c2->instance, 2);
+	assert_ptr_equal(c2->creator, sh);
+	assert_true(c2->flags & LIN_PROC_FORK_SEEN);
+	assert_str(c2->exe, "/usr/bin/true", 13);
+	assert_str(c2->cmdline, true_cmd, sizeof(true_cmd) - 1);
+	assert_int_equal(c2->exec_count, 1);
+	assert_int_equal(c2->euid, 0);
+	assert_int_equal(c2->cmdline_full_len, 0);
+	assert_null(c2->cmdline_sha256);
+	assert_non_null(c2->guess);
+	assert_int_equal(c2->guess->check, LIN_PARENT_NOT_CREATOR);
+	assert_int_equal(c2->guess->count, 1);
+	assert_int_equal(c2->guess->candidates[0].pid, 100);
+	assert_int_equal(c2->exit_kind, LIN_EXIT_SIGNAL);
+	assert_int_equal(c2->exit_status, SIGKILL);
+	assert_int_equal(c2->exit_ns, BOOT2_NS + 3 * NS_PER_SEC + 4);
 }
 
 static void write_file(const char *path, const void *data, gsize len)
@@ -462,6 +618,119 @@ static char *history_text(guint64 first_seq, pid_t pid, const char *name)
 	         "\"start_ticks\":10,\"exit\":{\"kind\":\"code\",\"status\":0}");
 
 	return g_strdup_printf("%s\n%s\n", fork, exit);
+}
+
+/* What a replay of path holds: one "pid-start exit cmdline-length" line
+ * per record, in serial order, and the reading's counts. */
+static char *replay_summary(struct fixture *f, const char *path, gboolean one_thread,
+                            struct journal_read_stats *stats)
+{
+	struct journal_read_options opts = f->opts;
+	struct journal_reader *r;
+	g_autoptr(GError) error = NULL;
+	GString *out = g_string_new(NULL);
+	GPtrArray *boots;
+
+	opts.expect_host_id = NULL;
+	opts.root_boot_id = NULL;
+	opts.root_tracker = NULL;
+	opts.one_thread = one_thread;
+	r = journal_reader_new(&opts);
+	assert_true(journal_reader_read_path(r, path, &error));
+	journal_reader_finish(r);
+	boots = journal_reader_boots(r);
+	assert_int_equal(boots->len, 1);
+	for (struct lin_process *p = tracker_first_after(
+	         ((struct journal_boot *)g_ptr_array_index(boots, 0))->tracker, 0);
+	     p; p = p->all_next)
+		g_string_append_printf(out, "%d-%" G_GUINT64_FORMAT ".%u %u %u %u %s\n",
+		                       (int)p->pid, p->start_ticks, p->instance, p->exit_kind,
+		                       p->exit_status, p->cmdline ? (guint)p->cmdline->len : 0,
+		                       p->creator ? "linked" : "-");
+	*stats = *journal_reader_stats(r);
+	journal_reader_free(r);
+	return g_string_free(out, FALSE);
+}
+
+/* A segment big enough for the parser threads reads exactly as it does on
+ * one thread: the same records, in the same order, the same counts, with
+ * garbage, a line of megabytes and a torn last line in it. */
+static void test_threaded_parse_matches_one_thread(void **state)
+{
+	static const struct journal_host host = {
+	    .machine_id = HOST, .boot_id = BOOT2, .boot_realtime_ns = BOOT2_NS, .hz = 100};
+	static const char cmd[] = "/usr/bin/true\0--x\0";
+	struct fixture *f = *state;
+	g_autoptr(GString) text = g_string_new(NULL);
+	g_autofree char *path = segment_path(f, 1);
+	g_autofree char *threaded = NULL, *alone = NULL;
+	struct journal_read_stats st1, st2;
+	struct journal_proc shell = {
+	    .has = JOURNAL_HAS_COMM | JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE,
+	    .pid = 100,
+	    .instance = 1,
+	    .start_ticks = 50,
+	    .comm = "sh",
+	    .comm_len = 2,
+	    .exe = "/bin/sh",
+	    .exe_len = 7,
+	    .cmdline = "sh\0",
+	    .cmdline_len = 3,
+	};
+	guint64 seq = 0;
+
+	journal_encode_process(text, &host, JOURNAL_FOUND, BOOT2_NS + 1, seq++, &shell);
+	for (guint i = 0; i < 6000; i++) {
+		struct journal_proc p = {
+		    .has = JOURNAL_HAS_COMM | JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE |
+		           JOURNAL_HAS_CREATOR | JOURNAL_HAS_CREATOR_START | JOURNAL_HAS_FORK,
+		    .pid = (pid_t)(1000 + i),
+		    .instance = 1,
+		    .start_ticks = 100 + i,
+		    .creator_pid = 100,
+		    .creator_instance = 1,
+		    .creator_start_ticks = 50,
+		    .comm = "true",
+		    .comm_len = 4,
+		    .exe = "/usr/bin/true",
+		    .exe_len = 13,
+		    .cmdline = cmd,
+		    .cmdline_len = sizeof(cmd) - 1 - (i % 3),
+		};
+		guint64 at = BOOT2_NS + (100 + i) * (NS_PER_SEC / 100);
+
+		journal_encode_process(text, &host, JOURNAL_EXEC, at, seq++, &p);
+		p.has |= JOURNAL_HAS_EXIT;
+		p.exit_kind = i % 7 ? LIN_EXIT_CODE : LIN_EXIT_SIGNAL;
+		p.exit_status = i % 7 ? (i % 256) << 8 : SIGKILL;
+		journal_encode_process(text, &host, JOURNAL_EXIT, at + 1000, seq++, &p);
+		if (i == 2000)
+			g_string_append(text, "garbage\n{\"@timestamp\":1}\n\n");
+		if (i == 4000) {
+			gsize from = text->len;
+
+			g_string_set_size(text, from + JOURNAL_LINE_MAX + 100);
+			memset(text->str + from, 'x', JOURNAL_LINE_MAX + 99);
+			text->str[text->len - 1] = '\n';
+		}
+	}
+	g_string_append(text, "{\"torn\":");
+	assert_true(text->len > JOURNAL_PARSE_THREADED_ABOVE);
+	write_file(path, text->str, text->len);
+
+	threaded = replay_summary(f, path, FALSE, &st1);
+	alone = replay_summary(f, path, TRUE, &st2);
+	assert_string_equal(threaded, alone);
+	assert_memory_equal(&st1, &st2, sizeof(st1));
+	assert_int_equal(st1.applied, 1 + 12000);
+	assert_int_equal(st1.not_json, 1);
+	assert_int_equal(st1.invalid, 1);
+	assert_int_equal(st1.too_long, 1);
+	assert_int_equal(st1.torn, 1);
+	assert_int_equal(st1.lines, 1 + 12000 + 3 + 1 + 1);
+	/* The newest 1000 exited are kept (the fixture's limit). */
+	assert_non_null(strstr(threaded, "\n6998-6098.1 1 28160 17 linked\n"));
+	assert_null(strstr(threaded, "\n2999-"));
 }
 
 static void test_segments_in_number_order(void **state)
@@ -797,6 +1066,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_duplicates_change_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_creator_after_child, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_lines_are_counted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_compact_lines_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_threaded_parse_matches_one_thread, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_segments_in_number_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_and_truncated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_line_of_megabytes, setup, teardown),

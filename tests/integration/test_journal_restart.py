@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A daemon killed with SIGKILL and started again on its journal (issue 7).
+
+The first daemon journals a storm of /bin/true, a process that exits with
+a known code and has argv bytes that are not UTF-8, and a long-lived
+orphan (its creator, a shell, exits at once). Once the journal has been
+synced after everything the mount showed, the daemon is killed with
+SIGKILL and a second one starts on the same journal. Every process the
+first mount showed exited comes back with the same cmdline bytes, exe
+link, comm, exit code and parent link; no name is listed twice; the
+orphan, alive across the restart, keeps its creator and "Creator: fork".
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+
+import pytest
+
+from helpers import (DEFAULT_TIMEOUT, barrier, is_mounted, proc_name, read_bytes,
+                     spawn_zombie, stats, status, wait_for)
+
+NAME = re.compile(r"^\d+-\d+(\.\d+)?$")
+STORM = 200
+
+
+@pytest.fixture
+def workdir():
+    d = tempfile.mkdtemp(prefix="lineagefs-restart-")
+    os.chmod(d, 0o700)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def link(path):
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
+
+
+def names(mnt):
+    return [x for x in os.listdir(mnt) if NAME.match(x)]
+
+
+def snapshot(mnt):
+    """What the mount shows of each exited process: name -> fields."""
+    seen = {}
+    for name in names(mnt):
+        try:
+            st = status(mnt, name)
+            if st.get("State") != "exited":
+                continue
+            seen[name] = dict(
+                cmdline=read_bytes(os.path.join(mnt, name, "cmdline")),
+                exe=link(os.path.join(mnt, name, "exe")),
+                comm=st.get("Name"),
+                exit=st.get("ExitCode"),
+                parent=link(os.path.join(mnt, name, "parent")),
+                creator=st.get("Creator"),
+            )
+        except FileNotFoundError:
+            continue  # forgotten by the retention limit meanwhile
+    return seen
+
+
+def synced_after_now(mnt):
+    """Waits until every line queued so far is written and synced."""
+    wait_for(lambda: int(stats(mnt)["journal_queue_depth"]) == 0, DEFAULT_TIMEOUT,
+             "the journal queue to drain")
+    syncs = int(stats(mnt)["journal_syncs"])
+    wait_for(lambda: int(stats(mnt)["journal_syncs"]) > syncs, DEFAULT_TIMEOUT,
+             "a journal sync")
+
+
+def test_kill9_and_restart_keeps_history(start_daemon, workdir, procs):
+    journal = os.path.join(workdir, "journal")
+    first = start_daemon(["--journal=" + journal, "--journal-sync=50"])
+    wait_for(lambda: int(stats(first.mnt)["journal_checkpoints"]) == 1, DEFAULT_TIMEOUT,
+             "the first checkpoint")
+
+    # The orphan: a shell starts sleep in the background and exits.
+    shell = subprocess.Popen(["/bin/sh", "-c", "sleep 600 & echo $!"], stdout=subprocess.PIPE)
+    orphan_pid = int(shell.stdout.readline())
+    shell.wait()
+    orphan = proc_name(orphan_pid)
+    procs.append(_Pid(orphan_pid))
+
+    argv = [b"/bin/sh", b"-c", b"exit 7", b"caf\xc3\xa9", b"\xff\xfe-\x80"]
+    p, odd = spawn_zombie(argv)
+    p.wait()
+    subprocess.run(["/bin/sh", "-c", "i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done"
+                    % STORM], check=True, timeout=120)
+    barrier(first.mnt)
+
+    before = snapshot(first.mnt)
+    synced_after_now(first.mnt)
+    orphan_before = status(first.mnt, orphan)
+    orphan_parent = link(os.path.join(first.mnt, orphan, "parent"))
+    assert orphan_before["Creator"] == "fork" and orphan_before["State"] == "running"
+    assert orphan_parent == "../" + proc_name_of_exited(before, shell.pid)
+    assert before[odd]["cmdline"] == b"\0".join(argv) + b"\0"
+    assert before[odd]["exit"] == "exited 7"
+    assert sum(1 for x in before.values() if x["comm"] == "true") >= STORM
+
+    first.proc.kill()
+    first.proc.wait(DEFAULT_TIMEOUT)
+    first.stopped = True
+    # The unmount helper outlives the daemon and unmounts.
+    wait_for(lambda: not is_mounted(first.mnt), DEFAULT_TIMEOUT, "the mount to go away")
+
+    second = start_daemon(["--journal=" + journal, "--journal-sync=50"])
+    barrier(second.mnt)
+    listed = names(second.mnt)
+    assert len(listed) == len(set(listed)), "a name is listed twice"
+    after = snapshot(second.mnt)
+    missing = sorted(set(before) - set(after))
+    assert not missing, "exited processes lost across the restart: %s" % missing[:10]
+    differ = [(name, before[name], after[name]) for name in before
+              if before[name] != after[name]]
+    assert not differ, "changed across the restart (first 3): %s" % differ[:3]
+
+    # The orphan ran across the restart: its creator and Creator: fork stay.
+    st = status(second.mnt, orphan)
+    assert st["State"] == "running"
+    assert st["Creator"] == "fork"
+    assert st["PPid"] == str(shell.pid)
+    assert link(os.path.join(second.mnt, orphan, "parent")) == orphan_parent
+    s = stats(second.mnt)
+    assert int(s["journal_segments"]) >= 2
+
+
+def proc_name_of_exited(snap, pid):
+    found = [name for name in snap if name.split("-")[0] == str(pid)]
+    assert len(found) == 1, (pid, found)
+    return found[0]
+
+
+class _Pid:
+    """A process this test did not start through Popen, for the procs fixture."""
+
+    def __init__(self, pid):
+        self.pid = pid
+
+    def poll(self):
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return 0
+        return None
+
+    def kill(self):
+        os.kill(self.pid, signal.SIGKILL)
+
+    def wait(self, timeout=None):
+        wait_for(lambda: self.poll() is not None or _zombie(self.pid), timeout or 10,
+                 "pid %d to end" % self.pid)
+
+
+def _zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
