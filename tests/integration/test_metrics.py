@@ -212,7 +212,8 @@ def test_journal_metrics_follow_the_writer(start_daemon, tmp_path):
                         ("lineagefs_journal_syncs", "journal_syncs")):
         if int(before[key]) == int(after[key]):
             assert value(fams, family, family + "_total") == int(after[key]), family
-    assert value(fams, "lineagefs_journal_lines", "lineagefs_journal_lines_total") >= 100 * 3
+    # At least one line per process (format 2 folds a fork into its exec).
+    assert value(fams, "lineagefs_journal_lines", "lineagefs_journal_lines_total") >= 100
     assert value(fams, "lineagefs_journal_queue_high_water_lines") >= 1
     assert int(after["journal_queue_high_water"]) >= 1
     writes = value(fams, "lineagefs_journal_write_seconds", "lineagefs_journal_write_seconds_count")
