@@ -512,8 +512,8 @@ static struct journal_item *item_new(struct journal_writer *jw, const struct lin
 	}
 	if (context_wanted(jw, p, action, &prev, &prev_valid, &with_history)) {
 		proc->has |= JOURNAL_HAS_CONTEXT;
-		lin_context_copy_fill(p, prev_valid, prev, with_history, &at, &proc->ctx,
-		                      &item->hash);
+		lin_context_copy_fill(p, tracker_get_config(jw->tracker)->host_pidns, prev_valid,
+		                      prev, with_history, &at, &proc->ctx, &item->hash);
 	}
 	return item;
 }

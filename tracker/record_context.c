@@ -498,7 +498,7 @@ static const char *copy_bytes(char **at, const struct lin_str *s, gsize *len)
 	return start;
 }
 
-void lin_context_copy_fill(const struct lin_process *p, gboolean prev_valid,
+void lin_context_copy_fill(const struct lin_process *p, guint32 host_pidns, gboolean prev_valid,
                            const struct lin_context *prev, gboolean with_history, char **at,
                            struct lin_context_copy *out, struct exe_hash_entry **hash)
 {
@@ -548,10 +548,12 @@ void lin_context_copy_fill(const struct lin_process *p, gboolean prev_valid,
 		out->has |= LIN_CTX_COPY_EXEC;
 		out->exec_ns = p->exec_ns;
 	}
-	/* Inside the daemon's namespace it is the pid (render_context.c). */
-	if (p->ns_pid > 0 && p->ns_pid != p->pid) {
+	/* Inside the daemon's namespace it is the pid (render_context.c).
+	 * Written all the same: a replay has no namespace of its own to
+	 * compare with. */
+	if (p->ns_pid > 0 || (c && c->pidns && c->pidns == host_pidns)) {
 		out->has |= LIN_CTX_COPY_NS_PID;
-		out->ns_pid = p->ns_pid;
+		out->ns_pid = p->ns_pid > 0 ? p->ns_pid : p->pid;
 	}
 	if (!c)
 		return;

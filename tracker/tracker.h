@@ -402,7 +402,7 @@ gboolean tracker_exec_prev_context(const struct tracker *t, const struct lin_pro
  * reference to the exe hash entry (its hex may come later: read it when
  * the line is encoded), NULL when none. Under the read or write lock. */
 gsize lin_context_copy_size(const struct lin_process *p, gboolean with_history);
-void lin_context_copy_fill(const struct lin_process *p, gboolean prev_valid,
+void lin_context_copy_fill(const struct lin_process *p, guint32 host_pidns, gboolean prev_valid,
                            const struct lin_context *prev, gboolean with_history, char **at,
                            struct lin_context_copy *out, struct exe_hash_entry **hash);
 
