@@ -1096,17 +1096,16 @@ static gboolean boot_check_start(struct journal_reader *r, struct journal_boot *
 	return TRUE;
 }
 
-/* The CLOCK_MONOTONIC of the live boot at a line's time, for the root's
- * records; 0 elsewhere. */
-static guint64 line_seen_ns(const struct journal_reader *r, const struct journal_boot *b,
-                            guint64 timestamp_ns)
+/* The CLOCK_MONOTONIC of the line's boot at its time (what the live
+ * daemon's clock read then: a record's seen time, which its history
+ * shows); 0 when the boot's clock is unknown. */
+static guint64 line_seen_ns(const struct journal_boot *b, guint64 timestamp_ns)
 {
 	const struct tracker_config *cfg;
 
-	if (!is_root_boot(r, b))
-		return 0;
 	cfg = tracker_get_config(b->tracker);
-	if (timestamp_ns < cfg->boot_realtime_ns + cfg->boot_offset_ns)
+	if (cfg->boot_realtime_ns == 0 ||
+	    timestamp_ns < cfg->boot_realtime_ns + cfg->boot_offset_ns)
 		return 0;
 	return timestamp_ns - cfg->boot_realtime_ns - cfg->boot_offset_ns;
 }
@@ -1196,7 +1195,7 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 		l->rs.change = TRACKER_RESTORE_CHANGE_UID;
 	else if (strcmp(action, JOURNAL_ACTION_GID) == 0)
 		l->rs.change = TRACKER_RESTORE_CHANGE_GID;
-	l->rs.seen_ns = line_seen_ns(r, b, l->timestamp_ns);
+	l->rs.seen_ns = line_seen_ns(b, l->timestamp_ns);
 	if (l->rs.has & TRACKER_RESTORE_CREATOR)
 		l->rs.creator_serial = entity_serial(r, b, l->parent_entity_id);
 	serial = tracker_restore_put(b->tracker, &l->rs);
