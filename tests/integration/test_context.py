@@ -7,6 +7,7 @@ sha256sum say.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -424,6 +425,18 @@ def journal_text(journal):
     return text
 
 
+def sleep_exec_journaled(journal, pid):
+    for line in journal_text(journal).splitlines():
+        try:
+            proc = json.loads(line).get("process", {})
+        except ValueError:
+            continue  # a line still being written
+        if (proc.get("pid") == pid and proc.get("executable", "").endswith("/sleep") and
+                proc.get("hash", {}).get("sha256")):
+            return True
+    return False
+
+
 def test_restart_brings_context_and_history_back(start_daemon, tmp_path, procs):
     """kill -9 and a restart on the same --journal: the exited and the
     running process have their history, context, environ and index
@@ -453,6 +466,11 @@ def test_restart_brings_context_and_history_back(start_daemon, tmp_path, procs):
              "the exit line in the journal")
     wait_for(lambda: journal_text(journal).count('"sha256"') >= 2, DEFAULT_TIMEOUT,
              "the hashes in the journal")
+    # The running process's lines come after the exited one's: its exec of
+    # sleep, with its hash, must be written too (a kill -9 before that loses
+    # them, as the journal says: only what was written comes back).
+    wait_for(lambda: sleep_exec_journaled(journal, running.pid), DEFAULT_TIMEOUT,
+             "the exec of sleep, with its hash, in the journal")
     first.proc.kill()
     first.proc.wait(DEFAULT_TIMEOUT)
     first.stopped = True
