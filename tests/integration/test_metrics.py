@@ -223,6 +223,13 @@ def test_journal_metrics_follow_the_writer(start_daemon, tmp_path):
     assert value(fams, "lineagefs_journal_sync_seconds",
                  "lineagefs_journal_sync_seconds_count") >= int(before["journal_syncs"])
     assert int(after["journal_write_errors"]) == 0
+    # Its CPU is the journal's, not the FUSE workers': the thread has the
+    # name the per-thread CPU goes by.
+    names = set()
+    for tid in os.listdir("/proc/%d/task" % d.proc.pid):
+        with open("/proc/%d/task/%s/comm" % (d.proc.pid, tid)) as f:
+            names.add(f.read().strip())
+    assert "lin-journal" in names, names
 
 
 def test_no_journal_no_journal_metrics(mnt):
