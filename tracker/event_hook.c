@@ -38,7 +38,9 @@ void tracker_hook_change(struct tracker *t, enum lin_change_kind kind, struct li
 		if (ev && ev->type == CNPROC_EV_FORK && ev->pid == p->pid)
 			tell(t, LIN_EVENT_FORK, p, event_time(t));
 		else
-			tell(t, LIN_EVENT_FOUND, p, event_time(t));
+			/* Found when it was seen: the time its history shows. */
+			tell(t, LIN_EVENT_FOUND, p,
+			     p->seen_ns ? tracker_event_realtime(t, p->seen_ns) : event_time(t));
 		break;
 	case LIN_CHANGE_EXEC:
 		tell(t, LIN_EVENT_EXEC, p, event_time(t));

@@ -680,6 +680,11 @@ void tracker_ctx_restore_after(struct tracker *t, struct lin_process *p,
 	}
 	if (c->has & LIN_CTX_COPY_NS_PID)
 		p->ns_pid = c->ns_pid;
+	else if (r->inherit_context && p->creator && p->creator->ns_pid == p->creator->pid &&
+	         p->ctx == p->creator->ctx)
+		/* A fork line tells no pid namespace: the child is in its
+		 * creator's, where (as the creator's says) a pid is itself. */
+		p->ns_pid = p->pid;
 	if (c->has & LIN_CTX_COPY_EXEC)
 		p->exec_ns = c->exec_ns;
 	else if (r->exec && r->time_ns)
