@@ -231,31 +231,46 @@ gboolean journal_parse_until(const char *text, guint64 *out_ns, GError **error)
 
 /* ---- the machine ---- */
 
-/* The first line of a small file, trimmed; FALSE with error set. */
-static gboolean read_id_file(const char *path, char *out, gsize size, GError **error)
+/* A one-line id file (hex digits, and dashes for a uuid) into out; FALSE
+ * when missing, empty or odd. */
+static gboolean read_id(const char *path, char *out, gsize size, gboolean uuid)
 {
 	g_autofree char *text = NULL;
+	gsize len;
 
-	if (!g_file_get_contents(path, &text, NULL, error))
+	if (!g_file_get_contents(path, &text, NULL, NULL))
 		return FALSE;
 	g_strstrip(text);
-	text[strcspn(text, "\n")] = '\0';
-	if (text[0] == '\0' || strlen(text) >= size) {
-		g_set_error(error, JOURNAL_READ_ERROR, 0, "%s does not hold an id", path);
+	len = strlen(text);
+	if (len == 0 || len >= size)
 		return FALSE;
-	}
-	g_strlcpy(out, text, size);
+	for (gsize i = 0; i < len; i++)
+		if (!g_ascii_isxdigit(text[i]) && !(uuid && text[i] == '-'))
+			return FALSE;
+	memcpy(out, text, len + 1);
 	return TRUE;
 }
 
 gboolean journal_read_machine_id(char *out, gsize size, GError **error)
 {
-	return read_id_file("/etc/machine-id", out, size, error);
+	if (read_id("/etc/machine-id", out, size, FALSE) ||
+	    read_id("/var/lib/dbus/machine-id", out, size, FALSE))
+		return TRUE;
+	g_set_error(error, JOURNAL_READ_ERROR, 0,
+	            "the journal needs the machine id, and neither /etc/machine-id nor "
+	            "/var/lib/dbus/machine-id holds one (create it with "
+	            "systemd-machine-id-setup or dbus-uuidgen --ensure=/etc/machine-id)");
+	return FALSE;
 }
 
 gboolean journal_read_boot_id(char *out, gsize size, GError **error)
 {
-	return read_id_file("/proc/sys/kernel/random/boot_id", out, size, error);
+	if (read_id("/proc/sys/kernel/random/boot_id", out, size, TRUE))
+		return TRUE;
+	g_set_error(error, JOURNAL_READ_ERROR, 0,
+	            "the journal needs the boot id, and /proc/sys/kernel/random/boot_id "
+	            "cannot be read (is procfs mounted on /proc?)");
+	return FALSE;
 }
 
 /* ---- field access: each returns 1 present and valid, 0 absent, -1 invalid ---- */
@@ -1453,8 +1468,7 @@ static void segment_name_clear(gpointer data)
 	g_free(((struct segment_name *)data)->name);
 }
 
-/* "lineagefs-0000000042.jsonl" -> 42. */
-static gboolean parse_segment_name(const char *name, guint64 *number)
+gboolean journal_segment_number(const char *name, guint64 *number)
 {
 	const char *p;
 	guint64 v = 0;
@@ -1491,7 +1505,7 @@ static gboolean read_dir(struct journal_reader *r, const char *path, int dir_fd,
 
 		if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
 			continue;
-		if (!parse_segment_name(entry->d_name, &s.number)) {
+		if (!journal_segment_number(entry->d_name, &s.number)) {
 			r->stats.skipped_files++;
 			continue;
 		}

@@ -123,9 +123,15 @@ gboolean journal_parse_timestamp(const char *text, guint64 *out_ns);
  * and epoch seconds (with a fraction). FALSE with error set otherwise. */
 gboolean journal_parse_until(const char *text, guint64 *out_ns, GError **error);
 
-/* The running system's /etc/machine-id and boot id, or FALSE with error. */
+/* The running system's machine id (/etc/machine-id, or
+ * /var/lib/dbus/machine-id) and boot id, for the journal's writer and its
+ * restore alike; FALSE with error set (one line, with the fix). */
 gboolean journal_read_machine_id(char *out, gsize size, GError **error);
 gboolean journal_read_boot_id(char *out, gsize size, GError **error);
+
+/* The number of a segment file name ("lineagefs-0000000042.jsonl" -> 42),
+ * or FALSE when name is not one. */
+gboolean journal_segment_number(const char *name, guint64 *number);
 
 /* "key value" lines of the stats, for logs and the stats file. */
 void journal_read_stats_format(const struct journal_read_stats *stats, GString *out);

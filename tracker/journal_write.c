@@ -21,6 +21,7 @@
 #endif
 #include "config.h"
 #include "journal_write.h"
+#include "journal_read.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -158,65 +159,19 @@ static guint64 now_realtime(const struct journal_writer *jw)
 
 /* ---- the host ---- */
 
-/* Reads a one-line id file into out; FALSE when missing, empty or odd. */
-static gboolean read_id(const char *path, char *out, gsize size, gboolean uuid)
-{
-	g_autofree char *text = NULL;
-	gsize len;
-
-	if (!g_file_get_contents(path, &text, &len, NULL))
-		return FALSE;
-	g_strstrip(text);
-	len = strlen(text);
-	if (len == 0 || len >= size)
-		return FALSE;
-	for (gsize i = 0; i < len; i++)
-		if (!g_ascii_isxdigit(text[i]) && !(uuid && text[i] == '-'))
-			return FALSE;
-	memcpy(out, text, len + 1);
-	return TRUE;
-}
-
 gboolean journal_host_init_system(struct journal_host *host, const struct tracker_config *cfg,
                                   GError **error)
 {
 	memset(host, 0, sizeof(*host));
-	if (!read_id("/etc/machine-id", host->machine_id, sizeof(host->machine_id), FALSE) &&
-	    !read_id("/var/lib/dbus/machine-id", host->machine_id, sizeof(host->machine_id),
-	             FALSE)) {
-		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-		            "the journal needs the machine id, and neither /etc/machine-id nor "
-		            "/var/lib/dbus/machine-id holds one (create it with "
-		            "systemd-machine-id-setup or dbus-uuidgen --ensure=/etc/machine-id)");
+	if (!journal_read_machine_id(host->machine_id, sizeof(host->machine_id), error) ||
+	    !journal_read_boot_id(host->boot_id, sizeof(host->boot_id), error))
 		return FALSE;
-	}
-	if (!read_id("/proc/sys/kernel/random/boot_id", host->boot_id, sizeof(host->boot_id),
-	             TRUE)) {
-		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-		            "the journal needs the boot id, and /proc/sys/kernel/random/boot_id "
-		            "cannot be read (is procfs mounted on /proc?)");
-		return FALSE;
-	}
 	host->boot_realtime_ns = cfg->boot_realtime_ns;
 	host->hz = cfg->hz;
 	return TRUE;
 }
 
 /* ---- the directory ---- */
-
-/* The number of a segment file name, or FALSE when name is not one. */
-static gboolean segment_number(const char *name, guint64 *number)
-{
-	gsize prefix = strlen(JOURNAL_SEGMENT_PREFIX);
-	const char *digits = name + prefix;
-	char *end;
-
-	if (!g_str_has_prefix(name, JOURNAL_SEGMENT_PREFIX) || !g_ascii_isdigit(digits[0]))
-		return FALSE;
-	errno = 0;
-	*number = g_ascii_strtoull(digits, &end, 10);
-	return errno == 0 && end - digits >= 10 && strcmp(end, JOURNAL_SEGMENT_SUFFIX) == 0;
-}
 
 static gint segment_cmp(gconstpointer a, gconstpointer b)
 {
@@ -251,7 +206,7 @@ static int scan_segments(struct journal_writer *jw)
 		struct segment seg;
 		struct stat st;
 
-		if (!segment_number(de->d_name, &seg.number))
+		if (!journal_segment_number(de->d_name, &seg.number))
 			continue;
 		if (fstatat(jw->dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode))
