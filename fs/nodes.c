@@ -417,6 +417,7 @@ void fs_versions_sweep(struct lin_fs *fs)
 static void counters_load(struct lin_fs *fs, struct fs_counters *out)
 {
 	out->notify_queued = __atomic_load_n(&fs->counters.notify_queued, __ATOMIC_RELAXED);
+	out->notify_done = __atomic_load_n(&fs->counters.notify_done, __ATOMIC_RELAXED);
 	out->notify_sent = __atomic_load_n(&fs->counters.notify_sent, __ATOMIC_RELAXED);
 	out->notify_uncached = __atomic_load_n(&fs->counters.notify_uncached, __ATOMIC_RELAXED);
 	out->notify_failed = __atomic_load_n(&fs->counters.notify_failed, __ATOMIC_RELAXED);

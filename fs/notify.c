@@ -227,6 +227,9 @@ static gpointer notifier_main(gpointer data)
 		if (change) {
 			notify_change(fs, change);
 			g_free(change);
+			/* After its invalidations: a reader that sees done
+			 * reach queued knows the kernel holds nothing older. */
+			__atomic_fetch_add(&fs->counters.notify_done, 1, __ATOMIC_RELEASE);
 		}
 		if (fs_now_monotonic_ns(fs) >= next_sweep) {
 			fs_versions_sweep(fs);

@@ -21,6 +21,7 @@
 struct fs_counters {
 	guint64 notify_skipped;  /* changes to nothing a reader was given: no notification */
 	guint64 notify_queued;   /* changes handed to the notifier thread */
+	guint64 notify_done;     /* of those, the changes it has finished */
 	guint64 notify_sent;     /* invalidations the kernel applied */
 	guint64 notify_uncached; /* invalidations for nodes the kernel did not cache */
 	guint64 notify_failed;   /* invalidations the kernel refused otherwise */

@@ -305,6 +305,9 @@ static void render_cache(GString *out, const struct fs_counters *c)
 	       "notifier.");
 	sample(out, "lineagefs_cache_changes_total", "outcome", "skipped", c->notify_skipped);
 	sample(out, "lineagefs_cache_changes_total", "outcome", "queued", c->notify_queued);
+	single(out, "lineagefs_cache_queue_changes", "gauge",
+	       "Changes queued for the notifier and not yet turned into invalidations.",
+	       c->notify_queued - MIN(c->notify_done, c->notify_queued));
 	family(out, "lineagefs_cache_invalidations_total", "counter",
 	       "Kernel cache invalidations sent, by result.");
 	sample(out, "lineagefs_cache_invalidations_total", "result", "applied", c->notify_sent);

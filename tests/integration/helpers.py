@@ -181,12 +181,30 @@ def wait_exited(mnt, name, timeout=DEFAULT_TIMEOUT):
         st = status(mnt, name)
         return st if st.get("State") == "exited" else None
 
-    return wait_for(exited, timeout, "%s to show State: exited" % name)
+    st = wait_for(exited, timeout, "%s to show State: exited" % name)
+    settle(mnt, timeout)
+    return st
+
+
+def settle(mnt, timeout=DEFAULT_TIMEOUT):
+    """Return once the cache notifier has sent the invalidations of every
+    change made so far (fs_notify_done reaches the fs_notify_queued read
+    now).
+
+    A lookup answers from the table at once; a listing or a file the
+    kernel cached is dropped a moment later, when the notifier gets to the
+    change. A test that found a change one way and then reads another way
+    waits for that moment here.
+    """
+    queued = int(stats(mnt)["fs_notify_queued"])
+    wait_for(lambda: int(stats(mnt)["fs_notify_done"]) >= queued, timeout,
+             "the notifier to send the invalidations of %d changes" % queued)
 
 
 def wait_entry(mnt, name, timeout=DEFAULT_TIMEOUT):
     wait_for(lambda: os.path.isdir(os.path.join(mnt, name)), timeout,
              "directory %s to appear" % name)
+    settle(mnt, timeout)
 
 
 def spawn_zombie(argv, **kwargs):

@@ -22,6 +22,7 @@ from helpers import (
     proc_name,
     read_bytes,
     read_text,
+    settle,
     status,
     wait_exec,
     wait_for,
@@ -69,6 +70,8 @@ def test_exec_comm_exit_and_child_are_fresh(mnt, procs):
     assert p.stdout.readline() == b"renamed\n"
     fresh_within("comm change", lambda: read_text(os.path.join(d, "comm")) == "renamed-now\n")
     assert old_comm != "renamed-now\n"
+    # comm and status are invalidated one after the other.
+    settle(mnt)
     assert status(mnt, name)["Name"] == "renamed-now"
 
     children_before = set(os.listdir(os.path.join(d, "children")))
@@ -79,6 +82,7 @@ def test_exec_comm_exit_and_child_are_fresh(mnt, procs):
                  lambda: read_bytes(os.path.join(d, "cmdline")) == b"sleep\x001000\x00")
     fresh_within("exec exe", lambda: os.readlink(os.path.join(d, "exe")) == "/usr/bin/sleep"
                  or os.readlink(os.path.join(d, "exe")) == "/bin/sleep")
+    settle(mnt)
     assert read_text(os.path.join(d, "comm")) == "sleep\n"
     assert os.stat(os.path.join(d, "cmdline")).st_size == len(b"sleep\x001000\x00")
     assert status(mnt, name)["Execs"] == "2"  # python itself, then sleep

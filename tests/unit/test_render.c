@@ -464,6 +464,7 @@ static void test_stats(void **state)
 	struct tracker_stats stats;
 	struct fs_counters counters = {
 	    .notify_queued = 100,
+	    .notify_done = 98,
 	    .notify_sent = 101,
 	    .notify_uncached = 102,
 	    .notify_failed = 103,
@@ -513,6 +514,7 @@ static void test_stats(void **state)
 	                              "uptime_seconds 42\n"
 	                              "fs_notify_skipped 99\n"
 	                              "fs_notify_queued 100\n"
+	                              "fs_notify_done 98\n"
 	                              "fs_notify_sent 101\n"
 	                              "fs_notify_uncached 102\n"
 	                              "fs_notify_failed 103\n");

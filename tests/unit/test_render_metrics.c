@@ -43,6 +43,8 @@ static int setup(void **state)
 	f->stats.string_bytes = 200;
 	f->stats.started_monotonic_ns = 5 * G_GUINT64_CONSTANT(1000000000);
 	f->counters.notify_sent = 11;
+	f->counters.notify_queued = 9;
+	f->counters.notify_done = 7;
 	f->metrics.enabled = TRUE;
 	f->metrics.backlog_depth = 2;
 	f->metrics.backlog_high_water = 40;
@@ -132,6 +134,7 @@ static void test_counters_and_gauges(void **state)
 	assert_line(f->out, "lineagefs_table_bytes{kind=\"records\"} 1000");
 	assert_line(f->out, "lineagefs_table_bytes{kind=\"strings\"} 200");
 	assert_line(f->out, "lineagefs_cache_invalidations_total{result=\"applied\"} 11");
+	assert_line(f->out, "lineagefs_cache_queue_changes 2");
 	assert_line(f->out, "lineagefs_resident_memory_bytes 4096000");
 	assert_line(f->out, "lineagefs_uptime_seconds 2.5");
 	assert_line(f->out, "lineagefs_start_time_seconds 1795358000.25");
