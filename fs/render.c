@@ -391,9 +391,8 @@ static const struct stat_field journal_fields[] = {
 };
 
 static const struct stat_field fs_fields[] = {
-    FS_FIELD(notify_skipped),  FS_FIELD(notify_queued), FS_FIELD(notify_done),
-    FS_FIELD(notify_sent),
-    FS_FIELD(notify_uncached), FS_FIELD(notify_failed),
+    FS_FIELD(notify_skipped), FS_FIELD(notify_queued),   FS_FIELD(notify_done),
+    FS_FIELD(notify_sent),    FS_FIELD(notify_uncached), FS_FIELD(notify_failed),
 };
 
 /* A compile-time reminder: a field added to either struct must be listed. */
