@@ -106,8 +106,27 @@ const char *journal_action_name(enum journal_action action)
 	return (guint)action < JOURNAL_ACTION_COUNT ? action_names[action] : "unknown";
 }
 
-void journal_entity_id(const struct journal_host *host, pid_t pid, guint64 start_ticks,
-                       guint32 instance, char *out)
+/* The last ids computed on this thread, by pid: a short process's exec
+ * and exit lines name it and its creator (the same shell for a whole
+ * storm), so most ids were a SHA-256 computed moments before. Per thread,
+ * so no lock: the journal thread is the one that encodes in bulk. */
+#define ENTITY_CACHE_SLOTS 64
+
+struct entity_cache {
+	char machine_id[sizeof(((struct journal_host *)0)->machine_id)];
+	char boot_id[sizeof(((struct journal_host *)0)->boot_id)];
+	struct {
+		guint64 start_ticks;
+		pid_t pid; /* 0: empty */
+		guint32 instance;
+		char id[JOURNAL_ENTITY_ID_LEN];
+	} slot[ENTITY_CACHE_SLOTS];
+};
+
+static __thread struct entity_cache entity_cache;
+
+static void entity_id_compute(const struct journal_host *host, pid_t pid, guint64 start_ticks,
+                              guint32 instance, char *out)
 {
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
 	char key[256];
@@ -116,7 +135,65 @@ void journal_entity_id(const struct journal_host *host, pid_t pid, guint64 start
 
 	g_checksum_update(sum, (const guchar *)key, (gssize)MIN((size_t)n, sizeof(key) - 1));
 	memcpy(out, g_checksum_get_string(sum), JOURNAL_ENTITY_ID_LEN);
+}
+
+void journal_entity_id(const struct journal_host *host, pid_t pid, guint64 start_ticks,
+                       guint32 instance, char *out)
+{
+	struct entity_cache *cache = &entity_cache;
+	guint i = (guint)pid % ENTITY_CACHE_SLOTS;
+
+	/* Another host (an earlier boot's checkpoint): start over. */
+	if (memcmp(cache->machine_id, host->machine_id, sizeof(cache->machine_id)) != 0 ||
+	    memcmp(cache->boot_id, host->boot_id, sizeof(cache->boot_id)) != 0) {
+		memset(cache, 0, sizeof(*cache));
+		memcpy(cache->machine_id, host->machine_id, sizeof(cache->machine_id));
+		memcpy(cache->boot_id, host->boot_id, sizeof(cache->boot_id));
+	}
+	if (pid == 0 || cache->slot[i].pid != pid || cache->slot[i].start_ticks != start_ticks ||
+	    cache->slot[i].instance != instance) {
+		entity_id_compute(host, pid, start_ticks, instance, cache->slot[i].id);
+		cache->slot[i].pid = pid;
+		cache->slot[i].start_ticks = start_ticks;
+		cache->slot[i].instance = instance;
+	}
+	memcpy(out, cache->slot[i].id, JOURNAL_ENTITY_ID_LEN);
 	out[JOURNAL_ENTITY_ID_LEN] = '\0';
+}
+
+/* ---- numbers ---- */
+
+/* Decimal numbers without printf: a line has a dozen of them, and
+ * g_string_append_printf() (vasprintf and a malloc underneath) was a third
+ * of the encoder's time. */
+static void append_u64(GString *out, guint64 v)
+{
+	char buf[20];
+	gsize at = sizeof(buf);
+
+	do {
+		buf[--at] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	g_string_append_len(out, buf + at, (gssize)(sizeof(buf) - at));
+}
+
+static void append_int(GString *out, gint64 v)
+{
+	if (v < 0) {
+		g_string_append_c(out, '-');
+		append_u64(out, (guint64)0 - (guint64)v);
+		return;
+	}
+	append_u64(out, (guint64)v);
+}
+
+/* A string that needs no escapes (names from this file's tables, hex). */
+static void append_quoted(GString *out, const char *s)
+{
+	g_string_append_c(out, '"');
+	g_string_append(out, s);
+	g_string_append_c(out, '"');
 }
 
 /* ---- strings ---- */
@@ -221,20 +298,56 @@ static void append_b64(GString *out, gboolean *first, const char *key, const cha
 
 /* ---- times ---- */
 
+/* width digits of v, zero-padded; returns the end. */
+static char *put_digits(char *at, guint v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		at[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return at + width;
+}
+
 /* Appends "YYYY-MM-DDThh:mm:ss.nnnnnnnnnZ" with its quotes; FALSE (and
  * nothing appended) beyond year 9999. */
 static gboolean append_time(GString *out, guint64 seconds, guint32 nanos)
 {
-	time_t t;
-	struct tm tm;
+	/* The date and time of the last second formatted on this thread:
+	 * the lines of a storm share a handful of seconds. */
+	static __thread guint64 cached_seconds = G_MAXUINT64;
+	static __thread char cached[sizeof("YYYY-MM-DDThh:mm:ss")];
+	char text[sizeof("\"YYYY-MM-DDThh:mm:ss.nnnnnnnnnZ\"")];
 
 	if (seconds > ISO_MAX_SECONDS)
 		return FALSE;
-	t = (time_t)seconds;
-	if (gmtime_r(&t, &tm) == NULL)
-		return FALSE;
-	g_string_append_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%09uZ\"", tm.tm_year + 1900,
-	                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nanos);
+	if (seconds != cached_seconds) {
+		time_t t = (time_t)seconds;
+		struct tm tm;
+		char *at = cached;
+
+		if (gmtime_r(&t, &tm) == NULL)
+			return FALSE;
+		at = put_digits(at, (guint)tm.tm_year + 1900, 4);
+		*at++ = '-';
+		at = put_digits(at, (guint)tm.tm_mon + 1, 2);
+		*at++ = '-';
+		at = put_digits(at, (guint)tm.tm_mday, 2);
+		*at++ = 'T';
+		at = put_digits(at, (guint)tm.tm_hour, 2);
+		*at++ = ':';
+		at = put_digits(at, (guint)tm.tm_min, 2);
+		*at++ = ':';
+		at = put_digits(at, (guint)tm.tm_sec, 2);
+		*at = '\0';
+		cached_seconds = seconds;
+	}
+	text[0] = '"';
+	memcpy(text + 1, cached, sizeof(cached) - 1);
+	text[sizeof(cached)] = '.';
+	put_digits(text + sizeof(cached) + 1, nanos % NS_PER_SEC, 9);
+	text[sizeof(text) - 3] = 'Z';
+	text[sizeof(text) - 2] = '"';
+	g_string_append_len(out, text, sizeof(text) - 1);
 	return TRUE;
 }
 
@@ -271,11 +384,15 @@ static void append_head(GString *out, const struct journal_host *host, guint64 e
 	g_string_append(out, "{\"@timestamp\":");
 	if (!append_time_ns(out, event_ns))
 		append_time(out, ISO_MAX_SECONDS, 0);
-	g_string_append_printf(out,
-	                       ",\"event\":{\"kind\":\"%s\",\"category\":[\"process\"],"
-	                       "\"type\":[\"%s\"],\"action\":\"%s\",\"sequence\":%" G_GUINT64_FORMAT
-	                       "},\"host\":{\"id\":",
-	                       kind, type, action, seq & G_MAXINT64);
+	g_string_append(out, ",\"event\":{\"kind\":");
+	append_quoted(out, kind);
+	g_string_append(out, ",\"category\":[\"process\"],\"type\":[");
+	append_quoted(out, type);
+	g_string_append(out, "],\"action\":");
+	append_quoted(out, action);
+	g_string_append(out, ",\"sequence\":");
+	append_u64(out, seq & G_MAXINT64);
+	g_string_append(out, "},\"host\":{\"id\":");
 	journal_append_string(out, host->machine_id,
 	                      strnlen(host->machine_id, sizeof(host->machine_id)));
 	g_string_append(out, ",\"boot\":{\"id\":");
@@ -359,7 +476,9 @@ static gboolean append_args(GString *out, gboolean *first, const char *cmd, gsiz
 static void append_id(GString *out, gboolean *first, const char *key, guint32 id)
 {
 	append_key(out, first, key);
-	g_string_append_printf(out, "{\"id\":\"%u\"}", id);
+	g_string_append(out, "{\"id\":\"");
+	append_u64(out, id);
+	g_string_append(out, "\"}");
 }
 
 /* lineagefs.exit, for what process.exit_code cannot say: a signal (with
@@ -437,9 +556,13 @@ static void append_process_context(GString *out, gboolean *first, const struct l
 	}
 	if (c->has & LIN_CTX_COPY_IDS) {
 		append_key(out, first, "session_leader");
-		g_string_append_printf(out, "{\"pid\":%d}", (int)c->sid);
+		g_string_append(out, "{\"pid\":");
+		append_int(out, c->sid);
+		g_string_append_c(out, '}');
 		append_key(out, first, "group_leader");
-		g_string_append_printf(out, "{\"pid\":%d}", (int)c->pgid);
+		g_string_append(out, "{\"pid\":");
+		append_int(out, c->pgid);
+		g_string_append_c(out, '}');
 	}
 	if ((c->has & LIN_CTX_COPY_HASH) && c->sha256[0]) {
 		append_key(out, first, "hash");
@@ -453,7 +576,7 @@ static void append_process_context(GString *out, gboolean *first, const struct l
 	}
 	if (c->has & LIN_CTX_COPY_NS_PID) {
 		append_key(out, first, "vpid");
-		g_string_append_printf(out, "%d", (int)c->ns_pid);
+		append_int(out, c->ns_pid);
 	}
 }
 
@@ -480,7 +603,7 @@ static void append_history_entry(GString *out, const struct lin_hist_copy *h)
 	if (!append_time_ns(out, h->time_ns))
 		append_time(out, ISO_MAX_SECONDS, 0);
 	append_key(out, &first, "kind");
-	g_string_append_printf(out, "\"%s\"", hist_kinds[h->kind]);
+	append_quoted(out, hist_kinds[h->kind]);
 	append_key(out, &first, "ids");
 	g_string_append_printf(out, "[%u,%u,%u,%u]", h->ids[0], h->ids[1], h->ids[2], h->ids[3]);
 	if (h->kind == LIN_HIST_COMM) {
@@ -527,13 +650,13 @@ static void append_lineagefs_context(GString *out, gboolean *first,
 	}
 	if (c->has & LIN_CTX_COPY_PIDNS) {
 		append_key(out, first, "pid_ns");
-		g_string_append_printf(out, "%u", c->pidns);
+		append_u64(out, c->pidns);
 	}
 	if (c->has & LIN_CTX_COPY_AUDIT) {
 		append_key(out, first, "login_uid");
-		g_string_append_printf(out, "%u", c->loginuid);
+		append_u64(out, c->loginuid);
 		append_key(out, first, "session_id");
-		g_string_append_printf(out, "%u", c->sessionid);
+		append_u64(out, c->sessionid);
 	}
 	if (c->has & LIN_CTX_COPY_EXEC) {
 		gsize before = out->len;
@@ -561,7 +684,7 @@ static void append_lineagefs_context(GString *out, gboolean *first,
 		}
 		if (c->hist_dropped > 0) {
 			append_key(out, first, "history_dropped");
-			g_string_append_printf(out, "%u", c->hist_dropped);
+			append_u64(out, c->hist_dropped);
 		}
 	}
 }
@@ -602,9 +725,9 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 	g_string_append(out, ",\"process\":{");
 	journal_entity_id(host, proc->pid, proc->start_ticks, proc->instance, id);
 	append_key(out, &first, "entity_id");
-	g_string_append_printf(out, "\"%s\"", id);
+	append_quoted(out, id);
 	append_key(out, &first, "pid");
-	g_string_append_printf(out, "%d", (int)proc->pid);
+	append_int(out, proc->pid);
 	if (starts)
 		append_start(out, &first, host, proc->start_ticks);
 	if ((fields & JOURNAL_HAS_COMM) && proc->comm) {
@@ -637,9 +760,13 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 		if (fields & JOURNAL_HAS_CREATOR_START) {
 			journal_entity_id(host, proc->creator_pid, proc->creator_start_ticks,
 			                  proc->creator_instance, id);
-			g_string_append_printf(out, "\"entity_id\":\"%s\",", id);
+			g_string_append(out, "\"entity_id\":");
+			append_quoted(out, id);
+			g_string_append_c(out, ',');
 		}
-		g_string_append_printf(out, "\"pid\":%d}", (int)proc->creator_pid);
+		g_string_append(out, "\"pid\":");
+		append_int(out, proc->creator_pid);
+		g_string_append_c(out, '}');
 	}
 	/* real_user and real_group only when they differ: a reader takes the
 	 * effective id for both otherwise. */
@@ -665,7 +792,7 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 		}
 		if (proc->exit_kind == LIN_EXIT_CODE) {
 			append_key(out, &first, "exit_code");
-			g_string_append_printf(out, "%u", (proc->exit_status >> 8) & 0xff);
+			append_u64(out, (proc->exit_status >> 8) & 0xff);
 		}
 	}
 	if (with_ctx)
@@ -677,16 +804,16 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 
 	first = TRUE;
 	append_key(out, &first, "v");
-	g_string_append_printf(out, "%d", JOURNAL_FORMAT_VERSION);
+	append_int(out, JOURNAL_FORMAT_VERSION);
 	/* JSON readers hold integers in an int64: a larger value (only
 	 * from corrupt input) would make the whole line unreadable. */
 	if (proc->start_ticks <= G_MAXINT64) {
 		append_key(out, &first, "start_ticks");
-		g_string_append_printf(out, "%" G_GUINT64_FORMAT, proc->start_ticks);
+		append_u64(out, proc->start_ticks);
 	}
 	if (proc->instance != 1) {
 		append_key(out, &first, "instance");
-		g_string_append_printf(out, "%u", proc->instance);
+		append_u64(out, proc->instance);
 	}
 	if (inherited) {
 		append_key(out, &first, "image");
@@ -711,16 +838,16 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 			if (!first_flag)
 				g_string_append_c(out, ',');
 			first_flag = FALSE;
-			g_string_append_printf(out, "\"%s\"", flag_names[i].name);
+			append_quoted(out, flag_names[i].name);
 		}
 		g_string_append_c(out, ']');
 	}
 	if ((fields & JOURNAL_HAS_COUNTS) && whole) {
 		append_key(out, &first, "execs");
-		g_string_append_printf(out, "%u", proc->exec_count);
+		append_u64(out, proc->exec_count);
 		if (proc->threads > 0) {
 			append_key(out, &first, "threads");
-			g_string_append_printf(out, "%u", proc->threads);
+			append_u64(out, proc->threads);
 		}
 	}
 	if (exited)
@@ -730,7 +857,7 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 	if ((fields & JOURNAL_HAS_CMDLINE) && proc->cmdline && proc->cmdline_len > 0) {
 		if (full_len > 0) {
 			append_key(out, &first, "cmdline_full_len");
-			g_string_append_printf(out, "%u", full_len);
+			append_u64(out, full_len);
 		}
 		if (sha256) {
 			append_key(out, &first, "cmdline_sha256");

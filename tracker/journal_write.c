@@ -46,8 +46,13 @@
 /* Encoded bytes gathered before a write(). */
 #define JOURNAL_BATCH_BYTES (256 * 1024)
 /* After a batch, how long the thread waits for more before it looks again
- * (and before it asks the feeder to wake it). */
-#define JOURNAL_LINGER_MS 20
+ * (and before it asks the feeder to wake it): each look is a wakeup and a
+ * write(), whose cost (a context switch, the filesystem's per-write
+ * bookkeeping) was most of the thread's CPU in a storm at 20 ms. Never
+ * longer than the sync interval, so that --journal-sync=MS still bounds
+ * how old the newest unsynced line is to about MS. */
+#define JOURNAL_LINGER_MS     100
+#define JOURNAL_LINGER_MIN_MS 20
 /* How often a failing disk is tried again. */
 #define JOURNAL_RETRY_US (1000 * 1000)
 /* Lines were lost: a new segment with a whole checkpoint makes the journal
@@ -982,6 +987,11 @@ static void maintain(struct journal_writer *jw)
 		sync_segment(jw);
 }
 
+static int linger_ms(const struct journal_writer *jw)
+{
+	return (int)CLAMP(jw->cfg.sync_ms, JOURNAL_LINGER_MIN_MS, JOURNAL_LINGER_MS);
+}
+
 /* How long the thread may sleep: until the next sync, retry or resync. */
 static int sleep_ms(const struct journal_writer *jw)
 {
@@ -996,7 +1006,7 @@ static int sleep_ms(const struct journal_writer *jw)
 		until = MIN(until, jw->last_start_us + JOURNAL_RESYNC_US);
 	if (__atomic_load_n(&jw->dropped, __ATOMIC_RELAXED) > 0 || jw->unreported > 0 ||
 	    jw->held->len > 0)
-		until = MIN(until, now + JOURNAL_LINGER_MS * 1000);
+		until = MIN(until, now + (gint64)linger_ms(jw) * 1000);
 	if (until == G_MAXINT64)
 		return -1;
 	return until <= now ? 0 : (int)MIN((until - now + 999) / 1000, G_MAXINT);
@@ -1029,7 +1039,7 @@ static void *journal_thread(void *data)
 			/* More is probably coming: gather it for one write. */
 			int due = sleep_ms(jw);
 
-			wait_for(jw, due >= 0 && due < JOURNAL_LINGER_MS ? due : JOURNAL_LINGER_MS);
+			wait_for(jw, due >= 0 && due < linger_ms(jw) ? due : linger_ms(jw));
 			continue;
 		}
 		__atomic_store_n(&jw->sleeping, 1, __ATOMIC_SEQ_CST);
