@@ -11,6 +11,7 @@ link, comm, exit code and parent link; no name is listed twice; the
 orphan, alive across the restart, keeps its creator and "Creator: fork".
 """
 
+import json
 import os
 import re
 import shutil
@@ -20,8 +21,8 @@ import tempfile
 
 import pytest
 
-from helpers import (DEFAULT_TIMEOUT, barrier, is_mounted, proc_name, read_bytes,
-                     spawn_zombie, stats, status, wait_for)
+from helpers import (DEFAULT_TIMEOUT, barrier, is_mounted, proc_name, read_bytes, read_text,
+                     spawn_zombie, stats, status, wait_exited, wait_for)
 
 NAME = re.compile(r"^\d+-\d+(\.\d+)?$")
 STORM = 200
@@ -174,3 +175,60 @@ def _zombie(pid):
             return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
     except OSError:
         return True
+
+
+def journal_lines_of(journal, pid, start_ticks):
+    """The journal's lines about the process (pid, start_ticks), parsed."""
+    found = []
+    for seg in sorted(os.listdir(journal)):
+        with open(os.path.join(journal, seg), "rb") as f:
+            for raw in f:
+                line = json.loads(raw)
+                proc = line.get("process", {})
+                if (proc.get("pid") == pid
+                        and line.get("lineagefs", {}).get("start_ticks") == start_ticks):
+                    found.append(line)
+    return found
+
+
+def test_long_cmdline_exec_counted_once(start_daemon, workdir):
+    """A command line too long for the event thread's read (over 64 KiB)
+    is finished by the stat reader after the EXEC: the exec is still one
+    exec, in status (Execs), in history, in the journal and after a
+    restart from it."""
+    journal = os.path.join(workdir, "journal")
+    first = start_daemon(["--journal=" + journal, "--journal-sync=50"])
+    wait_for(lambda: int(stats(first.mnt)["journal_checkpoints"]) == 1, DEFAULT_TIMEOUT,
+             "the first checkpoint")
+    # sleep sums its arguments: two runs of 100,000 zeros are 0 seconds,
+    # and it lives long enough for the whole 200 KB to be read.
+    argv = [b"/bin/sleep", b"0.5", b"0" * 100000, b"0" * 100000]
+    p, name = spawn_zombie(argv)
+    p.wait()
+    wait_exited(first.mnt, name)
+    cmdline = read_bytes(os.path.join(first.mnt, name, "cmdline"))
+    assert cmdline == b"\0".join(argv) + b"\0", "cmdline not whole (%d bytes)" % len(cmdline)
+
+    def execs_of(mnt):
+        st = status(mnt, name)
+        hist = read_text(os.path.join(mnt, name, "history")).splitlines()
+        return st["Execs"], [x for x in hist if x.split("\t")[1] == "exec"]
+
+    execs, hist = execs_of(first.mnt)
+    assert execs == "1" and len(hist) == 1, (execs, hist)
+    synced_after_now(first.mnt)
+    pid, start = name.split("-")
+    lines = journal_lines_of(journal, int(pid), int(start))
+    actions = [x["event"]["action"] for x in lines]
+    assert actions.count("exec") == 1, actions
+    assert actions.count("exit") == 1, actions
+
+    first.proc.kill()
+    first.proc.wait(DEFAULT_TIMEOUT)
+    first.stopped = True
+    wait_for(lambda: not is_mounted(first.mnt), DEFAULT_TIMEOUT, "the mount to go away")
+    second = start_daemon(["--journal=" + journal, "--journal-sync=50"])
+    barrier(second.mnt)
+    execs, hist = execs_of(second.mnt)
+    assert execs == "1" and len(hist) == 1, (execs, hist)
+    assert read_bytes(os.path.join(second.mnt, name, "cmdline")) == cmdline
