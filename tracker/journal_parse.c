@@ -199,6 +199,7 @@ struct batch {
 	struct arena arena;
 	GByteArray *raw; /* the lines' bytes */
 	struct entry entries[BATCH_LINES];
+	char *slots; /* BATCH_LINES decoded lines of fns->slot_size */
 	guint n;
 };
 
@@ -209,9 +210,8 @@ struct pipeline {
 	GAsyncQueue *parsed;                /* for the caller, in any order */
 	int cancel;                         /* atomic: the caller stopped */
 	struct journal_parse_counts counts; /* the splitter's; read after the join */
-	journal_parsed_fn fn;
-	void *data;
-	gboolean go_on; /* the caller's: fn has not stopped */
+	const struct journal_parse_fns *fns;
+	gboolean go_on; /* the caller's: apply has not stopped */
 };
 
 /* A parser's signal to end. */
@@ -228,7 +228,14 @@ static void batch_reset(struct batch *b, guint64 seq)
 	g_byte_array_set_size(b->raw, 0);
 }
 
-/* Parses a batch's lines into its arena. */
+static void *batch_slot(const struct pipeline *pl, const struct batch *b, guint i)
+{
+	return b->slots + i * pl->fns->slot_size;
+}
+
+/* Parses a batch's lines into its arena and decodes each at once, while
+ * its values are still in this CPU's cache: the applying thread then
+ * reads a compact record, not a tree another CPU built. */
 static void batch_parse(struct pipeline *pl, struct batch *b)
 {
 	gboolean cancelled = __atomic_load_n(&pl->cancel, __ATOMIC_RELAXED);
@@ -236,14 +243,18 @@ static void batch_parse(struct pipeline *pl, struct batch *b)
 	current_arena = b->arena.base ? &b->arena : NULL;
 	for (guint i = 0; i < b->n; i++) {
 		struct entry *e = &b->entries[i];
+		void *slot = batch_slot(pl, b, i);
 
-		if (e->kind != JOURNAL_PARSED_JSON)
-			continue;
-		if (cancelled)
-			e->kind = JOURNAL_PARSED_EMPTY;
-		else
-			e->kind = (guint8)journal_parse_line((const char *)b->raw->data + e->start,
-			                                     e->len, &e->root);
+		if (e->kind == JOURNAL_PARSED_JSON) {
+			if (cancelled)
+				e->kind = JOURNAL_PARSED_EMPTY;
+			else
+				e->kind = (guint8)journal_parse_line(
+				    (const char *)b->raw->data + e->start, e->len, &e->root);
+		}
+		memset(slot, 0, pl->fns->slot_size);
+		pl->fns->decode((enum journal_parsed_kind)e->kind, e->root, slot,
+		                pl->fns->decode_data);
 	}
 	current_arena = NULL;
 }
@@ -255,8 +266,10 @@ static void batch_apply(struct pipeline *pl, struct batch *b)
 	for (guint i = 0; i < b->n; i++) {
 		struct entry *e = &b->entries[i];
 
-		if (pl->go_on)
-			pl->go_on = pl->fn((enum journal_parsed_kind)e->kind, e->root, pl->data);
+		/* Called after a stop too: it releases what decode made. */
+		if (!pl->fns->apply((enum journal_parsed_kind)e->kind, e->root,
+		                    batch_slot(pl, b, i), pl->fns->data))
+			pl->go_on = FALSE;
 		if (b->arena.spilled || !b->arena.base)
 			json_decref(e->root);
 		e->root = NULL;
@@ -411,10 +424,10 @@ static gboolean start_thread(pthread_t *thread, void *(*fn)(void *), void *data)
 	return err == 0;
 }
 
-gboolean journal_parse_fd(int fd, gboolean threaded, journal_parsed_fn fn, void *data,
+gboolean journal_parse_fd(int fd, gboolean threaded, const struct journal_parse_fns *fns,
                           struct journal_parse_counts *counts)
 {
-	struct pipeline pl = {.fd = fd, .fn = fn, .data = data, .go_on = TRUE};
+	struct pipeline pl = {.fd = fd, .fns = fns, .go_on = TRUE};
 	guint n_batches = threaded ? BATCHES : 1;
 	struct batch *batches = g_new0(struct batch, n_batches);
 	struct batch *waiting[BATCHES] = {NULL};
@@ -434,6 +447,7 @@ gboolean journal_parse_fd(int fd, gboolean threaded, journal_parsed_fn fn, void 
 	}
 	for (guint i = 0; i < n_batches; i++) {
 		batches[i].raw = g_byte_array_sized_new(threaded ? BATCH_BYTES + 4096 : 4096);
+		batches[i].slots = g_malloc(BATCH_LINES * fns->slot_size);
 		if (slot >= 0) {
 			batches[i].arena.base = arenas + i * (gsize)ARENA_SIZE;
 			batches[i].arena.size = ARENA_SIZE;
@@ -477,8 +491,10 @@ gboolean journal_parse_fd(int fd, gboolean threaded, journal_parsed_fn fn, void 
 	}
 	arenas_unregister(slot);
 	g_free(arenas);
-	for (guint i = 0; i < n_batches; i++)
+	for (guint i = 0; i < n_batches; i++) {
 		g_byte_array_unref(batches[i].raw);
+		g_free(batches[i].slots);
+	}
 	g_free(batches);
 	g_async_queue_unref(pl.empty);
 	g_async_queue_unref(pl.todo);

@@ -29,9 +29,30 @@ enum journal_parsed_kind {
  * JOURNAL_PARSED_JSON, is the caller's to json_decref(). Any thread. */
 enum journal_parsed_kind journal_parse_line(const char *line, gsize len, json_t **root);
 
-/* Called in line order on the calling thread; root is valid during the
- * call only (NULL but for JOURNAL_PARSED_JSON). FALSE stops the reading. */
-typedef gboolean (*journal_parsed_fn)(enum journal_parsed_kind kind, json_t *root, void *data);
+/* Called on a parser thread right after the line was parsed, in no
+ * particular order: turns root (NULL but for JOURNAL_PARSED_JSON) into the
+ * caller's record of the line in slot (slot_size bytes, zeroed). It must
+ * not touch state that the apply function changes: lines are decoded while
+ * earlier ones are applied. Strings of root stay valid until the line is
+ * applied. */
+typedef void (*journal_decode_fn)(enum journal_parsed_kind kind, json_t *root, void *slot,
+                                  const void *decode_data);
+
+/* Called in line order on the calling thread with the slot the decode
+ * function filled; root is valid during the call only. FALSE stops the
+ * reading: the lines already decoded are still handed over, for their
+ * slots to be released, and their FALSE is expected. */
+typedef gboolean (*journal_parsed_fn)(enum journal_parsed_kind kind, json_t *root, void *slot,
+                                      void *data);
+
+/* How a reading decodes and applies its lines. */
+struct journal_parse_fns {
+	journal_decode_fn decode;
+	const void *decode_data; /* read-only while the reading runs */
+	gsize slot_size;
+	journal_parsed_fn apply;
+	void *data;
+};
 
 struct journal_parse_counts {
 	guint64 bytes;       /* read */
@@ -41,8 +62,9 @@ struct journal_parse_counts {
 /* Segments at least this big are worth the parser threads. */
 #define JOURNAL_PARSE_THREADED_ABOVE (512 * 1024)
 
-/* Reads fd to its end (not closed) and hands each line to fn; threaded:
- * parses on threads of their own (a splitter and two parsers) while fn
- * applies, else all on the calling thread. FALSE when fn stopped it. */
-gboolean journal_parse_fd(int fd, gboolean threaded, journal_parsed_fn fn, void *data,
+/* Reads fd to its end (not closed) and hands each line to fns->decode,
+ * then in order to fns->apply; threaded: parses and decodes on threads of
+ * their own (a splitter and two parsers) while apply runs, else all on the
+ * calling thread. FALSE when apply stopped it. */
+gboolean journal_parse_fd(int fd, gboolean threaded, const struct journal_parse_fns *fns,
                           struct journal_parse_counts *counts);

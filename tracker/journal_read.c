@@ -60,7 +60,6 @@ struct journal_reader {
 	GHashTable *entities;           /* entity_id -> ENTITY_PACK() */
 	GHashTable *pending;            /* creator entity_id -> GArray of ENTITY_PACK() children */
 	GStringChunk *entity_ids;       /* the map's keys */
-	GByteArray *cmdline;            /* scratch: args joined */
 	guint64 last_seq;
 	gboolean seq_seen;
 	guint hz; /* from the last "open" line, else opts.hz */
@@ -68,8 +67,27 @@ struct journal_reader {
 	gboolean taken;
 };
 
-/* What one line says, before it is applied. */
+/* What decoding made of a line's JSON (decode_json()). */
+enum line_state {
+	LINE_NOT_JSON, /* not a parsed object: the parser's kind says what */
+	LINE_INVALID,  /* its head (time, event, host, version) is missing or wrong */
+	LINE_NEWER,    /* a newer format than this reader's */
+	LINE_DECODED,  /* the head is good; process_ok says whether the rest is */
+};
+
+/* What one line says, before it is applied. Decoded on a parser thread
+ * (decode_json()), applied in order (apply_line()). */
 struct line {
+	enum line_state state;
+	gboolean process_ok; /* a process action whose fields are valid */
+	int has_seq;         /* get_uint()'s answer for event.sequence */
+	guint64 seq;
+	int has_hz; /* an open line's lineagefs.hz, lineagefs.boot_realtime_ns */
+	guint64 hz;
+	int has_boot_realtime;
+	guint64 boot_realtime_ns;
+	int has_lost_lines; /* a gap line's lineagefs.lost_lines */
+	guint64 lost_lines;
 	guint64 timestamp_ns;
 	const char *action;
 	const char *host_id, *boot_id;
@@ -426,21 +444,35 @@ static gboolean parse_flags(json_t *array, guint16 *out)
 	return TRUE;
 }
 
-/* process.args joined as /proc/<pid>/cmdline holds them. */
-static gboolean parse_args(struct journal_reader *r, json_t *array)
+/* process.args joined as /proc/<pid>/cmdline holds them: one argument
+ * is its string with the NUL after it (jansson keeps one), more are
+ * copied into bytes the line owns. */
+static gboolean parse_args(struct line *l, json_t *array, const char **out, gsize *len)
 {
-	gsize i;
+	gsize i, total = 0;
 	json_t *v;
+	char *at;
 
 	if (!json_is_array(array))
 		return FALSE;
-	g_byte_array_set_size(r->cmdline, 0);
 	json_array_foreach(array, i, v)
 	{
 		if (!json_is_string(v))
 			return FALSE;
-		g_byte_array_append(r->cmdline, (const guint8 *)json_string_value(v),
-		                    (guint)json_string_length(v) + 1);
+		total += json_string_length(v) + 1;
+	}
+	if (json_array_size(array) == 1) {
+		*out = json_string_value(json_array_get(array, 0));
+		*len = total;
+		return TRUE;
+	}
+	at = line_own(l, g_malloc(MAX(total, 1)));
+	*out = at;
+	*len = total;
+	json_array_foreach(array, i, v)
+	{
+		memcpy(at, json_string_value(v), json_string_length(v) + 1);
+		at += json_string_length(v) + 1;
 	}
 	return TRUE;
 }
@@ -558,8 +590,8 @@ static gboolean parse_guess(json_t *obj, struct lin_creator_guess *guess)
  * FALSE: a wrong type or an absurd value. */
 static gboolean parse_context(struct line *l, json_t *process, json_t *lineagefs, gboolean whole);
 
-static gboolean parse_process(struct journal_reader *r, json_t *process, json_t *lineagefs,
-                              gboolean is_exit, gboolean whole, struct line *l)
+static gboolean parse_process(const struct journal_read_options *opts, json_t *process,
+                              json_t *lineagefs, gboolean is_exit, gboolean whole, struct line *l)
 {
 	struct tracker_restore *rs = &l->rs;
 	json_t *parent = NULL, *user = NULL, *real_user = NULL, *group = NULL, *real_group = NULL;
@@ -627,10 +659,8 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 		rs->cmdline = (const char *)l->cmdline_bytes;
 		rs->has |= TRACKER_RESTORE_CMDLINE;
 	} else if ((v = json_object_get(process, "args")) != NULL && !json_is_null(v)) {
-		if (!parse_args(r, v))
+		if (!parse_args(l, v, &rs->cmdline, &rs->cmdline_len))
 			return FALSE;
-		rs->cmdline = (const char *)r->cmdline->data;
-		rs->cmdline_len = r->cmdline->len;
 		rs->has |= TRACKER_RESTORE_CMDLINE;
 	}
 	if (rs->cmdline_len > JOURNAL_LINE_MAX)
@@ -721,7 +751,7 @@ static gboolean parse_process(struct journal_reader *r, json_t *process, json_t 
 	ret = get_uint(lineagefs, "threads", LIN_PID_MAX, &value);
 	if (ret < 0)
 		return FALSE;
-	if (ret == 1 && r->opts.threads) {
+	if (ret == 1 && opts->threads) {
 		rs->threads = (guint32)value;
 		rs->has |= TRACKER_RESTORE_THREADS;
 	}
@@ -1232,16 +1262,15 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 
 /* An "open" line starts a daemon run's segment and says its boot's clock:
  * the origin of another boot's table, should no process line give it. */
-static void apply_open(struct journal_reader *r, json_t *lineagefs, const struct line *l)
+static void apply_open(struct journal_reader *r, const struct line *l)
 {
 	struct journal_boot *b;
-	guint64 boot_realtime_ns;
+	guint64 boot_realtime_ns = l->boot_realtime_ns;
 
 	r->stats.applied++;
 	if (r->opts.until_ns && l->timestamp_ns > r->opts.until_ns)
 		return;
-	if (get_uint(lineagefs, "boot_realtime_ns", G_MAXINT64, &boot_realtime_ns) != 1 ||
-	    boot_realtime_ns > l->timestamp_ns)
+	if (l->has_boot_realtime != 1 || boot_realtime_ns > l->timestamp_ns)
 		return;
 	b = boot_find(r, l->boot_id);
 	if (!b && r->boots->len < JOURNAL_BOOTS_MAX)
@@ -1268,104 +1297,141 @@ static gboolean is_process_action(const char *action)
 	return FALSE;
 }
 
-/* Checks and applies a parsed line. FALSE with error set: another
- * machine's line when that is an error. */
-static gboolean apply_json(struct journal_reader *r, json_t *root, GError **error)
+/* Decodes a parsed line into l: everything a line says, checked for
+ * types and absurd values, without the reader's state (see
+ * journal_decode_fn: this runs on a parser thread). */
+static void decode_json(const struct journal_read_options *opts, json_t *root, struct line *l)
 {
 	json_t *event = NULL, *host = NULL, *boot = NULL, *lineagefs = NULL, *process = NULL;
-	struct line l = {0};
+	guint64 version;
 	const char *action = NULL;
-	guint64 version, seq = 0, value;
-	int has_seq;
-	gboolean ok = TRUE;
 
-	if (get_timestamp(root, "@timestamp", &l.timestamp_ns) != 1 ||
+	l->state = LINE_INVALID;
+	if (get_timestamp(root, "@timestamp", &l->timestamp_ns) != 1 ||
 	    get_object(root, "event", &event) != 1 ||
 	    get_string(event, "action", &action, NULL) != 1 ||
-	    (has_seq = get_uint(event, "sequence", G_MAXINT64, &seq)) < 0 ||
-	    get_object(root, "host", &host) != 1 || get_valid_id(host, "id", &l.host_id) != 1 ||
-	    get_object(host, "boot", &boot) != 1 || get_valid_id(boot, "id", &l.boot_id) != 1 ||
+	    (l->has_seq = get_uint(event, "sequence", G_MAXINT64, &l->seq)) < 0 ||
+	    get_object(root, "host", &host) != 1 || get_valid_id(host, "id", &l->host_id) != 1 ||
+	    get_object(host, "boot", &boot) != 1 || get_valid_id(boot, "id", &l->boot_id) != 1 ||
 	    get_object(root, "lineagefs", &lineagefs) != 1 ||
-	    get_uint(lineagefs, "v", G_MAXINT32, &version) != 1 || version == 0) {
+	    get_uint(lineagefs, "v", G_MAXINT32, &version) != 1 || version == 0)
+		return;
+	if (version > JOURNAL_FORMAT_VERSION) {
+		l->state = LINE_NEWER;
+		return;
+	}
+	l->state = LINE_DECODED;
+	l->action = action;
+	l->end_is_timestamp = strcmp(action, JOURNAL_ACTION_EXIT) == 0;
+	l->implies_fork = strcmp(action, JOURNAL_ACTION_FORK) == 0;
+	l->exec_line = strcmp(action, JOURNAL_ACTION_EXEC) == 0;
+	l->states_flags = l->implies_fork || l->exec_line ||
+	                  strcmp(action, JOURNAL_ACTION_FOUND) == 0 ||
+	                  strcmp(action, JOURNAL_ACTION_CHECKPOINT) == 0;
+	if (strcmp(action, JOURNAL_ACTION_OPEN) == 0) {
+		l->has_hz = get_uint(lineagefs, "hz", 100000, &l->hz);
+		l->has_boot_realtime =
+		    get_uint(lineagefs, "boot_realtime_ns", G_MAXINT64, &l->boot_realtime_ns);
+	} else if (strcmp(action, JOURNAL_ACTION_GAP) == 0) {
+		l->has_lost_lines = get_uint(lineagefs, "lost_lines", G_MAXINT64, &l->lost_lines);
+	} else if (is_process_action(action)) {
+		l->process_ok = get_object(root, "process", &process) == 1 &&
+		                parse_process(opts, process, lineagefs,
+		                              strcmp(action, JOURNAL_ACTION_EXIT) == 0 ||
+		                                  strcmp(action, JOURNAL_ACTION_EXIT_MISSED) == 0,
+		                              strcmp(action, JOURNAL_ACTION_CHECKPOINT) == 0 ||
+		                                  strcmp(action, JOURNAL_ACTION_FOUND) == 0,
+		                              l);
+		if (l->process_ok && strcmp(action, JOURNAL_ACTION_EXIT_MISSED) == 0)
+			l->rs.exit_kind = LIN_EXIT_UNKNOWN;
+	}
+}
+
+/* Checks a decoded line against the reading so far and applies it. FALSE
+ * with error set: another machine's line when that is an error. */
+static gboolean apply_line(struct journal_reader *r, struct line *l, GError **error)
+{
+	const char *action = l->action;
+
+	if (l->state == LINE_INVALID) {
 		r->stats.invalid++;
 		return TRUE;
 	}
-	if (version > JOURNAL_FORMAT_VERSION) {
+	if (l->state == LINE_NEWER) {
 		r->stats.newer_format++;
 		return TRUE;
 	}
-	if (l.timestamp_ns > now_realtime(r) + FUTURE_SLACK_NS) {
+	if (l->timestamp_ns > now_realtime(r) + FUTURE_SLACK_NS) {
 		r->stats.invalid++;
 		return TRUE;
 	}
-	if (r->opts.expect_host_id && strcmp(l.host_id, r->opts.expect_host_id) != 0) {
+	if (r->opts.expect_host_id && strcmp(l->host_id, r->opts.expect_host_id) != 0) {
 		g_set_error(error, JOURNAL_READ_ERROR, 0,
 		            "the journal holds another machine's history (host.id %s, this machine "
 		            "is %s): browse it with --replay, or give --journal an empty directory",
-		            l.host_id, r->opts.expect_host_id);
+		            l->host_id, r->opts.expect_host_id);
 		return FALSE;
 	}
 	if (!r->opts.expect_host_id && r->boots->len > 0 &&
-	    strcmp(l.host_id, ((struct journal_boot *)g_ptr_array_index(r->boots, 0))->host_id))
+	    strcmp(l->host_id, ((struct journal_boot *)g_ptr_array_index(r->boots, 0))->host_id))
 		r->stats.foreign_lines++;
 
 	/* A segment is written by one daemon run with increasing numbers; a
 	 * new run starts a new segment with "open". */
 	if (strcmp(action, JOURNAL_ACTION_OPEN) == 0) {
 		r->seq_seen = FALSE;
-		if (get_uint(lineagefs, "hz", 100000, &value) == 1 && value > 0)
-			r->hz = (guint)value;
+		if (l->has_hz == 1 && l->hz > 0)
+			r->hz = (guint)l->hz;
 	}
-	if (has_seq == 1) {
-		if (r->seq_seen && seq <= r->last_seq) {
+	if (l->has_seq == 1) {
+		if (r->seq_seen && l->seq <= r->last_seq) {
 			r->stats.duplicates++;
 			return TRUE;
 		}
-		r->last_seq = seq;
+		r->last_seq = l->seq;
 		r->seq_seen = TRUE;
 	}
 
-	l.end_is_timestamp = strcmp(action, JOURNAL_ACTION_EXIT) == 0;
-	l.implies_fork = strcmp(action, JOURNAL_ACTION_FORK) == 0;
-	l.exec_line = strcmp(action, JOURNAL_ACTION_EXEC) == 0;
-	l.states_flags = l.implies_fork || l.exec_line ||
-	                 strcmp(action, JOURNAL_ACTION_FOUND) == 0 ||
-	                 strcmp(action, JOURNAL_ACTION_CHECKPOINT) == 0;
 	if (strcmp(action, JOURNAL_ACTION_OPEN) == 0) {
-		apply_open(r, lineagefs, &l);
+		apply_open(r, l);
 	} else if (strcmp(action, JOURNAL_ACTION_GAP) == 0) {
 		r->stats.gaps++;
-		if (get_uint(lineagefs, "lost_lines", G_MAXINT64, &value) == 1)
-			r->stats.lost_lines += value;
+		if (l->has_lost_lines == 1)
+			r->stats.lost_lines += l->lost_lines;
 		r->stats.applied++;
 	} else if (!is_process_action(action)) {
 		r->stats.unknown_action++;
-	} else if (get_object(root, "process", &process) != 1 ||
-	           !parse_process(r, process, lineagefs,
-	                          strcmp(action, JOURNAL_ACTION_EXIT) == 0 ||
-	                              strcmp(action, JOURNAL_ACTION_EXIT_MISSED) == 0,
-	                          strcmp(action, JOURNAL_ACTION_CHECKPOINT) == 0 ||
-	                              strcmp(action, JOURNAL_ACTION_FOUND) == 0,
-	                          &l)) {
+	} else if (!l->process_ok) {
 		r->stats.invalid++;
 	} else {
-		if (strcmp(action, JOURNAL_ACTION_EXIT_MISSED) == 0)
-			l.rs.exit_kind = LIN_EXIT_UNKNOWN;
-		apply_process(r, action, l.host_id, l.boot_id, &l);
+		apply_process(r, action, l->host_id, l->boot_id, l);
 	}
-	line_clear(&l);
-	return ok;
+	return TRUE;
 }
 
-/* One line, as the parser left it. FALSE with error set: another
- * machine's line when that is an error. */
-static gboolean apply_parsed(struct journal_reader *r, enum journal_parsed_kind kind, json_t *root,
-                             GError **error)
+/* The decode function of a reading (journal_decode_fn). */
+static void decode_one(enum journal_parsed_kind kind, json_t *root, void *slot,
+                       const void *decode_data)
 {
+	struct line *l = slot;
+
+	l->state = LINE_NOT_JSON;
+	if (kind == JOURNAL_PARSED_JSON)
+		decode_json(decode_data, root, l);
+}
+
+/* One line, as the parser and decode_one() left it. FALSE with error set:
+ * another machine's line when that is an error. */
+static gboolean apply_parsed(struct journal_reader *r, enum journal_parsed_kind kind,
+                             struct line *l, GError **error)
+{
+	gboolean ok = TRUE;
+
 	r->stats.lines++;
 	switch (kind) {
 	case JOURNAL_PARSED_JSON:
-		return apply_json(r, root, error);
+		ok = apply_line(r, l, error);
+		break;
 	case JOURNAL_PARSED_EMPTY:
 		break;
 	case JOURNAL_PARSED_TOO_LONG:
@@ -1381,7 +1447,8 @@ static gboolean apply_parsed(struct journal_reader *r, enum journal_parsed_kind 
 		r->stats.torn++;
 		break;
 	}
-	return TRUE;
+	line_clear(l);
+	return ok;
 }
 
 gboolean journal_reader_feed_line(struct journal_reader *r, const char *line, gsize len,
@@ -1389,11 +1456,13 @@ gboolean journal_reader_feed_line(struct journal_reader *r, const char *line, gs
 {
 	json_t *root;
 	enum journal_parsed_kind kind;
+	struct line l = {0};
 	gboolean ok;
 
 	g_return_val_if_fail(!r->finished, FALSE);
 	kind = journal_parse_line(line, len, &root);
-	ok = apply_parsed(r, kind, root, error);
+	decode_one(kind, root, &l, &r->opts);
+	ok = apply_parsed(r, kind, &l, error);
 	json_decref(root);
 	return ok;
 }
@@ -1406,11 +1475,16 @@ struct fd_reading {
 	gboolean failed;
 };
 
-static gboolean apply_one(enum journal_parsed_kind kind, json_t *root, void *data)
+static gboolean apply_one(enum journal_parsed_kind kind, json_t *root, void *slot, void *data)
 {
 	struct fd_reading *reading = data;
 
-	if (!apply_parsed(reading->r, kind, root, reading->error)) {
+	(void)root; /* decode_one() took what it needed */
+	if (reading->failed) {
+		line_clear(slot);
+		return FALSE;
+	}
+	if (!apply_parsed(reading->r, kind, slot, reading->error)) {
 		reading->failed = TRUE;
 		return FALSE;
 	}
@@ -1420,6 +1494,13 @@ static gboolean apply_one(enum journal_parsed_kind kind, json_t *root, void *dat
 gboolean journal_reader_read_fd(struct journal_reader *r, int fd, GError **error)
 {
 	struct fd_reading reading = {.r = r, .error = error};
+	struct journal_parse_fns fns = {
+	    .decode = decode_one,
+	    .decode_data = &r->opts,
+	    .slot_size = sizeof(struct line),
+	    .apply = apply_one,
+	    .data = &reading,
+	};
 	struct journal_parse_counts counts = {0};
 	struct stat st;
 	gboolean big;
@@ -1427,7 +1508,7 @@ gboolean journal_reader_read_fd(struct journal_reader *r, int fd, GError **error
 	g_return_val_if_fail(!r->finished, FALSE);
 	r->stats.segments++;
 	big = fstat(fd, &st) == 0 && st.st_size >= JOURNAL_PARSE_THREADED_ABOVE;
-	journal_parse_fd(fd, big && !r->opts.one_thread, apply_one, &reading, &counts);
+	journal_parse_fd(fd, big && !r->opts.one_thread, &fns, &counts);
 	r->stats.bytes += counts.bytes;
 	r->stats.read_errors += counts.read_errors;
 	return !reading.failed;
@@ -1649,7 +1730,6 @@ struct journal_reader *journal_reader_new(const struct journal_read_options *opt
 	r->pending =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_array_unref);
 	r->entity_ids = g_string_chunk_new(64 * 1024);
-	r->cmdline = g_byte_array_new();
 	return r;
 }
 
@@ -1667,7 +1747,6 @@ void journal_reader_free(struct journal_reader *r)
 	g_hash_table_unref(r->entities);
 	g_hash_table_unref(r->pending);
 	g_string_chunk_free(r->entity_ids);
-	g_byte_array_unref(r->cmdline);
 	g_free(r);
 }
 
