@@ -748,6 +748,30 @@ gboolean journal_is_process_action(const char *action)
 	return FALSE;
 }
 
+static const char *const known_actions[] = {
+    JOURNAL_ACTION_OPEN,  JOURNAL_ACTION_GAP,         JOURNAL_ACTION_CHECKPOINT,
+    JOURNAL_ACTION_FOUND, JOURNAL_ACTION_FORK,        JOURNAL_ACTION_EXEC,
+    JOURNAL_ACTION_COMM,  JOURNAL_ACTION_UID,         JOURNAL_ACTION_GID,
+    JOURNAL_ACTION_EXIT,  JOURNAL_ACTION_EXIT_MISSED, JOURNAL_ACTION_FORGET,
+};
+
+static const char *known_action(const char *action)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(known_actions); i++)
+		if (strcmp(action, known_actions[i]) == 0)
+			return known_actions[i];
+	return action;
+}
+
+/* A valid id (at most JOURNAL_ID_MAX characters) into l->ids[i]. */
+static const char *copy_id(struct line *l, guint i, const char *id)
+{
+	if (!id)
+		return NULL;
+	g_strlcpy(l->ids[i], id, sizeof(l->ids[i]));
+	return l->ids[i];
+}
+
 /* Decodes a parsed line into l: everything a line says, checked for
  * types and absurd values, without the reader's state (see
  * journal_decode_fn: this runs on a parser thread). */
@@ -772,7 +796,7 @@ static void decode_json(const struct journal_read_options *opts, json_t *root, s
 		return;
 	}
 	l->state = LINE_DECODED;
-	l->action = action;
+	l->action = known_action(action);
 	l->end_is_timestamp = strcmp(action, JOURNAL_ACTION_EXIT) == 0;
 	l->implies_fork = strcmp(action, JOURNAL_ACTION_FORK) == 0;
 	l->exec_line = strcmp(action, JOURNAL_ACTION_EXEC) == 0;
@@ -796,6 +820,10 @@ static void decode_json(const struct journal_read_options *opts, json_t *root, s
 		if (l->process_ok && strcmp(action, JOURNAL_ACTION_EXIT_MISSED) == 0)
 			l->rs.exit_kind = LIN_EXIT_UNKNOWN;
 	}
+	l->host_id = copy_id(l, 0, l->host_id);
+	l->boot_id = copy_id(l, 1, l->boot_id);
+	l->entity_id = copy_id(l, 2, l->entity_id);
+	l->parent_entity_id = copy_id(l, 3, l->parent_entity_id);
 }
 
 void journal_decode_line(enum journal_parsed_kind kind, json_t *root, void *slot,

@@ -44,8 +44,13 @@ struct line {
 	guint64 lost_lines;
 	guint64 timestamp_ns;
 	const char *action;
+	/* The ids point into ids below (copied there by the decoding thread,
+	 * so that the applying thread reads them from the line it is given,
+	 * not from scattered values of a tree another CPU built), the action
+	 * to its JOURNAL_ACTION_* literal when it is a known one. */
 	const char *host_id, *boot_id;
 	const char *entity_id, *parent_entity_id;
+	char ids[4][JOURNAL_ID_MAX + 1];
 	gboolean has_start_ns;
 	guint64 start_ns;
 	gboolean end_is_timestamp; /* an exit line: process.end defaults to @timestamp */
