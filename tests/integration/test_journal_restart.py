@@ -85,6 +85,18 @@ def synced_after_now(mnt):
     wait_for(synced, DEFAULT_TIMEOUT, "a journal sync", interval=0.05)
 
 
+def kill9_and_restart(start_daemon, first, journal):
+    """SIGKILL for the daemon, then a new one on its journal, caught up."""
+    first.proc.kill()
+    first.proc.wait(DEFAULT_TIMEOUT)
+    first.stopped = True
+    # The unmount helper outlives the daemon and unmounts.
+    wait_for(lambda: not is_mounted(first.mnt), DEFAULT_TIMEOUT, "the mount to go away")
+    second = start_daemon(["--journal=" + journal, "--journal-sync=50"])
+    barrier(second.mnt)
+    return second
+
+
 def test_kill9_and_restart_keeps_history(start_daemon, workdir, procs):
     journal = os.path.join(workdir, "journal")
     first = start_daemon(["--journal=" + journal, "--journal-sync=50"])
@@ -121,14 +133,7 @@ def test_kill9_and_restart_keeps_history(start_daemon, workdir, procs):
     assert before[huge]["cmdline"] == b"\0".join(huge_argv) + b"\0"
     assert sum(1 for x in before.values() if x["comm"] == "true") >= STORM
 
-    first.proc.kill()
-    first.proc.wait(DEFAULT_TIMEOUT)
-    first.stopped = True
-    # The unmount helper outlives the daemon and unmounts.
-    wait_for(lambda: not is_mounted(first.mnt), DEFAULT_TIMEOUT, "the mount to go away")
-
-    second = start_daemon(["--journal=" + journal, "--journal-sync=50"])
-    barrier(second.mnt)
+    second = kill9_and_restart(start_daemon, first, journal)
     listed = names(second.mnt)
     assert len(listed) == len(set(listed)), "a name is listed twice"
     after = snapshot(second.mnt)
@@ -229,12 +234,7 @@ def test_long_cmdline_exec_counted_once(start_daemon, workdir):
     assert actions.count("exec") == 1, actions
     assert actions.count("exit") == 1, actions
 
-    first.proc.kill()
-    first.proc.wait(DEFAULT_TIMEOUT)
-    first.stopped = True
-    wait_for(lambda: not is_mounted(first.mnt), DEFAULT_TIMEOUT, "the mount to go away")
-    second = start_daemon(["--journal=" + journal, "--journal-sync=50"])
-    barrier(second.mnt)
+    second = kill9_and_restart(start_daemon, first, journal)
     execs, hist = execs_of(second.mnt)
     assert execs == "1" and len(hist) == 1, (execs, hist)
     assert read_bytes(os.path.join(second.mnt, name, "cmdline")) == cmdline
