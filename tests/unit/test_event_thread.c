@@ -271,6 +271,18 @@ static void start_child_deferring(struct fixture *f)
 	wait_state(f, CHILD, 5000, RUNNING_EXECD);
 }
 
+/* CHILD started with the deferral stretched, and its EXIT sent: it waits
+ * on the main socket, however often the thread polls. */
+static void defer_an_exit(struct fixture *f)
+{
+	start_thread(f, DEFER_FOREVER_US);
+	start_child_deferring(f);
+
+	send_exit(f, CHILD);
+	wait_polled_again(f);
+	assert_int_equal(state_of(f, CHILD, 5000), RUNNING_EXECD);
+}
+
 /* An EXIT behind a deferring EXEC waits on the main socket, however often
  * the thread wakes meanwhile, and the next EXEC's wakeup applies it before
  * that EXEC: in the kernel's order. */
@@ -278,12 +290,7 @@ static void test_exit_waits_for_next_exec(void **state)
 {
 	struct fixture *f = *state;
 
-	start_thread(f, DEFER_FOREVER_US);
-	start_child_deferring(f);
-
-	send_exit(f, CHILD);
-	wait_polled_again(f);
-	assert_int_equal(state_of(f, CHILD, 5000), RUNNING_EXECD);
+	defer_an_exit(f);
 
 	fakeproc_remove(f->fp, CHILD);
 	fakeproc_add_simple(f->fp, LATER, PARENT, 5001, "true", "/bin/true");
@@ -301,12 +308,7 @@ static void test_catch_up_applies_deferred(void **state)
 {
 	struct fixture *f = *state;
 
-	start_thread(f, DEFER_FOREVER_US);
-	start_child_deferring(f);
-
-	send_exit(f, CHILD);
-	wait_polled_again(f);
-	assert_int_equal(state_of(f, CHILD, 5000), RUNNING_EXECD);
+	defer_an_exit(f);
 
 	assert_true(event_thread_catch_up_wait(f->et));
 	assert_int_equal(state_of(f, CHILD, 5000), EXITED);
