@@ -516,7 +516,8 @@ static void append_history_entry(GString *out, const struct lin_hist_copy *h)
 /* lineagefs.cgroup, pid_ns, login_uid, session_id, exec_time, history and
  * the exact bytes of the context strings that are not UTF-8. */
 static void append_lineagefs_context(GString *out, gboolean *first,
-                                     const struct lin_context_copy *c, const gboolean inexact[3])
+                                     const struct lin_context_copy *c, const gboolean inexact[3],
+                                     guint64 event_ns)
 {
 	if (c->has & LIN_CTX_COPY_CGROUP) {
 		gboolean cgroup_inexact;
@@ -540,6 +541,15 @@ static void append_lineagefs_context(GString *out, gboolean *first,
 
 		append_key(out, first, "exec_time");
 		if (!append_time_ns(out, c->exec_ns))
+			g_string_truncate(out, before);
+	}
+	/* A found line is written at the time it was seen: said again only
+	 * by a checkpoint, written later. */
+	if ((c->has & LIN_CTX_COPY_SEEN) && c->seen_ns != event_ns) {
+		gsize before = out->len;
+
+		append_key(out, first, "seen");
+		if (!append_time_ns(out, c->seen_ns))
 			g_string_truncate(out, before);
 	}
 	if (inexact[0])
@@ -744,7 +754,7 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 	if (exe_inexact)
 		append_b64(out, &first, "exe_b64", proc->exe, proc->exe_len);
 	if (with_ctx)
-		append_lineagefs_context(out, &first, &proc->ctx, ctx_inexact);
+		append_lineagefs_context(out, &first, &proc->ctx, ctx_inexact, event_ns);
 	g_string_append(out, "}}\n");
 }
 

@@ -101,7 +101,11 @@
  *                                        recompute it from lineagefs.cgroup
  *   "lineagefs": { "cgroup", "pid_ns", "login_uid", "session_id"
  *                  (4294967295: unset), "exec_time" (ISO 8601: the last
- *                  exec, found and checkpoint lines), "working_directory_b64",
+ *                  exec, found and checkpoint lines), "seen" (ISO 8601:
+ *                  when the daemon first saw the record, its fork or the
+ *                  scan that found it; checkpoint lines, and found lines
+ *                  whose @timestamp is not that time: a found record's
+ *                  history shows it), "working_directory_b64",
  *                  "cgroup_b64", "env_b64" (exact bytes, as cmdline_b64),
  *                  "history": [ {"@timestamp", "kind": "exec"|"found"|"comm"|
  *                  "uid"|"gid", "ids": [4 numbers: ruid, euid, rgid, egid

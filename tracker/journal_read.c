@@ -954,7 +954,15 @@ static gboolean parse_context(struct line *l, json_t *process, json_t *lineagefs
 		return FALSE;
 	if (ret == 1)
 		c->has |= LIN_CTX_COPY_EXEC;
-	return !whole || parse_history(l, lineagefs, c);
+	if (!whole)
+		return TRUE;
+	/* When the record was first seen; later than the line: absurd. */
+	ret = get_timestamp(lineagefs, "seen", &c->seen_ns);
+	if (ret < 0 || (ret == 1 && c->seen_ns > l->timestamp_ns + START_SLACK_NS))
+		return FALSE;
+	if (ret == 1)
+		c->has |= LIN_CTX_COPY_SEEN;
+	return parse_history(l, lineagefs, c);
 }
 
 /* ---- boots ---- */
@@ -1210,7 +1218,9 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 		l->rs.change = TRACKER_RESTORE_CHANGE_UID;
 	else if (strcmp(action, JOURNAL_ACTION_GID) == 0)
 		l->rs.change = TRACKER_RESTORE_CHANGE_GID;
-	l->rs.seen_ns = line_seen_ns(b, l->timestamp_ns);
+	/* A checkpoint says when its record was first seen. */
+	l->rs.seen_ns = line_seen_ns(b, (l->rs.ctx.has & LIN_CTX_COPY_SEEN) ? l->rs.ctx.seen_ns
+	                                                                    : l->timestamp_ns);
 	if (l->rs.has & TRACKER_RESTORE_CREATOR)
 		l->rs.creator_serial = entity_serial(r, b, l->parent_entity_id);
 	serial = tracker_restore_put(b->tracker, &l->rs);

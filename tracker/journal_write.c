@@ -403,8 +403,9 @@ static const char *copy_str(char **at, const struct lin_str *s, gsize *len)
 
 /* A queue item for action on p, holding copies of the strings the line
  * needs: the string pool's reference counts belong to the feeding thread. */
-static struct journal_item *item_new(struct journal_writer *jw, const struct lin_process *p,
-                                     enum journal_action action, guint32 fields, gsize strings)
+static struct journal_item *item_new(struct journal_writer *jw, struct tracker *t,
+                                     const struct lin_process *p, enum journal_action action,
+                                     guint32 fields, gsize strings)
 {
 	const struct lin_context *prev;
 	gboolean prev_valid, with_history;
@@ -467,8 +468,8 @@ static struct journal_item *item_new(struct journal_writer *jw, const struct lin
 	}
 	if (context_wanted(jw, p, action, &prev, &prev_valid, &with_history)) {
 		proc->has |= JOURNAL_HAS_CONTEXT;
-		lin_context_copy_fill(p, tracker_get_config(jw->tracker)->host_pidns, prev_valid,
-		                      prev, with_history, &at, &proc->ctx, &item->hash);
+		lin_context_copy_fill(p, tracker_get_config(t), prev_valid, prev, with_history, &at,
+		                      &proc->ctx, &item->hash);
 	}
 	return item;
 }
@@ -511,7 +512,7 @@ void journal_writer_record(struct journal_writer *jw, enum journal_action action
 		stat_add(&jw->stats.lines_lost, 1);
 		return;
 	}
-	item = item_new(jw, p, action, fields, strings);
+	item = item_new(jw, jw->tracker, p, action, fields, strings);
 	item->applied = jw->applied;
 	item->event_ns = event_ns;
 	queue_push(jw, item);
@@ -762,7 +763,7 @@ static guint checkpoint_chunk(struct journal_writer *jw, struct tracker *t, guin
 	for (p = tracker_first_after(t, *after); p && n < JOURNAL_CHUNK; p = p->all_next, n++) {
 		guint32 fields = item_fields(p, JOURNAL_CHECKPOINT);
 
-		g_ptr_array_add(items, item_new(jw, p, JOURNAL_CHECKPOINT, fields,
+		g_ptr_array_add(items, item_new(jw, t, p, JOURNAL_CHECKPOINT, fields,
 		                                copy_size(jw, p, JOURNAL_CHECKPOINT, fields)));
 		*after = p->serial;
 	}

@@ -498,10 +498,12 @@ static const char *copy_bytes(char **at, const struct lin_str *s, gsize *len)
 	return start;
 }
 
-void lin_context_copy_fill(const struct lin_process *p, guint32 host_pidns, gboolean prev_valid,
-                           const struct lin_context *prev, gboolean with_history, char **at,
-                           struct lin_context_copy *out, struct exe_hash_entry **hash)
+void lin_context_copy_fill(const struct lin_process *p, const struct tracker_config *cfg,
+                           gboolean prev_valid, const struct lin_context *prev,
+                           gboolean with_history, char **at, struct lin_context_copy *out,
+                           struct exe_hash_entry **hash)
 {
+	guint32 host_pidns = cfg->host_pidns;
 	const struct lin_context *c = p->ctx;
 	static const struct lin_context none = {.loginuid = LIN_AUDIT_UNSET,
 	                                        .sessionid = LIN_AUDIT_UNSET};
@@ -543,6 +545,12 @@ void lin_context_copy_fill(const struct lin_process *p, guint32 host_pidns, gboo
 		}
 		out->hist = entries;
 		out->hist_count = n;
+		/* A found record's history shows when it was found: a
+		 * checkpoint written later must still say so. */
+		if (p->seen_ns && cfg->boot_realtime_ns) {
+			out->has |= LIN_CTX_COPY_SEEN;
+			out->seen_ns = cfg->boot_realtime_ns + cfg->boot_offset_ns + p->seen_ns;
+		}
 	}
 	if (p->exec_ns && all) {
 		out->has |= LIN_CTX_COPY_EXEC;

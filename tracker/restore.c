@@ -122,6 +122,10 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 	tracker_ctx_restore_before(t, p, r, old_ids);
 	if (r->whole)
 		reset_record(t, p);
+	/* A whole line that says when the record was first seen: that,
+	 * rather than the time of whichever line created it here. */
+	if (r->whole && (r->ctx.has & LIN_CTX_COPY_SEEN) && r->seen_ns)
+		p->seen_ns = r->seen_ns;
 	if (r->has & TRACKER_RESTORE_COMM)
 		set_bytes(t, &p->comm, r->comm, r->comm_len);
 	if ((r->has & TRACKER_RESTORE_INHERIT) && r->creator_serial) {

@@ -396,15 +396,16 @@ gboolean tracker_exec_prev_context(const struct tracker *t, const struct lin_pro
                                    const struct lin_context **prev);
 
 /* The journal's copy of p's context (context.h): with prev_valid, only
- * the parts that differ from prev; with_history adds the history. The
- * strings and entries are copied at *at, which must have room for
- * lin_context_copy_size() bytes (8-aligned) and is advanced. *hash gets a
- * reference to the exe hash entry (its hex may come later: read it when
- * the line is encoded), NULL when none. Under the read or write lock. */
+ * the parts that differ from prev; with_history adds the history and the time p was first seen
+ * (cfg: p's table's, whose clocks turn it into wall-clock time). The strings and entries are copied
+ * at *at, which must have room for lin_context_copy_size() bytes (8-aligned) and is advanced. *hash
+ * gets a reference to the exe hash entry (its hex may come later: read it when the line is
+ * encoded), NULL when none. Under the read or write lock. */
 gsize lin_context_copy_size(const struct lin_process *p, gboolean with_history);
-void lin_context_copy_fill(const struct lin_process *p, guint32 host_pidns, gboolean prev_valid,
-                           const struct lin_context *prev, gboolean with_history, char **at,
-                           struct lin_context_copy *out, struct exe_hash_entry **hash);
+void lin_context_copy_fill(const struct lin_process *p, const struct tracker_config *cfg,
+                           gboolean prev_valid, const struct lin_context *prev,
+                           gboolean with_history, char **at, struct lin_context_copy *out,
+                           struct exe_hash_entry **hash);
 
 /* The by-exe and by-uid indexes (index.h), read under the read lock. */
 struct lin_index *tracker_index(struct tracker *t);

@@ -24,6 +24,7 @@ from helpers import (
     read_bytes,
     spawn_zombie,
     read_text,
+    stats,
     status,
     wait_exec,
     wait_for,
@@ -494,3 +495,57 @@ def test_restart_brings_context_and_history_back(start_daemon, tmp_path, procs):
         path = os.path.realpath(shutil.which(prog)).lstrip("/")
         assert exited_name in os.listdir(os.path.join(second.mnt, "by-exe", path)), prog
     assert exited_name in os.listdir(os.path.join(second.mnt, "by-uid", "0"))
+
+
+def segments(journal):
+    return sorted(n for n in os.listdir(journal) if n.endswith(".jsonl"))
+
+
+def checkpoint_line(journal, segment, pid):
+    """The checkpoint line of pid in a segment (parsed), or None."""
+    with open(os.path.join(journal, segment), "rb") as f:
+        for raw in f:
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if (line["event"]["action"] == "checkpoint" and
+                    line.get("process", {}).get("pid") == pid):
+                return line
+    return None
+
+
+def kill9(daemon):
+    daemon.proc.kill()
+    daemon.proc.wait(DEFAULT_TIMEOUT)
+    daemon.stopped = True
+
+
+def test_found_record_keeps_its_seen_time_across_restarts(start_daemon, tmp_path, procs):
+    """A process that ran before the daemon started is found by its scan,
+    and its history shows the image it was found with at the time it was
+    found. kill -9 and restart twice: each new segment's checkpoint holds
+    the record, and says when it was seen (lineagefs.seen), so the found
+    line keeps its time; before, it took the time of the checkpoint."""
+    journal = str(tmp_path / "journal")
+    opts = ["--journal=" + journal, "--journal-sync=50"]
+    found = spawn(procs, ["sleep", "600"])
+    wait_exec(found.pid, "sleep")
+    name = proc_name(found.pid)
+    daemon = start_daemon(opts)
+    want = read_text(os.path.join(daemon.mnt, name, "history"))
+    assert [line.split("\t")[1] for line in want.splitlines()] == ["start", "found"], want
+    for restart in range(2):
+        # The segment's open line and checkpoint are synced before the
+        # checkpoint is counted.
+        wait_for(lambda: int(stats(daemon.mnt)["journal_checkpoints"]) >= 1, DEFAULT_TIMEOUT,
+                 "the checkpoint of daemon %d" % restart)
+        kill9(daemon)
+        daemon = start_daemon(opts)
+        assert_same_history(want, read_text(os.path.join(daemon.mnt, name, "history")))
+    wait_for(lambda: int(stats(daemon.mnt)["journal_checkpoints"]) >= 1, DEFAULT_TIMEOUT,
+             "the last checkpoint")
+    line = checkpoint_line(journal, segments(journal)[-1], found.pid)
+    assert line is not None and "from_scan" in line["lineagefs"]["flags"], line
+    # Seen by the first daemon, before this checkpoint was written.
+    assert line["lineagefs"]["seen"] < line["@timestamp"], line

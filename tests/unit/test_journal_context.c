@@ -161,7 +161,8 @@ static void make_proc(struct journal_proc *proc, struct lin_hist_copy hist[3])
 	proc->ctx = (struct lin_context_copy){
 	    .has = LIN_CTX_COPY_CWD | LIN_CTX_COPY_CGROUP | LIN_CTX_COPY_ENV | LIN_CTX_COPY_HASH |
 	           LIN_CTX_COPY_PIDNS | LIN_CTX_COPY_AUDIT | LIN_CTX_COPY_IDS |
-	           LIN_CTX_COPY_NS_PID | LIN_CTX_COPY_EXEC | LIN_CTX_COPY_HISTORY,
+	           LIN_CTX_COPY_NS_PID | LIN_CTX_COPY_EXEC | LIN_CTX_COPY_HISTORY |
+	           LIN_CTX_COPY_SEEN,
 	    .cwd = cwd,
 	    .cwd_len = sizeof(cwd) - 1,
 	    .cgroup = CGROUP,
@@ -178,6 +179,7 @@ static void make_proc(struct journal_proc *proc, struct lin_hist_copy hist[3])
 	    .pgid = 200,
 	    .ns_pid = 7,
 	    .exec_ns = BOOT_NS + 14 * NS_PER_SEC,
+	    .seen_ns = BOOT_NS + 5 * NS_PER_SEC,
 	    .hist = hist,
 	    .hist_count = 3,
 	    .hist_dropped = 5,
@@ -236,6 +238,10 @@ static void test_checkpoint_carries_everything(void **state)
 	                 LIN_CTX_KNOWN_AUDIT | LIN_CTX_KNOWN_IDS | LIN_CTX_KNOWN_ENV);
 	assert_int_equal(p->ns_pid, 7);
 	assert_int_equal(p->exec_ns, BOOT_NS + 14 * NS_PER_SEC);
+	/* Seen when it was seen (the table's clock: since boot), not at
+	 * the checkpoint's time. */
+	assert_non_null(strstr(text, "\"seen\":\"2026-"));
+	assert_int_equal(p->seen_ns, 5 * NS_PER_SEC);
 
 	assert_non_null(p->history);
 	assert_int_equal(p->history->count, 3);
@@ -258,6 +264,26 @@ static void test_checkpoint_carries_everything(void **state)
 	assert_true(lin_index_contains(exe_records(f->root, "usr", "bin", "make"), p));
 	assert_true(lin_index_contains(lin_index_uid_records(tracker_index(f->root), 1000), p));
 	assert_true(lin_index_contains(lin_index_uid_records(tracker_index(f->root), 0), p));
+
+	/* A later checkpoint of the record says it again; one that does not
+	 * (an older writer) leaves it. */
+	g_free(text);
+	proc.ctx.seen_ns = BOOT_NS + 6 * NS_PER_SEC;
+	text = round_trip(f, JOURNAL_CHECKPOINT, 30, &proc);
+	assert_ptr_equal(tracker_find(f->root, 200, 1000), p);
+	assert_int_equal(p->seen_ns, 6 * NS_PER_SEC);
+	g_free(text);
+	proc.ctx.has &= ~(guint32)LIN_CTX_COPY_SEEN;
+	text = round_trip(f, JOURNAL_CHECKPOINT, 40, &proc);
+	assert_null(strstr(text, "\"seen\""));
+	assert_int_equal(p->seen_ns, 6 * NS_PER_SEC);
+	/* A found line is written when it was seen: no need to say it. */
+	g_free(text);
+	proc.ctx.has |= LIN_CTX_COPY_SEEN;
+	proc.ctx.seen_ns = BOOT_NS + 50 * NS_PER_SEC;
+	text = round_trip(f, JOURNAL_FOUND, 50, &proc);
+	assert_null(strstr(text, "\"seen\""));
+	assert_int_equal(p->seen_ns, 6 * NS_PER_SEC);
 }
 
 static void test_exec_fork_and_events_keep_the_rest(void **state)
