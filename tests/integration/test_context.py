@@ -24,6 +24,7 @@ from helpers import (
     read_bytes,
     spawn_zombie,
     read_text,
+    settle,
     stats,
     status,
     wait_exec,
@@ -65,6 +66,8 @@ def wait_status(mnt, name, key, want, timeout=DEFAULT_TIMEOUT):
         wait_for(ok, timeout, "%s status %s to be %r" % (name, key, want))
     except AssertionError as exc:
         raise AssertionError("%s (last seen %r)" % (exc, seen)) from None
+    # history and environ are dropped from the cache a moment after status.
+    settle(mnt, timeout)
 
 
 def test_exec_chain_history(mnt, procs):

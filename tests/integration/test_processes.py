@@ -17,6 +17,7 @@ from helpers import (
     proc_start,
     read_bytes,
     read_text,
+    settle,
     spawn_zombie,
     stats,
     status,
@@ -43,8 +44,11 @@ def spawn(procs, argv, **kwargs):
 
 
 def wait_status(mnt, name, key, value):
-    return wait_for(lambda: status(mnt, name).get(key) == value and status(mnt, name),
-                    what="%s status %s: %s" % (name, key, value))
+    st = wait_for(lambda: status(mnt, name).get(key) == value and status(mnt, name),
+                  what="%s status %s: %s" % (name, key, value))
+    # The other files of the change are dropped from the cache one by one.
+    settle(mnt)
+    return st
 
 
 def test_new_process_appears_with_fields(mnt, procs):
@@ -107,6 +111,7 @@ def test_cmdline_bytes_exe_and_comm(mnt, procs):
     wait_entry(mnt, name)
     wait_for(lambda: read_bytes(os.path.join(mnt, name, "cmdline")) == expected,
              what="cmdline of %s to equal %r" % (name, expected))
+    settle(mnt)
     assert os.readlink(os.path.join(mnt, name, "exe")) == os.path.realpath("/bin/sh")
     assert read_text(os.path.join(mnt, name, "comm")) == "sh\n"
     assert status(mnt, name)["Name"] == "sh"
@@ -144,6 +149,7 @@ def test_comm_change_is_seen(mnt, procs):
     name = proc_name(p.pid)
     wait_for(lambda: read_text(os.path.join(mnt, name, "comm")) == "renamed-by-test\n",
              what="comm of %s after PR_SET_NAME" % name)
+    settle(mnt)
     assert status(mnt, name)["Name"] == "renamed-by-test"
 
 
