@@ -64,6 +64,11 @@ struct journal_reader {
 	guint64 last_seq;
 	gboolean seq_seen;
 	guint hz; /* from the last "open" line, else opts.hz */
+	/* The record of the found or checkpoint line just applied, which the
+	 * "history" lines after it add to (0: none, another line came). */
+	struct journal_boot *more_boot;
+	guint64 more_serial;
+	char more_entity_id[JOURNAL_ID_MAX + 1];
 	gboolean finished;
 	gboolean taken;
 };
@@ -1228,6 +1233,11 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 		r->stats.invalid++;
 		return;
 	}
+	if (whole && l->entity_id) {
+		r->more_boot = b;
+		r->more_serial = serial;
+		g_strlcpy(r->more_entity_id, l->entity_id, sizeof(r->more_entity_id));
+	}
 	if (l->rs.creator_serial == 0 && l->parent_entity_id)
 		pending_add(r, b, l->parent_entity_id, serial);
 	if (l->entity_id && !g_hash_table_contains(r->entities, l->entity_id)) {
@@ -1237,6 +1247,36 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 			pending_resolve(r, b, l->entity_id, serial);
 	}
 	boot_saw_line(b, l->timestamp_ns);
+	r->stats.applied++;
+}
+
+/* A "history" line: more entries of the record whose found or checkpoint
+ * line came just before. */
+static void apply_history_more(struct journal_reader *r, json_t *root, json_t *lineagefs,
+                               struct line *l)
+{
+	json_t *process = NULL;
+	const char *entity_id = NULL;
+
+	if (get_object(root, "process", &process) != 1 ||
+	    get_valid_id(process, "entity_id", &entity_id) != 1 ||
+	    !parse_history(l, lineagefs, &l->rs.ctx)) {
+		r->stats.invalid++;
+		return;
+	}
+	if (r->more_serial == 0 || strcmp(entity_id, r->more_entity_id) != 0) {
+		/* Its line was left out (after --until) or refused. */
+		if (r->opts.until_ns && l->timestamp_ns > r->opts.until_ns)
+			r->stats.after_until++;
+		else
+			r->stats.invalid++;
+		return;
+	}
+	if (!tracker_restore_history(r->more_boot->tracker, r->more_serial, &l->rs.ctx)) {
+		r->stats.invalid++;
+		return;
+	}
+	boot_saw_line(r->more_boot, l->timestamp_ns);
 	r->stats.applied++;
 }
 
@@ -1341,8 +1381,12 @@ static gboolean apply_json(struct journal_reader *r, json_t *root, GError **erro
 	l.states_flags = l.implies_fork || l.exec_line ||
 	                 strcmp(action, JOURNAL_ACTION_FOUND) == 0 ||
 	                 strcmp(action, JOURNAL_ACTION_CHECKPOINT) == 0;
+	if (strcmp(action, JOURNAL_ACTION_HISTORY) != 0)
+		r->more_serial = 0;
 	if (strcmp(action, JOURNAL_ACTION_OPEN) == 0) {
 		apply_open(r, lineagefs, &l);
+	} else if (strcmp(action, JOURNAL_ACTION_HISTORY) == 0) {
+		apply_history_more(r, root, lineagefs, &l);
 	} else if (strcmp(action, JOURNAL_ACTION_GAP) == 0) {
 		r->stats.gaps++;
 		if (get_uint(lineagefs, "lost_lines", G_MAXINT64, &value) == 1)

@@ -749,6 +749,23 @@ static gboolean segment_create(struct journal_writer *jw)
 	return TRUE;
 }
 
+/* The line of an item, then the "history" lines that carry what its
+ * history did not fit in it (found and checkpoint lines only). */
+static void encode_item(struct journal_writer *jw, const struct journal_host *host,
+                        enum journal_action action, guint64 event_ns,
+                        const struct journal_item *item)
+{
+	guint done =
+	    journal_encode_process(jw->buf, host, action, event_ns, jw->next_seq++, &item->proc);
+
+	line_done(jw);
+	while (done < item->proc.ctx.hist_count) {
+		done = journal_encode_history(jw->buf, host, event_ns, jw->next_seq++, &item->proc,
+		                              done);
+		line_done(jw);
+	}
+}
+
 /* Copies up to JOURNAL_CHUNK records of t after serial *after under the
  * read lock. Returns how many; marks the chunk when t is the live table. */
 static guint checkpoint_chunk(struct journal_writer *jw, struct tracker *t, guint64 *after,
@@ -790,9 +807,7 @@ static gboolean checkpoint_table(struct journal_writer *jw, struct tracker *t,
 			struct journal_item *item = g_ptr_array_index(items, i);
 
 			item_take_hash(item);
-			journal_encode_process(jw->buf, host, JOURNAL_CHECKPOINT, now,
-			                       jw->next_seq++, &item->proc);
-			line_done(jw);
+			encode_item(jw, host, JOURNAL_CHECKPOINT, now, item);
 		}
 		g_ptr_array_set_size(items, 0);
 		ok = !jw->failed;
@@ -937,11 +952,9 @@ static gboolean drain(struct journal_writer *jw, gboolean final)
 			}
 			if (fold != FOLD_DONE && !in_checkpoint(jw, item)) {
 				item_take_hash(item);
-				journal_encode_process(jw->buf, &jw->cfg.host, item->action,
-				                       item->event_ns ? item->event_ns
-				                                      : now_realtime(jw),
-				                       jw->next_seq++, &item->proc);
-				line_done(jw);
+				encode_item(jw, &jw->cfg.host, item->action,
+				            item->event_ns ? item->event_ns : now_realtime(jw),
+				            item);
 			}
 			item_free(item);
 		}

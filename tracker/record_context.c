@@ -453,20 +453,11 @@ gboolean tracker_exec_prev_context(const struct tracker *t, const struct lin_pro
 	return TRUE;
 }
 
-/* The newest entries a copy holds at most (the older ones count as
- * dropped there), and the command line bytes it keeps of each: a line of
- * the journal stays far below JOURNAL_LINE_MAX whatever a process ran. */
-#define LIN_HIST_COPY_MAX         256
+/* The command line bytes a copy keeps of each entry: every entry is
+ * copied (the journal splits a long history over lines of bounded size),
+ * and the global budget bounds the entries of all records together, so
+ * this bounds a whole checkpoint's copies whatever the processes ran. */
 #define LIN_HIST_COPY_CMDLINE_MAX 1024
-
-static const struct lin_hist_entry *first_copied(const struct lin_hist *h)
-{
-	const struct lin_hist_entry *e = h->last;
-
-	for (guint n = 1; e && e->prev && n < LIN_HIST_COPY_MAX; n++)
-		e = e->prev;
-	return e;
-}
 
 static gsize str_size(const struct lin_str *s)
 {
@@ -481,7 +472,7 @@ gsize lin_context_copy_size(const struct lin_process *p, gboolean with_history)
 	if (c)
 		n += str_size(c->cwd) + str_size(c->cgroup) + str_size(c->env);
 	if (with_history && p->history)
-		for (const struct lin_hist_entry *e = first_copied(p->history); e; e = e->next)
+		for (const struct lin_hist_entry *e = p->history->first; e; e = e->next)
 			n += sizeof(struct lin_hist_copy) + str_size(e->exe) +
 			     MIN(str_size(e->cmdline), LIN_HIST_COPY_CMDLINE_MAX);
 	return n;
@@ -518,13 +509,11 @@ void lin_context_copy_fill(const struct lin_process *p, const struct tracker_con
 		struct lin_hist_copy *entries = (struct lin_hist_copy *)(void *)*at;
 		guint n = 0;
 
-		const struct lin_hist_entry *from = p->history ? first_copied(p->history) : NULL;
+		const struct lin_hist_entry *from = p->history ? p->history->first : NULL;
 
 		out->has |= LIN_CTX_COPY_HISTORY;
-		out->hist_dropped = p->history ? p->history->dropped + p->history->count : 0;
-		for (const struct lin_hist_entry *e = from; e; e = e->next)
-			n++;
-		out->hist_dropped -= n;
+		out->hist_dropped = p->history ? p->history->dropped : 0;
+		n = p->history ? p->history->count : 0;
 		*at += n * sizeof(struct lin_hist_copy);
 		n = 0;
 		for (const struct lin_hist_entry *e = from; e; e = e->next, n++) {
@@ -629,6 +618,32 @@ void tracker_ctx_restore_before(struct tracker *t, struct lin_process *p,
 		           t->cfg.boot_realtime_ns + t->cfg.boot_offset_ns + p->seen_ns);
 }
 
+void tracker_ctx_restore_history(struct tracker *t, struct lin_process *p,
+                                 const struct lin_context_copy *c)
+{
+	for (guint i = 0; i < c->hist_count; i++) {
+		const struct lin_hist_copy *h = &c->hist[i];
+		struct lin_hist_entry e = {
+		    .time_ns = h->time_ns,
+		    .kind = h->kind,
+		    .flags = h->flags,
+		};
+
+		if (h->kind > LIN_HIST_GID)
+			continue;
+		memcpy(e.ids, h->ids, sizeof(e.ids));
+		if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND ||
+		    h->kind == LIN_HIST_COMM)
+			e.exe = h->exe_len ? intern_bytes(t, h->exe, h->exe_len) : NULL;
+		if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND)
+			e.cmdline =
+			    h->cmdline_len ? intern_bytes(t, h->cmdline, h->cmdline_len) : NULL;
+		lin_hist_add(&t->history, &p->history, p, &e);
+		lin_strpool_unref(t->strings, e.exe);
+		lin_strpool_unref(t->strings, e.cmdline);
+	}
+}
+
 /* The context r gives, over base. */
 static void restore_context(struct tracker *t, struct lin_process *p,
                             const struct lin_context_copy *c, const struct lin_context *base)
@@ -699,28 +714,7 @@ void tracker_ctx_restore_after(struct tracker *t, struct lin_process *p,
 		p->exec_ns = r->time_ns;
 	if (c->has & LIN_CTX_COPY_HISTORY) {
 		lin_hist_free(&t->history, &p->history);
-		for (guint i = 0; i < c->hist_count; i++) {
-			const struct lin_hist_copy *h = &c->hist[i];
-			struct lin_hist_entry e = {
-			    .time_ns = h->time_ns,
-			    .kind = h->kind,
-			    .flags = h->flags,
-			};
-
-			if (h->kind > LIN_HIST_GID)
-				continue;
-			memcpy(e.ids, h->ids, sizeof(e.ids));
-			if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND ||
-			    h->kind == LIN_HIST_COMM)
-				e.exe = h->exe_len ? intern_bytes(t, h->exe, h->exe_len) : NULL;
-			if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND)
-				e.cmdline = h->cmdline_len
-				                ? intern_bytes(t, h->cmdline, h->cmdline_len)
-				                : NULL;
-			lin_hist_add(&t->history, &p->history, p, &e);
-			lin_strpool_unref(t->strings, e.exe);
-			lin_strpool_unref(t->strings, e.cmdline);
-		}
+		tracker_ctx_restore_history(t, p, c);
 		if (p->history)
 			p->history->dropped = c->hist_dropped;
 	}

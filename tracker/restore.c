@@ -197,6 +197,23 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 	return serial;
 }
 
+gboolean tracker_restore_history(struct tracker *t, guint64 serial,
+                                 const struct lin_context_copy *c)
+{
+	struct lin_process *p;
+
+	tracker_write_lock(t);
+	p = tracker_find_serial(t, serial);
+	if (p) {
+		tracker_ctx_restore_history(t, p, c);
+		/* by-exe/ and by-uid/ know it under what the entries ran. */
+		tracker_ctx_index(t, p);
+		tracker_queue_change(t, LIN_CHANGE_EXEC, p);
+	}
+	tracker_write_unlock(t);
+	return p != NULL;
+}
+
 guint64 tracker_restore_lookup(struct tracker *t, pid_t pid, guint64 start_ticks, guint32 instance)
 {
 	struct lin_name name = {.pid = pid, .start_ticks = start_ticks, .instance = instance};

@@ -552,3 +552,58 @@ def test_found_record_keeps_its_seen_time_across_restarts(start_daemon, tmp_path
     assert line is not None and "from_scan" in line["lineagefs"]["flags"], line
     # Seen by the first daemon, before this checkpoint was written.
     assert line["lineagefs"]["seen"] < line["@timestamp"], line
+
+
+def test_long_history_survives_restarts(start_daemon, tmp_path, procs):
+    """A process with far more history entries than the 256 a checkpoint
+    used to keep (its comm changed 2,000 times) gets all of them back after
+    kill -9 and a restart (from its comm lines), and after a second one
+    (from the checkpoint of the second daemon's segment, which now spreads
+    a long history over "history" lines after it)."""
+    journal = str(tmp_path / "journal")
+    opts = ["--journal=" + journal, "--journal-sync=50"]
+    daemon = start_daemon(opts)
+    renames = 2000
+    script = ("import sys\n"
+              "for i in range(%d):\n"
+              "    with open('/proc/self/comm', 'w') as f:\n"
+              "        f.write('c%%d' %% i)\n"
+              "sys.stdout.write('done\\n'); sys.stdout.flush()\n"
+              "sys.stdin.read()\n" % renames)
+    renamer = spawn(procs, [sys.executable, "-c", script], stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE)
+    assert renamer.stdout.readline() == b"done\n"
+    name = proc_name(renamer.pid)
+    last = "c%d" % (renames - 1)
+    wait_status(daemon.mnt, name, "Name", last)
+    want = read_text(os.path.join(daemon.mnt, name, "history"))
+    comms = events(want.splitlines(), "comm")
+    # The kernel may drop events under load (a rescan repairs the table,
+    # not the history): what the first daemon showed is what must come back.
+    assert len(comms) > 256 and comms[-1][2] == last, want
+    assert "dropped" not in want
+    wait_for(lambda: "\"name\":\"%s\"" % last in journal_text(journal), DEFAULT_TIMEOUT,
+             "the last comm line in the journal")
+    wait_for(lambda: int(stats(daemon.mnt)["journal_syncs"]) >= 1, DEFAULT_TIMEOUT, "a sync")
+    for restart in range(2):
+        synced = int(stats(daemon.mnt)["journal_syncs"])
+        # Each poll changes the journal, so there is always a next sync.
+        wait_for(lambda: subprocess.run(["true"]).returncode == 0 and int(
+            stats(daemon.mnt)["journal_syncs"]) > synced, DEFAULT_TIMEOUT, "a later sync")
+        kill9(daemon)
+        daemon = start_daemon(opts)
+        assert_same_history(want, read_text(os.path.join(daemon.mnt, name, "history")))
+        wait_for(lambda: int(stats(daemon.mnt)["journal_checkpoints"]) >= 1, DEFAULT_TIMEOUT,
+                 "the checkpoint of daemon %d" % (restart + 1))
+    # The second daemon's checkpoint held it: a line and its continuations.
+    lines = []
+    with open(os.path.join(journal, segments(journal)[-2]), "rb") as f:
+        for raw in f:
+            line = json.loads(raw)
+            if line.get("process", {}).get("pid") == renamer.pid:
+                lines.append(line)
+    actions = [line["event"]["action"] for line in lines]
+    assert actions[0] == "checkpoint" and "history" in actions[1:], actions
+    held = sum(len(line["lineagefs"].get("history", [])) for line in lines
+               if line["event"]["action"] in ("checkpoint", "history"))
+    assert held >= len(comms), held
