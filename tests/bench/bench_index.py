@@ -27,17 +27,20 @@ that many short-lived processes instead (the 10 programs under a /tmp
 directory run 20 times each as uid 65534, curl BENCH_INDEX_CURL times,
 the rest common tools; one exec line telling its fork and one exit line
 each, as the writer spells them), mounted with --replay: how 1,000,000
-retained processes are reached without forking a million.
+retained processes are reached without forking a million. A command that
+runs past BENCH_INDEX_LIMIT seconds (default 3600) is stopped and shown
+as "> LIMIT".
 
     sudo python3 tests/bench/bench_index.py
     sudo BENCH_INDEX_RETAINED=1000000 python3 tests/bench/bench_index.py
     sudo BENCH_INDEX_MODE=replay BENCH_INDEX_RETAINED=100000,1000000 \
-        python3 tests/bench/bench_index.py
+        BENCH_INDEX_LIMIT=600 python3 tests/bench/bench_index.py
 """
 
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -52,22 +55,38 @@ TOOLS = 10
 TOOL_RUNS = 20
 UID = 65534
 MODE = os.environ.get("BENCH_INDEX_MODE", "live")
+# Seconds one run of a command may take (find -lname over a million
+# processes takes tens of minutes cold): past it, "> LIMIT".
+LIMIT = int(os.environ.get("BENCH_INDEX_LIMIT", "3600"))
 
 
 def run_shell(command):
-    return subprocess.run(["sh", "-c", command], stdout=subprocess.PIPE, text=True,
-                          timeout=3600).stdout
+    """Its output, or None when it ran past LIMIT seconds (stopped)."""
+    proc = subprocess.Popen(["sh", "-c", command], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        return proc.communicate(timeout=LIMIT)[0]
+    except subprocess.TimeoutExpired:
+        # The shell and its pipeline: its own process group.
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return None
 
 
 def timed(command, reps):
-    """Cold time, warm median, and the number of lines printed."""
+    """Cold time, warm median, and the number of lines printed; a run past
+    LIMIT ends the command's runs, its time is None."""
     started = time.perf_counter()
     out = run_shell(command)
     cold = time.perf_counter() - started
+    if out is None:
+        return None, None, 0
     warm = []
     for _ in range(reps):
         started = time.perf_counter()
         out = run_shell(command)
+        if out is None:
+            return cold, None, 0
         warm.append(time.perf_counter() - started)
     return cold, bl.median(warm), len(out.splitlines())
 
@@ -252,6 +271,11 @@ def measure(daemon, journal, curl_path, how):
         first = None
         for label, command in ways:
             cold, warm, n = timed(command, REPS)
+            if warm is None:
+                bl.row("  " + label, "%9s  %9s  (stopped after %d s)" % (
+                    "%.4f" % cold if cold is not None else "> %d" % LIMIT,
+                    "> %d" % LIMIT, LIMIT))
+                continue
             first = first or warm
             bl.row("  " + label, "%9.4f  %9.4f  %8d  %10.1f x" % (
                 cold, warm, n, warm / max(first, 1e-6)))
