@@ -230,8 +230,12 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 		/* Until it execs, a child runs its creator's program. */
 		tracker_copy_image(t, p, creator);
 		/* A new kernel thread is named by its creator without a COMM
-		 * event: the child's own stat has the truth when we caught it. */
-		if (child->read_ok & PROC_READ_STAT)
+		 * event: the child's own stat has the truth when we caught it.
+		 * Only a kernel thread's: a process's new name comes as a COMM
+		 * event, while its stat, read a moment after the FORK, may be
+		 * a later holder's when the pid was handed out again within
+		 * the tick (the start time cannot tell them apart). */
+		if ((child->read_ok & PROC_READ_STAT) && (child->stat.flags & LIN_PF_KTHREAD))
 			tracker_set_str(t, &p->comm,
 			                lin_strpool_intern(t->strings, child->stat.comm,
 			                                   strlen(child->stat.comm)));

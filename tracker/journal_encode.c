@@ -285,9 +285,10 @@ static void append_head(GString *out, const struct journal_host *host, guint64 e
 
 /* ---- process lines ---- */
 
-/* The cmdline bytes a line describes: at most JOURNAL_CMDLINE_MAX, the
- * middle cut out. Returns a buffer to free, or NULL when proc's own bytes
- * serve. */
+/* The cmdline bytes process.args and process.command_line show: at most
+ * JOURNAL_CMDLINE_MAX, the middle cut out (the whole goes to
+ * lineagefs.cmdline_b64). Returns a buffer to free, or NULL when proc's own
+ * bytes serve. */
 static char *cut_cmdline(const struct journal_proc *proc, gsize *len)
 {
 	gsize half = JOURNAL_CMDLINE_MAX / 2;
@@ -609,13 +610,10 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 	gboolean starts = whole || action == JOURNAL_FORK || (fields & JOURNAL_HAS_FORK);
 	char id[JOURNAL_ENTITY_ID_LEN + 1];
 	g_autofree char *cut = NULL;
-	g_autofree char *cut_sha256 = NULL;
 	gboolean comm_inexact = FALSE, exe_inexact = FALSE, cmdline_inexact = FALSE;
 	gboolean ctx_inexact[3] = {FALSE, FALSE, FALSE};
 	gboolean with_ctx = (fields & JOURNAL_HAS_CONTEXT) != 0;
 	const char *cmdline = proc->cmdline;
-	const char *sha256 = proc->cmdline_sha256;
-	guint32 full_len = proc->cmdline_full_len;
 	gsize cmdline_len = 0;
 	guint32 flags = proc->flags;
 	gboolean first = TRUE;
@@ -648,19 +646,10 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 	}
 	if ((fields & JOURNAL_HAS_CMDLINE) && proc->cmdline && proc->cmdline_len > 0) {
 		cut = cut_cmdline(proc, &cmdline_len);
-		if (cut) {
+		if (cut)
 			cmdline = cut;
-			flags |= LIN_PROC_CMDLINE_TRUNCATED;
-			/* What was cut here is still known whole. */
-			if (full_len == 0) {
-				full_len = (guint32)MIN(proc->cmdline_len, G_MAXUINT32);
-				if (!sha256)
-					sha256 = cut_sha256 = g_compute_checksum_for_data(
-					    G_CHECKSUM_SHA256, (const guchar *)proc->cmdline,
-					    proc->cmdline_len);
-			}
-		}
-		cmdline_inexact = append_args(out, &first, cmdline, cmdline_len);
+		/* A cut one's exact bytes, whole, go to cmdline_b64. */
+		cmdline_inexact = append_args(out, &first, cmdline, cmdline_len) || cut;
 	}
 	if ((fields & JOURNAL_HAS_CREATOR) && proc->creator_pid > 0) {
 		append_key(out, &first, "parent");
@@ -759,17 +748,22 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 	if ((fields & JOURNAL_HAS_GUESS) && (proc->has & JOURNAL_HAS_GUESS))
 		append_guess(out, &first, &proc->guess);
 	if ((fields & JOURNAL_HAS_CMDLINE) && proc->cmdline && proc->cmdline_len > 0) {
-		if (full_len > 0) {
+		if (proc->cmdline_full_len > 0) {
 			append_key(out, &first, "cmdline_full_len");
-			g_string_append_printf(out, "%u", full_len);
+			g_string_append_printf(out, "%u", proc->cmdline_full_len);
 		}
-		if (sha256) {
+		if (proc->cmdline_sha256) {
 			append_key(out, &first, "cmdline_sha256");
-			journal_append_string(out, sha256, strlen(sha256));
+			journal_append_string(out, proc->cmdline_sha256,
+			                      strlen(proc->cmdline_sha256));
 		}
 	}
+	if (cut) {
+		append_key(out, &first, "args_cut");
+		g_string_append(out, "true");
+	}
 	if (cmdline_inexact)
-		append_b64(out, &first, "cmdline_b64", cmdline, cmdline_len);
+		append_b64(out, &first, "cmdline_b64", proc->cmdline, proc->cmdline_len);
 	if (comm_inexact)
 		append_b64(out, &first, "comm_b64", proc->comm, proc->comm_len);
 	if (exe_inexact)

@@ -18,10 +18,12 @@
 
 /* process.entity_id: the first 32 hex digits of a sha256. */
 #define JOURNAL_ENTITY_ID_LEN 32
-/* Command lines longer than this are cut in the middle, both ends kept,
- * so that no line reaches JOURNAL_LINE_MAX: the worst case (every byte a
- * control byte written as \u00XX, in args and command_line, plus base64)
- * is about 13.4 bytes per cmdline byte. */
+/* process.args and process.command_line show at most this much of a
+ * command line, its middle cut out (lineagefs.args_cut), for the shippers;
+ * lineagefs.cmdline_b64 then holds the whole, so a restart or a replay
+ * gets every byte back. The worst line, a 6 MiB command line whose kept
+ * ends are all control bytes (\u00XX, in args and command_line), is about
+ * 6 + 8 MiB: under JOURNAL_LINE_MAX. */
 #define JOURNAL_CMDLINE_MAX (512 * 1024)
 
 /* What every line says of the machine: host.id, host.boot.id, and the

@@ -72,8 +72,13 @@
  *                      args joined by NUL plus one final NUL would not give
  *                      them back: bytes that are not valid UTF-8 (then
  *                      args/command_line hold invalid sequences as U+FFFD),
- *                      or no final NUL (a setproctitle()); args is the
- *                      cmdline split at NULs after dropping one final NUL
+ *                      no final NUL (a setproctitle()), or args_cut; args
+ *                      is the cmdline split at NULs after dropping one
+ *                      final NUL
+ *     "args_cut": true  a command line over 512 KiB: args and command_line
+ *                      show its first and last 256 KiB, cmdline_b64 all
+ *                      of it (shippers get bounded fields, a reader every
+ *                      byte)
  *     "cmdline_full_len", "cmdline_sha256": with the args, when the kept
  *                      bytes are not the whole command line: its length,
  *                      and its hex SHA-256 when known
@@ -157,9 +162,8 @@
 #define JOURNAL_SEGMENT_PREFIX "lineagefs-"
 #define JOURNAL_SEGMENT_SUFFIX ".jsonl"
 /* A line longer than this is skipped and counted by the reader; the writer
- * never produces one (it cuts the middle of a huge cmdline, keeping both
- * ends, and sets "cmdline_truncated"). */
-#define JOURNAL_LINE_MAX (8 * 1024 * 1024)
+ * never produces one (see JOURNAL_CMDLINE_MAX in journal_encode.h). */
+#define JOURNAL_LINE_MAX (16 * 1024 * 1024)
 
 /* event.action values. */
 #define JOURNAL_ACTION_OPEN        "open"       /* first line of a segment: event.kind "state" */

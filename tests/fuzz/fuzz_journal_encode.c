@@ -6,7 +6,7 @@
  * of valid UTF-8 ending in '\n', no longer than JOURNAL_LINE_MAX, that
  * jansson parses into an object; its cmdline must come back byte for byte,
  * from lineagefs.cmdline_b64 when present, else from process.args joined
- * by NUL with a final NUL (unless the encoder cut it and said so).
+ * by NUL with a final NUL.
  */
 #include "config.h"
 
@@ -62,13 +62,9 @@ static void check_cmdline(json_t *root, const struct journal_proc *p, const char
 	json_t *b64 = json_object_get(lfs, "cmdline_b64");
 	json_t *args = json_object_get(json_object_get(root, "process"), "args");
 	GByteArray *got = g_byte_array_new();
-	json_t *flags = json_object_get(lfs, "flags");
-	gboolean cut = FALSE;
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(flags, i, v) cut |=
-	    json_is_string(v) && strcmp(json_string_value(v), "cmdline_truncated") == 0;
 	if (!args)
 		goto out;
 	if (b64) {
@@ -87,11 +83,8 @@ static void check_cmdline(json_t *root, const struct journal_proc *p, const char
 			g_byte_array_append(got, (const guint8 *)"", 1);
 		}
 	}
-	if (p->cmdline_len <= JOURNAL_CMDLINE_MAX &&
-	    (got->len != p->cmdline_len || memcmp(got->data, p->cmdline, got->len) != 0))
+	if (got->len != p->cmdline_len || memcmp(got->data, p->cmdline, got->len) != 0)
 		fail("the cmdline does not come back", line);
-	if (p->cmdline_len > JOURNAL_CMDLINE_MAX && !cut)
-		fail("a cut cmdline is not flagged", line);
 out:
 	g_byte_array_unref(got);
 }

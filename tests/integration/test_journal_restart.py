@@ -100,6 +100,11 @@ def test_kill9_and_restart_keeps_history(start_daemon, workdir, procs):
     argv = [b"/bin/sh", b"-c", b"exit 7", b"caf\xc3\xa9", b"\xff\xfe-\x80"]
     p, odd = spawn_zombie(argv)
     p.wait()
+    # 1.2 MB of arguments: the journal's ECS fields show both ends, and
+    # every byte must still come back.
+    huge_argv = [b"/bin/true"] + [bytes([ord("a") + i]) * 100000 for i in range(12)] + [b"END"]
+    p, huge = spawn_zombie(huge_argv)
+    p.wait()
     subprocess.run(["/bin/sh", "-c", "i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done"
                     % STORM], check=True, timeout=120)
     barrier(first.mnt)
@@ -112,6 +117,7 @@ def test_kill9_and_restart_keeps_history(start_daemon, workdir, procs):
     assert orphan_parent == "../" + proc_name_of_exited(before, shell.pid)
     assert before[odd]["cmdline"] == b"\0".join(argv) + b"\0"
     assert before[odd]["exit"] == "exited 7"
+    assert before[huge]["cmdline"] == b"\0".join(huge_argv) + b"\0"
     assert sum(1 for x in before.values() if x["comm"] == "true") >= STORM
 
     first.proc.kill()

@@ -172,7 +172,7 @@ def hostile_segment():
         # Ticks a year after its process.start says it started.
         variant(5, b'"start_ticks":7', b'"start_ticks":3153600000', b'"pid":1,', b'"pid":2,'),
         b'{"args":[' + b'"",' * 1100000 + b'""]}',
-        b"x" * (9 * 1024 * 1024),  # over JOURNAL_LINE_MAX
+        b"x" * (17 * 1024 * 1024),  # over JOURNAL_LINE_MAX (16 MiB)
     ]
     j.seq = 10
     j.fork(5, 100, 500, (1, 7), "bash", "/usr/bin/bash", ["bash"])

@@ -484,15 +484,18 @@ static void test_checkpoint_whole(void **state)
 	json_decref(root);
 }
 
-static void test_huge_cmdline_cut(void **state)
+static void test_huge_cmdline_kept_whole(void **state)
 {
-	gsize len = JOURNAL_CMDLINE_MAX * 3;
+	/* The longest the daemon keeps, so the bound on a line is checked. */
+	gsize len = LIN_CMDLINE_KERNEL_MAX;
 	g_autofree char *cmd = g_malloc(len);
 	struct journal_proc p = proc_ls();
 	g_autoptr(GString) out = g_string_new(NULL);
 	json_t *root;
 	const char *line;
 	gboolean truncated = FALSE;
+	g_autofree guchar *whole = NULL;
+	gsize whole_len;
 	size_t i;
 	json_t *f;
 
@@ -507,14 +510,21 @@ static void test_huge_cmdline_cut(void **state)
 	journal_encode_process(out, &host, JOURNAL_EXEC, BOOT_NS, 1, &p);
 	assert_true(out->len < JOURNAL_LINE_MAX);
 	root = encode(JOURNAL_EXEC, BOOT_NS, 1, &p);
+	/* For the shippers: both ends, the middle cut out, and said so. */
 	line = str_at(root, "process.command_line");
 	assert_non_null(line);
 	assert_int_equal(strlen(line), JOURNAL_CMDLINE_MAX - 1);
 	assert_int_equal(line[0], 'S');
 	assert_int_equal(line[strlen(line) - 1], 'E');
+	assert_true(json_is_true(at(root, "lineagefs.args_cut")));
+	/* The record itself was not cut: no flag, and every byte is kept. */
 	json_array_foreach(at(root, "lineagefs.flags"), i, f) truncated |=
 	    strcmp(json_string_value(f), "cmdline_truncated") == 0;
-	assert_true(truncated);
+	assert_false(truncated);
+	assert_null(at(root, "lineagefs.cmdline_full_len"));
+	whole = g_base64_decode(str_at(root, "lineagefs.cmdline_b64"), &whole_len);
+	assert_int_equal(whole_len, len);
+	assert_memory_equal(whole, cmd, len);
 	json_decref(root);
 }
 
@@ -672,7 +682,7 @@ int main(void)
 	    cmocka_unit_test(test_non_utf8_comm_exe),
 	    cmocka_unit_test(test_unknown_left_out),
 	    cmocka_unit_test(test_checkpoint_whole),
-	    cmocka_unit_test(test_huge_cmdline_cut),
+	    cmocka_unit_test(test_huge_cmdline_kept_whole),
 	    cmocka_unit_test(test_fork_inherited_and_folded),
 	    cmocka_unit_test(test_instance_cmdline_meta_guess),
 	    cmocka_unit_test(test_open_and_gap),

@@ -770,6 +770,44 @@ static void test_fork_stat_of_later_holder(void **state)
 	assert_true(p->flags & LIN_PROC_START_ESTIMATED);
 }
 
+/* Within one tick the stat cannot tell holders apart: the one read for a
+ * FORK's child may be a later holder that renamed itself. A process's name
+ * comes from COMM events alone; only a new kernel thread (named by its
+ * creator, no COMM event) takes its stat's. */
+static void test_fork_stat_name_of_later_holder_same_tick(void **state)
+{
+	struct fixture *f = *state;
+	struct fakeproc_proc kworker = {.pid = 840,
+	                                .ppid = 2,
+	                                .start_ticks = 1300,
+	                                .comm = "kworker/1:2",
+	                                .state = 'S',
+	                                .flags = LIN_PF_KTHREAD,
+	                                .threads = 1};
+	struct lin_process *p;
+
+	/* What /proc shows at the read: the pid's next holder, renamed. */
+	add_proc(f, 830, 100, 1234, "holder-2", "-bash");
+	ev_fork(f, 100, 830, 830);
+	p = find(f, 830, 1234);
+	assert_non_null(p);
+	assert_string_equal(str(p->comm), "bash");
+	ev_exit(f, 830, 830, 0);
+	ev_fork(f, 100, 830, 830);
+	ev_comm(f, 830, "holder-2");
+	p = tracker_find_pid(f->t, 830);
+	assert_int_equal(p->instance, 2);
+	assert_string_equal(str(p->comm), "holder-2");
+	p = tracker_find_name(f->t,
+	                      &(struct lin_name){.pid = 830, .instance = 1, .start_ticks = 1234});
+	assert_non_null(p);
+	assert_string_equal(str(p->comm), "bash");
+
+	fakeproc_add(f->fp, &kworker);
+	ev_fork(f, 2, 840, 840);
+	assert_string_equal(str(find(f, 840, 1300)->comm), "kworker/1:2");
+}
+
 /* A FORK whose child runs the image of the parent's other child P: made by
  * P with CLONE_PARENT. It shows P's program, read for it, and names P. */
 static void test_clone_parent(void **state)
@@ -1255,6 +1293,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_changes_and_iteration, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pid_reuse_same_tick, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork_stat_of_later_holder, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_stat_name_of_later_holder_same_tick, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_clone_parent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_reads_status_for_setuid_only, setup,
 	                                    teardown),
