@@ -129,6 +129,10 @@ struct event_thread {
 	struct stat_reader *reader;
 	int stop_fd; /* eventfd, written once by event_thread_stop() */
 	pthread_t thread;
+	gint64 defer_us;        /* EVENT_DEFER_US unless a test stretched it */
+	gint64 catch_up_max_us; /* EVENT_CATCH_UP_MAX_US, likewise */
+	/* poll() returns, for event_thread_wakeups(); atomic. */
+	guint64 wakeups;
 
 	/* Owned by the thread itself from here on. */
 	gboolean overflow_pending; /* the kernel dropped events, rescan due */
@@ -627,10 +631,10 @@ static void event_thread_serve_catch_up(struct event_thread *et)
 	et->catch_serving = 0;
 }
 
-void event_thread_catch_up(void *data)
+gboolean event_thread_catch_up_wait(struct event_thread *et)
 {
-	struct event_thread *et = data;
-	gint64 deadline = g_get_monotonic_time() + EVENT_CATCH_UP_MAX_US;
+	gint64 deadline = g_get_monotonic_time() + et->catch_up_max_us;
+	gboolean served;
 	guint64 asked;
 
 	g_mutex_lock(&et->catch_lock);
@@ -641,7 +645,19 @@ void event_thread_catch_up(void *data)
 	while (et->catch_served < asked)
 		if (!g_cond_wait_until(&et->catch_cond, &et->catch_lock, deadline))
 			break;
+	served = et->catch_served >= asked;
 	g_mutex_unlock(&et->catch_lock);
+	return served;
+}
+
+void event_thread_catch_up(void *data)
+{
+	event_thread_catch_up_wait(data);
+}
+
+guint64 event_thread_wakeups(const struct event_thread *et)
+{
+	return __atomic_load_n(&et->wakeups, __ATOMIC_RELAXED);
 }
 
 /* How long the next ppoll() may sleep: until the next tick, the end of
@@ -703,6 +719,7 @@ static void *event_thread_main(void *data)
 		if (!backoff)
 			timeout = event_thread_poll_timeout(et, waiting, main_polled);
 		ready = ppoll(fds, backoff ? 1 : G_N_ELEMENTS(fds), &timeout, NULL);
+		__atomic_fetch_add(&et->wakeups, 1, __ATOMIC_RELAXED);
 
 		if (ready < 0) {
 			if (errno != EINTR) {
@@ -776,7 +793,7 @@ static void *event_thread_main(void *data)
 		 * together. Otherwise the main socket is polled again, so a
 		 * lone FORK or EXIT is applied at once. */
 		if (et->main_datagrams > 0 && fds[3].revents != 0)
-			et->main_deferred_until_us = now + EVENT_DEFER_US;
+			et->main_deferred_until_us = now + et->defer_us;
 		else if (take_main)
 			et->main_deferred_until_us = 0;
 		event_thread_maybe_tick(et);
@@ -786,8 +803,9 @@ static void *event_thread_main(void *data)
 	return NULL;
 }
 
-struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, struct cnproc *execs,
-                                        GError **error)
+struct event_thread *event_thread_start_with(struct tracker *t, struct cnproc *cn,
+                                             struct cnproc *execs,
+                                             const struct event_thread_opts *opts, GError **error)
 {
 	struct event_thread *et;
 	sigset_t all_signals, old_signals;
@@ -796,6 +814,9 @@ struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, st
 
 	et = g_new0(struct event_thread, 1);
 	et->tracker = t;
+	et->defer_us = opts && opts->defer_us > 0 ? opts->defer_us : EVENT_DEFER_US;
+	et->catch_up_max_us =
+	    opts && opts->catch_up_max_us > 0 ? opts->catch_up_max_us : EVENT_CATCH_UP_MAX_US;
 	et->metrics = tracker_get_metrics(t);
 	/* Before the thread starts: read by the metrics file only. */
 	lin_gauge_set(&et->metrics->backlog_capacity, EVENT_BACKLOG);
@@ -860,6 +881,12 @@ err_free:
 	g_free(et->backlog);
 	g_free(et);
 	return NULL;
+}
+
+struct event_thread *event_thread_start(struct tracker *t, struct cnproc *cn, struct cnproc *execs,
+                                        GError **error)
+{
+	return event_thread_start_with(t, cn, execs, NULL, error);
 }
 
 void event_thread_stop(struct event_thread *et)

@@ -48,9 +48,10 @@ G_STATIC_ASSERT(MEMBER_SIZE(struct cnproc_event, u.comm.comm) ==
 
 struct cnproc {
 	struct mnl_socket *nl;
-	guint32 seq;    /* of our control messages */
-	guint32 nonce;  /* cn_msg.ack of our LISTEN; the kernel acks with nonce + 1 */
-	guint32 events; /* PROC_EVENT_* bits subscribed to, 0 for all (unfiltered) */
+	guint32 seq;      /* of our control messages */
+	guint32 nonce;    /* cn_msg.ack of our LISTEN; the kernel acks with nonce + 1 */
+	guint32 events;   /* PROC_EVENT_* bits subscribed to, 0 for all (unfiltered) */
+	gboolean adopted; /* cnproc_adopt_fd(): not subscribed, nothing to undo */
 	guint8 buf[CNPROC_RECV_SIZE] __attribute__((aligned(8)));
 	/* cnproc_receive_batch(): one buffer per datagram. */
 	guint8 (*slots)[CNPROC_RECV_SIZE];
@@ -489,6 +490,20 @@ struct cnproc *cnproc_open_execs(guint rcvbuf, GError **error)
 	return cnproc_open_with(rcvbuf, PROC_EVENT_EXEC, error);
 }
 
+struct cnproc *cnproc_adopt_fd(int fd)
+{
+	struct cnproc *cn = g_new0(struct cnproc, 1);
+
+	cn->nl = mnl_socket_fdopen(fd);
+	if (!cn->nl) {
+		g_free(cn);
+		return NULL;
+	}
+	cn->adopted = TRUE;
+	cn->slots = g_malloc(CNPROC_BATCH * sizeof(*cn->slots));
+	return cn;
+}
+
 int cnproc_fd(const struct cnproc *cn)
 {
 	return mnl_socket_get_fd(cn->nl);
@@ -555,7 +570,8 @@ void cnproc_close(struct cnproc *cn)
 	if (!cn)
 		return;
 	/* The kernel only emits events while someone listens; say we stopped. */
-	send_mcast_op(cn, PROC_CN_MCAST_IGNORE, 0);
+	if (!cn->adopted)
+		send_mcast_op(cn, PROC_CN_MCAST_IGNORE, 0);
 	mnl_socket_close(cn->nl);
 	g_free(cn->slots);
 	g_free(cn);

@@ -88,6 +88,11 @@ struct cnproc *cnproc_open(guint rcvbuf, GError **error);
  * short wait. */
 struct cnproc *cnproc_open_execs(guint rcvbuf, GError **error);
 
+/* Wraps a datagram socket that the caller writes connector messages to
+ * (tests: one end of a socketpair), in place of the kernel's. Nothing is
+ * subscribed; cnproc_close() closes fd. NULL if fd is not a socket. */
+struct cnproc *cnproc_adopt_fd(int fd);
+
 int cnproc_fd(const struct cnproc *cn);
 
 /* Receives one datagram (blocking unless the fd is non-blocking) and

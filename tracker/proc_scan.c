@@ -391,10 +391,10 @@ static int read_file_at(int dirfd, const char *name, char *buf, size_t size, enu
 	return err;
 }
 
-int proc_scan_read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean one_record,
+int proc_scan_read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean short_ends,
                            size_t *len)
 {
-	return read_file_at(dirfd, name, buf, size, one_record ? READ_ONE_RECORD : READ_TO_EOF,
+	return read_file_at(dirfd, name, buf, size, short_ends ? READ_SHORT_ENDS : READ_TO_EOF,
 	                    len);
 }
 

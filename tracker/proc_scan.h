@@ -174,9 +174,11 @@ void proc_scan_abandon(struct proc_read *r);
 void lin_proc_info_clear(struct lin_proc_info *info);
 
 /* Reads up to size bytes of dirfd/name into buf; *len gets the count, also
- * on error. With one_record, a short read ending in '\n' is taken as the
- * whole file (stat, status and other single-record files). 0 or -errno. */
-int proc_scan_read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean one_record,
+ * on error. With short_ends, a short read is taken as the whole file,
+ * saving the read() that would return 0: for the small /proc files the
+ * kernel hands out whole in one read (a seq_file of one record such as
+ * cgroup, a formatted number such as loginuid). 0 or -errno. */
+int proc_scan_read_file_at(int dirfd, const char *name, char *buf, size_t size, gboolean short_ends,
                            size_t *len);
 
 typedef void (*proc_scan_fn)(const struct lin_proc_info *info, void *data);

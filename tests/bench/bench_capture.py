@@ -27,6 +27,7 @@ measured under the same load, for a before/after ratio.
     sudo python3 tests/bench/bench_capture.py
     sudo BENCH_CAPTURE_ROUNDS=1 BENCH_CAPTURE_PARALLEL=5000 python3 tests/bench/bench_capture.py
     sudo BENCH_CAPTURE_BASELINE=/tmp/lineagefs-old python3 tests/bench/bench_capture.py
+    sudo BENCH_CAPTURE_STORMS=parallel,sequential python3 tests/bench/bench_capture.py
 
 Needs root, /dev/fuse and forkstat (exit 77 otherwise), and the build that
 bench_storm.py finds (build-bench/, or LINEAGEFS_BIN and BENCH_HELPER_DIR).
@@ -45,6 +46,7 @@ SEQUENTIAL = int(os.environ.get("BENCH_CAPTURE_SEQUENTIAL", "5000"))
 HUGE_STORM = int(os.environ.get("BENCH_CAPTURE_HUGE_STORM", "5000"))
 HUGE = int(os.environ.get("BENCH_STORM_HUGE", "2000000"))
 BASELINE = os.environ.get("BENCH_CAPTURE_BASELINE", "")
+STORMS = os.environ.get("BENCH_CAPTURE_STORMS", "parallel,sequential,huge").split(",")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 RATIO = r"(\d+) / (\d+) \(([\d.]+)%\)"
@@ -107,6 +109,7 @@ def main():
         ("huge", {"BENCH_STORM_PROCESSES": str(HUGE_STORM), "BENCH_STORM_INFLIGHT": "4",
                   "BENCH_STORM_HUGE": str(HUGE)}),
     ]
+    storms = [(name, env) for name, env in storms if name in STORMS]
     binaries = ([("baseline", BASELINE)] if BASELINE else []) + [("current", "")]
     bl.header("bench_capture: lineagefs vs forkstat, %d round(s) per storm" % ROUNDS,
               daemon=bl.lineagefs_bin(), baseline=BASELINE or "none")

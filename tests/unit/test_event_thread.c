@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The event thread (src/event_thread.c) fed through two socketpairs in
+ * place of the kernel's connector sockets, the main one and the one of
+ * EXECs alone, against a fake /proc: after an EXEC wakeup took the main
+ * socket, the FORKs and EXITs behind it wait there (the deferral) until
+ * the deferral ends, the next EXEC wakes the thread, or a reader asks it
+ * to catch up; and then they are applied in the kernel's order.
+ *
+ * Nothing here waits on time: the deferral is stretched to an hour where
+ * a test shows that an event waits, and "waits" is checked after the
+ * thread provably polled again (event_thread_wakeups()); every other wait
+ * is a bounded poll for a condition.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+
+#include "event_thread.h"
+#include "fakeproc.h"
+#include "tracker.h"
+
+#define HZ          100
+#define NS_PER_TICK (1000000000ull / HZ)
+/* Far above anything the thread does for one event, loaded or not. */
+#define WAIT_MAX_US (G_GINT64_CONSTANT(30) * G_USEC_PER_SEC)
+/* The deferral of a test that shows an event waiting: longer than any run. */
+#define DEFER_FOREVER_US (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
+
+#define PARENT 100
+#define CHILD  200
+#define LATER  300
+
+struct fixture {
+	struct fakeproc *fp;
+	struct tracker *t;
+	int main_fds[2]; /* [0] the thread's end, [1] the "kernel's" */
+	int exec_fds[2];
+	struct cnproc *main_cn;
+	struct cnproc *exec_cn;
+	struct event_thread *et;
+	guint32 seq; /* the connector's per-CPU numbering, CPU 0 */
+};
+
+static void start_thread(struct fixture *f, gint64 defer_us)
+{
+	struct event_thread_opts opts = {
+	    .defer_us = defer_us,
+	    .catch_up_max_us = WAIT_MAX_US,
+	};
+	GError *error = NULL;
+
+	f->et = event_thread_start_with(f->t, f->main_cn, f->exec_cn, &opts, &error);
+	g_assert_no_error(error);
+	assert_non_null(f->et);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = g_new0(struct fixture, 1);
+	struct tracker_config cfg = {0};
+
+	f->fp = fakeproc_new();
+	fakeproc_add_simple(f->fp, 1, 0, 1, "systemd", "/sbin/init");
+	fakeproc_add_simple(f->fp, PARENT, 1, 50, "bash", "-bash");
+	cfg.proc_root_fd = fakeproc_root_fd(f->fp);
+	cfg.hz = HZ;
+	f->t = tracker_new(&cfg);
+	assert_int_equal(tracker_bootstrap(f->t), 2);
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, f->main_fds), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, f->exec_fds), 0);
+	f->main_cn = cnproc_adopt_fd(f->main_fds[0]);
+	f->exec_cn = cnproc_adopt_fd(f->exec_fds[0]);
+	assert_non_null(f->main_cn);
+	assert_non_null(f->exec_cn);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	event_thread_stop(f->et);
+	cnproc_close(f->main_cn);
+	cnproc_close(f->exec_cn);
+	close(f->main_fds[1]);
+	close(f->exec_fds[1]);
+	tracker_free(f->t);
+	fakeproc_free(f->fp);
+	g_free(f);
+	return 0;
+}
+
+/* A proc_event as the kernel stamps it: CPU 0, seq, a timestamp after
+ * every start tick the fake processes have. */
+static struct proc_event make_event(guint32 what, guint32 seq)
+{
+	struct proc_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.what = what;
+	ev.cpu = 0;
+	ev.timestamp_ns = (100000 + seq) * NS_PER_TICK;
+	return ev;
+}
+
+/* Sends ev to fd framed as the connector does: nlmsghdr, cn_msg, event. */
+static void send_event(int fd, const struct proc_event *ev, guint32 seq)
+{
+	guint8 buf[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(struct proc_event))];
+	struct nlmsghdr nlh = {
+	    .nlmsg_len = NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(*ev)),
+	    .nlmsg_type = NLMSG_DONE,
+	};
+	struct cn_msg msg = {
+	    .id = {.idx = CN_IDX_PROC, .val = CN_VAL_PROC},
+	    .seq = seq,
+	    .len = sizeof(*ev),
+	};
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &nlh, sizeof(nlh));
+	memcpy(buf + NLMSG_HDRLEN, &msg, sizeof(msg));
+	memcpy(buf + NLMSG_HDRLEN + sizeof(msg), ev, sizeof(*ev));
+	assert_int_equal(send(fd, buf, nlh.nlmsg_len, 0), (ssize_t)nlh.nlmsg_len);
+}
+
+static struct proc_event fork_event(struct fixture *f, pid_t parent, pid_t child)
+{
+	struct proc_event ev = make_event(PROC_EVENT_FORK, ++f->seq);
+
+	ev.event_data.fork.parent_pid = parent;
+	ev.event_data.fork.parent_tgid = parent;
+	ev.event_data.fork.child_pid = child;
+	ev.event_data.fork.child_tgid = child;
+	return ev;
+}
+
+static struct proc_event exec_event(struct fixture *f, pid_t pid)
+{
+	struct proc_event ev = make_event(PROC_EVENT_EXEC, ++f->seq);
+
+	ev.event_data.exec.process_pid = pid;
+	ev.event_data.exec.process_tgid = pid;
+	return ev;
+}
+
+static void send_fork(struct fixture *f, pid_t parent, pid_t child)
+{
+	struct proc_event ev = fork_event(f, parent, child);
+
+	send_event(f->main_fds[1], &ev, f->seq);
+}
+
+/* An EXEC, on both sockets as the kernel sends it (same numbering): the
+ * main socket's copy first, so that while the main socket is deferred,
+ * the EXEC socket's copy wakes a thread that finds the whole sequence. */
+static void send_exec(struct fixture *f, pid_t pid)
+{
+	struct proc_event ev = exec_event(f, pid);
+
+	send_event(f->main_fds[1], &ev, f->seq);
+	send_event(f->exec_fds[1], &ev, f->seq);
+}
+
+static void send_exit(struct fixture *f, pid_t pid)
+{
+	struct proc_event ev = make_event(PROC_EVENT_EXIT, ++f->seq);
+
+	ev.event_data.exit.process_pid = pid;
+	ev.event_data.exit.process_tgid = pid;
+	ev.event_data.exit.exit_code = 3 << 8;
+	ev.event_data.exit.exit_signal = SIGCHLD;
+	send_event(f->main_fds[1], &ev, f->seq);
+}
+
+enum state { ABSENT, RUNNING_EXECD, EXITED };
+
+/* What the table says of pid: no record, running with its exec applied,
+ * or exited. */
+static enum state state_of(struct fixture *f, pid_t pid, guint64 start)
+{
+	enum state state = ABSENT;
+	struct lin_process *p;
+
+	tracker_read_lock(f->t);
+	p = tracker_find(f->t, pid, start);
+	if (p && !lin_process_running(p))
+		state = EXITED;
+	else if (p && p->exec_count == 1 && p->cmdline &&
+	         memcmp(p->cmdline->data, "/bin/true", 10) == 0)
+		state = RUNNING_EXECD;
+	tracker_read_unlock(f->t);
+	return state;
+}
+
+static void wait_state(struct fixture *f, pid_t pid, guint64 start, enum state want)
+{
+	gint64 deadline = g_get_monotonic_time() + WAIT_MAX_US;
+
+	while (state_of(f, pid, start) != want) {
+		if (g_get_monotonic_time() > deadline)
+			fail_msg("pid %d did not reach state %d", pid, want);
+		g_usleep(1000);
+	}
+}
+
+/* Waits until the thread returned from two more poll()s: the second began
+ * after this call, so whatever was queued before it was seen by a poll. */
+static void wait_polled_again(struct fixture *f)
+{
+	guint64 from = event_thread_wakeups(f->et);
+	gint64 deadline = g_get_monotonic_time() + WAIT_MAX_US;
+
+	/* Its longest sleep is a tick (100 ms). */
+	while (event_thread_wakeups(f->et) < from + 2) {
+		if (g_get_monotonic_time() > deadline)
+			fail_msg("the event thread did not poll again");
+		g_usleep(1000);
+	}
+}
+
+/*
+ * Starts CHILD with a FORK and an EXEC that one wakeup takes together,
+ * which defers the main socket. Made certain, not likely: CHILD's cmdline
+ * is a FIFO, so the thread, woken by the EXEC socket, waits in its read
+ * of the cmdline until the main socket holds the FORK and the EXEC; only
+ * then does this end write the cmdline.
+ */
+static void start_child_deferring(struct fixture *f)
+{
+	g_autofree char *cmdline = NULL;
+	struct proc_event fork_ev, exec_ev;
+	int fd;
+
+	fakeproc_add_simple(f->fp, CHILD, PARENT, 5000, "true", "/bin/true");
+	cmdline = g_strdup_printf("%s/%d/cmdline", fakeproc_path(f->fp), CHILD);
+	assert_int_equal(unlink(cmdline), 0);
+	assert_int_equal(mkfifo(cmdline, 0600), 0);
+
+	fork_ev = fork_event(f, PARENT, CHILD);
+	exec_ev = exec_event(f, CHILD);
+	/* The EXEC socket's copy first: whenever the main socket is readable,
+	 * so is the EXEC socket, and the thread reads that first. */
+	send_event(f->exec_fds[1], &exec_ev, f->seq);
+	send_event(f->main_fds[1], &fork_ev, f->seq - 1);
+	send_event(f->main_fds[1], &exec_ev, f->seq);
+
+	/* Opens once the thread opened the read end: it is in its EXEC read. */
+	fd = open(cmdline, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "/bin/true", sizeof("/bin/true")), sizeof("/bin/true"));
+	close(fd);
+	wait_state(f, CHILD, 5000, RUNNING_EXECD);
+}
+
+/* CHILD started with the deferral stretched, and its EXIT sent: it waits
+ * on the main socket, however often the thread polls. */
+static void defer_an_exit(struct fixture *f)
+{
+	start_thread(f, DEFER_FOREVER_US);
+	start_child_deferring(f);
+
+	send_exit(f, CHILD);
+	wait_polled_again(f);
+	assert_int_equal(state_of(f, CHILD, 5000), RUNNING_EXECD);
+}
+
+/* An EXIT behind a deferring EXEC waits on the main socket, however often
+ * the thread wakes meanwhile, and the next EXEC's wakeup applies it before
+ * that EXEC: in the kernel's order. */
+static void test_exit_waits_for_next_exec(void **state)
+{
+	struct fixture *f = *state;
+
+	defer_an_exit(f);
+
+	fakeproc_remove(f->fp, CHILD);
+	fakeproc_add_simple(f->fp, LATER, PARENT, 5001, "true", "/bin/true");
+	send_fork(f, PARENT, LATER);
+	send_exec(f, LATER);
+	wait_state(f, LATER, 5001, RUNNING_EXECD);
+	/* Applied in order: the EXIT came before LATER's FORK. */
+	assert_int_equal(state_of(f, CHILD, 5000), EXITED);
+}
+
+/* A reader's catch-up (a lookup of self by a thread the table does not
+ * know) has the thread take the deferred events: when it returns, they
+ * are applied. */
+static void test_catch_up_applies_deferred(void **state)
+{
+	struct fixture *f = *state;
+
+	defer_an_exit(f);
+
+	assert_true(event_thread_catch_up_wait(f->et));
+	assert_int_equal(state_of(f, CHILD, 5000), EXITED);
+}
+
+/* With the daemon's deferral (10 ms), a deferred EXIT is applied with no
+ * other event to wake the thread: the deferral ends by itself. */
+static void test_deferral_ends(void **state)
+{
+	struct fixture *f = *state;
+
+	start_thread(f, 0);
+	start_child_deferring(f);
+
+	send_exit(f, CHILD);
+	wait_state(f, CHILD, 5000, EXITED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_exit_waits_for_next_exec, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catch_up_applies_deferred, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deferral_ends, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
