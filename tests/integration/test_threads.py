@@ -5,6 +5,9 @@ import os
 import subprocess
 import threading
 
+import pytest
+
+from conftest import running_daemon
 from helpers import (
     helper,
     HELPER_ENV,
@@ -157,3 +160,33 @@ def test_self_from_a_thread_is_the_process(mnt):
     assert result["tid"] != os.getpid()
     assert result["self"] == me, "self read by thread %d resolved to %s" % (result["tid"], result["self"])
     assert "Pid:\t%d\n" % os.getpid() in result["pid"]
+
+
+@pytest.mark.skipif(os.environ.get("LINEAGEFS_DEBUG_HOOKS") != "1",
+                    reason="needs a build with -Ddebug_hooks=true")
+def test_self_catch_up_while_events_wait(monkeypatch):
+    """A thread looks up self while its clone event waits on the main
+    socket: the debug hook stretches the 10 ms deferral to an hour, so only
+    an EXEC's wakeup or a catch-up takes that socket. The lookup has the
+    event thread catch up (a bounded wait), and self is the process."""
+    monkeypatch.setenv("LINEAGEFS_DEBUG_DEFER_US", str(3600 * 1000 * 1000))
+    me = proc_name(os.getpid())
+    with running_daemon() as d:
+        results = []
+
+        def reader():
+            tid = threading.get_native_id()
+            try:
+                results.append((tid, os.readlink(os.path.join(d.mnt, "self"))))
+            except OSError as exc:
+                results.append((tid, exc))
+
+        for _ in range(10):
+            # An exec whose wakeup takes the main socket, which then stays
+            # unpolled: the thread's clone event waits there.
+            subprocess.run(["/bin/true"], check=True)
+            t = threading.Thread(target=reader)
+            t.start()
+            t.join()
+        for tid, target in results:
+            assert target == me, "self read by new thread %d: %r" % (tid, target)
