@@ -30,6 +30,20 @@ static void current_ids(const struct lin_process *p, guint32 ids[4])
 	ids[3] = p->egid;
 }
 
+/* The pid inside its namespace (0: unknown; see lin_process_ns_pid()). */
+static void set_ns_pid(struct tracker *t, struct lin_process *p, pid_t ns_pid)
+{
+	p->flags &= ~LIN_PROC_NS_PID_IS_PID;
+	if (ns_pid == p->pid)
+		p->flags |= LIN_PROC_NS_PID_IS_PID;
+	if (ns_pid == p->pid || ns_pid == 0) {
+		if (p->history)
+			p->history->ns_pid = 0;
+		return;
+	}
+	lin_hist_get(&t->history, &p->history, p)->ns_pid = ns_pid;
+}
+
 static void index_exe(struct tracker *t, struct lin_process *p, const struct lin_str *exe)
 {
 	if (exe)
@@ -259,7 +273,7 @@ static void context_update(struct tracker *t, struct lin_process *p,
 	lin_strpool_unref(t->strings, env);
 	lin_context_unref(t->contexts, old);
 	if (info->read_ok & PROC_READ_STATUS && info->status.ns_tgid > 0)
-		p->ns_pid = info->status.ns_tgid;
+		set_ns_pid(t, p, info->status.ns_tgid);
 
 	/* Its status changes when the hash is done. */
 	if (hash && exe_hash_entry_state(hash) == EXE_HASH_PENDING) {
@@ -548,9 +562,9 @@ void lin_context_copy_fill(const struct lin_process *p, const struct tracker_con
 	/* Inside the daemon's namespace it is the pid (render_context.c).
 	 * Written all the same: a replay has no namespace of its own to
 	 * compare with. */
-	if (p->ns_pid > 0 || (c && c->pidns && c->pidns == host_pidns)) {
+	if (lin_process_ns_pid(p) > 0 || (c && c->pidns && c->pidns == host_pidns)) {
 		out->has |= LIN_CTX_COPY_NS_PID;
-		out->ns_pid = p->ns_pid > 0 ? p->ns_pid : p->pid;
+		out->ns_pid = lin_process_ns_pid(p) > 0 ? lin_process_ns_pid(p) : p->pid;
 	}
 	if (!c)
 		return;
@@ -606,7 +620,7 @@ void tracker_ctx_restore_before(struct tracker *t, struct lin_process *p,
 		lin_hist_free(&t->history, &p->history);
 		lin_context_unref(t->contexts, g_steal_pointer(&p->ctx));
 		p->exec_ns = 0;
-		p->ns_pid = 0;
+		set_ns_pid(t, p, 0);
 		return;
 	}
 	/* An exec replaces the image: the history keeps the one it had (as
@@ -701,13 +715,6 @@ void tracker_ctx_restore_after(struct tracker *t, struct lin_process *p,
 		lin_context_unref(t->contexts, p->ctx);
 		p->ctx = lin_context_ref((struct lin_context *)base);
 	}
-	if (c->has & LIN_CTX_COPY_NS_PID)
-		p->ns_pid = c->ns_pid;
-	else if (r->inherit_context && p->creator && p->creator->ns_pid == p->creator->pid &&
-	         p->ctx == p->creator->ctx)
-		/* A fork line tells no pid namespace: the child is in its
-		 * creator's, where (as the creator's says) a pid is itself. */
-		p->ns_pid = p->pid;
 	if (c->has & LIN_CTX_COPY_EXEC)
 		p->exec_ns = c->exec_ns;
 	else if (r->exec && r->time_ns)
@@ -718,6 +725,14 @@ void tracker_ctx_restore_after(struct tracker *t, struct lin_process *p,
 		if (p->history)
 			p->history->dropped = c->hist_dropped;
 	}
+	/* After the history, whose holder keeps it. */
+	if (c->has & LIN_CTX_COPY_NS_PID)
+		set_ns_pid(t, p, c->ns_pid);
+	else if (r->inherit_context && p->creator &&
+	         lin_process_ns_pid(p->creator) == p->creator->pid && p->ctx == p->creator->ctx)
+		/* A fork line tells no pid namespace: the child is in its
+		 * creator's, where (as the creator's says) a pid is itself. */
+		set_ns_pid(t, p, p->pid);
 	if (r->whole)
 		return;
 	/* The event's own line in the history, as live. */

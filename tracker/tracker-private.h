@@ -38,6 +38,11 @@ struct tracker {
 	struct lin_process *all_head, *all_tail;
 	struct lin_process *evict_head, *evict_tail;
 	struct lin_process *free_records; /* recycled, linked through all_next */
+	/* Records are carved from blocks (see tracker_process_new()): the
+	 * blocks, and the records left in the newest. */
+	GPtrArray *record_blocks;
+	struct lin_process *block_next;
+	guint block_left;
 	guint64 next_serial;
 	guint64 records;
 	struct tracker_stats stats;

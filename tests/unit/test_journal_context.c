@@ -236,7 +236,7 @@ static void test_checkpoint_carries_everything(void **state)
 	assert_int_equal(p->ctx->pgid, 200);
 	assert_int_equal(p->ctx->known,
 	                 LIN_CTX_KNOWN_AUDIT | LIN_CTX_KNOWN_IDS | LIN_CTX_KNOWN_ENV);
-	assert_int_equal(p->ns_pid, 7);
+	assert_int_equal(lin_process_ns_pid(p), 7);
 	assert_int_equal(p->exec_ns, BOOT_NS + 14 * NS_PER_SEC);
 	/* Seen when it was seen (the table's clock: since boot), not at
 	 * the checkpoint's time. */
