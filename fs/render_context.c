@@ -71,8 +71,8 @@ void fs_render_status_context(GString *out, const struct lin_process *p,
 		g_string_append(out, "Container:\t-\nContainerRuntime:\t-\n");
 	append_u32_or_dash(out, "PidNs", c && c->pidns, c ? c->pidns : 0);
 	/* In the daemon's own namespace, the pid inside is the pid. */
-	if (p->ns_pid > 0)
-		g_string_append_printf(out, "NsPid:\t%d\n", (int)p->ns_pid);
+	if (lin_process_ns_pid(p) > 0)
+		g_string_append_printf(out, "NsPid:\t%d\n", (int)lin_process_ns_pid(p));
 	else
 		append_u32_or_dash(out, "NsPid", host_ns, (guint32)p->pid);
 	append_u32_or_dash(out, "LoginUid", audit && c->loginuid != LIN_AUDIT_UNSET,

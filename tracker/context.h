@@ -60,14 +60,15 @@ gsize lin_context_pool_bytes(const struct lin_context_pool *pool);
 enum lin_context_copy_has {
 	LIN_CTX_COPY_CWD = 1 << 0,
 	LIN_CTX_COPY_CGROUP = 1 << 1,
-	LIN_CTX_COPY_ENV = 1 << 2,    /* env may be empty: none of the names were set */
-	LIN_CTX_COPY_HASH = 1 << 3,   /* sha256 */
-	LIN_CTX_COPY_PIDNS = 1 << 4,  /* pidns */
-	LIN_CTX_COPY_AUDIT = 1 << 5,  /* loginuid, sessionid */
-	LIN_CTX_COPY_IDS = 1 << 6,    /* tty_nr, sid, pgid */
-	LIN_CTX_COPY_NS_PID = 1 << 7, /* ns_pid */
-	LIN_CTX_COPY_EXEC = 1 << 8,   /* exec_ns */
-	LIN_CTX_COPY_HISTORY = 1 << 9 /* hist, hist_count, hist_dropped: the whole history */
+	LIN_CTX_COPY_ENV = 1 << 2,     /* env may be empty: none of the names were set */
+	LIN_CTX_COPY_HASH = 1 << 3,    /* sha256 */
+	LIN_CTX_COPY_PIDNS = 1 << 4,   /* pidns */
+	LIN_CTX_COPY_AUDIT = 1 << 5,   /* loginuid, sessionid */
+	LIN_CTX_COPY_IDS = 1 << 6,     /* tty_nr, sid, pgid */
+	LIN_CTX_COPY_NS_PID = 1 << 7,  /* ns_pid */
+	LIN_CTX_COPY_EXEC = 1 << 8,    /* exec_ns */
+	LIN_CTX_COPY_HISTORY = 1 << 9, /* hist, hist_count, hist_dropped: the whole history */
+	LIN_CTX_COPY_SEEN = 1 << 10,   /* seen_ns */
 };
 
 /* One history entry (proc_history.h) as bytes. */
@@ -94,6 +95,9 @@ struct lin_context_copy {
 	guint32 pidns, loginuid, sessionid, tty_nr;
 	pid_t sid, pgid, ns_pid;
 	guint64 exec_ns; /* CLOCK_REALTIME */
+	/* CLOCK_REALTIME when the record was first seen (its event, or the
+	 * scan that found it): a found record's history shows it. */
+	guint64 seen_ns;
 	const struct lin_hist_copy *hist;
 	guint hist_count;
 	guint32 hist_dropped;

@@ -162,11 +162,16 @@ static void list_add(struct index_list **slot, struct lin_process *p)
 	}
 	if (list->head + list->len == list->cap) {
 		/* Full at the end: slide back over the forgotten head if it
-		 * is at least half, else grow. */
-		if (list->head >= list->cap / 2 && list->head > 0) {
+		 * is an eighth of the array, else grow by a quarter. A list
+		 * the oldest leave as the newest join (retention at its
+		 * limit) so stays within 1.14 to 1.43 times its length: every
+		 * retained process is in two or more lists, so the slack is
+		 * memory per process, while a slide moves at most 7 pointers
+		 * per record that left. */
+		if (list->head > 0 && list->head >= list->cap / 8) {
 			memmove(list->base, list->items, list->len * sizeof(*list->items));
 		} else {
-			list->cap = list->cap ? list->cap * 2 : 2;
+			list->cap += MAX(list->cap / 4, 4u);
 			list->base = g_renew(struct lin_process *, list->base, list->cap);
 			memmove(list->base, list->base + list->head,
 			        list->len * sizeof(*list->items));
@@ -204,6 +209,14 @@ static gboolean list_remove(struct index_list *list, struct lin_process *p)
 			        (list->len - i - 1) * sizeof(*list->items));
 		}
 		list->len--;
+	}
+	/* Mostly emptied (a burst of processes forgotten): give it back. */
+	if (list->len > 0 && list->cap >= 64 && list->len < list->cap / 4) {
+		memmove(list->base, list->items, list->len * sizeof(*list->items));
+		list->cap = list->len + list->len / 4;
+		list->base = g_renew(struct lin_process *, list->base, list->cap);
+		list->items = list->base;
+		list->head = 0;
 	}
 	return list->len == 0;
 }

@@ -730,7 +730,15 @@ static gboolean parse_context(struct line *l, json_t *process, json_t *lineagefs
 		return FALSE;
 	if (ret == 1)
 		c->has |= LIN_CTX_COPY_EXEC;
-	return !whole || parse_history(l, lineagefs, c);
+	if (!whole)
+		return TRUE;
+	/* When the record was first seen; later than the line: absurd. */
+	ret = get_timestamp(lineagefs, "seen", &c->seen_ns);
+	if (ret < 0 || (ret == 1 && c->seen_ns > l->timestamp_ns + START_SLACK_NS))
+		return FALSE;
+	if (ret == 1)
+		c->has |= LIN_CTX_COPY_SEEN;
+	return parse_history(l, lineagefs, c);
 }
 
 gboolean journal_is_process_action(const char *action)
@@ -749,9 +757,10 @@ gboolean journal_is_process_action(const char *action)
 }
 
 static const char *const known_actions[] = {
-    JOURNAL_ACTION_OPEN, JOURNAL_ACTION_GAP,  JOURNAL_ACTION_CHECKPOINT,  JOURNAL_ACTION_FOUND,
-    JOURNAL_ACTION_FORK, JOURNAL_ACTION_EXEC, JOURNAL_ACTION_COMM,        JOURNAL_ACTION_UID,
-    JOURNAL_ACTION_GID,  JOURNAL_ACTION_EXIT, JOURNAL_ACTION_EXIT_MISSED, JOURNAL_ACTION_FORGET,
+    JOURNAL_ACTION_OPEN,    JOURNAL_ACTION_GAP,  JOURNAL_ACTION_CHECKPOINT,  JOURNAL_ACTION_FOUND,
+    JOURNAL_ACTION_FORK,    JOURNAL_ACTION_EXEC, JOURNAL_ACTION_COMM,        JOURNAL_ACTION_UID,
+    JOURNAL_ACTION_GID,     JOURNAL_ACTION_EXIT, JOURNAL_ACTION_EXIT_MISSED, JOURNAL_ACTION_FORGET,
+    JOURNAL_ACTION_HISTORY,
 };
 
 static const char *known_action(const char *action)
@@ -818,6 +827,12 @@ static void decode_json(const struct journal_read_options *opts, json_t *root, s
 		                              l);
 		if (l->process_ok && strcmp(action, JOURNAL_ACTION_EXIT_MISSED) == 0)
 			l->rs.exit_kind = LIN_EXIT_UNKNOWN;
+	} else if (strcmp(action, JOURNAL_ACTION_HISTORY) == 0) {
+		/* More history entries of the record whose found or checkpoint
+		 * line came just before (the reader checks that it did). */
+		l->process_ok = get_object(root, "process", &process) == 1 &&
+		                get_valid_id(process, "entity_id", &l->entity_id) == 1 &&
+		                parse_history(l, lineagefs, &l->rs.ctx);
 	}
 	l->host_id = copy_id(l, 0, l->host_id);
 	l->boot_id = copy_id(l, 1, l->boot_id);

@@ -637,10 +637,35 @@ static void append_history_entry(GString *out, const struct lin_hist_copy *h)
 	g_string_append_c(out, '}');
 }
 
+/* The entries c->hist[from..) as a JSON array, as many as the line
+ * begun at line_start holds (JOURNAL_HISTORY_LINE_ENTRIES, and no more
+ * once JOURNAL_HISTORY_LINE_BYTES of it are used; at least one). Returns
+ * the index after the last one written. */
+static guint append_history(GString *out, const struct lin_context_copy *c, guint from,
+                            gsize line_start)
+{
+	guint i, n = 0;
+
+	g_string_append_c(out, '[');
+	for (i = from; i < c->hist_count && n < JOURNAL_HISTORY_LINE_ENTRIES; i++) {
+		if (n > 0 && out->len - line_start >= JOURNAL_HISTORY_LINE_BYTES)
+			break;
+		if (c->hist[i].kind >= G_N_ELEMENTS(hist_kinds))
+			continue;
+		if (n++ > 0)
+			g_string_append_c(out, ',');
+		append_history_entry(out, &c->hist[i]);
+	}
+	g_string_append_c(out, ']');
+	return i;
+}
+
 /* lineagefs.cgroup, pid_ns, login_uid, session_id, exec_time, history and
- * the exact bytes of the context strings that are not UTF-8. */
+ * the exact bytes of the context strings that are not UTF-8. *hist_done:
+ * the history entries written (see append_history()). */
 static void append_lineagefs_context(GString *out, gboolean *first,
-                                     const struct lin_context_copy *c, const gboolean inexact[3])
+                                     const struct lin_context_copy *c, const gboolean inexact[3],
+                                     guint64 event_ns, gsize line_start, guint *hist_done)
 {
 	if (c->has & LIN_CTX_COPY_CGROUP) {
 		gboolean cgroup_inexact;
@@ -666,22 +691,26 @@ static void append_lineagefs_context(GString *out, gboolean *first,
 		if (!append_time_ns(out, c->exec_ns))
 			g_string_truncate(out, before);
 	}
+	/* A found line is written at the time it was seen: said again only
+	 * by a checkpoint, written later. */
+	if ((c->has & LIN_CTX_COPY_SEEN) && c->seen_ns != event_ns) {
+		gsize before = out->len;
+
+		append_key(out, first, "seen");
+		if (!append_time_ns(out, c->seen_ns))
+			g_string_truncate(out, before);
+	}
 	if (inexact[0])
 		append_b64(out, first, "working_directory_b64", c->cwd, c->cwd_len);
 	if (inexact[1])
 		append_b64(out, first, "env_b64", c->env, c->env_len);
 	if (c->has & LIN_CTX_COPY_HISTORY) {
-		if (c->hist_count > 0) {
+		/* A line already long (a huge command line) leaves all of it
+		 * to the "history" lines. */
+		*hist_done = 0;
+		if (c->hist_count > 0 && out->len - line_start < JOURNAL_HISTORY_LINE_BYTES) {
 			append_key(out, first, "history");
-			g_string_append_c(out, '[');
-			for (guint i = 0; i < c->hist_count; i++) {
-				if (c->hist[i].kind >= G_N_ELEMENTS(hist_kinds))
-					continue;
-				if (out->str[out->len - 1] != '[')
-					g_string_append_c(out, ',');
-				append_history_entry(out, &c->hist[i]);
-			}
-			g_string_append_c(out, ']');
+			*hist_done = append_history(out, c, 0, line_start);
 		}
 		if (c->hist_dropped > 0) {
 			append_key(out, first, "history_dropped");
@@ -690,10 +719,12 @@ static void append_lineagefs_context(GString *out, gboolean *first,
 	}
 }
 
-void journal_encode_process(GString *out, const struct journal_host *host,
-                            enum journal_action action, guint64 event_ns, guint64 seq,
-                            const struct journal_proc *proc)
+guint journal_encode_process(GString *out, const struct journal_host *host,
+                             enum journal_action action, guint64 event_ns, guint64 seq,
+                             const struct journal_proc *proc)
 {
+	gsize line_start = out->len;
+	guint hist_done = proc->ctx.hist_count;
 	guint32 fields = journal_action_fields(action) & (proc->has | JOURNAL_HAS_FLAGS);
 	gboolean whole = action == JOURNAL_CHECKPOINT || action == JOURNAL_FOUND;
 	gboolean exited = (fields & JOURNAL_HAS_EXIT) && proc->exit_kind != LIN_EXIT_RUNNING;
@@ -865,8 +896,33 @@ void journal_encode_process(GString *out, const struct journal_host *host,
 	if (exe_inexact)
 		append_b64(out, &first, "exe_b64", proc->exe, proc->exe_len);
 	if (with_ctx)
-		append_lineagefs_context(out, &first, &proc->ctx, ctx_inexact);
+		append_lineagefs_context(out, &first, &proc->ctx, ctx_inexact, event_ns, line_start,
+		                         &hist_done);
 	g_string_append(out, "}}\n");
+	return hist_done;
+}
+
+guint journal_encode_history(GString *out, const struct journal_host *host, guint64 event_ns,
+                             guint64 seq, const struct journal_proc *proc, guint from)
+{
+	gsize line_start = out->len;
+	char id[JOURNAL_ENTITY_ID_LEN + 1];
+	guint next;
+
+	append_head(out, host, event_ns, "state", "info", JOURNAL_ACTION_HISTORY, seq);
+	journal_entity_id(host, proc->pid, proc->start_ticks, proc->instance, id);
+	g_string_append_printf(out, ",\"process\":{\"entity_id\":\"%s\",\"pid\":%d}", id,
+	                       (int)proc->pid);
+	g_string_append_printf(out, ",\"lineagefs\":{\"v\":%d", JOURNAL_FORMAT_VERSION);
+	if (proc->start_ticks <= G_MAXINT64)
+		g_string_append_printf(out, ",\"start_ticks\":%" G_GUINT64_FORMAT,
+		                       proc->start_ticks);
+	if (proc->instance != 1)
+		g_string_append_printf(out, ",\"instance\":%u", proc->instance);
+	g_string_append(out, ",\"history\":");
+	next = append_history(out, &proc->ctx, from, line_start);
+	g_string_append(out, "}}\n");
+	return next;
 }
 
 void journal_encode_open(GString *out, const struct journal_host *host, guint64 now_ns, guint64 seq,

@@ -120,10 +120,19 @@ void journal_entity_id(const struct journal_host *host, pid_t pid, guint64 start
 
 /* Appends the line for action on proc: event_ns is the CLOCK_REALTIME of
  * the event (@timestamp), seq its event.sequence. Fields of proc that the
- * action does not carry, or that proc->has says are unknown, are left out. */
-void journal_encode_process(GString *out, const struct journal_host *host,
-                            enum journal_action action, guint64 event_ns, guint64 seq,
-                            const struct journal_proc *proc);
+ * action does not carry, or that proc->has says are unknown, are left out.
+ * Returns how many of proc->ctx.hist the line holds: found and checkpoint
+ * lines hold the first ones that fit (journal_format.h), and the rest go
+ * to journal_encode_history() lines, right after it; other lines hold
+ * none and return proc->ctx.hist_count. */
+guint journal_encode_process(GString *out, const struct journal_host *host,
+                             enum journal_action action, guint64 event_ns, guint64 seq,
+                             const struct journal_proc *proc);
+
+/* Appends a "history" line with the entries proc->ctx.hist[from..) that
+ * fit (at least one) and returns the index after the last it holds. */
+guint journal_encode_history(GString *out, const struct journal_host *host, guint64 event_ns,
+                             guint64 seq, const struct journal_proc *proc, guint from);
 
 /* The first line of a segment: its number, the daemon's version and the
  * boot's clock (lineagefs.hz, lineagefs.boot_realtime_ns). The checkpoint

@@ -106,7 +106,11 @@
  *                                        recompute it from lineagefs.cgroup
  *   "lineagefs": { "cgroup", "pid_ns", "login_uid", "session_id"
  *                  (4294967295: unset), "exec_time" (ISO 8601: the last
- *                  exec, found and checkpoint lines), "working_directory_b64",
+ *                  exec, found and checkpoint lines), "seen" (ISO 8601:
+ *                  when the daemon first saw the record, its fork or the
+ *                  scan that found it; checkpoint lines, and found lines
+ *                  whose @timestamp is not that time: a found record's
+ *                  history shows it), "working_directory_b64",
  *                  "cgroup_b64", "env_b64" (exact bytes, as cmdline_b64),
  *                  "history": [ {"@timestamp", "kind": "exec"|"found"|"comm"|
  *                  "uid"|"gid", "ids": [4 numbers: ruid, euid, rgid, egid
@@ -114,8 +118,20 @@
  *                  effective for uid and gid], "executable", "args",
  *                  "cmdline_b64", "cmdline_missed", "cmdline_truncated",
  *                  "name" (comm), "name_b64", "executable_b64"} ... ]
- *                  (found and checkpoint lines: the newest 256, args cut
- *                  at 1024 bytes), "history_dropped" }
+ *                  (found and checkpoint lines: every entry the record
+ *                  holds, oldest first, args cut at 1024 bytes; what does
+ *                  not fit in the line follows in "history" lines),
+ *                  "history_dropped" (entries the record lost to the
+ *                  daemon's history budget) }
+ * A "history" line (event.kind "state", type ["info"]) follows a found or
+ * checkpoint line whose history did not fit in it, at once, and carries
+ * more of the same record's entries: process.entity_id and pid,
+ * lineagefs.start_ticks, instance and "history" (oldest first). A line
+ * holds at most JOURNAL_HISTORY_LINE_ENTRIES entries, and the writer
+ * starts a "history" line once JOURNAL_HISTORY_LINE_BYTES of a line are
+ * used, so a history of any length is written whole in lines of bounded
+ * size. A reader adds them to the record its found or checkpoint line
+ * made, and ignores one that does not follow such a line.
  * A reader applies an exec line's image over the record's and keeps the
  * one it replaced as a history entry, as uid, gid and comm lines add
  * theirs: a restored history equals the one the daemon showed.
@@ -161,4 +177,12 @@
 #define JOURNAL_ACTION_EXIT        "exit"
 #define JOURNAL_ACTION_EXIT_MISSED "exit_missed" /* gone without an EXIT event */
 #define JOURNAL_ACTION_FORGET      "forget"      /* dropped by the retention limit */
-#define JOURNAL_ACTION_GAP         "gap" /* event.kind "pipeline_error": lineagefs.lost_lines */
+#define JOURNAL_ACTION_GAP         "gap"     /* event.kind "pipeline_error": lineagefs.lost_lines */
+#define JOURNAL_ACTION_HISTORY     "history" /* more history of the found or checkpoint line before */
+
+/* History entries in one line at most, and the bytes of a line past which
+ * the rest of a history goes to the next "history" line: a line stays far
+ * below JOURNAL_LINE_MAX and within what shippers take (Vector's default
+ * max_line_bytes is 100 KiB) whatever a process did. */
+#define JOURNAL_HISTORY_LINE_ENTRIES 1024
+#define JOURNAL_HISTORY_LINE_BYTES   (64 * 1024)

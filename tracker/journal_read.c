@@ -55,6 +55,11 @@ struct journal_reader {
 	guint64 last_seq;
 	gboolean seq_seen;
 	guint hz; /* from the last "open" line, else opts.hz */
+	/* The record of the found or checkpoint line just applied, which the
+	 * "history" lines after it add to (0: none, another line came). */
+	struct journal_boot *more_boot;
+	guint64 more_serial;
+	char more_entity_id[JOURNAL_ID_MAX + 1];
 	gboolean finished;
 	gboolean taken;
 };
@@ -483,13 +488,20 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 		l->rs.change = TRACKER_RESTORE_CHANGE_UID;
 	else if (strcmp(action, JOURNAL_ACTION_GID) == 0)
 		l->rs.change = TRACKER_RESTORE_CHANGE_GID;
-	l->rs.seen_ns = line_seen_ns(b, l->timestamp_ns);
+	/* A checkpoint says when its record was first seen. */
+	l->rs.seen_ns = line_seen_ns(b, (l->rs.ctx.has & LIN_CTX_COPY_SEEN) ? l->rs.ctx.seen_ns
+	                                                                    : l->timestamp_ns);
 	if (l->rs.has & TRACKER_RESTORE_CREATOR)
 		l->rs.creator_serial = entity_serial(r, b, l->parent_entity_id);
 	serial = tracker_restore_put(b->tracker, &l->rs);
 	if (serial == 0) {
 		r->stats.invalid++;
 		return;
+	}
+	if (whole && l->entity_id) {
+		r->more_boot = b;
+		r->more_serial = serial;
+		g_strlcpy(r->more_entity_id, l->entity_id, sizeof(r->more_entity_id));
 	}
 	if (l->rs.creator_serial == 0 && l->parent_entity_id)
 		pending_add(r, b, l->parent_entity_id, serial);
@@ -500,6 +512,30 @@ static void apply_process(struct journal_reader *r, const char *action, const ch
 			pending_resolve(r, b, l->entity_id, serial);
 	}
 	boot_saw_line(b, l->timestamp_ns);
+	r->stats.applied++;
+}
+
+/* A "history" line: more entries of the record whose found or checkpoint
+ * line came just before. */
+static void apply_history_more(struct journal_reader *r, struct line *l)
+{
+	if (!l->process_ok || !l->entity_id) {
+		r->stats.invalid++;
+		return;
+	}
+	if (r->more_serial == 0 || strcmp(l->entity_id, r->more_entity_id) != 0) {
+		/* Its line was left out (after --until) or refused. */
+		if (r->opts.until_ns && l->timestamp_ns > r->opts.until_ns)
+			r->stats.after_until++;
+		else
+			r->stats.invalid++;
+		return;
+	}
+	if (!tracker_restore_history(r->more_boot->tracker, r->more_serial, &l->rs.ctx)) {
+		r->stats.invalid++;
+		return;
+	}
+	boot_saw_line(r->more_boot, l->timestamp_ns);
 	r->stats.applied++;
 }
 
@@ -570,8 +606,12 @@ static gboolean apply_line(struct journal_reader *r, struct line *l, GError **er
 		r->seq_seen = TRUE;
 	}
 
+	if (strcmp(action, JOURNAL_ACTION_HISTORY) != 0)
+		r->more_serial = 0;
 	if (strcmp(action, JOURNAL_ACTION_OPEN) == 0) {
 		apply_open(r, l);
+	} else if (strcmp(action, JOURNAL_ACTION_HISTORY) == 0) {
+		apply_history_more(r, l);
 	} else if (strcmp(action, JOURNAL_ACTION_GAP) == 0) {
 		r->stats.gaps++;
 		if (l->has_lost_lines == 1)

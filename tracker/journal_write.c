@@ -408,8 +408,9 @@ static const char *copy_str(char **at, const struct lin_str *s, gsize *len)
 
 /* A queue item for action on p, holding copies of the strings the line
  * needs: the string pool's reference counts belong to the feeding thread. */
-static struct journal_item *item_new(struct journal_writer *jw, const struct lin_process *p,
-                                     enum journal_action action, guint32 fields, gsize strings)
+static struct journal_item *item_new(struct journal_writer *jw, struct tracker *t,
+                                     const struct lin_process *p, enum journal_action action,
+                                     guint32 fields, gsize strings)
 {
 	const struct lin_context *prev;
 	gboolean prev_valid, with_history;
@@ -472,8 +473,8 @@ static struct journal_item *item_new(struct journal_writer *jw, const struct lin
 	}
 	if (context_wanted(jw, p, action, &prev, &prev_valid, &with_history)) {
 		proc->has |= JOURNAL_HAS_CONTEXT;
-		lin_context_copy_fill(p, tracker_get_config(jw->tracker)->host_pidns, prev_valid,
-		                      prev, with_history, &at, &proc->ctx, &item->hash);
+		lin_context_copy_fill(p, tracker_get_config(t), prev_valid, prev, with_history, &at,
+		                      &proc->ctx, &item->hash);
 	}
 	return item;
 }
@@ -516,7 +517,7 @@ void journal_writer_record(struct journal_writer *jw, enum journal_action action
 		stat_add(&jw->stats.lines_lost, 1);
 		return;
 	}
-	item = item_new(jw, p, action, fields, strings);
+	item = item_new(jw, jw->tracker, p, action, fields, strings);
 	item->applied = jw->applied;
 	item->event_ns = event_ns;
 	queue_push(jw, item);
@@ -753,6 +754,23 @@ static gboolean segment_create(struct journal_writer *jw)
 	return TRUE;
 }
 
+/* The line of an item, then the "history" lines that carry what its
+ * history did not fit in it (found and checkpoint lines only). */
+static void encode_item(struct journal_writer *jw, const struct journal_host *host,
+                        enum journal_action action, guint64 event_ns,
+                        const struct journal_item *item)
+{
+	guint done =
+	    journal_encode_process(jw->buf, host, action, event_ns, jw->next_seq++, &item->proc);
+
+	line_done(jw);
+	while (done < item->proc.ctx.hist_count) {
+		done = journal_encode_history(jw->buf, host, event_ns, jw->next_seq++, &item->proc,
+		                              done);
+		line_done(jw);
+	}
+}
+
 /* Copies up to JOURNAL_CHUNK records of t after serial *after under the
  * read lock. Returns how many; marks the chunk when t is the live table. */
 static guint checkpoint_chunk(struct journal_writer *jw, struct tracker *t, guint64 *after,
@@ -767,7 +785,7 @@ static guint checkpoint_chunk(struct journal_writer *jw, struct tracker *t, guin
 	for (p = tracker_first_after(t, *after); p && n < JOURNAL_CHUNK; p = p->all_next, n++) {
 		guint32 fields = item_fields(p, JOURNAL_CHECKPOINT);
 
-		g_ptr_array_add(items, item_new(jw, p, JOURNAL_CHECKPOINT, fields,
+		g_ptr_array_add(items, item_new(jw, t, p, JOURNAL_CHECKPOINT, fields,
 		                                copy_size(jw, p, JOURNAL_CHECKPOINT, fields)));
 		*after = p->serial;
 	}
@@ -794,9 +812,7 @@ static gboolean checkpoint_table(struct journal_writer *jw, struct tracker *t,
 			struct journal_item *item = g_ptr_array_index(items, i);
 
 			item_take_hash(item);
-			journal_encode_process(jw->buf, host, JOURNAL_CHECKPOINT, now,
-			                       jw->next_seq++, &item->proc);
-			line_done(jw);
+			encode_item(jw, host, JOURNAL_CHECKPOINT, now, item);
 		}
 		g_ptr_array_set_size(items, 0);
 		ok = !jw->failed;
@@ -941,11 +957,9 @@ static gboolean drain(struct journal_writer *jw, gboolean final)
 			}
 			if (fold != FOLD_DONE && !in_checkpoint(jw, item)) {
 				item_take_hash(item);
-				journal_encode_process(jw->buf, &jw->cfg.host, item->action,
-				                       item->event_ns ? item->event_ns
-				                                      : now_realtime(jw),
-				                       jw->next_seq++, &item->proc);
-				line_done(jw);
+				encode_item(jw, &jw->cfg.host, item->action,
+				            item->event_ns ? item->event_ns : now_realtime(jw),
+				            item);
 			}
 			item_free(item);
 		}

@@ -53,17 +53,24 @@ static void entry_free(struct lin_hist_budget *budget, struct lin_hist_entry *e)
 	g_free(e);
 }
 
+struct lin_hist *lin_hist_get(struct lin_hist_budget *budget, struct lin_hist **slot,
+                              gpointer record)
+{
+	if (!*slot) {
+		*slot = g_new0(struct lin_hist, 1);
+		(*slot)->record = record;
+		budget->histories++;
+	}
+	return *slot;
+}
+
 void lin_hist_add(struct lin_hist_budget *budget, struct lin_hist **slot, gpointer record,
                   const struct lin_hist_entry *tmpl)
 {
-	struct lin_hist *h = *slot;
+	struct lin_hist *h = lin_hist_get(budget, slot, record);
 	struct lin_hist_entry *e = g_new(struct lin_hist_entry, 1);
 	struct lin_hist_entry *after;
 
-	if (!h) {
-		h = *slot = g_new0(struct lin_hist, 1);
-		h->record = record;
-	}
 	*e = *tmpl;
 	e->owner = h;
 	lin_str_ref(e->exe);
@@ -120,6 +127,7 @@ void lin_hist_free(struct lin_hist_budget *budget, struct lin_hist **slot)
 		entry_free(budget, e);
 	}
 	g_free(h);
+	budget->histories--;
 	*slot = NULL;
 }
 
@@ -146,5 +154,6 @@ void lin_hist_ids_at(const struct lin_hist *h, guint64 time_ns, const guint32 cu
 
 gsize lin_hist_budget_bytes(const struct lin_hist_budget *budget)
 {
-	return budget->entries * sizeof(struct lin_hist_entry);
+	return budget->entries * sizeof(struct lin_hist_entry) +
+	       budget->histories * sizeof(struct lin_hist);
 }

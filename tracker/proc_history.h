@@ -56,6 +56,9 @@ struct lin_hist {
 	gpointer record; /* the struct lin_process it belongs to */
 	guint32 count;
 	guint32 dropped; /* entries this process lost to the budget */
+	/* The record's pid inside a pid namespace other than the daemon's
+	 * (0: none known): as rare as a history, so kept with it. */
+	pid_t ns_pid;
 };
 
 /* Called for an entry the budget drops, before it is freed. */
@@ -65,7 +68,8 @@ struct lin_hist_budget {
 	struct lin_strpool *strings; /* not owned */
 	struct lin_hist_entry *oldest, *newest;
 	guint64 entries;
-	guint64 max; /* 0: unlimited */
+	guint64 histories; /* struct lin_hist allocated */
+	guint64 max;       /* 0: unlimited */
 	guint64 dropped;
 	lin_hist_drop_fn on_drop;
 	void *on_drop_data;
@@ -78,6 +82,9 @@ void lin_hist_budget_init(struct lin_hist_budget *budget, struct lin_strpool *st
  * entry of the same time; then enforces the budget. */
 void lin_hist_add(struct lin_hist_budget *budget, struct lin_hist **slot, gpointer record,
                   const struct lin_hist_entry *tmpl);
+/* *slot, created (empty) when NULL. */
+struct lin_hist *lin_hist_get(struct lin_hist_budget *budget, struct lin_hist **slot,
+                              gpointer record);
 /* Frees *slot and its entries (a forgotten record). NULL is fine. */
 void lin_hist_free(struct lin_hist_budget *budget, struct lin_hist **slot);
 

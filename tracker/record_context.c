@@ -30,6 +30,20 @@ static void current_ids(const struct lin_process *p, guint32 ids[4])
 	ids[3] = p->egid;
 }
 
+/* The pid inside its namespace (0: unknown; see lin_process_ns_pid()). */
+static void set_ns_pid(struct tracker *t, struct lin_process *p, pid_t ns_pid)
+{
+	p->flags &= ~LIN_PROC_NS_PID_IS_PID;
+	if (ns_pid == p->pid)
+		p->flags |= LIN_PROC_NS_PID_IS_PID;
+	if (ns_pid == p->pid || ns_pid == 0) {
+		if (p->history)
+			p->history->ns_pid = 0;
+		return;
+	}
+	lin_hist_get(&t->history, &p->history, p)->ns_pid = ns_pid;
+}
+
 static void index_exe(struct tracker *t, struct lin_process *p, const struct lin_str *exe)
 {
 	if (exe)
@@ -259,7 +273,7 @@ static void context_update(struct tracker *t, struct lin_process *p,
 	lin_strpool_unref(t->strings, env);
 	lin_context_unref(t->contexts, old);
 	if (info->read_ok & PROC_READ_STATUS && info->status.ns_tgid > 0)
-		p->ns_pid = info->status.ns_tgid;
+		set_ns_pid(t, p, info->status.ns_tgid);
 
 	/* Its status changes when the hash is done. */
 	if (hash && exe_hash_entry_state(hash) == EXE_HASH_PENDING) {
@@ -453,20 +467,11 @@ gboolean tracker_exec_prev_context(const struct tracker *t, const struct lin_pro
 	return TRUE;
 }
 
-/* The newest entries a copy holds at most (the older ones count as
- * dropped there), and the command line bytes it keeps of each: a line of
- * the journal stays far below JOURNAL_LINE_MAX whatever a process ran. */
-#define LIN_HIST_COPY_MAX         256
+/* The command line bytes a copy keeps of each entry: every entry is
+ * copied (the journal splits a long history over lines of bounded size),
+ * and the global budget bounds the entries of all records together, so
+ * this bounds a whole checkpoint's copies whatever the processes ran. */
 #define LIN_HIST_COPY_CMDLINE_MAX 1024
-
-static const struct lin_hist_entry *first_copied(const struct lin_hist *h)
-{
-	const struct lin_hist_entry *e = h->last;
-
-	for (guint n = 1; e && e->prev && n < LIN_HIST_COPY_MAX; n++)
-		e = e->prev;
-	return e;
-}
 
 static gsize str_size(const struct lin_str *s)
 {
@@ -481,7 +486,7 @@ gsize lin_context_copy_size(const struct lin_process *p, gboolean with_history)
 	if (c)
 		n += str_size(c->cwd) + str_size(c->cgroup) + str_size(c->env);
 	if (with_history && p->history)
-		for (const struct lin_hist_entry *e = first_copied(p->history); e; e = e->next)
+		for (const struct lin_hist_entry *e = p->history->first; e; e = e->next)
 			n += sizeof(struct lin_hist_copy) + str_size(e->exe) +
 			     MIN(str_size(e->cmdline), LIN_HIST_COPY_CMDLINE_MAX);
 	return n;
@@ -498,10 +503,12 @@ static const char *copy_bytes(char **at, const struct lin_str *s, gsize *len)
 	return start;
 }
 
-void lin_context_copy_fill(const struct lin_process *p, guint32 host_pidns, gboolean prev_valid,
-                           const struct lin_context *prev, gboolean with_history, char **at,
-                           struct lin_context_copy *out, struct exe_hash_entry **hash)
+void lin_context_copy_fill(const struct lin_process *p, const struct tracker_config *cfg,
+                           gboolean prev_valid, const struct lin_context *prev,
+                           gboolean with_history, char **at, struct lin_context_copy *out,
+                           struct exe_hash_entry **hash)
 {
+	guint32 host_pidns = cfg->host_pidns;
 	const struct lin_context *c = p->ctx;
 	static const struct lin_context none = {.loginuid = LIN_AUDIT_UNSET,
 	                                        .sessionid = LIN_AUDIT_UNSET};
@@ -516,13 +523,11 @@ void lin_context_copy_fill(const struct lin_process *p, guint32 host_pidns, gboo
 		struct lin_hist_copy *entries = (struct lin_hist_copy *)(void *)*at;
 		guint n = 0;
 
-		const struct lin_hist_entry *from = p->history ? first_copied(p->history) : NULL;
+		const struct lin_hist_entry *from = p->history ? p->history->first : NULL;
 
 		out->has |= LIN_CTX_COPY_HISTORY;
-		out->hist_dropped = p->history ? p->history->dropped + p->history->count : 0;
-		for (const struct lin_hist_entry *e = from; e; e = e->next)
-			n++;
-		out->hist_dropped -= n;
+		out->hist_dropped = p->history ? p->history->dropped : 0;
+		n = p->history ? p->history->count : 0;
 		*at += n * sizeof(struct lin_hist_copy);
 		n = 0;
 		for (const struct lin_hist_entry *e = from; e; e = e->next, n++) {
@@ -543,6 +548,12 @@ void lin_context_copy_fill(const struct lin_process *p, guint32 host_pidns, gboo
 		}
 		out->hist = entries;
 		out->hist_count = n;
+		/* A found record's history shows when it was found: a
+		 * checkpoint written later must still say so. */
+		if (p->seen_ns && cfg->boot_realtime_ns) {
+			out->has |= LIN_CTX_COPY_SEEN;
+			out->seen_ns = cfg->boot_realtime_ns + cfg->boot_offset_ns + p->seen_ns;
+		}
 	}
 	if (p->exec_ns && all) {
 		out->has |= LIN_CTX_COPY_EXEC;
@@ -551,9 +562,9 @@ void lin_context_copy_fill(const struct lin_process *p, guint32 host_pidns, gboo
 	/* Inside the daemon's namespace it is the pid (render_context.c).
 	 * Written all the same: a replay has no namespace of its own to
 	 * compare with. */
-	if (p->ns_pid > 0 || (c && c->pidns && c->pidns == host_pidns)) {
+	if (lin_process_ns_pid(p) > 0 || (c && c->pidns && c->pidns == host_pidns)) {
 		out->has |= LIN_CTX_COPY_NS_PID;
-		out->ns_pid = p->ns_pid > 0 ? p->ns_pid : p->pid;
+		out->ns_pid = lin_process_ns_pid(p) > 0 ? lin_process_ns_pid(p) : p->pid;
 	}
 	if (!c)
 		return;
@@ -609,7 +620,7 @@ void tracker_ctx_restore_before(struct tracker *t, struct lin_process *p,
 		lin_hist_free(&t->history, &p->history);
 		lin_context_unref(t->contexts, g_steal_pointer(&p->ctx));
 		p->exec_ns = 0;
-		p->ns_pid = 0;
+		set_ns_pid(t, p, 0);
 		return;
 	}
 	/* An exec replaces the image: the history keeps the one it had (as
@@ -619,6 +630,32 @@ void tracker_ctx_restore_before(struct tracker *t, struct lin_process *p,
 	else if (r->exec && (p->flags & LIN_PROC_FROM_SCAN) && p->exec_count == 0)
 		push_image(t, p, LIN_HIST_FOUND,
 		           t->cfg.boot_realtime_ns + t->cfg.boot_offset_ns + p->seen_ns);
+}
+
+void tracker_ctx_restore_history(struct tracker *t, struct lin_process *p,
+                                 const struct lin_context_copy *c)
+{
+	for (guint i = 0; i < c->hist_count; i++) {
+		const struct lin_hist_copy *h = &c->hist[i];
+		struct lin_hist_entry e = {
+		    .time_ns = h->time_ns,
+		    .kind = h->kind,
+		    .flags = h->flags,
+		};
+
+		if (h->kind > LIN_HIST_GID)
+			continue;
+		memcpy(e.ids, h->ids, sizeof(e.ids));
+		if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND ||
+		    h->kind == LIN_HIST_COMM)
+			e.exe = h->exe_len ? intern_bytes(t, h->exe, h->exe_len) : NULL;
+		if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND)
+			e.cmdline =
+			    h->cmdline_len ? intern_bytes(t, h->cmdline, h->cmdline_len) : NULL;
+		lin_hist_add(&t->history, &p->history, p, &e);
+		lin_strpool_unref(t->strings, e.exe);
+		lin_strpool_unref(t->strings, e.cmdline);
+	}
 }
 
 /* The context r gives, over base. */
@@ -678,44 +715,24 @@ void tracker_ctx_restore_after(struct tracker *t, struct lin_process *p,
 		lin_context_unref(t->contexts, p->ctx);
 		p->ctx = lin_context_ref((struct lin_context *)base);
 	}
-	if (c->has & LIN_CTX_COPY_NS_PID)
-		p->ns_pid = c->ns_pid;
-	else if (r->inherit_context && p->creator && p->creator->ns_pid == p->creator->pid &&
-	         p->ctx == p->creator->ctx)
-		/* A fork line tells no pid namespace: the child is in its
-		 * creator's, where (as the creator's says) a pid is itself. */
-		p->ns_pid = p->pid;
 	if (c->has & LIN_CTX_COPY_EXEC)
 		p->exec_ns = c->exec_ns;
 	else if (r->exec && r->time_ns)
 		p->exec_ns = r->time_ns;
 	if (c->has & LIN_CTX_COPY_HISTORY) {
 		lin_hist_free(&t->history, &p->history);
-		for (guint i = 0; i < c->hist_count; i++) {
-			const struct lin_hist_copy *h = &c->hist[i];
-			struct lin_hist_entry e = {
-			    .time_ns = h->time_ns,
-			    .kind = h->kind,
-			    .flags = h->flags,
-			};
-
-			if (h->kind > LIN_HIST_GID)
-				continue;
-			memcpy(e.ids, h->ids, sizeof(e.ids));
-			if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND ||
-			    h->kind == LIN_HIST_COMM)
-				e.exe = h->exe_len ? intern_bytes(t, h->exe, h->exe_len) : NULL;
-			if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND)
-				e.cmdline = h->cmdline_len
-				                ? intern_bytes(t, h->cmdline, h->cmdline_len)
-				                : NULL;
-			lin_hist_add(&t->history, &p->history, p, &e);
-			lin_strpool_unref(t->strings, e.exe);
-			lin_strpool_unref(t->strings, e.cmdline);
-		}
+		tracker_ctx_restore_history(t, p, c);
 		if (p->history)
 			p->history->dropped = c->hist_dropped;
 	}
+	/* After the history, whose holder keeps it. */
+	if (c->has & LIN_CTX_COPY_NS_PID)
+		set_ns_pid(t, p, c->ns_pid);
+	else if (r->inherit_context && p->creator &&
+	         lin_process_ns_pid(p->creator) == p->creator->pid && p->ctx == p->creator->ctx)
+		/* A fork line tells no pid namespace: the child is in its
+		 * creator's, where (as the creator's says) a pid is itself. */
+		set_ns_pid(t, p, p->pid);
 	if (r->whole)
 		return;
 	/* The event's own line in the history, as live. */

@@ -122,6 +122,10 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 	tracker_ctx_restore_before(t, p, r, old_ids);
 	if (r->whole)
 		reset_record(t, p);
+	/* A whole line that says when the record was first seen: that,
+	 * rather than the time of whichever line created it here. */
+	if (r->whole && (r->ctx.has & LIN_CTX_COPY_SEEN) && r->seen_ns)
+		p->seen_ns = r->seen_ns;
 	if (r->has & TRACKER_RESTORE_COMM)
 		set_bytes(t, &p->comm, r->comm, r->comm_len);
 	if ((r->has & TRACKER_RESTORE_INHERIT) && r->creator_serial) {
@@ -191,6 +195,23 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 	tracker_enforce_retention(t);
 	tracker_write_unlock(t);
 	return serial;
+}
+
+gboolean tracker_restore_history(struct tracker *t, guint64 serial,
+                                 const struct lin_context_copy *c)
+{
+	struct lin_process *p;
+
+	tracker_write_lock(t);
+	p = tracker_find_serial(t, serial);
+	if (p) {
+		tracker_ctx_restore_history(t, p, c);
+		/* by-exe/ and by-uid/ know it under what the entries ran. */
+		tracker_ctx_index(t, p);
+		tracker_queue_change(t, LIN_CHANGE_EXEC, p);
+	}
+	tracker_write_unlock(t);
+	return p != NULL;
 }
 
 guint64 tracker_restore_lookup(struct tracker *t, pid_t pid, guint64 start_ticks, guint32 instance)

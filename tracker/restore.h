@@ -98,6 +98,12 @@ enum tracker_restore_change {
  * serial, or 0 when r is refused (pid out of range). */
 guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r);
 
+/* Adds the history entries c gives (c->hist, c->hist_count) to the
+ * record serial: the rest of a long history that a whole put's line could
+ * not hold. FALSE when the record is unknown. */
+gboolean tracker_restore_history(struct tracker *t, guint64 serial,
+                                 const struct lin_context_copy *c);
+
 /* The serial of the record (pid, start_ticks, instance), or 0. */
 guint64 tracker_restore_lookup(struct tracker *t, pid_t pid, guint64 start_ticks, guint32 instance);
 

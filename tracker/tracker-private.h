@@ -38,6 +38,11 @@ struct tracker {
 	struct lin_process *all_head, *all_tail;
 	struct lin_process *evict_head, *evict_tail;
 	struct lin_process *free_records; /* recycled, linked through all_next */
+	/* Records are carved from blocks (see tracker_process_new()): the
+	 * blocks, and the records left in the newest. */
+	GPtrArray *record_blocks;
+	struct lin_process *block_next;
+	guint block_left;
 	guint64 next_serial;
 	guint64 records;
 	struct tracker_stats stats;
@@ -147,6 +152,9 @@ void tracker_ctx_restore_before(struct tracker *t, struct lin_process *p,
                                 const struct tracker_restore *r, guint32 old_ids[4]);
 void tracker_ctx_restore_after(struct tracker *t, struct lin_process *p,
                                const struct tracker_restore *r, const guint32 old_ids[4]);
+/* Adds the history entries c gives to p's (more of a long history). */
+void tracker_ctx_restore_history(struct tracker *t, struct lin_process *p,
+                                 const struct lin_context_copy *c);
 /* The end of an event's application: drops what the hooks kept for it. */
 void tracker_ctx_event_done(struct tracker *t);
 void tracker_ctx_tick(struct tracker *t);

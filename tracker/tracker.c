@@ -183,6 +183,7 @@ struct tracker *tracker_new(const struct tracker_config *cfg)
 	t->strings = lin_strpool_new();
 	/* A record's serial is its first field, so the record itself is the key. */
 	t->by_serial = g_hash_table_new(serial_hash, serial_equal);
+	t->record_blocks = g_ptr_array_new_with_free_func(g_free);
 	/* The newest record of a pid is its own key, hashed by pid. */
 	t->by_pid = g_hash_table_new(pid_hash, pid_equal);
 	t->threads = g_hash_table_new(NULL, NULL);
@@ -215,12 +216,8 @@ void tracker_free(struct tracker *t)
 		tracker_ctx_release(t, p);
 		lin_strpool_unref(t->strings, p->cmdline_sha256);
 		g_free(p->guess);
-		g_free(p);
 	}
-	for (p = t->free_records; p; p = next) {
-		next = p->all_next;
-		g_free(p);
-	}
+	g_ptr_array_unref(t->record_blocks);
 	g_hash_table_unref(t->by_serial);
 	g_hash_table_unref(t->threads);
 	g_hash_table_unref(t->pending);

@@ -39,6 +39,9 @@ enum lin_process_flag {
 	LIN_PROC_IDS_KNOWN = 1 << 8,   /* uids and gids read from status, or its creator's known */
 	LIN_PROC_EXE_DELETED = 1 << 9, /* the exe was unlinked when read (" (deleted)") */
 	LIN_PROC_EXE_MEMFD = 1 << 10,  /* the exe is a memfd: nothing on disk ran */
+	/* Its pid inside its own pid namespace is its pid (the daemon's
+	 * namespace): see lin_process_ns_pid(). */
+	LIN_PROC_NS_PID_IS_PID = 1 << 11,
 };
 
 /* What names a record: "<pid>-<start>", or "<pid>-<start>.<instance>" for
@@ -126,11 +129,11 @@ struct lin_process {
 	/* The forensic context, shared with the records that have the same
 	 * (a fork inherits its creator's); NULL when nothing is known. */
 	struct lin_context *ctx;
-	/* What the fields above no longer show (see history.h); NULL for
-	 * most processes. */
+	/* What the fields above no longer show (see history.h), and the pid
+	 * inside a pid namespace other than the daemon's; NULL for most
+	 * processes. */
 	struct lin_hist *history;
 	guint64 exec_ns; /* CLOCK_REALTIME of the last exec seen; 0: none */
-	pid_t ns_pid;    /* the pid inside its own pid namespace; 0: unknown */
 	/* Hex SHA-256 of the whole command line, when it was computed while
 	 * reading (long or cut); NULL: the kept bytes are the whole. */
 	struct lin_str *cmdline_sha256;
@@ -141,6 +144,16 @@ struct lin_process {
 static inline gboolean lin_process_running(const struct lin_process *p)
 {
 	return p->exit_kind == LIN_EXIT_RUNNING;
+}
+
+/* The pid inside its own pid namespace; 0: unknown. Most processes run
+ * in the daemon's namespace, where it is the pid: a flag says so, and
+ * only the others keep it, out of line. */
+static inline pid_t lin_process_ns_pid(const struct lin_process *p)
+{
+	if (p->flags & LIN_PROC_NS_PID_IS_PID)
+		return p->pid;
+	return p->history ? p->history->ns_pid : 0;
 }
 
 struct tracker_config {
@@ -396,15 +409,16 @@ gboolean tracker_exec_prev_context(const struct tracker *t, const struct lin_pro
                                    const struct lin_context **prev);
 
 /* The journal's copy of p's context (context.h): with prev_valid, only
- * the parts that differ from prev; with_history adds the history. The
- * strings and entries are copied at *at, which must have room for
- * lin_context_copy_size() bytes (8-aligned) and is advanced. *hash gets a
- * reference to the exe hash entry (its hex may come later: read it when
- * the line is encoded), NULL when none. Under the read or write lock. */
+ * the parts that differ from prev; with_history adds the history and the time p was first seen
+ * (cfg: p's table's, whose clocks turn it into wall-clock time). The strings and entries are copied
+ * at *at, which must have room for lin_context_copy_size() bytes (8-aligned) and is advanced. *hash
+ * gets a reference to the exe hash entry (its hex may come later: read it when the line is
+ * encoded), NULL when none. Under the read or write lock. */
 gsize lin_context_copy_size(const struct lin_process *p, gboolean with_history);
-void lin_context_copy_fill(const struct lin_process *p, guint32 host_pidns, gboolean prev_valid,
-                           const struct lin_context *prev, gboolean with_history, char **at,
-                           struct lin_context_copy *out, struct exe_hash_entry **hash);
+void lin_context_copy_fill(const struct lin_process *p, const struct tracker_config *cfg,
+                           gboolean prev_valid, const struct lin_context *prev,
+                           gboolean with_history, char **at, struct lin_context_copy *out,
+                           struct exe_hash_entry **hash);
 
 /* The by-exe and by-uid indexes (index.h), read under the read lock. */
 struct lin_index *tracker_index(struct tracker *t);

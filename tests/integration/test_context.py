@@ -25,6 +25,7 @@ from helpers import (
     spawn_zombie,
     read_text,
     settle,
+    stats,
     status,
     wait_exec,
     wait_for,
@@ -497,3 +498,112 @@ def test_restart_brings_context_and_history_back(start_daemon, tmp_path, procs):
         path = os.path.realpath(shutil.which(prog)).lstrip("/")
         assert exited_name in os.listdir(os.path.join(second.mnt, "by-exe", path)), prog
     assert exited_name in os.listdir(os.path.join(second.mnt, "by-uid", "0"))
+
+
+def segments(journal):
+    return sorted(n for n in os.listdir(journal) if n.endswith(".jsonl"))
+
+
+def checkpoint_line(journal, segment, pid):
+    """The checkpoint line of pid in a segment (parsed), or None."""
+    with open(os.path.join(journal, segment), "rb") as f:
+        for raw in f:
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if (line["event"]["action"] == "checkpoint" and
+                    line.get("process", {}).get("pid") == pid):
+                return line
+    return None
+
+
+def kill9(daemon):
+    daemon.proc.kill()
+    daemon.proc.wait(DEFAULT_TIMEOUT)
+    daemon.stopped = True
+
+
+def test_found_record_keeps_its_seen_time_across_restarts(start_daemon, tmp_path, procs):
+    """A process that ran before the daemon started is found by its scan,
+    and its history shows the image it was found with at the time it was
+    found. kill -9 and restart twice: each new segment's checkpoint holds
+    the record, and says when it was seen (lineagefs.seen), so the found
+    line keeps its time; before, it took the time of the checkpoint."""
+    journal = str(tmp_path / "journal")
+    opts = ["--journal=" + journal, "--journal-sync=50"]
+    found = spawn(procs, ["sleep", "600"])
+    wait_exec(found.pid, "sleep")
+    name = proc_name(found.pid)
+    daemon = start_daemon(opts)
+    want = read_text(os.path.join(daemon.mnt, name, "history"))
+    assert [line.split("\t")[1] for line in want.splitlines()] == ["start", "found"], want
+    for restart in range(2):
+        # The segment's open line and checkpoint are synced before the
+        # checkpoint is counted.
+        wait_for(lambda: int(stats(daemon.mnt)["journal_checkpoints"]) >= 1, DEFAULT_TIMEOUT,
+                 "the checkpoint of daemon %d" % restart)
+        kill9(daemon)
+        daemon = start_daemon(opts)
+        assert_same_history(want, read_text(os.path.join(daemon.mnt, name, "history")))
+    wait_for(lambda: int(stats(daemon.mnt)["journal_checkpoints"]) >= 1, DEFAULT_TIMEOUT,
+             "the last checkpoint")
+    line = checkpoint_line(journal, segments(journal)[-1], found.pid)
+    assert line is not None and "from_scan" in line["lineagefs"]["flags"], line
+    # Seen by the first daemon, before this checkpoint was written.
+    assert line["lineagefs"]["seen"] < line["@timestamp"], line
+
+
+def test_long_history_survives_restarts(start_daemon, tmp_path, procs):
+    """A process with far more history entries than the 256 a checkpoint
+    used to keep (its comm changed 2,000 times) gets all of them back after
+    kill -9 and a restart (from its comm lines), and after a second one
+    (from the checkpoint of the second daemon's segment, which now spreads
+    a long history over "history" lines after it)."""
+    journal = str(tmp_path / "journal")
+    opts = ["--journal=" + journal, "--journal-sync=50"]
+    daemon = start_daemon(opts)
+    renames = 2000
+    script = ("import sys\n"
+              "for i in range(%d):\n"
+              "    with open('/proc/self/comm', 'w') as f:\n"
+              "        f.write('c%%d' %% i)\n"
+              "sys.stdout.write('done\\n'); sys.stdout.flush()\n"
+              "sys.stdin.read()\n" % renames)
+    renamer = spawn(procs, [sys.executable, "-c", script], stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE)
+    assert renamer.stdout.readline() == b"done\n"
+    name = proc_name(renamer.pid)
+    last = "c%d" % (renames - 1)
+    wait_status(daemon.mnt, name, "Name", last)
+    want = read_text(os.path.join(daemon.mnt, name, "history"))
+    comms = events(want.splitlines(), "comm")
+    # The kernel may drop events under load (a rescan repairs the table,
+    # not the history): what the first daemon showed is what must come back.
+    assert len(comms) > 256, want
+    assert "dropped" not in want
+    wait_for(lambda: "\"name\":\"%s\"" % comms[-1][2] in journal_text(journal),
+             DEFAULT_TIMEOUT, "the last comm line in the journal")
+    wait_for(lambda: int(stats(daemon.mnt)["journal_syncs"]) >= 1, DEFAULT_TIMEOUT, "a sync")
+    for restart in range(2):
+        synced = int(stats(daemon.mnt)["journal_syncs"])
+        # Each poll changes the journal, so there is always a next sync.
+        wait_for(lambda: subprocess.run(["true"]).returncode == 0 and int(
+            stats(daemon.mnt)["journal_syncs"]) > synced, DEFAULT_TIMEOUT, "a later sync")
+        kill9(daemon)
+        daemon = start_daemon(opts)
+        assert_same_history(want, read_text(os.path.join(daemon.mnt, name, "history")))
+        wait_for(lambda: int(stats(daemon.mnt)["journal_checkpoints"]) >= 1, DEFAULT_TIMEOUT,
+                 "the checkpoint of daemon %d" % (restart + 1))
+    # The second daemon's checkpoint held it: a line and its continuations.
+    lines = []
+    with open(os.path.join(journal, segments(journal)[-2]), "rb") as f:
+        for raw in f:
+            line = json.loads(raw)
+            if line.get("process", {}).get("pid") == renamer.pid:
+                lines.append(line)
+    actions = [line["event"]["action"] for line in lines]
+    assert actions[0] == "checkpoint" and "history" in actions[1:], actions
+    held = sum(len(line["lineagefs"].get("history", [])) for line in lines
+               if line["event"]["action"] in ("checkpoint", "history"))
+    assert held >= len(comms), held

@@ -114,10 +114,15 @@ def test_kill9_and_restart_keeps_history(start_daemon, workdir, procs):
     p, odd = spawn_zombie(argv)
     p.wait()
     # 1.2 MB of arguments: the journal's ECS fields show both ends, and
-    # every byte must still come back.
-    huge_argv = [b"/bin/true"] + [bytes([ord("a") + i]) * 100000 for i in range(12)] + [b"END"]
-    p, huge = spawn_zombie(huge_argv)
-    p.wait()
+    # every byte must still come back. It lives until the mount has all of
+    # it: one that exits at once can leave the read cut (flagged so).
+    huge_argv = [b"/bin/sh", b"-c", b"read x", b"sh"] + [
+        bytes([ord("a") + i]) * 100000 for i in range(12)] + [b"END"]
+    p = subprocess.Popen(huge_argv, stdin=subprocess.PIPE)
+    huge = proc_name(p.pid)
+    wait_for(lambda: read_bytes(os.path.join(first.mnt, huge, "cmdline")) ==
+             b"\0".join(huge_argv) + b"\0", DEFAULT_TIMEOUT, "the whole huge command line")
+    p.communicate(b"\n", timeout=DEFAULT_TIMEOUT)
     subprocess.run(["/bin/sh", "-c", "i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done"
                     % STORM], check=True, timeout=120)
     barrier(first.mnt)

@@ -216,6 +216,41 @@ static void test_index_many(void **state)
 	g_free(p);
 }
 
+/* A list the oldest leave as the newest join (retention at its limit)
+ * keeps little slack: its array stays under 1.5 times its length, and a
+ * list mostly emptied gives its array back. Every retained process is in
+ * such lists, so the slack is memory per process (bench_memory). */
+static void test_index_list_slack(void **state)
+{
+	struct lin_index *idx = lin_index_new();
+	guint kept = 10000, churn = 100000;
+	struct lin_process *p = records(kept + churn);
+	const struct index_list *list;
+
+	(void)state;
+	for (guint i = 0; i < kept; i++)
+		lin_index_uid_add(idx, 1000, &p[i]);
+	for (guint i = 0; i < churn; i++) {
+		lin_index_uid_remove(idx, 1000, &p[i]);
+		lin_index_uid_add(idx, 1000, &p[kept + i]);
+		list = lin_index_uid_records(idx, 1000);
+		assert_int_equal(list->len, kept);
+		assert_true(list->cap * 2 <= list->len * 3);
+	}
+	list = lin_index_uid_records(idx, 1000);
+	for (guint i = 0; i < kept; i++)
+		assert_ptr_equal(list->items[i], &p[churn + i]);
+	/* The oldest nine tenths forgotten at once. */
+	for (guint i = 0; i < kept - kept / 10; i++)
+		lin_index_uid_remove(idx, 1000, &p[churn + i]);
+	list = lin_index_uid_records(idx, 1000);
+	assert_int_equal(list->len, kept / 10);
+	assert_true(list->cap <= list->len * 4);
+	assert_ptr_equal(list->items[0], &p[churn + kept - kept / 10]);
+	lin_index_free(idx);
+	g_free(p);
+}
+
 static void test_index_uid(void **state)
 {
 	struct lin_index *idx = lin_index_new();
@@ -251,6 +286,7 @@ int main(void)
 	    cmocka_unit_test(test_history_budget),
 	    cmocka_unit_test(test_index_exe),
 	    cmocka_unit_test(test_index_many),
+	    cmocka_unit_test(test_index_list_slack),
 	    cmocka_unit_test(test_index_uid),
 	};
 

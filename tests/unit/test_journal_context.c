@@ -161,7 +161,8 @@ static void make_proc(struct journal_proc *proc, struct lin_hist_copy hist[3])
 	proc->ctx = (struct lin_context_copy){
 	    .has = LIN_CTX_COPY_CWD | LIN_CTX_COPY_CGROUP | LIN_CTX_COPY_ENV | LIN_CTX_COPY_HASH |
 	           LIN_CTX_COPY_PIDNS | LIN_CTX_COPY_AUDIT | LIN_CTX_COPY_IDS |
-	           LIN_CTX_COPY_NS_PID | LIN_CTX_COPY_EXEC | LIN_CTX_COPY_HISTORY,
+	           LIN_CTX_COPY_NS_PID | LIN_CTX_COPY_EXEC | LIN_CTX_COPY_HISTORY |
+	           LIN_CTX_COPY_SEEN,
 	    .cwd = cwd,
 	    .cwd_len = sizeof(cwd) - 1,
 	    .cgroup = CGROUP,
@@ -178,6 +179,7 @@ static void make_proc(struct journal_proc *proc, struct lin_hist_copy hist[3])
 	    .pgid = 200,
 	    .ns_pid = 7,
 	    .exec_ns = BOOT_NS + 14 * NS_PER_SEC,
+	    .seen_ns = BOOT_NS + 5 * NS_PER_SEC,
 	    .hist = hist,
 	    .hist_count = 3,
 	    .hist_dropped = 5,
@@ -234,8 +236,12 @@ static void test_checkpoint_carries_everything(void **state)
 	assert_int_equal(p->ctx->pgid, 200);
 	assert_int_equal(p->ctx->known,
 	                 LIN_CTX_KNOWN_AUDIT | LIN_CTX_KNOWN_IDS | LIN_CTX_KNOWN_ENV);
-	assert_int_equal(p->ns_pid, 7);
+	assert_int_equal(lin_process_ns_pid(p), 7);
 	assert_int_equal(p->exec_ns, BOOT_NS + 14 * NS_PER_SEC);
+	/* Seen when it was seen (the table's clock: since boot), not at
+	 * the checkpoint's time. */
+	assert_non_null(strstr(text, "\"seen\":\"2026-"));
+	assert_int_equal(p->seen_ns, 5 * NS_PER_SEC);
 
 	assert_non_null(p->history);
 	assert_int_equal(p->history->count, 3);
@@ -258,6 +264,26 @@ static void test_checkpoint_carries_everything(void **state)
 	assert_true(lin_index_contains(exe_records(f->root, "usr", "bin", "make"), p));
 	assert_true(lin_index_contains(lin_index_uid_records(tracker_index(f->root), 1000), p));
 	assert_true(lin_index_contains(lin_index_uid_records(tracker_index(f->root), 0), p));
+
+	/* A later checkpoint of the record says it again; one that does not
+	 * (an older writer) leaves it. */
+	g_free(text);
+	proc.ctx.seen_ns = BOOT_NS + 6 * NS_PER_SEC;
+	text = round_trip(f, JOURNAL_CHECKPOINT, 30, &proc);
+	assert_ptr_equal(tracker_find(f->root, 200, 1000), p);
+	assert_int_equal(p->seen_ns, 6 * NS_PER_SEC);
+	g_free(text);
+	proc.ctx.has &= ~(guint32)LIN_CTX_COPY_SEEN;
+	text = round_trip(f, JOURNAL_CHECKPOINT, 40, &proc);
+	assert_null(strstr(text, "\"seen\""));
+	assert_int_equal(p->seen_ns, 6 * NS_PER_SEC);
+	/* A found line is written when it was seen: no need to say it. */
+	g_free(text);
+	proc.ctx.has |= LIN_CTX_COPY_SEEN;
+	proc.ctx.seen_ns = BOOT_NS + 50 * NS_PER_SEC;
+	text = round_trip(f, JOURNAL_FOUND, 50, &proc);
+	assert_null(strstr(text, "\"seen\""));
+	assert_int_equal(p->seen_ns, 6 * NS_PER_SEC);
 }
 
 static void test_exec_fork_and_events_keep_the_rest(void **state)
@@ -333,6 +359,93 @@ static void test_exec_fork_and_events_keep_the_rest(void **state)
 }
 
 /* Lines whose context is malformed are counted, never applied. */
+/* Feeds the one line in out to the reader. */
+static void feed(struct fixture *f, const GString *out)
+{
+	g_autoptr(GError) error = NULL;
+
+	assert_true(out->len > 0 && out->str[out->len - 1] == '\n');
+	assert_null(memchr(out->str, '\n', out->len - 1));
+	assert_true(journal_reader_feed_line(f->reader, out->str, out->len - 1, &error));
+	assert_null(error);
+}
+
+#define LONG_HISTORY 3000
+
+/* A history far longer than a line holds (the daemon keeps all of it, as
+ * its budget allows): the checkpoint line carries the first entries and
+ * "history" lines the rest, each line bounded; read back, the record has
+ * every entry, in order, and nothing counted as dropped. */
+static void test_long_history_spreads_over_lines(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_hist_copy hist[3];
+	g_autofree struct lin_hist_copy *many = g_new0(struct lin_hist_copy, LONG_HISTORY);
+	g_autofree char *names = g_malloc0(LONG_HISTORY * 8);
+	g_autoptr(GString) out = g_string_new(NULL);
+	const struct journal_read_stats *stats = journal_reader_stats(f->reader);
+	guint64 invalid = stats->invalid;
+	const struct lin_hist_entry *e;
+	struct journal_proc proc;
+	struct lin_process *p;
+	guint done, lines = 0, i;
+
+	make_proc(&proc, hist);
+	for (i = 0; i < LONG_HISTORY; i++) {
+		char *name = names + i * 8;
+
+		g_snprintf(name, 8, "c%u", i);
+		many[i] = (struct lin_hist_copy){
+		    .time_ns = BOOT_NS + NS_PER_SEC + i * 1000ull,
+		    .kind = LIN_HIST_COMM,
+		    .ids = {1000, 0, 100, 100},
+		    .exe = name,
+		    .exe_len = strlen(name),
+		};
+	}
+	proc.ctx.hist = many;
+	proc.ctx.hist_count = LONG_HISTORY;
+	proc.ctx.hist_dropped = 0;
+	done = journal_encode_process(out, &f->host, JOURNAL_CHECKPOINT, BOOT_NS + 20 * NS_PER_SEC,
+	                              ++f->seq, &proc);
+	assert_true(done > 0 && done < LONG_HISTORY);
+	assert_true(out->len < JOURNAL_HISTORY_LINE_BYTES + 1024);
+	feed(f, out);
+	while (done < LONG_HISTORY) {
+		guint next;
+
+		g_string_truncate(out, 0);
+		next = journal_encode_history(out, &f->host, BOOT_NS + 20 * NS_PER_SEC, ++f->seq,
+		                              &proc, done);
+		assert_true(next > done && next - done <= JOURNAL_HISTORY_LINE_ENTRIES);
+		assert_true(out->len < JOURNAL_HISTORY_LINE_BYTES + 1024);
+		assert_non_null(strstr(out->str, "\"action\":\"history\""));
+		feed(f, out);
+		done = next;
+		lines++;
+	}
+	assert_true(lines >= 2);
+	assert_int_equal(stats->invalid, invalid);
+
+	p = tracker_find(f->root, 200, 1000);
+	assert_non_null(p);
+	assert_non_null(p->history);
+	assert_int_equal(p->history->count, LONG_HISTORY);
+	assert_int_equal(p->history->dropped, 0);
+	for (i = 0, e = p->history->first; e; e = e->next, i++)
+		assert_str(e->exe, names + i * 8, strlen(names + i * 8));
+	assert_int_equal(i, LONG_HISTORY);
+
+	/* A "history" line after another kind of line has no record to
+	 * add to: refused, and the history stays as it was. */
+	g_free(round_trip(f, JOURNAL_COMM, 30, &proc));
+	g_string_truncate(out, 0);
+	journal_encode_history(out, &f->host, BOOT_NS + 31 * NS_PER_SEC, ++f->seq, &proc, 0);
+	feed(f, out);
+	assert_int_equal(stats->invalid, invalid + 1);
+	assert_int_equal(p->history->count, LONG_HISTORY + 1); /* the comm line's own */
+}
+
 static void test_bad_context_is_invalid(void **state)
 {
 	struct fixture *f = *state;
@@ -374,6 +487,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_checkpoint_carries_everything, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_fork_and_events_keep_the_rest, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_long_history_spreads_over_lines, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_context_is_invalid, setup, teardown),
 	};
 
