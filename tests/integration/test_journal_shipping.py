@@ -6,7 +6,7 @@ examples/shipping/rsyslog-collector.conf (imtcp -> omfile) as two rsyslogd
 instances of their own (-n, own config, pid file and work directory, a free
 localhost TCP port), with only the paths and the port replaced, while a
 lineagefs journal rotates under a storm; then checks that every journal
-line arrived byte for byte, each segment's lines in their order.
+line arrived byte for byte, once (in any order: see below).
 """
 
 import os
@@ -141,10 +141,12 @@ def test_rsyslog_ships_every_line_across_rotation(start_daemon, shipping_dir):
         wait_for(all_arrived, 120, "%d lines to reach the collector" % len(everything))
         received = read_lines(received_path)
         assert len(set(received)) == len(received), "a line arrived twice"
-        where = {line: i for i, line in enumerate(received)}
-        for name, lines in sent.items():
-            order = [where[line] for line in lines]
-            assert order == sorted(order), "%s arrived out of order" % name
+        # Order is not asserted: the example's action queue is disk
+        # assisted (lines survive a collector that is away), and rsyslog
+        # sends what it spilled to disk after what stayed in memory. Each
+        # line carries event.sequence and @timestamp for a reader to sort.
+        for line in everything:
+            assert b'"sequence":' in line, line[:120]
         # What arrived beyond them came from deleted segments, whole lines.
         for line in received:
             assert line.endswith(b"\n") and line.startswith(b'{"@timestamp":"'), line[:80]
