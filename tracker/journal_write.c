@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The journal writer (see journal_write.h). Two threads meet here: the
- * feeding thread, which copies each changed record into a queue item under
- * the tracker's write lock and pushes it onto a single-producer,
+ * feeding thread, which copies each changed record into a queue item
+ * (journal_item.c) under the tracker's write lock and pushes it onto a
+ * single-producer,
  * single-consumer ring without ever waiting, and the journal thread, which
  * encodes the items (journal_encode.c), writes them in batches, rotates and
  * deletes segments and syncs. The journal thread sleeps while the queue is
@@ -21,6 +22,7 @@
 #endif
 #include "config.h"
 #include "journal_write.h"
+#include "journal_item.h"
 #include "journal_read.h"
 
 #include <dirent.h>
@@ -63,20 +65,6 @@
 #define JOURNAL_FOLD_WINDOW 64
 /* Segment numbers tried when the next name exists already. */
 #define JOURNAL_OPEN_TRIES 16
-
-struct journal_item {
-	guint64 serial;   /* the record's */
-	guint64 applied;  /* the writer's applied count after this event */
-	guint64 event_ns; /* CLOCK_REALTIME; 0: when written */
-	gsize bytes;      /* counted against the queue's byte bound */
-	gboolean held;    /* carried over a drain once already */
-	enum journal_action action;
-	struct journal_proc proc;
-	/* The exe hash entry whose hex the line carries once it is done: the
-	 * hash thread may finish it after the copy (a reference). */
-	struct exe_hash_entry *hash;
-	char data[]; /* comm, exe, cmdline, then the context's copy */
-};
 
 /* One step of a checkpoint: records with serial <= last_serial (and above
  * the previous mark's) were copied after applied events. */
@@ -327,197 +315,20 @@ static struct journal_item *queue_pop(struct journal_writer *jw)
 	return item;
 }
 
-/* ---- copies of records ---- */
-
-/* A child that still runs its creator's image with its creator's ids: its
- * fork line says "inherited" instead of repeating them. The strings are
- * interned, so the same string is the same pointer. */
-static gboolean fork_inherits(const struct lin_process *p)
-{
-	const struct lin_process *c = p->creator;
-
-	return c && !p->guess && p->exe == c->exe && p->cmdline == c->cmdline &&
-	       p->cmdline_sha256 == c->cmdline_sha256 &&
-	       p->cmdline_full_len == c->cmdline_full_len && p->ruid == c->ruid &&
-	       p->euid == c->euid && p->rgid == c->rgid && p->egid == c->egid;
-}
-
-/* The fields a line for action on p needs copied. */
-static guint32 item_fields(const struct lin_process *p, enum journal_action action)
-{
-	guint32 fields = journal_action_fields(action);
-
-	if (action == JOURNAL_FORK && fork_inherits(p))
-		fields =
-		    (fields & ~(JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE)) | JOURNAL_HAS_INHERITED;
-	else
-		fields &= ~JOURNAL_HAS_INHERITED;
-	return fields;
-}
-
-/* What a line of action carries of p's context: nothing (FALSE), the
- * parts an exec changed, or all of it and the history (found, checkpoint). */
-static gboolean context_wanted(struct journal_writer *jw, const struct lin_process *p,
-                               enum journal_action action, const struct lin_context **prev,
-                               gboolean *prev_valid, gboolean *with_history)
-{
-	*prev = NULL;
-	*prev_valid = FALSE;
-	*with_history = action == JOURNAL_FOUND || action == JOURNAL_CHECKPOINT;
-	if (!(journal_action_fields(action) & JOURNAL_HAS_CONTEXT))
-		return FALSE;
-	if (action == JOURNAL_EXEC) {
-		/* Only what the exec read anew: the rest is the creator's
-		 * (fork) or the last exec's, which the reader keeps. */
-		*prev_valid = jw->tracker && tracker_exec_prev_context(jw->tracker, p, prev);
-		return *prev_valid;
-	}
-	return TRUE;
-}
-
-static gsize copy_size(struct journal_writer *jw, const struct lin_process *p,
-                       enum journal_action action, guint32 fields)
-{
-	const struct lin_context *prev;
-	gboolean prev_valid, with_history;
-	gsize n = 0;
-
-	if (context_wanted(jw, p, action, &prev, &prev_valid, &with_history))
-		n += lin_context_copy_size(p, with_history);
-
-	if ((fields & JOURNAL_HAS_COMM) && p->comm)
-		n += p->comm->len;
-	if ((fields & JOURNAL_HAS_EXE) && p->exe)
-		n += p->exe->len;
-	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline)
-		n += p->cmdline->len;
-	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline_sha256)
-		n += p->cmdline_sha256->len + 1;
-	return n;
-}
-
-static const char *copy_str(char **at, const struct lin_str *s, gsize *len)
-{
-	const char *start = *at;
-
-	memcpy(*at, s->data, s->len);
-	*at += s->len;
-	*len = s->len;
-	return start;
-}
-
-/* A queue item for action on p, holding copies of the strings the line
- * needs: the string pool's reference counts belong to the feeding thread. */
-static struct journal_item *item_new(struct journal_writer *jw, struct tracker *t,
-                                     const struct lin_process *p, enum journal_action action,
-                                     guint32 fields, gsize strings)
-{
-	const struct lin_context *prev;
-	gboolean prev_valid, with_history;
-	gsize bytes = sizeof(struct journal_item) + strings;
-	struct journal_item *item = g_malloc(bytes);
-	struct journal_proc *proc = &item->proc;
-	char *at = item->data;
-
-	memset(item, 0, sizeof(*item));
-	item->bytes = bytes;
-	item->serial = p->serial;
-	item->action = action;
-	proc->has = JOURNAL_HAS_UIDS | JOURNAL_HAS_GIDS | JOURNAL_HAS_COUNTS | JOURNAL_HAS_CMDLINE |
-	            (fields & JOURNAL_HAS_INHERITED);
-	proc->pid = p->pid;
-	proc->instance = p->instance;
-	proc->start_ticks = p->start_ticks;
-	if (p->creator) {
-		proc->has |= JOURNAL_HAS_CREATOR | JOURNAL_HAS_CREATOR_START;
-		proc->creator_pid = p->creator->pid;
-		proc->creator_start_ticks = p->creator->start_ticks;
-		proc->creator_instance = p->creator->instance;
-	} else if (p->creator_pid > 0) {
-		proc->has |= JOURNAL_HAS_CREATOR;
-		proc->creator_pid = p->creator_pid;
-	}
-	proc->ruid = p->ruid;
-	proc->euid = p->euid;
-	proc->rgid = p->rgid;
-	proc->egid = p->egid;
-	proc->flags = p->flags;
-	proc->exit_kind = p->exit_kind;
-	proc->exit_status = p->exit_status;
-	proc->exit_ns = lin_process_running(p) ? 0 : p->exit_ns;
-	if (!lin_process_running(p))
-		proc->has |= JOURNAL_HAS_EXIT;
-	proc->exec_count = p->exec_count;
-	proc->threads = p->live_threads;
-	if ((fields & JOURNAL_HAS_GUESS) && p->guess) {
-		proc->has |= JOURNAL_HAS_GUESS;
-		proc->guess = *p->guess;
-	}
-	if ((fields & JOURNAL_HAS_COMM) && p->comm) {
-		proc->has |= JOURNAL_HAS_COMM;
-		proc->comm = copy_str(&at, p->comm, &proc->comm_len);
-	}
-	if ((fields & JOURNAL_HAS_EXE) && p->exe) {
-		proc->has |= JOURNAL_HAS_EXE;
-		proc->exe = copy_str(&at, p->exe, &proc->exe_len);
-	}
-	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline) {
-		proc->cmdline = copy_str(&at, p->cmdline, &proc->cmdline_len);
-		proc->cmdline_full_len = p->cmdline_full_len;
-	}
-	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline_sha256) {
-		gsize len;
-
-		proc->cmdline_sha256 = copy_str(&at, p->cmdline_sha256, &len);
-		*at++ = '\0';
-	}
-	if (context_wanted(jw, p, action, &prev, &prev_valid, &with_history)) {
-		proc->has |= JOURNAL_HAS_CONTEXT;
-		lin_context_copy_fill(p, tracker_get_config(t), prev_valid, prev, with_history, &at,
-		                      &proc->ctx, &item->hash);
-	}
-	return item;
-}
-
-static void item_free(gpointer data)
-{
-	struct journal_item *item = data;
-
-	exe_hash_entry_unref(item->hash);
-	g_free(item);
-}
-
-/* The exe hash, once the hash thread finished it: a line waits for it a
- * little (this thread may wait; the event thread never does), so that a
- * binary that ran once, briefly, has its hash in the journal too. */
-#define JOURNAL_HASH_WAIT_US (200 * 1000)
-
-static void item_take_hash(struct journal_item *item)
-{
-	for (guint waited = 0; item->hash && waited < JOURNAL_HASH_WAIT_US &&
-	                       exe_hash_entry_state(item->hash) == EXE_HASH_PENDING;
-	     waited += 1000)
-		g_usleep(1000);
-	if (item->hash && exe_hash_entry_state(item->hash) == EXE_HASH_DONE) {
-		g_strlcpy(item->proc.ctx.sha256, item->hash->hex, sizeof(item->proc.ctx.sha256));
-		item->proc.ctx.has |= LIN_CTX_COPY_HASH;
-	}
-}
-
 void journal_writer_record(struct journal_writer *jw, enum journal_action action,
                            const struct lin_process *p, guint64 event_ns)
 {
-	guint32 fields = item_fields(p, action);
-	gsize strings = copy_size(jw, p, action, fields);
+	struct journal_item_plan plan;
 	struct journal_item *item;
 
+	journal_item_plan(jw->tracker, p, action, &plan);
 	jw->applied++;
-	if (!queue_has_room(jw, sizeof(struct journal_item) + strings)) {
+	if (!queue_has_room(jw, plan.bytes)) {
 		__atomic_add_fetch(&jw->dropped, 1, __ATOMIC_RELAXED);
 		stat_add(&jw->stats.lines_lost, 1);
 		return;
 	}
-	item = item_new(jw, jw->tracker, p, action, fields, strings);
+	item = journal_item_new(jw->tracker, p, &plan);
 	item->applied = jw->applied;
 	item->event_ns = event_ns;
 	queue_push(jw, item);
@@ -783,10 +594,10 @@ static guint checkpoint_chunk(struct journal_writer *jw, struct tracker *t, guin
 	tracker_read_lock(t);
 	mark.applied = jw->applied;
 	for (p = tracker_first_after(t, *after); p && n < JOURNAL_CHUNK; p = p->all_next, n++) {
-		guint32 fields = item_fields(p, JOURNAL_CHECKPOINT);
+		struct journal_item_plan plan;
 
-		g_ptr_array_add(items, item_new(jw, t, p, JOURNAL_CHECKPOINT, fields,
-		                                copy_size(jw, p, JOURNAL_CHECKPOINT, fields)));
+		journal_item_plan(t, p, JOURNAL_CHECKPOINT, &plan);
+		g_ptr_array_add(items, journal_item_new(t, p, &plan));
 		*after = p->serial;
 	}
 	tracker_read_unlock(t);
@@ -801,7 +612,7 @@ static guint checkpoint_chunk(struct journal_writer *jw, struct tracker *t, guin
 static gboolean checkpoint_table(struct journal_writer *jw, struct tracker *t,
                                  const struct journal_host *host)
 {
-	g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(item_free);
+	g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(journal_item_free);
 	guint64 after = 0;
 	gboolean ok = !jw->failed;
 
@@ -811,7 +622,7 @@ static gboolean checkpoint_table(struct journal_writer *jw, struct tracker *t,
 		for (guint i = 0; i < items->len; i++) {
 			struct journal_item *item = g_ptr_array_index(items, i);
 
-			item_take_hash(item);
+			journal_item_take_hash(item);
 			encode_item(jw, host, JOURNAL_CHECKPOINT, now, item);
 		}
 		g_ptr_array_set_size(items, 0);
@@ -945,7 +756,7 @@ static gboolean drain(struct journal_writer *jw, gboolean final)
 			if (jw->failed || jw->start_pending) {
 				jw->unreported++;
 				stat_add(&jw->stats.lines_lost, 1);
-				item_free(item);
+				journal_item_free(item);
 				continue;
 			}
 			fold = fold_fork(items, i, n);
@@ -956,12 +767,12 @@ static gboolean drain(struct journal_writer *jw, gboolean final)
 				break;
 			}
 			if (fold != FOLD_DONE && !in_checkpoint(jw, item)) {
-				item_take_hash(item);
+				journal_item_take_hash(item);
 				encode_item(jw, &jw->cfg.host, item->action,
 				            item->event_ns ? item->event_ns : now_realtime(jw),
 				            item);
 			}
-			item_free(item);
+			journal_item_free(item);
 		}
 	} while (n == G_N_ELEMENTS(items) && jw->held->len == 0);
 	__atomic_store_n(&jw->held_items, jw->held->len, __ATOMIC_RELAXED);
@@ -1174,7 +985,7 @@ void journal_writer_free(struct journal_writer *jw)
 		return;
 	journal_writer_stop(jw);
 	while ((item = queue_pop(jw)) != NULL)
-		item_free(item);
+		journal_item_free(item);
 	if (jw->seg_fd >= 0)
 		close(jw->seg_fd);
 	if (jw->wake_fd >= 0)
@@ -1192,7 +1003,7 @@ void journal_writer_free(struct journal_writer *jw)
 		g_array_unref(jw->boots);
 	if (jw->held) {
 		for (guint i = 0; i < jw->held->len; i++)
-			item_free(g_ptr_array_index(jw->held, i));
+			journal_item_free(g_ptr_array_index(jw->held, i));
 		g_ptr_array_unref(jw->held);
 	}
 	g_free(jw->dir);
