@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The event thread: poll() on the cn_proc socket, the stat reader's answers
- * and a stop eventfd, every event begun as it arrives and applied in order
- * (see event_thread_on_event()), a /proc rescan when the kernel says it
- * dropped events, and tracker_tick() about every 100 ms. It is the only
+ * The event thread: poll() on the cn_proc socket, a second one subscribed
+ * to EXECs alone (Linux 6.6+), the stat reader's answers, the readers'
+ * catch-up requests and a stop eventfd, every event begun as it arrives and
+ * applied in order (see event_thread_on_event()), a /proc rescan when the
+ * kernel says it dropped events, and tracker_tick() about every 100 ms. An
+ * EXEC wakes it at once; the other events are taken in batches, at most
+ * EVENT_DEFER_US late, unless a reader looking up self asks it to catch up
+ * (event_thread_catch_up()). It is the only
  * thread that feeds the tracker once the daemon runs, and it runs at raised
  * priority: the cmdline of a short-lived process is readable only for a few
  * hundred microseconds after its EXEC event. So it never makes a read that
