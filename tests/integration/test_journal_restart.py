@@ -136,7 +136,11 @@ def test_kill9_and_restart_keeps_history(start_daemon, workdir, procs):
     assert before[odd]["cmdline"] == b"\0".join(argv) + b"\0"
     assert before[odd]["exit"] == "exited 7"
     assert before[huge]["cmdline"] == b"\0".join(huge_argv) + b"\0"
-    assert sum(1 for x in before.values() if x["comm"] == "true") >= STORM
+    # Every storm process is there: as /bin/true, or, when it was gone
+    # before its EXEC's read (a capture miss, flagged, which bench_capture
+    # measures), with no cmdline. Both must come back alike.
+    assert sum(1 for x in before.values()
+               if x["comm"] == "true" or (x["cmdline"] == b"" and x["exe"] is None)) >= STORM
 
     second = kill9_and_restart(start_daemon, first, journal)
     listed = names(second.mnt)
