@@ -616,8 +616,9 @@ void tracker_ctx_restore_before(struct tracker *t, struct lin_process *p,
 {
 	current_ids(p, old_ids);
 	if (r->whole) {
-		/* The line describes it from scratch: its history and context. */
-		lin_hist_free(&t->history, &p->history);
+		/* The line describes it from scratch: its history and context
+		 * (the rare fields beside the history are restore.c's). */
+		lin_hist_clear(&t->history, p->history);
 		lin_context_unref(t->contexts, g_steal_pointer(&p->ctx));
 		p->exec_ns = 0;
 		set_ns_pid(t, p, 0);
@@ -720,7 +721,7 @@ void tracker_ctx_restore_after(struct tracker *t, struct lin_process *p,
 	else if (r->exec && r->time_ns)
 		p->exec_ns = r->time_ns;
 	if (c->has & LIN_CTX_COPY_HISTORY) {
-		lin_hist_free(&t->history, &p->history);
+		lin_hist_clear(&t->history, p->history);
 		tracker_ctx_restore_history(t, p, c);
 		if (p->history)
 			p->history->dropped = c->hist_dropped;

@@ -101,6 +101,13 @@ struct lin_process *tracker_process_new(struct tracker *t, pid_t pid, guint64 st
                                         guint64 seen_ns);
 void tracker_set_creator(struct tracker *t, struct lin_process *child, struct lin_process *creator);
 void tracker_set_str(struct tracker *t, struct lin_str **slot, struct lin_str *value);
+/* The rare fields (see struct lin_hist): instance 1, no length or digest
+ * of a whole command line (sha256 is taken), no guess (taken, g_free'd)
+ * allocate nothing. */
+void tracker_set_instance(struct tracker *t, struct lin_process *p, guint32 instance);
+void tracker_set_cmdline_whole(struct tracker *t, struct lin_process *p, guint32 full_len,
+                               struct lin_str *sha256);
+void tracker_set_guess(struct tracker *t, struct lin_process *p, struct lin_creator_guess *guess);
 /* Drops the command line, its digest and its cut flag. */
 void tracker_clear_cmdline(struct tracker *t, struct lin_process *p);
 /* Gives p the program from runs (comm, exe, command line and its digest,
