@@ -50,6 +50,12 @@ struct tracker {
 	GArray *cpu_seqs; /* struct cpu_seq, indexed by cpu */
 	struct lin_context_pool *contexts;
 	struct lin_hist_budget history;
+	/* The restore of one record's history (its whole line, then its
+	 * "history" lines): the long command line of each entry added so far
+	 * (a reference, or NULL), for the later entries that name one by how
+	 * far back it is (struct lin_hist_copy.cmdline_back). */
+	GPtrArray *restoring_cmdlines;
+	guint64 restoring_serial;
 	struct lin_index *index;
 	/* --hash-exe: its own worker; the cache is the feeding thread's. */
 	struct exe_hash *hasher;
