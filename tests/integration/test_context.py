@@ -31,7 +31,7 @@ from helpers import (
     wait_for,
 )
 
-from test_cli import assert_fails_cleanly, empty_dir  # noqa: F401 (fixture)
+from test_cli import assert_fails_cleanly, empty_dir, run  # noqa: F401 (fixture)
 
 
 def history(mnt, name):
@@ -396,6 +396,16 @@ def test_bad_env_value(bad, empty_dir, skip_unless_mountable):  # noqa: F811
 CONTEXT_KEYS = ("Cwd", "Cgroup", "Container", "ContainerRuntime", "PidNs", "NsPid", "LoginUid",
                 "SessionId", "Tty", "Sid", "Pgid", "ExeDeleted", "ExeMemfd", "ExeHash", "Uid",
                 "Gid", "Exe", "Execs")
+
+
+def test_help_names_the_context_files_fields_and_options():
+    """--help is where a new user looks first: it names the files, the
+    status fields and the options of this context."""
+    r = run(["--help"])
+    assert r.returncode == 0, r.stderr
+    for needle in ("history", "environ", "by-exe/<path>/", "by-uid/<uid>/", "--hash-exe",
+                   "--env=NAME") + CONTEXT_KEYS[:14]:
+        assert needle in r.stdout, "--help lacks %r:\n%s" % (needle, r.stdout)
 
 
 def timed_lines(text):
