@@ -564,6 +564,35 @@ def test_found_record_keeps_its_seen_time_across_restarts(start_daemon, tmp_path
     assert line["lineagefs"]["seen"] < line["@timestamp"], line
 
 
+def restart_twice(start_daemon, daemon, opts, name, want):
+    """kill -9 and restart twice once the journal is synced: the first
+    restart reads the first daemon's lines, the second the checkpoint the
+    second daemon wrote; each time name's history must be want. Returns
+    the last daemon."""
+    for restart in range(2):
+        synced = int(stats(daemon.mnt)["journal_syncs"])
+        # Each poll changes the journal, so there is always a next sync.
+        wait_for(lambda: subprocess.run(["true"]).returncode == 0 and int(
+            stats(daemon.mnt)["journal_syncs"]) > synced, DEFAULT_TIMEOUT, "a later sync")
+        kill9(daemon)
+        daemon = start_daemon(opts)
+        assert_same_history(want, read_text(os.path.join(daemon.mnt, name, "history")))
+        wait_for(lambda: int(stats(daemon.mnt)["journal_checkpoints"]) >= 1, DEFAULT_TIMEOUT,
+                 "the checkpoint of daemon %d" % (restart + 1))
+    return daemon
+
+
+def pid_lines(journal, segment, pid):
+    """The lines of pid in a segment, parsed."""
+    lines = []
+    with open(os.path.join(journal, segment), "rb") as f:
+        for raw in f:
+            line = json.loads(raw)
+            if line.get("process", {}).get("pid") == pid:
+                lines.append(line)
+    return lines
+
+
 def test_long_history_survives_restarts(start_daemon, tmp_path, procs):
     """A process with far more history entries than the 256 a checkpoint
     used to keep (its comm changed 2,000 times) gets all of them back after
@@ -595,23 +624,9 @@ def test_long_history_survives_restarts(start_daemon, tmp_path, procs):
     wait_for(lambda: "\"name\":\"%s\"" % comms[-1][2] in journal_text(journal),
              DEFAULT_TIMEOUT, "the last comm line in the journal")
     wait_for(lambda: int(stats(daemon.mnt)["journal_syncs"]) >= 1, DEFAULT_TIMEOUT, "a sync")
-    for restart in range(2):
-        synced = int(stats(daemon.mnt)["journal_syncs"])
-        # Each poll changes the journal, so there is always a next sync.
-        wait_for(lambda: subprocess.run(["true"]).returncode == 0 and int(
-            stats(daemon.mnt)["journal_syncs"]) > synced, DEFAULT_TIMEOUT, "a later sync")
-        kill9(daemon)
-        daemon = start_daemon(opts)
-        assert_same_history(want, read_text(os.path.join(daemon.mnt, name, "history")))
-        wait_for(lambda: int(stats(daemon.mnt)["journal_checkpoints"]) >= 1, DEFAULT_TIMEOUT,
-                 "the checkpoint of daemon %d" % (restart + 1))
+    daemon = restart_twice(start_daemon, daemon, opts, name, want)
     # The second daemon's checkpoint held it: a line and its continuations.
-    lines = []
-    with open(os.path.join(journal, segments(journal)[-2]), "rb") as f:
-        for raw in f:
-            line = json.loads(raw)
-            if line.get("process", {}).get("pid") == renamer.pid:
-                lines.append(line)
+    lines = pid_lines(journal, segments(journal)[-2], renamer.pid)
     actions = [line["event"]["action"] for line in lines]
     assert actions[0] == "checkpoint" and "history" in actions[1:], actions
     held = sum(len(line["lineagefs"].get("history", [])) for line in lines
@@ -671,23 +686,11 @@ def test_whole_argv_of_earlier_execs_survives_restarts(start_daemon, tmp_path, p
     wait_for(lambda: '"args":["%s"' % argvs[4][0] in journal_text(journal) and
              journal_text(journal).count('"m029' + "y" * 95) >= 2, DEFAULT_TIMEOUT,
              "the last exec line in the journal")
-    for restart in range(2):
-        synced = int(stats(daemon.mnt)["journal_syncs"])
-        # Each poll changes the journal, so there is always a next sync.
-        wait_for(lambda: subprocess.run(["true"]).returncode == 0 and int(
-            stats(daemon.mnt)["journal_syncs"]) > synced, DEFAULT_TIMEOUT, "a later sync")
-        kill9(daemon)
-        daemon = start_daemon(opts)
-        assert_same_history(want, read_text(os.path.join(daemon.mnt, name, "history")))
-        wait_for(lambda: int(stats(daemon.mnt)["journal_checkpoints"]) >= 1, DEFAULT_TIMEOUT,
-                 "the checkpoint of daemon %d" % (restart + 1))
+    daemon = restart_twice(start_daemon, daemon, opts, name, want)
     # The second daemon's checkpoint of it: the big argv's bytes once.
     entries = []
-    with open(os.path.join(journal, segments(journal)[-2]), "rb") as f:
-        for raw in f:
-            line = json.loads(raw)
-            if (line.get("process", {}).get("pid") == staged.pid and
-                    line["event"]["action"] in ("checkpoint", "history")):
-                entries += line["lineagefs"].get("history", [])
+    for line in pid_lines(journal, segments(journal)[-2], staged.pid):
+        if line["event"]["action"] in ("checkpoint", "history"):
+            entries += line["lineagefs"].get("history", [])
     assert [e.get("args_back") for e in entries] == [None, None, None, 2], entries[:1]
     assert [bool(e.get("cmdline_b64")) for e in entries] == [False, True, False, False]

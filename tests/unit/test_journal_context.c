@@ -49,9 +49,9 @@ static guint64 fake_monotonic(void)
 	return 2 * 3600 * NS_PER_SEC;
 }
 
-static int setup(void **state)
+/* An empty table on the fake clocks, as the journal's root or a live one. */
+static struct tracker *new_table(void)
 {
-	struct fixture *f = g_new0(struct fixture, 1);
 	struct tracker_config cfg = {
 	    .proc_root_fd = -1,
 	    .max_exited = 1000,
@@ -60,6 +60,13 @@ static int setup(void **state)
 	    .now_realtime_ns = fake_realtime,
 	    .now_monotonic_ns = fake_monotonic,
 	};
+
+	return tracker_new(&cfg);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = g_new0(struct fixture, 1);
 	struct journal_read_options opts = {
 	    .expect_host_id = HOST,
 	    .root_boot_id = BOOT,
@@ -68,7 +75,7 @@ static int setup(void **state)
 	    .now_realtime_ns = NOW_NS,
 	};
 
-	f->root = tracker_new(&cfg);
+	f->root = new_table();
 	opts.root_tracker = f->root;
 	f->reader = journal_reader_new(&opts);
 	g_strlcpy(f->host.machine_id, HOST, sizeof(f->host.machine_id));
@@ -504,15 +511,7 @@ static guint count_of(const char *text, const char *needle)
 static void test_history_keeps_whole_argv(void **state)
 {
 	struct fixture *f = *state;
-	struct tracker_config cfg = {
-	    .proc_root_fd = -1,
-	    .max_exited = 1000,
-	    .boot_realtime_ns = BOOT_NS,
-	    .hz = 100,
-	    .now_realtime_ns = fake_realtime,
-	    .now_monotonic_ns = fake_monotonic,
-	};
-	struct tracker *live = tracker_new(&cfg);
+	struct tracker *live = new_table();
 	g_autofree char *a = long_argv('a', ARGV_A_LEN);
 	g_autofree char *b = long_argv('b', ARGV_B_LEN);
 	const char *argvs[] = {"true", a, b, a, b};
