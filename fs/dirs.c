@@ -192,22 +192,19 @@ static int lookup_in_children(struct lin_fs *fs, struct tracker *t, struct lin_p
 	return 0;
 }
 
-/* A reader looking up self that the table does not know yet (a thread
- * started a moment ago, whose event waits in a batch) first has the event
- * thread catch up. */
+/* A reader looking up self first has the event thread catch up (a bounded
+ * wait), so that self is the reader as of its lookup: a thread started a
+ * moment ago, whose clone event waits in a batch, is found, and a process
+ * that has just changed its uid, name or image reads its own files with
+ * that change applied (a process that dropped root would otherwise be
+ * refused its own status while its UID event waits out the deferral). */
 static void self_catch_up(struct lin_fs *fs, const struct fs_reader *reader, fuse_ino_t parent,
                           const char *name)
 {
-	gboolean known;
-
 	if (parent != FS_INO_ROOT || strcmp(name, "self") != 0 || reader->pid <= 0 || fs->replay ||
 	    !fs->catch_up_fn)
 		return;
-	tracker_read_lock(fs->tracker);
-	known = tracker_find_tid(fs->tracker, reader->pid) != NULL;
-	tracker_read_unlock(fs->tracker);
-	if (!known)
-		fs->catch_up_fn(fs->catch_up_data);
+	fs->catch_up_fn(fs->catch_up_data);
 }
 
 /* Fills e for parent/name. Returns 0 (e->ino == 0 for an absence the kernel

@@ -221,6 +221,32 @@ def spawn_zombie(argv, **kwargs):
     return p, name
 
 
+def spawn_read_zombie(mnt, argv, timeout=DEFAULT_TIMEOUT):
+    """spawn_zombie() for a test that asserts argv's exact bytes: argv must
+    read its stdin before it exits (e.g. ``sh -c 'read x; exit 3'``). It
+    is held there until the mount shows its whole cmdline, so the test
+    never depends on the EXEC's read winning the race against a process
+    that lives microseconds (a miss is flagged, and is what bench_capture
+    measures, not what these tests are about)."""
+    want = b"\0".join(argv) + b"\0"
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE)
+    try:
+        name = proc_name(p.pid)
+        path = os.path.join(mnt, name, "cmdline")
+
+        def read_whole():
+            try:
+                return read_bytes(path) == want
+            except OSError:
+                return False
+
+        wait_for(read_whole, timeout, "the mount to show the cmdline of %s" % name)
+    finally:
+        p.stdin.close()
+    os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
+    return p, name
+
+
 def barrier(mnt, timeout=DEFAULT_TIMEOUT):
     """Return once the daemon has processed events up to now.
 

@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 from conftest import lineagefs_binary, running_daemon
-from helpers import DEFAULT_TIMEOUT, is_mounted, proc_name, wait_for
+from helpers import DEFAULT_TIMEOUT, is_mounted, proc_name, read_text, wait_for
 
 CAP_SYS_ADMIN = 21
 CAP_SYS_PTRACE = 19
@@ -135,8 +135,12 @@ def test_reads_exe_of_another_uid_with_reduced_caps(mnt, procs):
 
     wait_for(exec_seen, DEFAULT_TIMEOUT, "setpriv to exec sleep")
     name = proc_name(p.pid)
-    exe = os.path.join(mnt, name, "exe")
-    target = wait_for(lambda: os.readlink(exe), DEFAULT_TIMEOUT, "%s to have an exe" % name)
+    # /proc shows the exec before the daemon has applied it: the mount's
+    # comm says when it has (exe was read by the same EXEC), and only then
+    # is its exe link the one to check (setpriv's before).
+    wait_for(lambda: read_text(os.path.join(mnt, name, "comm")).strip() == "sleep",
+             DEFAULT_TIMEOUT, "the mount to show %s's exec of sleep" % name)
+    target = os.readlink(os.path.join(mnt, name, "exe"))
     assert target == os.path.realpath("/usr/bin/sleep")
 
 

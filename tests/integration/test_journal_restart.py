@@ -22,7 +22,7 @@ import tempfile
 import pytest
 
 from helpers import (DEFAULT_TIMEOUT, barrier, is_mounted, proc_name, read_bytes, read_text,
-                     spawn_zombie, stats, status, wait_exited, wait_for)
+                     spawn_read_zombie, spawn_zombie, stats, status, wait_exited, wait_for)
 
 NAME = re.compile(r"^\d+-\d+(\.\d+)?$")
 STORM = 200
@@ -110,8 +110,8 @@ def test_kill9_and_restart_keeps_history(start_daemon, workdir, procs):
     orphan = proc_name(orphan_pid)
     procs.append(_Pid(orphan_pid))
 
-    argv = [b"/bin/sh", b"-c", b"exit 7", b"caf\xc3\xa9", b"\xff\xfe-\x80"]
-    p, odd = spawn_zombie(argv)
+    argv = [b"/bin/sh", b"-c", b"read x; exit 7", b"caf\xc3\xa9", b"\xff\xfe-\x80"]
+    p, odd = spawn_read_zombie(first.mnt, argv)
     p.wait()
     # 1.2 MB of arguments: the journal's ECS fields show both ends, and
     # every byte must still come back. It lives until the mount has all of

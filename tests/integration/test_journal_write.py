@@ -24,7 +24,8 @@ import tempfile
 import pytest
 
 from conftest import daemon_env, lineagefs_binary
-from helpers import DEFAULT_TIMEOUT, barrier, is_mounted, spawn_zombie, stats, status, wait_for
+from helpers import (DEFAULT_TIMEOUT, barrier, is_mounted, spawn_read_zombie, spawn_zombie, stats,
+                     status, wait_for)
 
 ECS_FILTER = r"""
   (has("@timestamp") and (."@timestamp" | test("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z$")))
@@ -102,8 +103,8 @@ def test_lines_parse_and_carry_ecs_fields(start_daemon, workdir):
     # checkpoint already holds is told by its checkpoint line).
     wait_for(lambda: int(stats(d.mnt)["journal_checkpoints"]) == 1, DEFAULT_TIMEOUT,
              "the first checkpoint")
-    argv = [b"/bin/sh", b"-c", b"exit 3", b"caf\xc3\xa9", b"\xff\xfe-\x80"]
-    p, name = spawn_zombie(argv)
+    argv = [b"/bin/sh", b"-c", b"read x; exit 3", b"caf\xc3\xa9", b"\xff\xfe-\x80"]
+    p, name = spawn_read_zombie(d.mnt, argv)
     p.wait()
     pid, start = (int(x) for x in name.split("-"))
     barrier(d.mnt)

@@ -17,8 +17,8 @@ import tempfile
 import pytest
 
 from conftest import _skip_reason, daemon_env, lineagefs_binary, running_daemon
-from helpers import (is_mounted, parse_status, proc_name, read_bytes, read_text, spawn_zombie,
-                     stats, wait_exec, wait_for)
+from helpers import (is_mounted, parse_status, proc_name, read_bytes, read_text, spawn_read_zombie,
+                     spawn_zombie, stats, wait_exec, wait_for)
 from journal_fixtures import (ARGV_BYTES, BOOT_NS, NS, OLD_BOOT, Journal, iso, two_boots,
                               write_journal)
 
@@ -419,8 +419,8 @@ def test_replay_as_a_plain_user_matches_the_live_mount(start_daemon, tmp_path):
     wait_for(lambda: int(stats(live.mnt)["journal_checkpoints"]) == 1, what="a checkpoint")
     found.kill()
     found.wait()
-    argv = [b"/bin/sh", b"-c", b"exit 7", b"caf\xc3\xa9", b"\xff\xfe-\x80"]
-    p, odd = spawn_zombie(argv)
+    argv = [b"/bin/sh", b"-c", b"read x; exit 7", b"caf\xc3\xa9", b"\xff\xfe-\x80"]
+    p, odd = spawn_read_zombie(live.mnt, argv)
     p.wait()
     subprocess.run(["/bin/sh", "-c", "(exit 3); /bin/true | /bin/cat; sh -c 'kill -9 $$'"])
     killed = subprocess.Popen(["sleep", "600"])

@@ -3,6 +3,7 @@
 
 import os
 import subprocess
+import sys
 import threading
 
 import pytest
@@ -190,3 +191,43 @@ def test_self_catch_up_while_events_wait(monkeypatch):
             t.join()
         for tid, target in results:
             assert target == me, "self read by new thread %d: %r" % (tid, target)
+
+
+SELF_AFTER_CHANGE = r"""
+import ctypes, os, sys
+mnt = sys.argv[1]
+libc = ctypes.CDLL(None)
+libc.prctl(15, b"renamed-self", 0, 0, 0)  # PR_SET_NAME
+os.setgroups([])
+os.setresgid(65534, 65534, 65534)
+os.setresuid(65534, 65534, 65534)
+with open(os.path.join(mnt, "self/comm")) as f:
+    print(f.read().strip())
+with open(os.path.join(mnt, "self/status")) as f:
+    sys.stdout.write(f.read())
+"""
+
+
+@pytest.mark.skipif(os.environ.get("LINEAGEFS_DEBUG_HOOKS") != "1",
+                    reason="needs a build with -Ddebug_hooks=true")
+def test_self_is_the_reader_after_its_own_changes(monkeypatch):
+    """A process renames itself and drops root to nobody, then reads its
+    own self/comm and self/status under allow_other. Its COMM and UID
+    events wait on the main socket (the debug hook stretches the deferral
+    to an hour, and no exec follows to take them), so only the catch-up of
+    the self lookup applies them: without it the reader, now nobody, is
+    refused its own status (the record still says root) and comm is the
+    old name."""
+    monkeypatch.setenv("LINEAGEFS_DEBUG_DEFER_US", str(3600 * 1000 * 1000))
+    with running_daemon(["-o", "allow_other"]) as d:
+        os.chmod(os.path.dirname(d.mnt), 0o755)
+        for _ in range(3):
+            p = subprocess.run([sys.executable, "-c", SELF_AFTER_CHANGE, d.mnt], capture_output=True,
+                               text=True, timeout=60)
+            assert p.returncode == 0, p.stderr
+            lines = p.stdout.splitlines()
+            assert lines[0] == "renamed-self"
+            fields = dict(line.split(":\t", 1) for line in lines[1:])
+            assert fields["Name"] == "renamed-self"
+            assert fields["Uid"] == "65534\t65534"
+            assert fields["Gid"] == "65534\t65534"
