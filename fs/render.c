@@ -208,17 +208,18 @@ static const char *cmdline_state(const struct lin_process *p)
 static void append_cmdline_digest(GString *out, const struct lin_process *p)
 {
 	guint64 length = p->cmdline ? p->cmdline->len : 0;
+	const struct lin_str *sha256 = lin_process_cmdline_sha256(p);
 
 	if (p->flags & LIN_PROC_CMDLINE_MISSED) {
 		g_string_append(out, "CmdlineLength:\t-\nCmdlineSha256:\t-\n");
 		return;
 	}
 	if (p->flags & LIN_PROC_CMDLINE_TRUNCATED)
-		length = p->cmdline_full_len;
+		length = lin_process_cmdline_full_len(p);
 	g_string_append_printf(out, "CmdlineLength:\t%" G_GUINT64_FORMAT "\nCmdlineSha256:\t",
 	                       length);
-	if (p->cmdline_sha256) {
-		g_string_append_len(out, p->cmdline_sha256->data, p->cmdline_sha256->len);
+	if (sha256) {
+		g_string_append_len(out, sha256->data, sha256->len);
 	} else if (p->flags & LIN_PROC_CMDLINE_TRUNCATED) {
 		g_string_append_c(out, '-');
 	} else {
@@ -249,7 +250,7 @@ static void append_names(GString *out, const struct lin_name *names, guint count
  * named, which may be a reaper. */
 static void append_creator_check(GString *out, const struct lin_process *p)
 {
-	const struct lin_creator_guess *guess = p->guess;
+	const struct lin_creator_guess *guess = lin_process_guess(p);
 	guint named = guess ? MIN(guess->count, LIN_CANDIDATES_MAX) : 0;
 
 	g_string_append(out, "ParentIsCreator:\t");

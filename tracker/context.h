@@ -75,8 +75,14 @@ enum lin_context_copy_has {
 struct lin_hist_copy {
 	guint64 time_ns; /* CLOCK_REALTIME */
 	guint32 ids[4];
-	guint8 kind;               /* enum lin_hist_kind */
-	guint8 flags;              /* enum lin_hist_flag */
+	guint8 kind;  /* enum lin_hist_kind */
+	guint8 flags; /* enum lin_hist_flag */
+	/* EXEC, FOUND: N > 0 when the command line is the one of the entry
+	 * N before this one, a long one the copy holds once (cmdline then
+	 * points to that entry's bytes; a journal line says so instead of
+	 * repeating them, and its reader leaves cmdline NULL: the restore
+	 * takes that entry's). */
+	guint32 cmdline_back;
 	const char *exe, *cmdline; /* exe: the new comm of a COMM entry */
 	gsize exe_len, cmdline_len;
 };

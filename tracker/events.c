@@ -149,7 +149,8 @@ static gboolean fork_is_for(const struct lin_process *p, const struct lin_proc_i
  * the processes that may have made it with CLONE_PARENT. None matching
  * leaves the question open (the creator may be gone already).
  */
-static void guess_creator(struct lin_process *p, const struct lin_process *parent)
+static void guess_creator(struct tracker *t, struct lin_process *p,
+                          const struct lin_process *parent)
 {
 	struct lin_creator_guess *guess = g_new0(struct lin_creator_guess, 1);
 
@@ -161,8 +162,7 @@ static void guess_creator(struct lin_process *p, const struct lin_process *paren
 		guess->count++;
 	}
 	guess->check = guess->count > 0 ? LIN_PARENT_NOT_CREATOR : LIN_PARENT_UNCERTAIN;
-	g_free(p->guess);
-	p->guess = guess;
+	tracker_set_guess(t, p, guess);
 }
 
 static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
@@ -225,7 +225,7 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 		/* Its image is not the parent's (see fork_image_differs()):
 		 * its own, read for it, and who may have made it. */
 		tracker_apply_info(t, p, child);
-		guess_creator(p, creator);
+		guess_creator(t, p, creator);
 	} else if (creator) {
 		/* Until it execs, a child runs its creator's program. */
 		tracker_copy_image(t, p, creator);
@@ -252,10 +252,12 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 /* An image that differed from the parent's with no candidate may have been
  * the child's own exec, read before its EXEC arrived: its first EXEC
  * settles that. A named creator stays: it made the process. */
-static void exec_settles_guess(struct lin_process *p)
+static void exec_settles_guess(struct tracker *t, struct lin_process *p)
 {
-	if (p->guess && p->guess->check == LIN_PARENT_UNCERTAIN && p->exec_count == 1)
-		g_clear_pointer(&p->guess, g_free);
+	const struct lin_creator_guess *guess = lin_process_guess(p);
+
+	if (guess && guess->check == LIN_PARENT_UNCERTAIN && p->exec_count == 1)
+		tracker_set_guess(t, p, NULL);
 }
 
 /* An EXEC's read that failed while its process was still there (out of
@@ -294,7 +296,7 @@ static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
 		tracker_set_str(t, &p->exe, NULL);
 		p->flags |= LIN_PROC_CMDLINE_MISSED;
 		p->exec_count++;
-		exec_settles_guess(p);
+		exec_settles_guess(t, p);
 		tracker_queue_change(t, LIN_CHANGE_EXEC, p);
 		return;
 	}
@@ -313,7 +315,7 @@ static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
 	if (!(info->read_ok & PROC_READ_CMDLINE))
 		t->stats.cmdline_missed++;
 	p->exec_count++;
-	exec_settles_guess(p);
+	exec_settles_guess(t, p);
 	tracker_queue_change(t, LIN_CHANGE_EXEC, p);
 }
 

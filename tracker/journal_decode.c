@@ -572,6 +572,7 @@ static gboolean parse_history_entry(struct line *l, json_t *e, struct lin_hist_c
 	json_t *ids = json_object_get(e, "ids"), *v;
 	const char *kind;
 	guchar *bytes = NULL;
+	guint64 back = 0;
 	int ret;
 
 	if (!json_is_object(e) || get_timestamp(e, "@timestamp", &h->time_ns) != 1 ||
@@ -600,14 +601,22 @@ static gboolean parse_history_entry(struct line *l, json_t *e, struct lin_hist_c
 	ret = get_exact(l, e, "executable", e, "executable_b64", &h->exe, &h->exe_len);
 	if (ret < 0 || h->exe_len > EXE_MAX)
 		return FALSE;
-	ret = get_base64(e, "cmdline_b64", &bytes, &h->cmdline_len);
-	if (ret < 0)
+	/* The same command line as the entry that many before: the restore
+	 * takes it from there. */
+	ret = get_uint(e, "args_back", G_MAXUINT32, &back);
+	if (ret < 0 || (ret == 1 && back == 0))
 		return FALSE;
-	if (ret == 1)
-		h->cmdline = line_own(l, bytes);
-	else if ((v = json_object_get(e, "args")) != NULL &&
-	         !join_strings(l, v, &h->cmdline, &h->cmdline_len))
-		return FALSE;
+	h->cmdline_back = (guint32)back;
+	if (back == 0) {
+		ret = get_base64(e, "cmdline_b64", &bytes, &h->cmdline_len);
+		if (ret < 0)
+			return FALSE;
+		if (ret == 1)
+			h->cmdline = line_own(l, bytes);
+		else if ((v = json_object_get(e, "args")) != NULL &&
+		         !join_strings(l, v, &h->cmdline, &h->cmdline_len))
+			return FALSE;
+	}
 	if (json_is_true(json_object_get(e, "cmdline_missed")))
 		h->flags |= LIN_HIST_CMDLINE_MISSED;
 	if (json_is_true(json_object_get(e, "cmdline_truncated")))

@@ -406,17 +406,17 @@ static void append_head(GString *out, const struct journal_host *host, guint64 e
  * JOURNAL_CMDLINE_MAX, the middle cut out (the whole goes to
  * lineagefs.cmdline_b64). Returns a buffer to free, or NULL when proc's own
  * bytes serve. */
-static char *cut_cmdline(const struct journal_proc *proc, gsize *len)
+static char *cut_cmdline(const char *cmdline, gsize cmdline_len, gsize *len)
 {
 	gsize half = JOURNAL_CMDLINE_MAX / 2;
 	char *cut;
 
-	*len = proc->cmdline_len;
-	if (proc->cmdline_len <= JOURNAL_CMDLINE_MAX)
+	*len = cmdline_len;
+	if (cmdline_len <= JOURNAL_CMDLINE_MAX)
 		return NULL;
 	cut = g_malloc(JOURNAL_CMDLINE_MAX);
-	memcpy(cut, proc->cmdline, half);
-	memcpy(cut + half, proc->cmdline + proc->cmdline_len - half, half);
+	memcpy(cut, cmdline, half);
+	memcpy(cut + half, cmdline + cmdline_len - half, half);
 	*len = JOURNAL_CMDLINE_MAX;
 	return cut;
 }
@@ -617,19 +617,30 @@ static void append_history_entry(GString *out, const struct lin_hist_copy *h)
 			if (!journal_append_string(out, h->exe, h->exe_len))
 				append_b64(out, &first, "executable_b64", h->exe, h->exe_len);
 		}
-		if (h->cmdline_len) {
-			gsize len = MIN(h->cmdline_len, (gsize)JOURNAL_CMDLINE_MAX);
+		if (h->cmdline_back) {
+			/* The same long command line as that entry's. */
+			append_key(out, &first, "args_back");
+			append_u64(out, h->cmdline_back);
+		} else if (h->cmdline_len) {
+			/* Whole, as an exec line has it: both ends in args
+			 * when it is over JOURNAL_CMDLINE_MAX, every byte in
+			 * cmdline_b64. */
+			gsize len;
+			g_autofree char *cut = cut_cmdline(h->cmdline, h->cmdline_len, &len);
 
 			append_key(out, &first, "args");
-			if (!append_string_array(out, h->cmdline, len))
-				append_b64(out, &first, "cmdline_b64", h->cmdline, len);
+			if (!append_string_array(out, cut ? cut : h->cmdline, len) || cut)
+				append_b64(out, &first, "cmdline_b64", h->cmdline, h->cmdline_len);
+			if (cut) {
+				append_key(out, &first, "args_cut");
+				g_string_append(out, "true");
+			}
 		}
 		if (h->flags & LIN_HIST_CMDLINE_MISSED) {
 			append_key(out, &first, "cmdline_missed");
 			g_string_append(out, "true");
 		}
-		if ((h->flags & LIN_HIST_CMDLINE_TRUNCATED) ||
-		    h->cmdline_len > JOURNAL_CMDLINE_MAX) {
+		if (h->flags & LIN_HIST_CMDLINE_TRUNCATED) {
 			append_key(out, &first, "cmdline_truncated");
 			g_string_append(out, "true");
 		}
@@ -768,7 +779,7 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 		exe_inexact = !journal_append_string(out, proc->exe, proc->exe_len);
 	}
 	if ((fields & JOURNAL_HAS_CMDLINE) && proc->cmdline && proc->cmdline_len > 0) {
-		cut = cut_cmdline(proc, &cmdline_len);
+		cut = cut_cmdline(proc->cmdline, proc->cmdline_len, &cmdline_len);
 		if (cut)
 			cmdline = cut;
 		/* A cut one's exact bytes, whole, go to cmdline_b64. */

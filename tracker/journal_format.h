@@ -116,11 +116,17 @@
  *                  "uid"|"gid", "ids": [4 numbers: ruid, euid, rgid, egid
  *                  at an exec; old real, old effective, new real, new
  *                  effective for uid and gid], "executable", "args",
- *                  "cmdline_b64", "cmdline_missed", "cmdline_truncated",
- *                  "name" (comm), "name_b64", "executable_b64"} ... ]
+ *                  "cmdline_b64", "args_cut", "args_back",
+ *                  "cmdline_missed", "cmdline_truncated", "name" (comm),
+ *                  "name_b64", "executable_b64"} ... ]
  *                  (found and checkpoint lines: every entry the record
- *                  holds, oldest first, args cut at 1024 bytes; what does
- *                  not fit in the line follows in "history" lines),
+ *                  holds, oldest first, each argv whole as an exec line
+ *                  has it: args with both ends of one over 512 KiB and
+ *                  args_cut, every byte in cmdline_b64; "args_back": N
+ *                  instead when the argv, over 1 KiB, is the one of the
+ *                  entry N before in the record's history, so a long argv
+ *                  run again and again is written once; what does not fit
+ *                  in the line follows in "history" lines),
  *                  "history_dropped" (entries the record lost to the
  *                  daemon's history budget) }
  * A "history" line (event.kind "state", type ["info"]) follows a found or

@@ -18,10 +18,10 @@ static gboolean fork_inherits(const struct lin_process *p)
 {
 	const struct lin_process *c = p->creator;
 
-	return c && !p->guess && p->exe == c->exe && p->cmdline == c->cmdline &&
-	       p->cmdline_sha256 == c->cmdline_sha256 &&
-	       p->cmdline_full_len == c->cmdline_full_len && p->ruid == c->ruid &&
-	       p->euid == c->euid && p->rgid == c->rgid && p->egid == c->egid;
+	return c && !lin_process_guess(p) && p->exe == c->exe && p->cmdline == c->cmdline &&
+	       lin_process_cmdline_sha256(p) == lin_process_cmdline_sha256(c) &&
+	       lin_process_cmdline_full_len(p) == lin_process_cmdline_full_len(c) &&
+	       p->ruid == c->ruid && p->euid == c->euid && p->rgid == c->rgid && p->egid == c->egid;
 }
 
 /* The fields a line for action on p needs copied. */
@@ -73,8 +73,8 @@ void journal_item_plan(struct tracker *t, const struct lin_process *p, enum jour
 		n += p->exe->len;
 	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline)
 		n += p->cmdline->len;
-	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline_sha256)
-		n += p->cmdline_sha256->len + 1;
+	if ((fields & JOURNAL_HAS_CMDLINE) && lin_process_cmdline_sha256(p))
+		n += lin_process_cmdline_sha256(p)->len + 1;
 	plan->bytes = n;
 }
 
@@ -103,13 +103,13 @@ struct journal_item *journal_item_new(struct tracker *t, const struct lin_proces
 	proc->has = JOURNAL_HAS_UIDS | JOURNAL_HAS_GIDS | JOURNAL_HAS_COUNTS | JOURNAL_HAS_CMDLINE |
 	            (fields & JOURNAL_HAS_INHERITED);
 	proc->pid = p->pid;
-	proc->instance = p->instance;
+	proc->instance = lin_process_instance(p);
 	proc->start_ticks = p->start_ticks;
 	if (p->creator) {
 		proc->has |= JOURNAL_HAS_CREATOR | JOURNAL_HAS_CREATOR_START;
 		proc->creator_pid = p->creator->pid;
 		proc->creator_start_ticks = p->creator->start_ticks;
-		proc->creator_instance = p->creator->instance;
+		proc->creator_instance = lin_process_instance(p->creator);
 	} else if (p->creator_pid > 0) {
 		proc->has |= JOURNAL_HAS_CREATOR;
 		proc->creator_pid = p->creator_pid;
@@ -126,9 +126,9 @@ struct journal_item *journal_item_new(struct tracker *t, const struct lin_proces
 		proc->has |= JOURNAL_HAS_EXIT;
 	proc->exec_count = p->exec_count;
 	proc->threads = p->live_threads;
-	if ((fields & JOURNAL_HAS_GUESS) && p->guess) {
+	if ((fields & JOURNAL_HAS_GUESS) && lin_process_guess(p)) {
 		proc->has |= JOURNAL_HAS_GUESS;
-		proc->guess = *p->guess;
+		proc->guess = *lin_process_guess(p);
 	}
 	if ((fields & JOURNAL_HAS_COMM) && p->comm) {
 		proc->has |= JOURNAL_HAS_COMM;
@@ -140,12 +140,12 @@ struct journal_item *journal_item_new(struct tracker *t, const struct lin_proces
 	}
 	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline) {
 		proc->cmdline = copy_str(&at, p->cmdline, &proc->cmdline_len);
-		proc->cmdline_full_len = p->cmdline_full_len;
+		proc->cmdline_full_len = lin_process_cmdline_full_len(p);
 	}
-	if ((fields & JOURNAL_HAS_CMDLINE) && p->cmdline_sha256) {
+	if ((fields & JOURNAL_HAS_CMDLINE) && lin_process_cmdline_sha256(p)) {
 		gsize len;
 
-		proc->cmdline_sha256 = copy_str(&at, p->cmdline_sha256, &len);
+		proc->cmdline_sha256 = copy_str(&at, lin_process_cmdline_sha256(p), &len);
 		*at++ = '\0';
 	}
 	if (plan->ctx) {

@@ -113,10 +113,8 @@ void lin_hist_add(struct lin_hist_budget *budget, struct lin_hist **slot, gpoint
 	}
 }
 
-void lin_hist_free(struct lin_hist_budget *budget, struct lin_hist **slot)
+void lin_hist_clear(struct lin_hist_budget *budget, struct lin_hist *h)
 {
-	struct lin_hist *h = *slot;
-
 	if (!h)
 		return;
 	while (h->first) {
@@ -126,6 +124,18 @@ void lin_hist_free(struct lin_hist_budget *budget, struct lin_hist **slot)
 		owner_unlink(e);
 		entry_free(budget, e);
 	}
+	h->dropped = 0;
+}
+
+void lin_hist_free(struct lin_hist_budget *budget, struct lin_hist **slot)
+{
+	struct lin_hist *h = *slot;
+
+	if (!h)
+		return;
+	lin_hist_clear(budget, h);
+	lin_strpool_unref(budget->strings, h->cmdline_sha256);
+	g_free(h->guess);
 	g_free(h);
 	budget->histories--;
 	*slot = NULL;

@@ -51,14 +51,33 @@ struct lin_hist_entry {
 	guint8 flags;            /* enum lin_hist_flag */
 };
 
+struct lin_creator_guess;
+
+/*
+ * A record's history, and its other rare fields: allocated for the few
+ * records that have any of them, so that the many that have none do not
+ * pay for them (see struct lin_process and its lin_process_*() readers).
+ */
 struct lin_hist {
 	struct lin_hist_entry *first, *last;
 	gpointer record; /* the struct lin_process it belongs to */
 	guint32 count;
 	guint32 dropped; /* entries this process lost to the budget */
 	/* The record's pid inside a pid namespace other than the daemon's
-	 * (0: none known): as rare as a history, so kept with it. */
+	 * (0: none known). */
 	pid_t ns_pid;
+	/* N for the Nth record of (pid, start_ticks), a pid recycled within
+	 * one clock tick; 0 or 1: the first. */
+	guint32 instance;
+	/* Bytes of the whole command line when the kept ones are not all of
+	 * it (LIN_PROC_CMDLINE_TRUNCATED), else 0. */
+	guint32 cmdline_full_len;
+	/* Hex SHA-256 of the whole command line, when it was computed while
+	 * reading (long or cut); NULL: the kept bytes are the whole. */
+	struct lin_str *cmdline_sha256;
+	/* NULL while nothing says the fork event's parent is not the
+	 * creator; owned (g_free). */
+	struct lin_creator_guess *guess;
 };
 
 /* Called for an entry the budget drops, before it is freed. */
@@ -85,8 +104,12 @@ void lin_hist_add(struct lin_hist_budget *budget, struct lin_hist **slot, gpoint
 /* *slot, created (empty) when NULL. */
 struct lin_hist *lin_hist_get(struct lin_hist_budget *budget, struct lin_hist **slot,
                               gpointer record);
-/* Frees *slot and its entries (a forgotten record). NULL is fine. */
+/* Frees *slot, its entries and its rare fields (a forgotten record).
+ * NULL is fine. */
 void lin_hist_free(struct lin_hist_budget *budget, struct lin_hist **slot);
+/* Frees h's entries and forgets its count of dropped ones; its rare
+ * fields stay (a journal line that gives the whole history). NULL is fine. */
+void lin_hist_clear(struct lin_hist_budget *budget, struct lin_hist *h);
 
 /* The ids (ruid, euid, rgid, egid) a process had at time_ns, from its
  * current ids and the UID and GID entries after that time. */

@@ -141,6 +141,7 @@ void tracker_ctx_init(struct tracker *t)
 	t->history.on_drop = on_history_drop;
 	t->history.on_drop_data = t;
 	t->index = lin_index_new();
+	t->restoring_cmdlines = g_ptr_array_new();
 	t->ctx_opts.env_names = t->cfg.env_names;
 	t->ctx_opts.exe_identity = t->cfg.hash_exe;
 	t->ctx_opts.own_pidns = t->cfg.host_pidns;
@@ -153,8 +154,18 @@ void tracker_ctx_release(struct tracker *t, struct lin_process *p)
 	p->ctx = NULL;
 }
 
+static void restoring_reset(struct tracker *t, guint64 serial)
+{
+	for (guint i = 0; i < t->restoring_cmdlines->len; i++)
+		lin_strpool_unref(t->strings, g_ptr_array_index(t->restoring_cmdlines, i));
+	g_ptr_array_set_size(t->restoring_cmdlines, 0);
+	t->restoring_serial = serial;
+}
+
 void tracker_ctx_cleanup(struct tracker *t)
 {
+	restoring_reset(t, 0);
+	g_ptr_array_unref(t->restoring_cmdlines);
 	lin_index_free(t->index);
 	lin_context_pool_free(t->contexts);
 	exe_hash_free(t->hasher);
@@ -467,28 +478,60 @@ gboolean tracker_exec_prev_context(const struct tracker *t, const struct lin_pro
 	return TRUE;
 }
 
-/* The command line bytes a copy keeps of each entry: every entry is
- * copied (the journal splits a long history over lines of bounded size),
- * and the global budget bounds the entries of all records together, so
- * this bounds a whole checkpoint's copies whatever the processes ran. */
-#define LIN_HIST_COPY_CMDLINE_MAX 1024
+/*
+ * A copy holds every entry's whole command line. A long one that an
+ * earlier entry of the same record already holds (a process that exec'd
+ * the same long argv again and again) is held once, and the later entries
+ * say how far back it is (struct lin_hist_copy.cmdline_back): a copy, and
+ * the journal lines written from it, grow with the distinct command lines
+ * of a history, which the string budget bounds, and with its entries,
+ * which the history budget bounds, never with their product. Shorter ones
+ * are copied each time: cheaper than looking them up.
+ */
+#define LIN_HIST_COPY_SHARE_MIN 1024
 
 static gsize str_size(const struct lin_str *s)
 {
 	return s ? s->len : 0;
 }
 
+/* Whether entry e of a copy holds its command line once more (FALSE: an
+ * earlier entry's serves). shared maps the long command lines held so far
+ * to the index after their entry's; created when first needed. */
+static gboolean hist_cmdline_new(const struct lin_hist_entry *e, guint index, GHashTable **shared,
+                                 guint *back)
+{
+	gpointer before;
+
+	*back = 0;
+	if (str_size(e->cmdline) < LIN_HIST_COPY_SHARE_MIN)
+		return TRUE;
+	if (!*shared)
+		*shared = g_hash_table_new(NULL, NULL);
+	before = g_hash_table_lookup(*shared, e->cmdline);
+	g_hash_table_insert(*shared, e->cmdline, GUINT_TO_POINTER(index + 1));
+	if (!before)
+		return TRUE;
+	*back = index + 1 - GPOINTER_TO_UINT(before);
+	return FALSE;
+}
+
 gsize lin_context_copy_size(const struct lin_process *p, gboolean with_history)
 {
 	const struct lin_context *c = p->ctx;
 	gsize n = 8; /* the entries' alignment */
+	GHashTable *shared = NULL;
+	guint index = 0, back;
 
 	if (c)
 		n += str_size(c->cwd) + str_size(c->cgroup) + str_size(c->env);
 	if (with_history && p->history)
-		for (const struct lin_hist_entry *e = p->history->first; e; e = e->next)
-			n += sizeof(struct lin_hist_copy) + str_size(e->exe) +
-			     MIN(str_size(e->cmdline), LIN_HIST_COPY_CMDLINE_MAX);
+		for (const struct lin_hist_entry *e = p->history->first; e; e = e->next, index++)
+			n +=
+			    sizeof(struct lin_hist_copy) + str_size(e->exe) +
+			    (hist_cmdline_new(e, index, &shared, &back) ? str_size(e->cmdline) : 0);
+	if (shared)
+		g_hash_table_destroy(shared);
 	return n;
 }
 
@@ -521,6 +564,7 @@ void lin_context_copy_fill(const struct lin_process *p, const struct tracker_con
 	*at += (8 - ((guintptr)*at & 7)) & 7;
 	if (with_history) {
 		struct lin_hist_copy *entries = (struct lin_hist_copy *)(void *)*at;
+		GHashTable *shared = NULL;
 		guint n = 0;
 
 		const struct lin_hist_entry *from = p->history ? p->history->first : NULL;
@@ -538,14 +582,15 @@ void lin_context_copy_fill(const struct lin_process *p, const struct tracker_con
 			h->kind = e->kind;
 			h->flags = e->flags;
 			h->exe = copy_bytes(at, e->exe, &h->exe_len);
-			h->cmdline = *at;
-			h->cmdline_len = MIN(str_size(e->cmdline), LIN_HIST_COPY_CMDLINE_MAX);
-			if (h->cmdline_len)
-				memcpy(*at, e->cmdline->data, h->cmdline_len);
-			*at += h->cmdline_len;
-			if (h->cmdline_len < str_size(e->cmdline))
-				h->flags |= LIN_HIST_CMDLINE_TRUNCATED;
+			if (hist_cmdline_new(e, n, &shared, &h->cmdline_back)) {
+				h->cmdline = copy_bytes(at, e->cmdline, &h->cmdline_len);
+			} else {
+				h->cmdline = entries[n - h->cmdline_back].cmdline;
+				h->cmdline_len = entries[n - h->cmdline_back].cmdline_len;
+			}
 		}
+		if (shared)
+			g_hash_table_destroy(shared);
 		out->hist = entries;
 		out->hist_count = n;
 		/* A found record's history shows when it was found: a
@@ -615,9 +660,13 @@ void tracker_ctx_restore_before(struct tracker *t, struct lin_process *p,
                                 const struct tracker_restore *r, guint32 old_ids[4])
 {
 	current_ids(p, old_ids);
+	/* A history's "history" lines follow its line at once: any other
+	 * line ends it. */
+	restoring_reset(t, 0);
 	if (r->whole) {
-		/* The line describes it from scratch: its history and context. */
-		lin_hist_free(&t->history, &p->history);
+		/* The line describes it from scratch: its history and context
+		 * (the rare fields beside the history are restore.c's). */
+		lin_hist_clear(&t->history, p->history);
 		lin_context_unref(t->contexts, g_steal_pointer(&p->ctx));
 		p->exec_ns = 0;
 		set_ns_pid(t, p, 0);
@@ -630,6 +679,22 @@ void tracker_ctx_restore_before(struct tracker *t, struct lin_process *p,
 	else if (r->exec && (p->flags & LIN_PROC_FROM_SCAN) && p->exec_count == 0)
 		push_image(t, p, LIN_HIST_FOUND,
 		           t->cfg.boot_realtime_ns + t->cfg.boot_offset_ns + p->seen_ns);
+}
+
+/* The command line of the entry back entries before the next one of p's
+ * history being restored, with a reference; NULL, and the entry flagged
+ * as missing it, when that entry is not known here (its line was lost). */
+static struct lin_str *restoring_cmdline(struct tracker *t, const struct lin_process *p,
+                                         guint32 back, guint8 *flags)
+{
+	GPtrArray *held = t->restoring_cmdlines;
+	struct lin_str *s = NULL;
+
+	if (t->restoring_serial == p->serial && back <= held->len)
+		s = g_ptr_array_index(held, held->len - back);
+	if (!s)
+		*flags |= LIN_HIST_CMDLINE_MISSED;
+	return lin_str_ref(s);
 }
 
 void tracker_ctx_restore_history(struct tracker *t, struct lin_process *p,
@@ -649,10 +714,17 @@ void tracker_ctx_restore_history(struct tracker *t, struct lin_process *p,
 		if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND ||
 		    h->kind == LIN_HIST_COMM)
 			e.exe = h->exe_len ? intern_bytes(t, h->exe, h->exe_len) : NULL;
-		if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND)
+		if ((h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND) && h->cmdline_back)
+			e.cmdline = restoring_cmdline(t, p, h->cmdline_back, &e.flags);
+		else if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND)
 			e.cmdline =
 			    h->cmdline_len ? intern_bytes(t, h->cmdline, h->cmdline_len) : NULL;
 		lin_hist_add(&t->history, &p->history, p, &e);
+		if (t->restoring_serial == p->serial)
+			g_ptr_array_add(t->restoring_cmdlines,
+			                str_size(e.cmdline) >= LIN_HIST_COPY_SHARE_MIN
+			                    ? lin_str_ref(e.cmdline)
+			                    : NULL);
 		lin_strpool_unref(t->strings, e.exe);
 		lin_strpool_unref(t->strings, e.cmdline);
 	}
@@ -720,7 +792,8 @@ void tracker_ctx_restore_after(struct tracker *t, struct lin_process *p,
 	else if (r->exec && r->time_ns)
 		p->exec_ns = r->time_ns;
 	if (c->has & LIN_CTX_COPY_HISTORY) {
-		lin_hist_free(&t->history, &p->history);
+		lin_hist_clear(&t->history, p->history);
+		restoring_reset(t, p->serial);
 		tracker_ctx_restore_history(t, p, c);
 		if (p->history)
 			p->history->dropped = c->hist_dropped;

@@ -26,7 +26,7 @@ static void reset_record(struct tracker *t, struct lin_process *p)
 	tracker_set_str(t, &p->comm, NULL);
 	tracker_set_str(t, &p->exe, NULL);
 	tracker_clear_cmdline(t, p);
-	g_clear_pointer(&p->guess, g_free);
+	tracker_set_guess(t, p, NULL);
 	p->flags &= ~TRACKER_RESTORE_FLAG_MASK;
 	p->ruid = p->euid = 0;
 	p->rgid = p->egid = 0;
@@ -78,11 +78,11 @@ static struct lin_process *restore_record(struct tracker *t, const struct tracke
 	old = tracker_find_pid(t, r->pid);
 	if (old && lin_process_running(old) &&
 	    (old->start_ticks < r->start_ticks ||
-	     (old->start_ticks == r->start_ticks && old->instance < name.instance)))
+	     (old->start_ticks == r->start_ticks && lin_process_instance(old) < name.instance)))
 		tracker_process_set_exited(t, old, LIN_EXIT_UNKNOWN, 0, 0);
 	p = tracker_process_new(t, r->pid, r->start_ticks, r->seen_ns);
 	/* The journal names it: its earlier holders may be gone from it. */
-	p->instance = name.instance;
+	tracker_set_instance(t, p, name.instance);
 	*created = TRUE;
 	return p;
 }
@@ -139,18 +139,17 @@ guint64 tracker_restore_put(struct tracker *t, const struct tracker_restore *r)
 	if (r->has & TRACKER_RESTORE_CMDLINE) {
 		tracker_clear_cmdline(t, p);
 		set_bytes(t, &p->cmdline, r->cmdline, r->cmdline_len);
-		p->cmdline_full_len = r->cmdline_full_len;
-		if (r->cmdline_sha256)
-			set_bytes(t, &p->cmdline_sha256, r->cmdline_sha256,
-			          strlen(r->cmdline_sha256));
+		tracker_set_cmdline_whole(t, p, r->cmdline_full_len,
+		                          r->cmdline_sha256 && r->cmdline_sha256[0]
+		                              ? lin_strpool_intern(t->strings, r->cmdline_sha256,
+		                                                   strlen(r->cmdline_sha256))
+		                              : NULL);
 	}
 	/* A line with the image says whether the parent made it. */
-	if (r->has & TRACKER_RESTORE_GUESS) {
-		g_free(p->guess);
-		p->guess = g_memdup2(&r->guess, sizeof(r->guess));
-	} else if (r->has & TRACKER_RESTORE_CMDLINE) {
-		g_clear_pointer(&p->guess, g_free);
-	}
+	if (r->has & TRACKER_RESTORE_GUESS)
+		tracker_set_guess(t, p, g_memdup2(&r->guess, sizeof(r->guess)));
+	else if (r->has & TRACKER_RESTORE_CMDLINE)
+		tracker_set_guess(t, p, NULL);
 	if (r->has & TRACKER_RESTORE_UIDS) {
 		p->ruid = r->ruid;
 		p->euid = r->euid;

@@ -195,7 +195,8 @@ struct lin_process *tracker_process_new(struct tracker *t, pid_t pid, guint64 st
 	/* A pid recycled within one clock tick: the later holders are told
 	 * apart by their instance, never merged into one name. */
 	same = tracker_find(t, pid, start_ticks);
-	p->instance = same ? same->instance + 1 : 1;
+	if (same)
+		tracker_set_instance(t, p, lin_process_instance(same) + 1);
 
 	p->all_prev = t->all_tail;
 	if (t->all_tail)
@@ -333,7 +334,6 @@ void tracker_process_forget(struct tracker *t, struct lin_process *p)
 	tracker_set_str(t, &p->comm, NULL);
 	tracker_set_str(t, &p->exe, NULL);
 	tracker_clear_cmdline(t, p);
-	g_clear_pointer(&p->guess, g_free);
 	t->records--;
 	t->stats.processes_exited--;
 	t->stats.processes_forgotten++;
@@ -365,11 +365,49 @@ void tracker_enforce_retention(struct tracker *t)
 	string_budget_room(t, 0);
 }
 
+/* The rare fields live out of line (struct lin_hist), allocated for the
+ * first one a record gets: setting one to its usual value allocates
+ * nothing. */
+static struct lin_hist *rare_fields(struct tracker *t, struct lin_process *p, gboolean usual)
+{
+	if (usual && !p->history)
+		return NULL;
+	return lin_hist_get(&t->history, &p->history, p);
+}
+
+void tracker_set_instance(struct tracker *t, struct lin_process *p, guint32 instance)
+{
+	struct lin_hist *h = rare_fields(t, p, instance <= 1);
+
+	if (h)
+		h->instance = instance;
+}
+
+void tracker_set_cmdline_whole(struct tracker *t, struct lin_process *p, guint32 full_len,
+                               struct lin_str *sha256)
+{
+	struct lin_hist *h = rare_fields(t, p, full_len == 0 && !sha256);
+
+	if (!h)
+		return;
+	h->cmdline_full_len = full_len;
+	tracker_set_str(t, &h->cmdline_sha256, sha256);
+}
+
+void tracker_set_guess(struct tracker *t, struct lin_process *p, struct lin_creator_guess *guess)
+{
+	struct lin_hist *h = rare_fields(t, p, !guess);
+
+	if (!h)
+		return;
+	g_free(h->guess);
+	h->guess = guess;
+}
+
 void tracker_clear_cmdline(struct tracker *t, struct lin_process *p)
 {
 	tracker_set_str(t, &p->cmdline, NULL);
-	tracker_set_str(t, &p->cmdline_sha256, NULL);
-	p->cmdline_full_len = 0;
+	tracker_set_cmdline_whole(t, p, 0, NULL);
 	p->flags &= ~LIN_PROC_CMDLINE_TRUNCATED;
 }
 
@@ -378,8 +416,8 @@ void tracker_copy_image(struct tracker *t, struct lin_process *p, const struct l
 	tracker_set_str(t, &p->comm, lin_str_ref(from->comm));
 	tracker_set_str(t, &p->exe, lin_str_ref(from->exe));
 	tracker_set_str(t, &p->cmdline, lin_str_ref(from->cmdline));
-	tracker_set_str(t, &p->cmdline_sha256, lin_str_ref(from->cmdline_sha256));
-	p->cmdline_full_len = from->cmdline_full_len;
+	tracker_set_cmdline_whole(t, p, lin_process_cmdline_full_len(from),
+	                          lin_str_ref(lin_process_cmdline_sha256(from)));
 	p->start_stack = from->start_stack;
 	p->flags &= ~(LIN_PROC_CMDLINE_MISSED | LIN_PROC_CMDLINE_TRUNCATED | LIN_PROC_KTHREAD);
 	p->flags |=
@@ -422,13 +460,13 @@ static void apply_cmdline(struct tracker *t, struct lin_process *p,
 	}
 	if (cut) {
 		p->flags |= LIN_PROC_CMDLINE_TRUNCATED;
-		p->cmdline_full_len = (guint32)MIN(whole, G_MAXUINT32);
 		t->stats.cmdline_cut++;
 	}
 	if (len > 0)
 		p->cmdline = lin_strpool_intern(t->strings, bytes, len);
-	if (sha256[0] != '\0')
-		p->cmdline_sha256 = lin_strpool_intern(t->strings, sha256, strlen(sha256));
+	tracker_set_cmdline_whole(
+	    t, p, cut ? (guint32)MIN(whole, G_MAXUINT32) : 0,
+	    sha256[0] != '\0' ? lin_strpool_intern(t->strings, sha256, strlen(sha256)) : NULL);
 }
 
 /* Fills a record's descriptive fields from a /proc read. */

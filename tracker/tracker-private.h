@@ -50,6 +50,12 @@ struct tracker {
 	GArray *cpu_seqs; /* struct cpu_seq, indexed by cpu */
 	struct lin_context_pool *contexts;
 	struct lin_hist_budget history;
+	/* The restore of one record's history (its whole line, then its
+	 * "history" lines): the long command line of each entry added so far
+	 * (a reference, or NULL), for the later entries that name one by how
+	 * far back it is (struct lin_hist_copy.cmdline_back). */
+	GPtrArray *restoring_cmdlines;
+	guint64 restoring_serial;
 	struct lin_index *index;
 	/* --hash-exe: its own worker; the cache is the feeding thread's. */
 	struct exe_hash *hasher;
@@ -101,6 +107,13 @@ struct lin_process *tracker_process_new(struct tracker *t, pid_t pid, guint64 st
                                         guint64 seen_ns);
 void tracker_set_creator(struct tracker *t, struct lin_process *child, struct lin_process *creator);
 void tracker_set_str(struct tracker *t, struct lin_str **slot, struct lin_str *value);
+/* The rare fields (see struct lin_hist): instance 1, no length or digest
+ * of a whole command line (sha256 is taken), no guess (taken, g_free'd)
+ * allocate nothing. */
+void tracker_set_instance(struct tracker *t, struct lin_process *p, guint32 instance);
+void tracker_set_cmdline_whole(struct tracker *t, struct lin_process *p, guint32 full_len,
+                               struct lin_str *sha256);
+void tracker_set_guess(struct tracker *t, struct lin_process *p, struct lin_creator_guess *guess);
 /* Drops the command line, its digest and its cut flag. */
 void tracker_clear_cmdline(struct tracker *t, struct lin_process *p);
 /* Gives p the program from runs (comm, exe, command line and its digest,

@@ -86,7 +86,7 @@ void tracker_queue_change(struct tracker *t, enum lin_change_kind kind, struct l
 	    .kind = kind,
 	    .serial = p->serial,
 	    .pid = p->pid,
-	    .instance = p->instance,
+	    .instance = lin_process_instance(p),
 	    .start_ticks = p->start_ticks,
 	    .creator_serial = p->creator ? p->creator->serial : 0,
 	    .seen = p->fs_seen,
@@ -107,7 +107,7 @@ void tracker_queue_creator_change(struct tracker *t, struct lin_process *p,
 	    .kind = LIN_CHANGE_CREATOR,
 	    .serial = p->serial,
 	    .pid = p->pid,
-	    .instance = p->instance,
+	    .instance = lin_process_instance(p),
 	    .start_ticks = p->start_ticks,
 	    .creator_serial = p->creator ? p->creator->serial : 0,
 	    .old_creator_serial = old_creator ? old_creator->serial : 0,
@@ -214,8 +214,6 @@ void tracker_free(struct tracker *t)
 		lin_strpool_unref(t->strings, p->exe);
 		lin_strpool_unref(t->strings, p->cmdline);
 		tracker_ctx_release(t, p);
-		lin_strpool_unref(t->strings, p->cmdline_sha256);
-		g_free(p->guess);
 	}
 	g_ptr_array_unref(t->record_blocks);
 	g_hash_table_unref(t->by_serial);
@@ -279,7 +277,8 @@ struct lin_process *tracker_find(struct tracker *t, pid_t pid, guint64 start_tic
 struct lin_process *tracker_find_name(struct tracker *t, const struct lin_name *name)
 {
 	for (struct lin_process *p = tracker_find_pid(t, name->pid); p; p = p->older_same_pid)
-		if (p->start_ticks == name->start_ticks && p->instance == name->instance)
+		if (p->start_ticks == name->start_ticks &&
+		    lin_process_instance(p) == name->instance)
 			return p;
 	return NULL;
 }
@@ -340,7 +339,7 @@ void tracker_get_stats(struct tracker *t, struct tracker_stats *out)
 struct lin_name lin_process_name(const struct lin_process *p)
 {
 	struct lin_name name = {
-	    .pid = p->pid, .instance = p->instance, .start_ticks = p->start_ticks};
+	    .pid = p->pid, .instance = lin_process_instance(p), .start_ticks = p->start_ticks};
 
 	return name;
 }

@@ -101,12 +101,6 @@ struct lin_process {
 	guint32 live_threads;  /* threads other than the leader known alive */
 	guint32 keep_children; /* children that are running or have keep_children > 0 */
 	guint32 exec_count;
-	/* 1, or N for the Nth record of (pid, start_ticks): a pid recycled
-	 * within one clock tick. */
-	guint32 instance;
-	/* Bytes of the whole command line when the kept ones are not all of
-	 * it (LIN_PROC_CMDLINE_TRUNCATED), else 0. */
-	guint32 cmdline_full_len;
 	/* Field 28 of its stat (0: unknown): the image it runs, see struct
 	 * lin_creator_guess. */
 	guint64 start_stack;
@@ -129,16 +123,13 @@ struct lin_process {
 	/* The forensic context, shared with the records that have the same
 	 * (a fork inherits its creator's); NULL when nothing is known. */
 	struct lin_context *ctx;
-	/* What the fields above no longer show (see history.h), and the pid
-	 * inside a pid namespace other than the daemon's; NULL for most
-	 * processes. */
+	/* What the fields above no longer show (see proc_history.h), and the
+	 * rare fields: the pid inside another pid namespace than the
+	 * daemon's, the instance, the whole command line's length and digest
+	 * when cut, the creator guess (read them with the lin_process_*()
+	 * functions below); NULL for most processes. */
 	struct lin_hist *history;
 	guint64 exec_ns; /* CLOCK_REALTIME of the last exec seen; 0: none */
-	/* Hex SHA-256 of the whole command line, when it was computed while
-	 * reading (long or cut); NULL: the kept bytes are the whole. */
-	struct lin_str *cmdline_sha256;
-	/* NULL while nothing says the fork event's parent is not the creator. */
-	struct lin_creator_guess *guess;
 };
 
 static inline gboolean lin_process_running(const struct lin_process *p)
@@ -154,6 +145,33 @@ static inline pid_t lin_process_ns_pid(const struct lin_process *p)
 	if (p->flags & LIN_PROC_NS_PID_IS_PID)
 		return p->pid;
 	return p->history ? p->history->ns_pid : 0;
+}
+
+/* 1, or N for the Nth record of (pid, start_ticks): a pid recycled within
+ * one clock tick. */
+static inline guint32 lin_process_instance(const struct lin_process *p)
+{
+	return p->history && p->history->instance > 1 ? p->history->instance : 1;
+}
+
+/* Bytes of the whole command line when the kept ones are not all of it
+ * (LIN_PROC_CMDLINE_TRUNCATED), else 0. */
+static inline guint32 lin_process_cmdline_full_len(const struct lin_process *p)
+{
+	return p->history ? p->history->cmdline_full_len : 0;
+}
+
+/* Hex SHA-256 of the whole command line, when it was computed while
+ * reading (long or cut); NULL: the kept bytes are the whole. */
+static inline struct lin_str *lin_process_cmdline_sha256(const struct lin_process *p)
+{
+	return p->history ? p->history->cmdline_sha256 : NULL;
+}
+
+/* NULL while nothing says the fork event's parent is not the creator. */
+static inline const struct lin_creator_guess *lin_process_guess(const struct lin_process *p)
+{
+	return p->history ? p->history->guess : NULL;
 }
 
 struct tracker_config {

@@ -145,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hist[i].time_ns = take(&r, 8);
 		hist[i].kind = (guint8)(take(&r, 1) % 6);
 		hist[i].flags = (guint8)take(&r, 1);
+		hist[i].cmdline_back = (guint32)(take(&r, 1) % 4);
 		for (size_t k = 0; k < 4; k++)
 			hist[i].ids[k] = (guint32)take(&r, 4);
 		hist[i].exe = take_bytes(&r, &hist[i].exe_len);

@@ -31,7 +31,7 @@ from helpers import (
     wait_for,
 )
 
-from test_cli import assert_fails_cleanly, empty_dir  # noqa: F401 (fixture)
+from test_cli import assert_fails_cleanly, empty_dir, run  # noqa: F401 (fixture)
 
 
 def history(mnt, name):
@@ -398,6 +398,16 @@ CONTEXT_KEYS = ("Cwd", "Cgroup", "Container", "ContainerRuntime", "PidNs", "NsPi
                 "Gid", "Exe", "Execs")
 
 
+def test_help_names_the_context_files_fields_and_options():
+    """--help is where a new user looks first: it names the files, the
+    status fields and the options of this context."""
+    r = run(["--help"])
+    assert r.returncode == 0, r.stderr
+    for needle in ("history", "environ", "by-exe/<path>/", "by-uid/<uid>/", "--hash-exe",
+                   "--env=NAME") + CONTEXT_KEYS[:14]:
+        assert needle in r.stdout, "--help lacks %r:\n%s" % (needle, r.stdout)
+
+
 def timed_lines(text):
     """[(epoch seconds, event fields)] of a history file."""
     out = []
@@ -554,6 +564,35 @@ def test_found_record_keeps_its_seen_time_across_restarts(start_daemon, tmp_path
     assert line["lineagefs"]["seen"] < line["@timestamp"], line
 
 
+def restart_twice(start_daemon, daemon, opts, name, want):
+    """kill -9 and restart twice once the journal is synced: the first
+    restart reads the first daemon's lines, the second the checkpoint the
+    second daemon wrote; each time name's history must be want. Returns
+    the last daemon."""
+    for restart in range(2):
+        synced = int(stats(daemon.mnt)["journal_syncs"])
+        # Each poll changes the journal, so there is always a next sync.
+        wait_for(lambda: subprocess.run(["true"]).returncode == 0 and int(
+            stats(daemon.mnt)["journal_syncs"]) > synced, DEFAULT_TIMEOUT, "a later sync")
+        kill9(daemon)
+        daemon = start_daemon(opts)
+        assert_same_history(want, read_text(os.path.join(daemon.mnt, name, "history")))
+        wait_for(lambda: int(stats(daemon.mnt)["journal_checkpoints"]) >= 1, DEFAULT_TIMEOUT,
+                 "the checkpoint of daemon %d" % (restart + 1))
+    return daemon
+
+
+def pid_lines(journal, segment, pid):
+    """The lines of pid in a segment, parsed."""
+    lines = []
+    with open(os.path.join(journal, segment), "rb") as f:
+        for raw in f:
+            line = json.loads(raw)
+            if line.get("process", {}).get("pid") == pid:
+                lines.append(line)
+    return lines
+
+
 def test_long_history_survives_restarts(start_daemon, tmp_path, procs):
     """A process with far more history entries than the 256 a checkpoint
     used to keep (its comm changed 2,000 times) gets all of them back after
@@ -585,25 +624,73 @@ def test_long_history_survives_restarts(start_daemon, tmp_path, procs):
     wait_for(lambda: "\"name\":\"%s\"" % comms[-1][2] in journal_text(journal),
              DEFAULT_TIMEOUT, "the last comm line in the journal")
     wait_for(lambda: int(stats(daemon.mnt)["journal_syncs"]) >= 1, DEFAULT_TIMEOUT, "a sync")
-    for restart in range(2):
-        synced = int(stats(daemon.mnt)["journal_syncs"])
-        # Each poll changes the journal, so there is always a next sync.
-        wait_for(lambda: subprocess.run(["true"]).returncode == 0 and int(
-            stats(daemon.mnt)["journal_syncs"]) > synced, DEFAULT_TIMEOUT, "a later sync")
-        kill9(daemon)
-        daemon = start_daemon(opts)
-        assert_same_history(want, read_text(os.path.join(daemon.mnt, name, "history")))
-        wait_for(lambda: int(stats(daemon.mnt)["journal_checkpoints"]) >= 1, DEFAULT_TIMEOUT,
-                 "the checkpoint of daemon %d" % (restart + 1))
+    daemon = restart_twice(start_daemon, daemon, opts, name, want)
     # The second daemon's checkpoint held it: a line and its continuations.
-    lines = []
-    with open(os.path.join(journal, segments(journal)[-2]), "rb") as f:
-        for raw in f:
-            line = json.loads(raw)
-            if line.get("process", {}).get("pid") == renamer.pid:
-                lines.append(line)
+    lines = pid_lines(journal, segments(journal)[-2], renamer.pid)
     actions = [line["event"]["action"] for line in lines]
     assert actions[0] == "checkpoint" and "history" in actions[1:], actions
     held = sum(len(line["lineagefs"].get("history", [])) for line in lines
                if line["event"]["action"] in ("checkpoint", "history"))
     assert held >= len(comms), held
+
+
+STAGES_SCRIPT = r"""
+import os, sys
+
+BIG = ["b%05d" % i + "x" * 94 for i in range(6000)]  # 606,000 bytes: over 512 KiB
+MID = ["m%03d" % i + "y" * 95 for i in range(30)]  # 3,030 bytes: over 1 KiB
+stage = int(os.environ["STAGE"])
+sys.stdout.write("stage %d\n" % stage)
+sys.stdout.flush()
+sys.stdin.readline()  # the test saw all of this stage's command line
+if stage == 4:
+    sys.stdin.read()
+nxt = stage + 1
+# The stage in the environment: the 1st and 3rd execs' argv are the same.
+os.execve(sys.executable, [sys.executable, sys.argv[0]] + (BIG if nxt in (1, 3) else MID),
+          dict(os.environ, STAGE=str(nxt)))
+"""
+
+
+def test_whole_argv_of_earlier_execs_survives_restarts(start_daemon, tmp_path, procs):
+    """A process exec'd a 606,000-byte argv, a 3,030-byte one, the first
+    again, then the second again. Its history shows each earlier exec's
+    whole argv; after kill -9 and a restart (from the exec lines), and a
+    second one (from the second daemon's checkpoint, which used to keep
+    1,024 bytes of each), it shows the same. The checkpoint holds the big
+    argv once: the repeat names the entry before it ("args_back")."""
+    journal = str(tmp_path / "journal")
+    opts = ["--journal=" + journal, "--journal-sync=50"]
+    script = str(tmp_path / "stages.py")
+    with open(script, "w") as f:
+        f.write(STAGES_SCRIPT)
+    daemon = start_daemon(opts)
+    big = ["b%05d" % i + "x" * 94 for i in range(6000)]
+    mid = ["m%03d" % i + "y" * 95 for i in range(30)]
+    argvs = [[sys.executable, script] + ([] if stage == 0 else big if stage in (1, 3) else mid)
+             for stage in range(5)]
+    staged = spawn(procs, argvs[0], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                   env=dict(HELPER_ENV, STAGE="0"))
+    name = proc_name(staged.pid)
+    for stage, argv in enumerate(argvs):
+        assert staged.stdout.readline() == b"stage %d\n" % stage
+        # Each exec's whole command line is read before the next exec.
+        wait_status(daemon.mnt, name, "CmdlineLength",
+                    str(sum(len(a.encode()) + 1 for a in argv)))
+        staged.stdin.write(b"go\n")
+        staged.stdin.flush()
+    want = read_text(os.path.join(daemon.mnt, name, "history"))
+    execs = events(want.splitlines(), "exec")
+    assert [argv_of(fields) for fields in execs] == argvs, want[:2000]
+    assert "truncated" not in want and "dropped" not in want
+    wait_for(lambda: '"args":["%s"' % argvs[4][0] in journal_text(journal) and
+             journal_text(journal).count('"m029' + "y" * 95) >= 2, DEFAULT_TIMEOUT,
+             "the last exec line in the journal")
+    daemon = restart_twice(start_daemon, daemon, opts, name, want)
+    # The second daemon's checkpoint of it: the big argv's bytes once.
+    entries = []
+    for line in pid_lines(journal, segments(journal)[-2], staged.pid):
+        if line["event"]["action"] in ("checkpoint", "history"):
+            entries += line["lineagefs"].get("history", [])
+    assert [e.get("args_back") for e in entries] == [None, None, None, 2], entries[:1]
+    assert [bool(e.get("cmdline_b64")) for e in entries] == [False, True, False, False]

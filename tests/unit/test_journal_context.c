@@ -49,9 +49,9 @@ static guint64 fake_monotonic(void)
 	return 2 * 3600 * NS_PER_SEC;
 }
 
-static int setup(void **state)
+/* An empty table on the fake clocks, as the journal's root or a live one. */
+static struct tracker *new_table(void)
 {
-	struct fixture *f = g_new0(struct fixture, 1);
 	struct tracker_config cfg = {
 	    .proc_root_fd = -1,
 	    .max_exited = 1000,
@@ -60,6 +60,13 @@ static int setup(void **state)
 	    .now_realtime_ns = fake_realtime,
 	    .now_monotonic_ns = fake_monotonic,
 	};
+
+	return tracker_new(&cfg);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = g_new0(struct fixture, 1);
 	struct journal_read_options opts = {
 	    .expect_host_id = HOST,
 	    .root_boot_id = BOOT,
@@ -68,7 +75,7 @@ static int setup(void **state)
 	    .now_realtime_ns = NOW_NS,
 	};
 
-	f->root = tracker_new(&cfg);
+	f->root = new_table();
 	opts.root_tracker = f->root;
 	f->reader = journal_reader_new(&opts);
 	g_strlcpy(f->host.machine_id, HOST, sizeof(f->host.machine_id));
@@ -446,6 +453,158 @@ static void test_long_history_spreads_over_lines(void **state)
 	assert_int_equal(p->history->count, LONG_HISTORY + 1); /* the comm line's own */
 }
 
+/* An argv as /proc/<pid>/cmdline has it: words of 99 bytes and a NUL,
+ * `fill` repeated, `len` bytes in all (a multiple of 100). */
+static char *long_argv(char fill, gsize len)
+{
+	char *argv = g_malloc(len);
+
+	memset(argv, fill, len);
+	for (gsize i = 99; i < len; i += 100)
+		argv[i] = '\0';
+	return argv;
+}
+
+/* One EXEC of pid 300 with that argv, at second `at_s` after boot. */
+static void exec_argv(struct tracker *t, guint64 at_s, const char *argv, gsize len)
+{
+	struct cnproc_event ev = {.type = CNPROC_EV_EXEC, .pid = 300, .tgid = 300};
+	g_autofree char *bytes = g_memdup2(argv, len);
+	char exe[] = "/usr/bin/dash";
+	struct lin_proc_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.read_ok = PROC_READ_ALL;
+	info.stat.pid = 300;
+	info.stat.ppid = 1;
+	info.stat.state = 'R';
+	info.stat.start_ticks = 500;
+	g_strlcpy(info.stat.comm, "sh", sizeof(info.stat.comm));
+	info.status.tgid = 300;
+	info.status.ruid = info.status.euid = 1000;
+	info.status.rgid = info.status.egid = 100;
+	info.status.threads = 1;
+	info.exe = exe;
+	info.cmdline = bytes;
+	info.cmdline_len = len;
+	ev.timestamp_ns = at_s * NS_PER_SEC;
+	tracker_apply_event(t, &ev, &info);
+}
+
+static guint count_of(const char *text, const char *needle)
+{
+	guint n = 0;
+
+	for (const char *at = strstr(text, needle); at; at = strstr(at + 1, needle))
+		n++;
+	return n;
+}
+
+#define ARGV_A_LEN 5000         /* over the 1,024 bytes a copy used to keep */
+#define ARGV_B_LEN (600 * 1024) /* over JOURNAL_CMDLINE_MAX: args cut, b64 whole */
+
+/* Earlier execs' whole argv survive a checkpoint: a process of the live
+ * table exec'd A, B, A, B, then a short one; its checkpoint line (and the
+ * "history" lines after it) hold each distinct long argv once, the
+ * repeats as "args_back", and the table read back from them has every
+ * entry's argv, byte for byte, none flagged cut. */
+static void test_history_keeps_whole_argv(void **state)
+{
+	struct fixture *f = *state;
+	struct tracker *live = new_table();
+	g_autofree char *a = long_argv('a', ARGV_A_LEN);
+	g_autofree char *b = long_argv('b', ARGV_B_LEN);
+	const char *argvs[] = {"true", a, b, a, b};
+	const gsize lens[] = {5, ARGV_A_LEN, ARGV_B_LEN, ARGV_A_LEN, ARGV_B_LEN};
+	const struct journal_read_stats *stats = journal_reader_stats(f->reader);
+	guint64 invalid = stats->invalid;
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autofree char *copy = NULL;
+	struct lin_hist_copy hist[3];
+	const struct lin_hist_entry *e;
+	struct exe_hash_entry *hash;
+	struct journal_proc proc;
+	struct lin_process *p;
+	gsize written = 0;
+	guint done, i, backs;
+	char *at;
+
+	for (i = 0; i < G_N_ELEMENTS(argvs); i++)
+		exec_argv(live, 10 + i, argvs[i], lens[i]);
+	exec_argv(live, 20, "ls\0", 3);
+	p = tracker_find(live, 300, 500);
+	assert_non_null(p);
+	assert_int_equal(p->history->count, G_N_ELEMENTS(argvs));
+
+	/* The copy holds A and B once: the repeats point to them. */
+	at = copy = g_malloc(lin_context_copy_size(p, TRUE));
+	make_proc(&proc, hist);
+	lin_context_copy_fill(p, tracker_get_config(live), FALSE, NULL, TRUE, &at, &proc.ctx,
+	                      &hash);
+	assert_null(hash);
+	assert_true((gsize)(at - copy) <= lin_context_copy_size(p, TRUE));
+	assert_true((gsize)(at - copy) < ARGV_A_LEN + ARGV_B_LEN + 4096);
+	assert_int_equal(proc.ctx.hist_count, G_N_ELEMENTS(argvs));
+	assert_int_equal(proc.ctx.hist[1].cmdline_back, 0);
+	assert_int_equal(proc.ctx.hist[3].cmdline_back, 2);
+	assert_int_equal(proc.ctx.hist[4].cmdline_back, 2);
+	assert_ptr_equal(proc.ctx.hist[4].cmdline, proc.ctx.hist[2].cmdline);
+	assert_int_equal(proc.ctx.hist[4].cmdline_len, ARGV_B_LEN);
+
+	/* Written once each: B's cut args and its base64, A's args. */
+	done = journal_encode_process(out, &f->host, JOURNAL_CHECKPOINT, BOOT_NS + 30 * NS_PER_SEC,
+	                              ++f->seq, &proc);
+	backs = count_of(out->str, "\"args_back\":2");
+	written += out->len;
+	feed(f, out);
+	while (done < proc.ctx.hist_count) {
+		g_string_truncate(out, 0);
+		done = journal_encode_history(out, &f->host, BOOT_NS + 30 * NS_PER_SEC, ++f->seq,
+		                              &proc, done);
+		assert_non_null(strstr(out->str, "\"action\":\"history\""));
+		backs += count_of(out->str, "\"args_back\":2");
+		written += out->len;
+		feed(f, out);
+	}
+	assert_int_equal(backs, 2);
+	assert_true(written > ARGV_B_LEN * 4 / 3 + JOURNAL_CMDLINE_MAX);
+	assert_true(written < 2 * (ARGV_B_LEN * 4 / 3 + JOURNAL_CMDLINE_MAX));
+	assert_int_equal(stats->invalid, invalid);
+
+	p = tracker_find(f->root, 200, 1000);
+	assert_non_null(p);
+	assert_int_equal(p->history->count, G_N_ELEMENTS(argvs));
+	for (i = 0, e = p->history->first; e; e = e->next, i++) {
+		assert_true(e->kind == LIN_HIST_EXEC || (i == 0 && e->kind == LIN_HIST_FOUND));
+		assert_str(e->cmdline, argvs[i], lens[i]);
+		assert_int_equal(e->flags, 0);
+	}
+	tracker_free(live);
+}
+
+/* An "args_back" that names no entry of the history read so far: that
+ * entry's command line is flagged missing, never taken from elsewhere. */
+static void test_history_args_back_out_of_range(void **state)
+{
+	struct fixture *f = *state;
+	struct lin_hist_copy hist[3];
+	struct journal_proc proc;
+	struct lin_process *p;
+
+	make_proc(&proc, hist);
+	hist[1] = hist[0];
+	hist[1].time_ns += NS_PER_SEC / 2;
+	hist[1].cmdline_back = 5;
+	hist[1].cmdline = NULL;
+	hist[1].cmdline_len = 0;
+	g_free(round_trip(f, JOURNAL_CHECKPOINT, 20, &proc));
+	p = tracker_find(f->root, 200, 1000);
+	assert_non_null(p);
+	assert_int_equal(p->history->count, 3);
+	assert_null(p->history->first->next->cmdline);
+	assert_true(p->history->first->next->flags & LIN_HIST_CMDLINE_MISSED);
+}
+
 static void test_bad_context_is_invalid(void **state)
 {
 	struct fixture *f = *state;
@@ -488,6 +647,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_exec_fork_and_events_keep_the_rest, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_long_history_spreads_over_lines, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_history_keeps_whole_argv, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_history_args_back_out_of_range, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_context_is_invalid, setup, teardown),
 	};
 

@@ -553,9 +553,9 @@ static void test_compact_lines_round_trip(void **state)
 
 	sh = find(f->root, 100, 200);
 	assert_non_null(sh);
-	assert_int_equal(sh->cmdline_full_len, 5000);
-	assert_non_null(sh->cmdline_sha256);
-	assert_string_equal(sh->cmdline_sha256->data, sha);
+	assert_int_equal(lin_process_cmdline_full_len(sh), 5000);
+	assert_non_null(lin_process_cmdline_sha256(sh));
+	assert_string_equal(lin_process_cmdline_sha256(sh)->data, sha);
 
 	c1 = tracker_find_name(f->root, &(struct lin_name){300, 1, 300});
 	c2 = tracker_find_name(f->root, &name2);
@@ -566,25 +566,25 @@ static void test_compact_lines_round_trip(void **state)
 	assert_ptr_equal(c1->creator, sh);
 	assert_str(c1->exe, "/usr/bin/bash", 13);
 	assert_str(c1->cmdline, shell_cmd, sizeof(shell_cmd) - 1);
-	assert_int_equal(c1->cmdline_full_len, 5000);
+	assert_int_equal(lin_process_cmdline_full_len(c1), 5000);
 	assert_int_equal(c1->euid, 1000);
 	assert_int_equal(c1->exit_kind, LIN_EXIT_CODE);
 	assert_int_equal(c1->exit_status, 7 << 8);
 	assert_int_equal(c1->exit_ns, BOOT2_NS + 3 * NS_PER_SEC + 2);
 	/* The folded exec: its creator, exact bytes, its guess, its end. */
-	assert_int_equal(c2->instance, 2);
+	assert_int_equal(lin_process_instance(c2), 2);
 	assert_ptr_equal(c2->creator, sh);
 	assert_true(c2->flags & LIN_PROC_FORK_SEEN);
 	assert_str(c2->exe, "/usr/bin/true", 13);
 	assert_str(c2->cmdline, true_cmd, sizeof(true_cmd) - 1);
 	assert_int_equal(c2->exec_count, 1);
 	assert_int_equal(c2->euid, 0);
-	assert_int_equal(c2->cmdline_full_len, 0);
-	assert_null(c2->cmdline_sha256);
-	assert_non_null(c2->guess);
-	assert_int_equal(c2->guess->check, LIN_PARENT_NOT_CREATOR);
-	assert_int_equal(c2->guess->count, 1);
-	assert_int_equal(c2->guess->candidates[0].pid, 100);
+	assert_int_equal(lin_process_cmdline_full_len(c2), 0);
+	assert_null(lin_process_cmdline_sha256(c2));
+	assert_non_null(lin_process_guess(c2));
+	assert_int_equal(lin_process_guess(c2)->check, LIN_PARENT_NOT_CREATOR);
+	assert_int_equal(lin_process_guess(c2)->count, 1);
+	assert_int_equal(lin_process_guess(c2)->candidates[0].pid, 100);
 	assert_int_equal(c2->exit_kind, LIN_EXIT_SIGNAL);
 	assert_int_equal(c2->exit_status, SIGKILL);
 	assert_int_equal(c2->exit_ns, BOOT2_NS + 3 * NS_PER_SEC + 4);
@@ -643,10 +643,10 @@ static char *replay_summary(struct fixture *f, const char *path, gboolean one_th
 	for (struct lin_process *p = tracker_first_after(
 	         ((struct journal_boot *)g_ptr_array_index(boots, 0))->tracker, 0);
 	     p; p = p->all_next)
-		g_string_append_printf(out, "%d-%" G_GUINT64_FORMAT ".%u %u %u %u %s\n",
-		                       (int)p->pid, p->start_ticks, p->instance, p->exit_kind,
-		                       p->exit_status, p->cmdline ? (guint)p->cmdline->len : 0,
-		                       p->creator ? "linked" : "-");
+		g_string_append_printf(
+		    out, "%d-%" G_GUINT64_FORMAT ".%u %u %u %u %s\n", (int)p->pid, p->start_ticks,
+		    lin_process_instance(p), p->exit_kind, p->exit_status,
+		    p->cmdline ? (guint)p->cmdline->len : 0, p->creator ? "linked" : "-");
 	*stats = *journal_reader_stats(r);
 	journal_reader_free(r);
 	return g_string_free(out, FALSE);

@@ -28,6 +28,8 @@
 
 struct fixture {
 	struct lin_strpool *pool;
+	/* The records' histories and rare fields (struct lin_hist). */
+	struct lin_hist_budget budget;
 	struct tracker_config cfg;
 	struct lin_process init, shell, child, grandchild, kthread;
 };
@@ -53,6 +55,7 @@ static int setup(void **state)
 	struct fixture *f = g_new0(struct fixture, 1);
 
 	f->pool = lin_strpool_new();
+	lin_hist_budget_init(&f->budget, f->pool, 0);
 	f->cfg.hz = 100;
 	f->cfg.boot_realtime_ns = BOOT_REALTIME_NS;
 
@@ -83,8 +86,8 @@ static int setup(void **state)
 	f->child.exec_count = 2;
 	f->child.flags = LIN_PROC_FORK_SEEN | LIN_PROC_CMDLINE_TRUNCATED;
 	f->child.cmdline = intern(f, "make -j8 [...] all");
-	f->child.cmdline_full_len = 2000000;
-	f->child.cmdline_sha256 = intern(f, CHILD_CMDLINE_SHA256);
+	lin_hist_get(&f->budget, &f->child.history, &f->child)->cmdline_full_len = 2000000;
+	f->child.history->cmdline_sha256 = intern(f, CHILD_CMDLINE_SHA256);
 	f->child.exit_kind = LIN_EXIT_CODE;
 	f->child.exit_status = 3 << 8;
 	/* Sub-millisecond digits are cut, not rounded. */
@@ -115,8 +118,7 @@ static int teardown(void **state)
 		lin_strpool_unref(f->pool, all[i]->comm);
 		lin_strpool_unref(f->pool, all[i]->exe);
 		lin_strpool_unref(f->pool, all[i]->cmdline);
-		lin_strpool_unref(f->pool, all[i]->cmdline_sha256);
-		g_free(all[i]->guess);
+		lin_hist_free(&f->budget, &all[i]->history);
 	}
 	assert_int_equal(lin_strpool_count(f->pool), 0);
 	lin_strpool_free(f->pool);
@@ -554,13 +556,13 @@ static void test_links(void **state)
 
 	/* A later holder of the same pid and tick: every link names it with
 	 * its suffix. */
-	f->grandchild.instance = 12;
+	lin_hist_get(&f->budget, &f->grandchild.history, &f->grandchild)->instance = 12;
 	assert_int_equal(fs_link_child(&f->grandchild, buf, sizeof(buf)), 17);
 	assert_string_equal(buf, "../../300-6500.12");
 	assert_int_equal(fs_link_by_pid(&f->grandchild, buf, sizeof(buf)), 14);
 	assert_string_equal(buf, "../300-6500.12");
 	assert_int_equal(fs_link_child(&f->grandchild, buf, 17), -ENAMETOOLONG);
-	f->child.instance = 2;
+	f->child.history->instance = 2;
 	assert_int_equal(fs_link_parent(&f->grandchild, buf, sizeof(buf)), 13);
 	assert_string_equal(buf, "../200-6000.2");
 }
@@ -584,7 +586,7 @@ static void test_status_creator_guess(void **state)
 	struct fixture *f = *state;
 	struct lin_creator_guess *guess = g_new0(struct lin_creator_guess, 1);
 
-	f->grandchild.guess = guess;
+	lin_hist_get(&f->budget, &f->grandchild.history, &f->grandchild)->guess = guess;
 	guess->check = LIN_PARENT_NOT_CREATOR;
 	guess->count = 1;
 	guess->candidates[0] = (struct lin_name){201, 1, 6100};
@@ -641,7 +643,6 @@ static void test_context_and_history(void **state)
 {
 	struct fixture *f = *state;
 	struct lin_process *p = &f->child;
-	struct lin_hist_budget budget;
 	struct lin_context ctx = {
 	    .cwd = intern(f, "/srv/a\tb"),
 	    .cgroup = intern(f, "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abc"
@@ -676,10 +677,9 @@ static void test_context_and_history(void **state)
 
 	(void)state;
 	f->cfg.host_pidns = 4026531836u;
-	lin_hist_budget_init(&budget, f->pool, 0);
-	lin_hist_add(&budget, &p->history, p, &first);
-	lin_hist_add(&budget, &p->history, p, &uid);
-	lin_hist_add(&budget, &p->history, p, &comm);
+	lin_hist_add(&f->budget, &p->history, p, &first);
+	lin_hist_add(&f->budget, &p->history, p, &uid);
+	lin_hist_add(&f->budget, &p->history, p, &comm);
 	p->ctx = &ctx;
 	p->exec_ns = BOOT_REALTIME_NS + 62 * NS_PER_SEC + 500000000;
 	lin_strpool_unref(f->pool, p->cmdline);
@@ -728,7 +728,6 @@ static void test_context_and_history(void **state)
 	                                 "2026-11-22T14:34:21.000Z\texec"));
 
 	p->ctx = NULL;
-	lin_hist_free(&budget, &p->history);
 	lin_strpool_unref(f->pool, ctx.cwd);
 	lin_strpool_unref(f->pool, ctx.cgroup);
 	lin_strpool_unref(f->pool, first.exe);

@@ -730,7 +730,7 @@ static void test_pid_reuse_same_tick(void **state)
 		struct lin_name name = lin_process_name(p);
 
 		assert_int_equal(p->start_ticks, 1234);
-		assert_int_equal(p->instance, i + 1);
+		assert_int_equal(lin_process_instance(p), i + 1);
 		assert_string_equal(str(p->comm), comm);
 		assert_int_equal(p->exit_kind, LIN_EXIT_CODE);
 		assert_int_equal(p->exit_status, (i + 1) << 8);
@@ -743,7 +743,7 @@ static void test_pid_reuse_same_tick(void **state)
 	/* No name twice in the root listing, nor among bash's children. */
 	for (struct lin_process *p = tracker_first_after(f->t, 0); p; p = p->all_next) {
 		g_autofree char *key = g_strdup_printf("%d-%" G_GUINT64_FORMAT ".%u", (int)p->pid,
-		                                       p->start_ticks, p->instance);
+		                                       p->start_ticks, lin_process_instance(p));
 
 		assert_true(g_hash_table_add(names, g_steal_pointer(&key)));
 	}
@@ -796,7 +796,7 @@ static void test_fork_stat_name_of_later_holder_same_tick(void **state)
 	ev_fork(f, 100, 830, 830);
 	ev_comm(f, 830, "holder-2");
 	p = tracker_find_pid(f->t, 830);
-	assert_int_equal(p->instance, 2);
+	assert_int_equal(lin_process_instance(p), 2);
 	assert_string_equal(str(p->comm), "holder-2");
 	p = tracker_find_name(f->t,
 	                      &(struct lin_name){.pid = 830, .instance = 1, .start_ticks = 1234});
@@ -836,7 +836,7 @@ static void test_clone_parent(void **state)
 	add_proc(f, 831, 100, 1301, "bash", "not-read");
 	ev_fork(f, 100, 831, 831);
 	assert_ptr_equal(find(f, 831, 1301)->cmdline, bash->cmdline);
-	assert_null(find(f, 831, 1301)->guess);
+	assert_null(lin_process_guess(find(f, 831, 1301)));
 
 	/* C: reported as bash's child, running P's image. */
 	proc.pid = 832;
@@ -849,11 +849,11 @@ static void test_clone_parent(void **state)
 	assert_int_equal(c->cmdline->len, sizeof(p_argv) - 1);
 	assert_memory_equal(c->cmdline->data, p_argv, sizeof(p_argv) - 1);
 	assert_string_equal(str(c->exe), "/opt/helper");
-	assert_non_null(c->guess);
-	assert_int_equal(c->guess->check, LIN_PARENT_NOT_CREATOR);
-	assert_int_equal(c->guess->count, 1);
-	assert_int_equal(c->guess->candidates[0].pid, 830);
-	assert_int_equal(c->guess->candidates[0].start_ticks, 1300);
+	assert_non_null(lin_process_guess(c));
+	assert_int_equal(lin_process_guess(c)->check, LIN_PARENT_NOT_CREATOR);
+	assert_int_equal(lin_process_guess(c)->count, 1);
+	assert_int_equal(lin_process_guess(c)->candidates[0].pid, 830);
+	assert_int_equal(lin_process_guess(c)->candidates[0].start_ticks, 1300);
 
 	/* Q, then another: now P and Q (and C) run that image. */
 	q = c;
@@ -862,14 +862,14 @@ static void test_clone_parent(void **state)
 	fakeproc_add(f->fp, &proc);
 	ev_fork(f, 100, 833, 833);
 	c = find(f, 833, 1303);
-	assert_int_equal(c->guess->check, LIN_PARENT_NOT_CREATOR);
-	assert_int_equal(c->guess->count, 2);
-	assert_int_equal(c->guess->candidates[0].pid, 830);
-	assert_int_equal(c->guess->candidates[1].pid, q->pid);
+	assert_int_equal(lin_process_guess(c)->check, LIN_PARENT_NOT_CREATOR);
+	assert_int_equal(lin_process_guess(c)->count, 2);
+	assert_int_equal(lin_process_guess(c)->candidates[0].pid, 830);
+	assert_int_equal(lin_process_guess(c)->candidates[1].pid, q->pid);
 
 	/* A named creator stays after an exec: it made the process. */
 	ev_exec(f, 833);
-	assert_non_null(c->guess);
+	assert_non_null(lin_process_guess(c));
 
 	/* No running child of bash has the image: open, until its exec. */
 	proc.pid = 834;
@@ -878,10 +878,10 @@ static void test_clone_parent(void **state)
 	fakeproc_add(f->fp, &proc);
 	ev_fork(f, 100, 834, 834);
 	c = find(f, 834, 1304);
-	assert_int_equal(c->guess->check, LIN_PARENT_UNCERTAIN);
+	assert_int_equal(lin_process_guess(c)->check, LIN_PARENT_UNCERTAIN);
 	assert_string_equal(str(c->exe), "/opt/helper");
 	ev_exec(f, 834);
-	assert_null(c->guess);
+	assert_null(lin_process_guess(c));
 }
 
 /* Command lines cut by the cap keep both ends and the digest of the whole;
@@ -928,8 +928,8 @@ static void test_cmdline_cap_and_budget(void **state)
 	p = find(f, 840, 1400);
 	assert_int_equal(p->cmdline->len, 1000);
 	assert_true(p->flags & LIN_PROC_CMDLINE_TRUNCATED);
-	assert_int_equal(p->cmdline_full_len, 5000);
-	assert_string_equal(str(p->cmdline_sha256), sha);
+	assert_int_equal(lin_process_cmdline_full_len(p), 5000);
+	assert_string_equal(str(lin_process_cmdline_sha256(p)), sha);
 	for (gsize i = 0; i < 500; i++) {
 		assert_int_equal(p->cmdline->data[i], (char)('a' + i % 7));
 		assert_int_equal(p->cmdline->data[999 - i],
@@ -956,8 +956,8 @@ static void test_cmdline_cap_and_budget(void **state)
 		} else {
 			/* Squeezed: still both ends, and the digest of the whole. */
 			assert_int_equal(p->cmdline->len, LIN_CMDLINE_SQUEEZED);
-			assert_int_equal(p->cmdline_full_len, 60 * 1000);
-			assert_string_equal(str(p->cmdline_sha256), digest);
+			assert_int_equal(lin_process_cmdline_full_len(p), 60 * 1000);
+			assert_string_equal(str(lin_process_cmdline_sha256(p)), digest);
 		}
 		/* Half of them exit: those are forgotten first. */
 		if (i % 2 == 0)
