@@ -13,6 +13,7 @@
 
 #include "exe_hash.h"
 #include "index.h"
+#include "serial_index.h"
 #include "tracker.h"
 
 /* The connector's numbering of one CPU's messages. */
@@ -30,7 +31,7 @@ struct tracker {
 	/* Everything below is protected by lock, and written only by the
 	 * feeding thread. */
 	struct lin_strpool *strings;
-	GHashTable *by_serial;    /* set of struct lin_process *, hashed by serial */
+	struct serial_index by_serial; /* struct lin_process * by serial */
 	GHashTable *by_pid;       /* set of the newest record of each pid, hashed by pid */
 	GHashTable *threads;      /* tid -> struct lin_process * (non-leader threads) */
 	GHashTable *pending;      /* pid -> struct pending * */
