@@ -32,10 +32,10 @@ struct tracker {
 	 * feeding thread. */
 	struct lin_strpool *strings;
 	struct serial_index by_serial; /* struct lin_process * by serial */
-	GHashTable *by_pid;       /* set of the newest record of each pid, hashed by pid */
-	GHashTable *threads;      /* tid -> struct lin_process * (non-leader threads) */
-	GHashTable *pending;      /* pid -> struct pending * */
-	GPtrArray *leader_exited; /* records with LIN_PROC_LEADER_EXITED */
+	GHashTable *by_pid;            /* set of the newest record of each pid, hashed by pid */
+	GHashTable *threads;           /* tid -> struct lin_process * (non-leader threads) */
+	GHashTable *pending;           /* pid -> struct pending * */
+	GPtrArray *leader_exited;      /* records with LIN_PROC_LEADER_EXITED */
 	struct lin_process *all_head, *all_tail;
 	struct lin_process *evict_head, *evict_tail;
 	struct lin_process *free_records; /* recycled, linked through all_next */
