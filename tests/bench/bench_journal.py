@@ -9,22 +9,36 @@ Here each round mounts one daemon, runs a storm of BENCH_JOURNAL_PROCESSES
 /bin/true (default 5,000; BENCH_JOURNAL_INFLIGHT in flight, default 4)
 through bench_spawn, waits until the daemon has applied every exit and,
 with a journal, until the journal queue is written out, then reads the
-daemon's CPU time (utime + stime of every thread) and unmounts. Rounds
-alternate (plain, journaled, plain, ... with the first swapped every
-round), BENCH_JOURNAL_ROUNDS pairs (default 5). `forkstat -e exec,exit`
-(when installed and BENCH_JOURNAL_FORKSTAT is not 0) watches each storm
-beside the daemon as a peer: its CPU per 1,000 on the same storm shows how
-loaded the machine was in that round, and the daemon/forkstat ratio is
-printed too.
+daemon's CPU time and unmounts. Rounds alternate (plain, journaled, plain,
+... with the first swapped every round), BENCH_JOURNAL_ROUNDS pairs
+(default 8). `forkstat -e exec,exit` (when installed and
+BENCH_JOURNAL_FORKSTAT is not 0) watches each storm beside the daemon as a
+peer: its CPU per 1,000 on the same storm shows how loaded the machine was
+in that round, and the daemon/forkstat ratio is printed too.
+
+CPU time is each thread's run time in nanoseconds
+(/proc/PID/task/TID/schedstat), not utime + stime in clock ticks: a round
+of 5,000 processes is a few hundred ticks, and a tick is too coarse for the
+journal thread's share. A machine shared with other work makes single
+rounds vary by 15% or more, more than the effect measured; so besides the
+medians of each side the script prints:
+- the median of the per-round ratios (each journaled daemon against the
+  plain one of the same round, run back to back);
+- the journal's own thread as a share of the journaled daemon's CPU, and
+  lin-events' CPU on both sides: the journal's cost splits into these two,
+  and the first is measured within one daemon, free of the rounds' spread;
+- voluntary context switches per process of each thread (wakeups), which
+  load does not inflate as it inflates CPU time.
 
 Prints, per round, the daemon's CPU per 1,000 processes and its split by
-thread (lin-events, lin-stat, lin-journal, the rest), then the medians and
-the journaled/plain ratio, of both the CPU time and the forkstat-relative
-figure. Asserts nothing. Needs root and /dev/fuse (exit 77 otherwise).
+thread (lin-events, lin-stat, lin-journal, the rest), then the figures
+above, journal lines and bytes per process. Asserts nothing. Needs root
+and /dev/fuse (exit 77 otherwise).
 
     sudo python3 tests/bench/bench_journal.py
-    sudo BENCH_JOURNAL_ROUNDS=7 BENCH_JOURNAL_PROCESSES=3000 python3 tests/bench/bench_journal.py
+    sudo BENCH_JOURNAL_ROUNDS=12 BENCH_JOURNAL_PROCESSES=3000 python3 tests/bench/bench_journal.py
 """
+
 
 import os
 import shutil
@@ -35,25 +49,36 @@ import time
 import benchlib as bl
 
 PROCESSES = int(os.environ.get("BENCH_JOURNAL_PROCESSES", "5000"))
-ROUNDS = int(os.environ.get("BENCH_JOURNAL_ROUNDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_JOURNAL_ROUNDS", "8"))
 INFLIGHT = int(os.environ.get("BENCH_JOURNAL_INFLIGHT", "4"))
 FORKSTAT = os.environ.get("BENCH_JOURNAL_FORKSTAT", "1") != "0"
 THREADS = ("lin-events", "lin-stat", "lin-journal")
 
 
-def thread_ticks(pid):
-    """{thread name: utime + stime ticks} of the daemon's live threads."""
+def status_number(path, key):
+    for line in bl.read_text(path).splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def thread_usage(pid):
+    """{thread name: [run ns, voluntary context switches]} of the daemon's
+    live threads, the unnamed ones (FUSE workers, main) as "other"."""
     result = {}
     task_dir = "/proc/%d/task" % pid
     for tid in os.listdir(task_dir):
         try:
-            data = bl.read_text("%s/%s/stat" % (task_dir, tid))
-        except OSError:
+            name = bl.read_text("%s/%s/comm" % (task_dir, tid)).strip()
+            run_ns = int(bl.read_text("%s/%s/schedstat" % (task_dir, tid)).split()[0])
+            switches = status_number("%s/%s/status" % (task_dir, tid),
+                                     "voluntary_ctxt_switches")
+        except (OSError, ValueError, IndexError):
             continue
-        name = data[data.index("(") + 1:data.rindex(")")]
-        fields = data[data.rindex(")") + 2:].split()
         key = name if name in THREADS else "other"
-        result[key] = result.get(key, 0) + int(fields[11]) + int(fields[12])
+        usage = result.setdefault(key, [0, 0])
+        usage[0] += run_ns
+        usage[1] += switches
     return result
 
 
@@ -84,8 +109,7 @@ def one_round(journaled, data, number):
                         what="the journal's first checkpoint")
         forkstat = start_forkstat(os.path.join(data, "forkstat-%d.txt" % number))
         stats0 = daemon.stats()
-        threads0 = thread_ticks(daemon.pid)
-        cpu0 = daemon.cpu_ticks()
+        threads0 = thread_usage(daemon.pid)
         fk0 = bl.proc_cpu_ticks(forkstat.pid) if forkstat else 0
         summary = bl.run_spawner(["-n", str(PROCESSES), "-j", str(INFLIGHT)],
                                  timeout=max(900, PROCESSES // 20))
@@ -99,8 +123,7 @@ def one_round(journaled, data, number):
             time.sleep(1.2)
         else:
             time.sleep(1.2)
-        cpu1 = daemon.cpu_ticks()
-        threads1 = thread_ticks(daemon.pid)
+        threads1 = thread_usage(daemon.pid)
         fk1 = bl.proc_cpu_ticks(forkstat.pid) if forkstat else 0
         stats1 = daemon.stats()
     finally:
@@ -108,12 +131,18 @@ def one_round(journaled, data, number):
             bl.kill_tree(forkstat, sig=signal.SIGINT)
         daemon.stop()
         shutil.rmtree(journal_dir, ignore_errors=True)
-    per_k = 1000.0 / summary["spawned"] * 1000.0 / bl.CLK_TCK
-    split = {t: (threads1.get(t, 0) - threads0.get(t, 0)) * per_k
-             for t in THREADS + ("other",)}
-    return dict(ms=(cpu1 - cpu0) * per_k, fk=(fk1 - fk0) * per_k if forkstat else None,
-                split=split, rate=summary["rate"],
+    spawned = summary["spawned"]
+    per_k = 1000.0 / spawned / 1e6  # ns per process -> ms per 1,000
+    split, wakeups = {}, {}
+    for t in THREADS + ("other",):
+        before, after = threads0.get(t, [0, 0]), threads1.get(t, [0, 0])
+        split[t] = (after[0] - before[0]) * per_k
+        wakeups[t] = (after[1] - before[1]) / spawned
+    fk_per_k = 1000.0 / spawned * 1000.0 / bl.CLK_TCK
+    return dict(ms=sum(split.values()), fk=(fk1 - fk0) * fk_per_k if forkstat else None,
+                split=split, wakeups=wakeups, rate=summary["rate"],
                 lines=stats1.get("journal_lines", 0) - stats0.get("journal_lines", 0),
+                bytes=stats1.get("journal_bytes", 0) - stats0.get("journal_bytes", 0),
                 lost=stats1.get("journal_lines_lost", 0) - stats0.get("journal_lines_lost", 0),
                 load=os.getloadavg()[0])
 
@@ -133,12 +162,15 @@ def main():
         "round", "journal", "ms/1k", "fk ms/1k", "ratio", "events", "stat", "journal",
         "other", "p/s", "lost", "load"))
     number = 0
+    pair_ratios = []
     for r in range(ROUNDS):
         order = (False, True) if r % 2 == 0 else (True, False)
+        pair = {}
         for journaled in order:
             number += 1
             res = one_round(journaled, data, number)
             results[journaled].append(res)
+            pair[journaled] = res
             ratio = res["ms"] / res["fk"] if res["fk"] else float("nan")
             print("%-6d %-9s %8.1f %8s %7.2f | %8.1f %8.1f %8.1f %8.1f | %6.0f %5d %5.1f" % (
                 r + 1, "on" if journaled else "off", res["ms"],
@@ -146,6 +178,7 @@ def main():
                 res["split"]["lin-events"], res["split"]["lin-stat"],
                 res["split"]["lin-journal"], res["split"]["other"], res["rate"],
                 res["lost"], res["load"]), flush=True)
+        pair_ratios.append(pair[True]["ms"] / pair[False]["ms"])
 
     def med(journaled, key):
         return bl.median([r[key] for r in results[journaled] if r[key] is not None])
@@ -165,8 +198,20 @@ def main():
         roff, ron = bl.median(ratios[False]), bl.median(ratios[True])
         bl.row("median daemon / forkstat CPU (same storm)",
                "off %.2f, on %.2f: %+.1f%%" % (roff, ron, 100.0 * (ron - roff) / roff))
+    bl.row("median of the rounds' on/off ratios",
+           "%+.1f%% (rounds: %s)" % (100.0 * (bl.median(pair_ratios) - 1.0),
+                                     " ".join("%+.0f" % (100.0 * (x - 1.0))
+                                              for x in pair_ratios)))
+    share = bl.median([r["split"]["lin-journal"] / r["ms"] for r in results[True]])
+    bl.row("lin-journal's share of the journaled daemon", "%.1f%%" % (100.0 * share))
+    for thread in THREADS:
+        bl.row("  wakeups per process, %s" % thread, "off %.3f, on %.3f" % (
+            bl.median([r["wakeups"][thread] for r in results[False]]),
+            bl.median([r["wakeups"][thread] for r in results[True]])))
     lines = bl.median([r["lines"] for r in results[True]])
+    nbytes = bl.median([r["bytes"] for r in results[True]])
     bl.row("journal lines per process (median)", "%.2f" % (lines / PROCESSES))
+    bl.row("journal bytes per process (median)", "%.0f" % (nbytes / PROCESSES))
     return 0
 
 
