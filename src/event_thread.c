@@ -55,7 +55,8 @@
 #define EVENT_BATCH 256
 /* How long events are finished one after another, the socket not looked
  * at, once it was found empty: a handful of finishes. An EXEC that comes
- * meanwhile is read that much later, racing its process's exit. */
+ * meanwhile is read that much later (and one slow finish, an EXEC's late
+ * reads, at most), racing its process's exit. */
 #define EVENT_RECHECK_US 50
 /* Events received but not yet applied: a FORK waiting for its child's stat
  * holds back those behind it for a few milliseconds, a few dozen events at
@@ -558,7 +559,12 @@ static enum drain_result event_thread_drain(struct event_thread *et)
 			event_thread_finish_oldest(et);
 			continue;
 		}
-		if (et->socket_dry && g_get_monotonic_time() - et->dry_since_us >= EVENT_RECHECK_US)
+		/* Only before a finish that reads /proc (an EXEC's): the
+		 * others take microseconds, and an empty backlog returns
+		 * to poll(), which looks anyway. Most rechecks found
+		 * nothing: 1.4 receives per exec that heard EAGAIN. */
+		if (et->socket_dry && et->backlog_len > 0 && backlog_at(et, 0)->rd.begun &&
+		    g_get_monotonic_time() - et->dry_since_us >= EVENT_RECHECK_US)
 			et->socket_dry = FALSE;
 		if (et->socket_dry) {
 			/* Nothing new: time for the slow half of the oldest. */
@@ -719,7 +725,7 @@ static void *event_thread_main(void *data)
 		 * deferral, the EXEC socket wakes the thread meanwhile. */
 		gboolean main_polled =
 		    et->execs == NULL || g_get_monotonic_time() >= et->main_deferred_until_us;
-		gboolean take_main;
+		gboolean take_main, deferral_ended;
 		gint64 now;
 		int ready;
 
@@ -776,8 +782,9 @@ static void *event_thread_main(void *data)
 			g_mutex_unlock(&et->catch_lock);
 		}
 		now = g_get_monotonic_time();
+		deferral_ended = !main_polled && now >= et->main_deferred_until_us;
 		take_main = fds[1].revents != 0 || fds[3].revents != 0 || fds[4].revents != 0 ||
-		            (!main_polled && now >= et->main_deferred_until_us);
+		            deferral_ended;
 		/* poll() just looked (or the main socket waits its turn): with
 		 * nothing to read, no receive is spent to hear EAGAIN. */
 		et->socket_dry = !take_main;
@@ -797,10 +804,13 @@ static void *event_thread_main(void *data)
 		if (fds[4].revents != 0)
 			et->catch_until_tag = et->next_tag;
 		event_thread_serve_catch_up(et);
-		/* Events came with an EXEC: the next ones wait to be taken
-		 * together. Otherwise the main socket is polled again, so a
-		 * lone FORK or EXIT is applied at once. */
-		if (et->main_datagrams > 0 && fds[3].revents != 0)
+		/* Events came with an EXEC, or when the deferral ended: the
+		 * next ones wait to be taken together (in a storm slower
+		 * than one process per deferral, the EXIT and the next FORK
+		 * wake the thread once, not twice). Otherwise the main
+		 * socket is polled again, so a lone FORK or EXIT is applied
+		 * at once. */
+		if (et->main_datagrams > 0 && (fds[3].revents != 0 || deferral_ended))
 			et->main_deferred_until_us = now + et->defer_us;
 		else if (take_main)
 			et->main_deferred_until_us = 0;

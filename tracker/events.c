@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "restore.h"
@@ -30,6 +29,11 @@ struct pending {
 	gboolean exec_missed;
 	gboolean exited;
 	guint32 exit_status;
+	/* A UID or GID event (real, effective), e.g. the exec of a
+	 * set-user-ID file by a child whose FORK was not sent yet. */
+	gboolean uid_seen, gid_seen;
+	guint32 uid[2], gid[2];
+	guint64 ids_timestamp_ns;
 };
 
 static guint64 event_realtime(const struct tracker *t, guint64 timestamp_ns)
@@ -81,12 +85,26 @@ static struct lin_process *process_from_info(struct tracker *t, const struct lin
 	return p;
 }
 
+static void apply_ids(struct tracker *t, struct lin_process *p, gboolean uid, guint32 real,
+                      guint32 effective, guint64 timestamp_ns);
+
 static void apply_pending(struct tracker *t, struct lin_process *p)
 {
 	struct pending *pending = g_hash_table_lookup(t->pending, GINT_TO_POINTER(p->pid));
 
 	if (!pending)
 		return;
+	/* Ids changed by the child before its FORK was sent; not those of an
+	 * earlier holder of the pid, which changed before this one started. */
+	if ((pending->uid_seen || pending->gid_seen) &&
+	    event_start_ticks(t, pending->ids_timestamp_ns) >= p->start_ticks) {
+		if (pending->uid_seen)
+			apply_ids(t, p, TRUE, pending->uid[0], pending->uid[1],
+			          pending->ids_timestamp_ns);
+		if (pending->gid_seen)
+			apply_ids(t, p, FALSE, pending->gid[0], pending->gid[1],
+			          pending->ids_timestamp_ns);
+	}
 	if (pending->exec_missed) {
 		guint32 old_ids[4];
 
@@ -380,31 +398,64 @@ static void handle_comm(struct tracker *t, const struct cnproc_event *ev)
 	tracker_queue_change(t, LIN_CHANGE_COMM, p);
 }
 
-static void handle_id(struct tracker *t, const struct cnproc_event *ev)
+static void apply_ids(struct tracker *t, struct lin_process *p, gboolean uid, guint32 real,
+                      guint32 effective, guint64 timestamp_ns)
 {
-	struct lin_process *p = running_pid(t, ev->tgid);
 	guint32 old_real, old_eff;
 
-	if (ev->type == CNPROC_EV_UID)
-		t->stats.events_uid++;
-	else
-		t->stats.events_gid++;
-	if (!p || ev->pid != ev->tgid)
-		return;
-	if (ev->type == CNPROC_EV_UID) {
+	if (uid) {
 		old_real = p->ruid;
 		old_eff = p->euid;
-		p->ruid = ev->u.id.real;
-		p->euid = ev->u.id.effective;
+		p->ruid = real;
+		p->euid = effective;
 	} else {
 		old_real = p->rgid;
 		old_eff = p->egid;
-		p->rgid = ev->u.id.real;
-		p->egid = ev->u.id.effective;
+		p->rgid = real;
+		p->egid = effective;
 	}
-	tracker_ctx_ids(t, p, ev->type == CNPROC_EV_UID, old_real, old_eff,
-	                event_realtime(t, ev->timestamp_ns));
+	tracker_ctx_ids(t, p, uid, old_real, old_eff, event_realtime(t, timestamp_ns));
 	tracker_queue_change(t, LIN_CHANGE_ID, p);
+}
+
+/*
+ * A UID or GID event: every change of a process's credentials sends one
+ * (commit_creds()), the exec of a set-user-ID or set-group-ID file
+ * included, before its EXEC. That is why an EXEC need not read status
+ * (see exec_needs_status()). A child may change its ids before its FORK is
+ * sent (the parent sends it after waking the child): kept until the FORK.
+ */
+static void handle_id(struct tracker *t, const struct cnproc_event *ev)
+{
+	struct lin_process *p = running_pid(t, ev->tgid);
+	gboolean uid = ev->type == CNPROC_EV_UID;
+
+	if (uid)
+		t->stats.events_uid++;
+	else
+		t->stats.events_gid++;
+	if (ev->pid != ev->tgid)
+		return;
+	if (!p) {
+		struct pending *pending =
+		    g_hash_table_lookup(t->pending, GINT_TO_POINTER(ev->tgid));
+
+		/* Its own timestamp: an EXEC or EXIT noted there keeps theirs. */
+		if (!pending)
+			pending = pending_get(t, ev->tgid, ev->timestamp_ns);
+		if (uid) {
+			pending->uid_seen = TRUE;
+			pending->uid[0] = ev->u.id.real;
+			pending->uid[1] = ev->u.id.effective;
+		} else {
+			pending->gid_seen = TRUE;
+			pending->gid[0] = ev->u.id.real;
+			pending->gid[1] = ev->u.id.effective;
+		}
+		pending->ids_timestamp_ns = ev->timestamp_ns;
+		return;
+	}
+	apply_ids(t, p, uid, ev->u.id.real, ev->u.id.effective, ev->timestamp_ns);
 }
 
 /* Most machines have few CPUs; a bogus cpu number from a corrupt message
@@ -430,6 +481,7 @@ static void check_seq(struct tracker *t, const struct cnproc_event *ev)
 		if (missing != 0 && missing < G_MAXINT32) {
 			t->stats.events_lost += missing;
 			t->rescan_wanted = TRUE;
+			t->ids_uncertain = TRUE;
 		}
 	}
 	cpu->expect = ev->seq + 1;
@@ -587,25 +639,17 @@ static void read_own_image(struct tracker *t, const struct cnproc_event *ev,
 /*
  * An EXEC reads status for the process's ids alone. A process has its
  * creator's ids from the fork on, and UID/GID events report every change
- * since but one: an exec of a set-user-ID or set-group-ID file. So status
- * is read when the new program is such a file (a stat through the exe
- * link, one syscall where status is three and the kernel's longest
- * text), or when the table may not know the ids: no record with known
- * ids, or events were lost. Reads the table without the lock: only this,
- * the feeding, thread writes it.
+ * since, the exec of a set-user-ID or set-group-ID file included (see
+ * handle_id()). So status is read only when the table may not know the
+ * ids: no record with known ids, or events were lost and no rescan has
+ * read every process's ids since (see tracker_rescan()). Reads the table
+ * without the lock: only this, the feeding, thread writes it.
  */
-static gboolean exec_needs_status(struct tracker *t, const struct cnproc_event *ev,
-                                  const struct proc_read *r)
+static gboolean exec_needs_status(struct tracker *t, const struct cnproc_event *ev)
 {
 	const struct lin_process *p = running_pid(t, ev->tgid);
-	struct stat exe;
 
-	if (!p || !(p->flags & LIN_PROC_IDS_KNOWN) || t->stats.events_lost > 0 ||
-	    t->stats.overflows > 0 || r->dirfd < 0)
-		return TRUE;
-	if (fstatat(r->dirfd, "exe", &exe, 0) < 0)
-		return TRUE;
-	return (exe.st_mode & (S_ISUID | S_ISGID)) != 0;
+	return !p || !(p->flags & LIN_PROC_IDS_KNOWN) || t->ids_uncertain;
 }
 
 void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, struct tracker_read *rd)
@@ -614,7 +658,7 @@ void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, stru
 
 	/* Read /proc before locking: readers must not hold up the feeder. */
 	if (rd->begun) {
-		if (!exec_needs_status(t, ev, &rd->proc))
+		if (!exec_needs_status(t, ev))
 			rd->proc.what &= ~(guint)PROC_READ_STATUS;
 		proc_scan_finish(&rd->proc, 0, &info);
 		rd->begun = FALSE;
@@ -706,6 +750,22 @@ static void scan_one(const struct lin_proc_info *info, void *data)
 	g_array_append_val(ctx->found, s);
 }
 
+/* A running record's ids, as status says now: a UID or GID event may
+ * have been lost. The change is dated now, as /proc cannot tell when. A
+ * record whose ids were never known has its status read at its next EXEC
+ * (see exec_needs_status()). */
+static void refresh_ids(struct tracker *t, struct lin_process *p, const struct lin_proc_info *info)
+{
+	guint64 now = tracker_now_monotonic(t);
+
+	if (!(info->read_ok & PROC_READ_STATUS) || !(p->flags & LIN_PROC_IDS_KNOWN))
+		return;
+	if (p->ruid != info->status.ruid || p->euid != info->status.euid)
+		apply_ids(t, p, TRUE, info->status.ruid, info->status.euid, now);
+	if (p->rgid != info->status.rgid || p->egid != info->status.egid)
+		apply_ids(t, p, FALSE, info->status.rgid, info->status.egid, now);
+}
+
 /* Reads all of /proc (without the lock), then reconciles. repair: running
  * records /proc no longer has exited unseen. restored: the records come
  * from a journal, and this is the bootstrap after it (see restore.c). */
@@ -753,6 +813,8 @@ static int scan_and_apply(struct tracker *t, gboolean repair, gboolean restored)
 
 		if (p && restored)
 			tracker_restore_reconcile(t, p, &s->info, s->tids);
+		else if (p && lin_process_running(p))
+			refresh_ids(t, p, &s->info);
 		if (p)
 			continue;
 		p = tracker_process_new(t, s->info.stat.pid, s->info.stat.start_ticks, seen_ns);
@@ -792,11 +854,22 @@ int tracker_bootstrap(struct tracker *t)
 
 int tracker_rescan(struct tracker *t)
 {
+	int ret;
+
 	tracker_write_lock(t);
 	t->stats.rescans++;
 	t->rescan_wanted = FALSE;
+	/* The scan reads every running process's ids (see refresh_ids());
+	 * a change after its read comes as an event. */
+	t->ids_uncertain = FALSE;
 	tracker_write_unlock(t);
-	return MIN(scan_and_apply(t, TRUE, FALSE), 0);
+	ret = scan_and_apply(t, TRUE, FALSE);
+	if (ret < 0) {
+		tracker_write_lock(t);
+		t->ids_uncertain = TRUE;
+		tracker_write_unlock(t);
+	}
+	return MIN(ret, 0);
 }
 
 void tracker_overflow(struct tracker *t)

@@ -375,8 +375,9 @@ void tracker_ctx_exec_after(struct tracker *t, struct lin_process *p,
 	set_exe_flags(p);
 	index_exe(t, p, p->exe);
 	index_uids(t, p);
-	/* A set-user-ID or set-group-ID program changes the ids at exec,
-	 * with no UID or GID event: a line of its own, at the exec's time. */
+	/* Ids the exec's read of status found changed (their UID or GID
+	 * event was lost, see exec_needs_status()): a line of their own,
+	 * at the exec's time. */
 	if (old_ids[0] != p->ruid || old_ids[1] != p->euid)
 		push_ids(t, p, LIN_HIST_UID, time_ns, old_ids[0], old_ids[1], p->ruid, p->euid);
 	if (old_ids[2] != p->rgid || old_ids[3] != p->egid)

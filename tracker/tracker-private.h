@@ -48,6 +48,9 @@ struct tracker {
 	guint64 records;
 	struct tracker_stats stats;
 	gboolean rescan_wanted;
+	/* Events were lost and no rescan has read the ids since: an EXEC
+	 * reads status (see exec_needs_status()). */
+	gboolean ids_uncertain;
 	GArray *cpu_seqs; /* struct cpu_seq, indexed by cpu */
 	struct lin_context_pool *contexts;
 	struct lin_hist_budget history;

@@ -28,6 +28,7 @@ measured under the same load, for a before/after ratio.
     sudo BENCH_CAPTURE_ROUNDS=1 BENCH_CAPTURE_PARALLEL=5000 python3 tests/bench/bench_capture.py
     sudo BENCH_CAPTURE_BASELINE=/tmp/lineagefs-old python3 tests/bench/bench_capture.py
     sudo BENCH_CAPTURE_STORMS=parallel,sequential python3 tests/bench/bench_capture.py
+    sudo BENCH_STORM_SYSCALLS=1 python3 tests/bench/bench_capture.py
 
 Needs root, /dev/fuse and forkstat (exit 77 otherwise), and the build that
 bench_storm.py finds (build-bench/, or LINEAGEFS_BIN and BENCH_HELPER_DIR).
@@ -59,7 +60,9 @@ PATTERNS = {
     "rate": re.compile(r"^storm wall time / rate\s+[\d.]+ s / (\d+) processes/s"),
     "huge": re.compile(r"^huge exec .*?: (.*)$"),
     "after": re.compile(r"^  the \d+ /bin/true after it: cmdline\s+" + RATIO),
+    "threads": re.compile(r"^per process, all threads \(CPU/1,000\)\s+(.*?) \| forkstat (.*)$"),
 }
+USAGE = re.compile(r"([\d.]+) ms, ([\d.]+) wakeups(?:, ([\d.]+) syscalls)?")
 
 
 def run_storm(binary, env_extra):
@@ -95,6 +98,13 @@ def line(storm, rnd, label, got):
     print("%-10s %2d %-9s %11s %8.3f%% %7.3f%% %7s | %7.2f%% %7.2f%% | %7.1f %7.1f %6.2fx %5s %5s"
           % (storm, rnd, label, lfs_cmd, lfs_pct, exe_pct, got.get("missed", ("?",))[0],
              fk_name, fk_full, cpu, fk_cpu, ratio, got.get("rate", ("?",))[0], got["load"]))
+    if "threads" in got:
+        lfs, fk = (USAGE.match(cell) for cell in got["threads"])
+        if lfs and fk:
+            calls = ("; syscalls %s vs %s" % (lfs.group(3), fk.group(3))
+                     if lfs.group(3) and fk.group(3) else "")
+            print("%-10s    per process: wakeups %s vs %s%s" % ("", lfs.group(2), fk.group(2),
+                                                                 calls))
     if "huge" in got:
         print("%-10s    huge exec: %s; the 50 after it: %s/%s cmdlines"
               % ("", got["huge"][0], got["after"][0] if "after" in got else "?",
@@ -122,7 +132,9 @@ def main():
                 line(storm, rnd, label, run_storm(binary, env_extra))
     print("cmdline/exe: storm processes with cmdline \"/bin/true\\0\" / exe .../true; flagged: "
           "Cmdline: missed; fk name/full: forkstat exec lines naming \"true\" / giving "
-          "\"/bin/true\"; ms: CPU per 1,000 processes; ratio: lineagefs / forkstat")
+          "\"/bin/true\"; ms: CPU per 1,000 processes; ratio: lineagefs / forkstat; wakeups: "
+          "voluntary context switches per process, all threads; syscalls (with "
+          "BENCH_STORM_SYSCALLS=1): system calls per process")
     return 0
 
 

@@ -19,6 +19,10 @@ window, divided by the processes), lines lost, and its own directory check.
 BENCH_STORM_JOURNAL=0 leaves it out.
 Needs root and /dev/fuse (exit 77 otherwise).
 
+Where the CPU goes: CPU time, wakeups and (BENCH_STORM_SYSCALLS=1, with
+perf) system calls per storm process, for the daemon's threads and for
+forkstat.
+
 With BENCH_STORM_HUGE=BYTES, a /bin/true with that many bytes of arguments
 is exec'd in the middle of the storm (the second half starts at once, so
 the daemon reads the huge command line while the storm runs): its
@@ -45,6 +49,9 @@ HUGE = int(os.environ.get("BENCH_STORM_HUGE", "0"))
 # Storm processes after the huge exec counted apart.
 AFTER_HUGE = 50
 JOURNAL = os.environ.get("BENCH_STORM_JOURNAL", "1") != "0"
+# perf stat counts the daemon's and forkstat's system calls (a little
+# overhead on both, so off by default).
+SYSCALLS = os.environ.get("BENCH_STORM_SYSCALLS", "0") == "1"
 FORKSTAT_LINE = re.compile(r"^\d\d:\d\d:\d\d\s+(exec|exit)\s+(\d+)\s?(.*)$")
 # forkstat shows the cmdline when it could read it ("/bin/true "), else the
 # comm ("true"), else a placeholder.
@@ -196,6 +203,36 @@ def parse_forkstat(path, pids):
     return {key: len(value) for key, value in seen.items()}
 
 
+def print_threads(threads, fk_threads, syscalls, n):
+    """Where the CPU goes, per thread name: ms per 1,000 processes, wakeups
+    (voluntary context switches) and, with BENCH_STORM_SYSCALLS=1, system
+    calls per storm process. The counts do not depend on the machine's
+    load as CPU time does; the storm window also holds the events of the
+    machine's other processes (see "stats: events")."""
+    per_k = 1000.0 / n if n else 0.0
+    calls = syscalls[0]["raw_syscalls:sys_enter"] if syscalls and syscalls[0] else None
+    fk_calls = syscalls[1]["raw_syscalls:sys_enter"] if len(syscalls) > 1 and syscalls[1] \
+        else None
+
+    def cells(row, calls_of):
+        text = "%.1f ms, %.2f wakeups" % (row[0] / 1e6 * per_k, row[1] / n if n else 0)
+        if calls_of is not None:
+            text += ", %.2f syscalls" % (calls_of / n if n else 0)
+        return text
+
+    total = [sum(row[i] for row in threads.values()) for i in range(3)]
+    bl.row("per process, all threads (CPU/1,000)", "%s | forkstat %s" % (
+        cells(total, sum(calls.values()) if calls is not None else None),
+        cells([sum(row[i] for row in fk_threads.values()) for i in range(3)],
+              sum(fk_calls.values()) if fk_calls is not None else None)
+        if fk_threads is not None else "n/a"))
+    for comm, row in sorted(threads.items(), key=lambda item: -item[1][0]):
+        if row[0] == 0 and row[1] == 0:
+            continue
+        bl.row("  thread %s (x%d)" % (comm, row[3]),
+               cells(row, calls.get(comm, 0) if calls is not None else None))
+
+
 def main():
     bl.install_cleanup()
     bl.require_mount_env(["bench_spawn"])
@@ -230,6 +267,12 @@ def main():
                 forkstat.returncode, bl.read_text(forkstat_out + ".err")))
             forkstat = None
 
+    counters = []
+    if SYSCALLS:
+        counters = [bl.SyscallCounter(daemon.pid).start(),
+                    bl.SyscallCounter(forkstat.pid).start() if forkstat else None]
+    threads0 = bl.thread_usage(daemon.pid)
+    fk_threads0 = bl.thread_usage(forkstat.pid) if forkstat else {}
     stats0 = daemon.stats()
     cpu0 = daemon.cpu_ticks()
     j_stats0 = journaled.stats() if journaled else None
@@ -270,6 +313,9 @@ def main():
                     what="the journal queue to drain")
     time.sleep(1.0)
     cpu1 = daemon.cpu_ticks()
+    threads1 = bl.thread_usage(daemon.pid)
+    fk_threads1 = bl.thread_usage(forkstat.pid) if forkstat else {}
+    syscalls = [c.stop() if c else None for c in counters]
     stats1 = daemon.stats()
     j_cpu1 = journaled.cpu_ticks() if journaled else 0
     j_stats1 = journaled.stats() if journaled else None
@@ -321,6 +367,9 @@ def main():
         "%.1f ms (%d ticks total)" % ((cpu1 - cpu0) * 1000.0 / bl.CLK_TCK * per_k, cpu1 - cpu0),
         "%.1f ms (%d ticks total)" % ((fk_cpu1 - fk_cpu0) * 1000.0 / bl.CLK_TCK * per_k,
                                       fk_cpu1 - fk_cpu0) if forkstat else "n/a"))
+    print_threads(bl.thread_usage_delta(threads0, threads1),
+                  bl.thread_usage_delta(fk_threads0, fk_threads1) if forkstat else None,
+                  syscalls, n)
     bl.row("daemon VmRSS after", "%d kB" % daemon.rss_kb())
     if huge:
         bl.row("huge exec (%d bytes of arguments)" % HUGE, check_huge(daemon, *huge_name))

@@ -308,3 +308,93 @@ def tempdir():
     path = tempfile.mkdtemp(prefix="lineagefs-bench-data-")
     atexit.register(shutil.rmtree, path, True)
     return path
+
+
+def thread_usage(pid):
+    """Per thread of pid: {tid: (comm, cpu_ns, voluntary, involuntary)},
+    CPU time from schedstat (nanoseconds, not ticks) and the context
+    switches from status; threads gone meanwhile are left out."""
+    usage = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return usage
+    for tid in tids:
+        base = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            comm = read_text(base + "comm").strip()
+            cpu_ns = int(read_text(base + "schedstat").split()[0])
+            switches = {}
+            for line in read_text(base + "status").splitlines():
+                key, _, value = line.partition(":")
+                if key.endswith("ctxt_switches"):
+                    switches[key] = int(value)
+        except (OSError, ValueError, IndexError):
+            continue
+        usage[tid] = (comm, cpu_ns, switches.get("voluntary_ctxt_switches", 0),
+                      switches.get("nonvoluntary_ctxt_switches", 0))
+    return usage
+
+
+def thread_usage_delta(before, after):
+    """thread_usage() growth between two snapshots, summed per thread name:
+    {comm: [cpu_ns, voluntary, involuntary, threads]}."""
+    by_name = {}
+    for tid, (comm, cpu_ns, vol, invol) in after.items():
+        _, cpu0, vol0, invol0 = before.get(tid, (comm, 0, 0, 0))
+        row = by_name.setdefault(comm, [0, 0, 0, 0])
+        row[0] += cpu_ns - cpu0
+        row[1] += vol - vol0
+        row[2] += invol - invol0
+        row[3] += 1
+    return by_name
+
+
+class SyscallCounter:
+    """perf stat counting system calls and context switches per thread of a
+    process (raw_syscalls:sys_enter: counts, not timings, so the load of a
+    shared machine does not change them). start() returns None when perf or
+    the tracepoint is not there."""
+
+    EVENTS = ("raw_syscalls:sys_enter", "context-switches")
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.out = os.path.join(tempdir(), "perf-%d.csv" % pid)
+        self.proc = None
+
+    def start(self):
+        if shutil.which("perf") is None:
+            return None
+        self.proc = spawn(["perf", "stat", "--per-thread", "-x,", "-e", ",".join(self.EVENTS),
+                           "-o", self.out, "-p", str(self.pid)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # perf attaches in a few milliseconds; it has no ready signal.
+        time.sleep(0.5)
+        return self if self.proc.poll() is None else None
+
+    def stop(self):
+        """{event: {thread name: count}}, summed over the threads of a name."""
+        counts = {event: {} for event in self.EVENTS}
+        if self.proc is None:
+            return counts
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            kill_tree(self.proc)
+        try:
+            lines = read_text(self.out).splitlines()
+        except OSError:
+            return counts
+        for line in lines:
+            fields = line.split(",")
+            if len(fields) < 4 or fields[3] not in counts:
+                continue
+            try:
+                value = int(fields[1])
+            except ValueError:
+                continue
+            comm = fields[0].rsplit("-", 1)[0]
+            counts[fields[3]][comm] = counts[fields[3]].get(comm, 0) + value
+        return counts

@@ -971,9 +971,13 @@ static void test_cmdline_cap_and_budget(void **state)
 		assert_non_null(find(f, 850 + i, 1500 + (guint64)i));
 }
 
-/* An EXEC reads status for the ids only when they can have changed without
- * a UID/GID event: the exec of a set-user-ID or set-group-ID file. */
-static void test_exec_reads_status_for_setuid_only(void **state)
+/* An EXEC reads no status while the ids are known: the kernel sends a UID
+ * or GID event for every change of them (commit_creds()), the exec of a
+ * set-user-ID or set-group-ID file included, before its EXEC; a child may
+ * send it before its FORK. After lost events status is read again, until
+ * a rescan has read every process's ids. Status here says 4242 or 777: a
+ * stand-in for "read", since no event gives those ids. */
+static void test_exec_takes_ids_from_events(void **state)
 {
 	struct fixture *f = *state;
 	struct fakeproc_proc proc = {.pid = 860,
@@ -983,27 +987,75 @@ static void test_exec_reads_status_for_setuid_only(void **state)
 	                             .uid = 1000,
 	                             .gid = 1000,
 	                             .exe = "/bin/true"};
-	struct lin_process *p;
+	struct cnproc_event uid = {.type = CNPROC_EV_UID, .pid = 860, .tgid = 860};
+	struct cnproc_event gid = {.type = CNPROC_EV_GID, .pid = 861, .tgid = 861};
+	struct cnproc_event lost = {.type = CNPROC_EV_OTHER, .seq_valid = TRUE, .cpu = 3};
+	struct lin_process *p, *early;
 
 	fakeproc_add(f->fp, &proc);
 	ev_fork(f, 100, 860, 860);
 	p = find(f, 860, 1600);
 	assert_int_equal(p->euid, 1000);
-	/* Not set-user-ID: the ids stay the creator's, whatever status says
-	 * (a stand-in for "not read"). */
+	/* An ordinary exec: the ids stay the creator's, status unread. */
 	proc.uid = 4242;
 	fakeproc_add(f->fp, &proc);
 	ev_exec(f, 860);
 	assert_int_equal(p->euid, 1000);
 	assert_int_equal(p->exec_count, 1);
-	/* Set-user-ID (passwd is, on Debian): status is read. */
-	if (access("/usr/bin/passwd", X_OK) == 0) {
-		proc.exe = "/usr/bin/passwd";
-		proc.uid = 0;
-		fakeproc_add(f->fp, &proc);
-		ev_exec(f, 860);
-		assert_int_equal(p->euid, 0);
-	}
+	/* A set-user-ID exec: its UID event first, then the EXEC. */
+	proc.exe = "/usr/bin/passwd";
+	fakeproc_add(f->fp, &proc);
+	uid.u.id.real = 1000;
+	uid.u.id.effective = 0;
+	feed(f, uid);
+	ev_exec(f, 860);
+	assert_int_equal(p->ruid, 1000);
+	assert_int_equal(p->euid, 0);
+	assert_int_equal(p->exec_count, 2);
+
+	/* A set-group-ID exec by a child whose FORK comes after its GID event. */
+	proc.pid = 861;
+	proc.start_ticks = 1601;
+	proc.exe = "/usr/bin/ssh-agent";
+	fakeproc_add(f->fp, &proc);
+	gid.u.id.real = 1000;
+	gid.u.id.effective = 111;
+	feed(f, gid);
+	ev_fork(f, 100, 861, 861);
+	early = find(f, 861, 1601);
+	assert_int_equal(early->rgid, 1000);
+	assert_int_equal(early->egid, 111);
+	assert_int_equal(early->euid, 1000);
+	ev_exec(f, 861);
+	assert_int_equal(early->egid, 111);
+	assert_int_equal(early->euid, 1000);
+
+	/* Events lost: an EXEC reads status (uid 4242, gid 1000), until the
+	 * rescan. */
+	lost.seq = 10;
+	feed(f, lost);
+	lost.seq = 12;
+	feed(f, lost);
+	assert_true(tracker_rescan_wanted(f->t));
+	ev_exec(f, 861);
+	assert_int_equal(early->euid, 4242);
+	assert_int_equal(early->egid, 1000);
+	/* The rescan reads every running process's ids: 860's from 0 to 777,
+	 * and the next EXEC reads no status again (4242 stays 777). */
+	proc.pid = 860;
+	proc.start_ticks = 1600;
+	proc.uid = 777;
+	proc.gid = 777;
+	fakeproc_add(f->fp, &proc);
+	assert_int_equal(tracker_rescan(f->t), 0);
+	assert_int_equal(p->ruid, 777);
+	assert_int_equal(p->euid, 777);
+	assert_int_equal(p->egid, 777);
+	proc.uid = 4242;
+	fakeproc_add(f->fp, &proc);
+	ev_exec(f, 860);
+	assert_int_equal(p->euid, 777);
+	assert_int_equal(p->exec_count, 3);
 }
 
 static void test_comm_and_ids(void **state)
@@ -1296,8 +1348,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fork_stat_name_of_later_holder_same_tick, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_clone_parent, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_exec_reads_status_for_setuid_only, setup,
-	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_takes_ids_from_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cmdline_cap_and_budget, setup, teardown),
 	};
 
