@@ -25,6 +25,29 @@
 /* 9999-12-31T23:59:59Z: ISO 8601 without an expanded year. */
 #define ISO_MAX_SECONDS 253402300799ull
 
+/* Appends without a call when the buffer has room, as it nearly always has
+ * (the journal thread's is sized for a batch): in this GLib every
+ * g_string_append() and g_string_append_len() is a call into
+ * g_string_insert_len(), and a line makes dozens of them. */
+static inline void append_len(GString *out, const char *s, gsize len)
+{
+	if (len == 0)
+		return;
+	if (G_LIKELY(out->len + len < out->allocated_len)) {
+		memcpy(out->str + out->len, s, len);
+		out->len += len;
+		out->str[out->len] = '\0';
+		return;
+	}
+	g_string_append_len(out, s, (gssize)len);
+}
+
+static inline void append_str(GString *out, const char *s)
+{
+	if (s)
+		append_len(out, s, strlen(s));
+}
+
 static const char *const action_names[JOURNAL_ACTION_COUNT] = {
     [JOURNAL_FOUND] = JOURNAL_ACTION_FOUND,   [JOURNAL_FORK] = JOURNAL_ACTION_FORK,
     [JOURNAL_EXEC] = JOURNAL_ACTION_EXEC,     [JOURNAL_COMM] = JOURNAL_ACTION_COMM,
@@ -175,7 +198,7 @@ static void append_u64(GString *out, guint64 v)
 		buf[--at] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	g_string_append_len(out, buf + at, (gssize)(sizeof(buf) - at));
+	append_len(out, buf + at, sizeof(buf) - at);
 }
 
 static void append_int(GString *out, gint64 v)
@@ -192,11 +215,19 @@ static void append_int(GString *out, gint64 v)
 static void append_quoted(GString *out, const char *s)
 {
 	g_string_append_c(out, '"');
-	g_string_append(out, s);
+	append_str(out, s);
 	g_string_append_c(out, '"');
 }
 
 /* ---- strings ---- */
+
+/* The bytes a JSON string holds as they are, and that are valid UTF-8 by
+ * themselves: printable ASCII but the quote and the backslash. */
+static const guint8 plain_ascii[256] = {
+    [0x20 ... 0x21] = 1, /* '"' is 0x22 */
+    [0x23 ... 0x5b] = 1, /* '\\' is 0x5c */
+    [0x5d ... 0x7e] = 1,
+};
 
 /* Appends valid UTF-8 with JSON escapes, no quotes. Runs of bytes that
  * need none are copied at once. */
@@ -239,13 +270,13 @@ static void append_escaped_valid(GString *out, const char *s, gsize len)
 			u[6] = '\0';
 			esc = u;
 		}
-		g_string_append_len(out, s + run, (gssize)(i - run));
-		g_string_append(out, esc);
+		append_len(out, s + run, i - run);
+		append_str(out, esc);
 		if (c == 0xe2)
 			i += 2;
 		run = i + 1;
 	}
-	g_string_append_len(out, s + run, (gssize)(len - run));
+	append_len(out, s + run, len - run);
 }
 
 /* Appends s as JSON string contents (no quotes); FALSE when it was not
@@ -254,7 +285,16 @@ static void append_escaped_valid(GString *out, const char *s, gsize len)
 static gboolean append_escaped(GString *out, const char *s, gsize len)
 {
 	g_autofree char *valid = NULL;
+	gsize plain = 0;
 
+	/* Most names, paths and arguments are printable ASCII: one pass,
+	 * no UTF-8 validation, one copy. */
+	while (plain < len && plain_ascii[(guchar)s[plain]])
+		plain++;
+	if (plain == len) {
+		append_len(out, s, len);
+		return TRUE;
+	}
 	if (g_utf8_validate_len(s, len, NULL)) {
 		append_escaped_valid(out, s, len);
 		return TRUE;
@@ -282,8 +322,8 @@ static void append_key(GString *out, gboolean *first, const char *key)
 		g_string_append_c(out, ',');
 	*first = FALSE;
 	g_string_append_c(out, '"');
-	g_string_append(out, key);
-	g_string_append(out, "\":");
+	append_str(out, key);
+	append_str(out, "\":");
 }
 
 static void append_b64(GString *out, gboolean *first, const char *key, const char *s, gsize len)
@@ -292,7 +332,7 @@ static void append_b64(GString *out, gboolean *first, const char *key, const cha
 
 	append_key(out, first, key);
 	g_string_append_c(out, '"');
-	g_string_append(out, b64);
+	append_str(out, b64);
 	g_string_append_c(out, '"');
 }
 
@@ -347,7 +387,7 @@ static gboolean append_time(GString *out, guint64 seconds, guint32 nanos)
 	put_digits(text + sizeof(cached) + 1, nanos % NS_PER_SEC, 9);
 	text[sizeof(text) - 3] = 'Z';
 	text[sizeof(text) - 2] = '"';
-	g_string_append_len(out, text, sizeof(text) - 1);
+	append_len(out, text, sizeof(text) - 1);
 	return TRUE;
 }
 
@@ -381,23 +421,23 @@ static void append_start(GString *out, gboolean *first, const struct journal_hos
 static void append_head(GString *out, const struct journal_host *host, guint64 event_ns,
                         const char *kind, const char *type, const char *action, guint64 seq)
 {
-	g_string_append(out, "{\"@timestamp\":");
+	append_str(out, "{\"@timestamp\":");
 	if (!append_time_ns(out, event_ns))
 		append_time(out, ISO_MAX_SECONDS, 0);
-	g_string_append(out, ",\"event\":{\"kind\":");
+	append_str(out, ",\"event\":{\"kind\":");
 	append_quoted(out, kind);
-	g_string_append(out, ",\"category\":[\"process\"],\"type\":[");
+	append_str(out, ",\"category\":[\"process\"],\"type\":[");
 	append_quoted(out, type);
-	g_string_append(out, "],\"action\":");
+	append_str(out, "],\"action\":");
 	append_quoted(out, action);
-	g_string_append(out, ",\"sequence\":");
+	append_str(out, ",\"sequence\":");
 	append_u64(out, seq & G_MAXINT64);
-	g_string_append(out, "},\"host\":{\"id\":");
+	append_str(out, "},\"host\":{\"id\":");
 	journal_append_string(out, host->machine_id,
 	                      strnlen(host->machine_id, sizeof(host->machine_id)));
-	g_string_append(out, ",\"boot\":{\"id\":");
+	append_str(out, ",\"boot\":{\"id\":");
 	journal_append_string(out, host->boot_id, strnlen(host->boot_id, sizeof(host->boot_id)));
-	g_string_append(out, "}}");
+	append_str(out, "}}");
 }
 
 /* ---- process lines ---- */
@@ -477,9 +517,9 @@ static gboolean append_args(GString *out, gboolean *first, const char *cmd, gsiz
 static void append_id(GString *out, gboolean *first, const char *key, guint32 id)
 {
 	append_key(out, first, key);
-	g_string_append(out, "{\"id\":\"");
+	append_str(out, "{\"id\":\"");
 	append_u64(out, id);
-	g_string_append(out, "\"}");
+	append_str(out, "\"}");
 }
 
 /* lineagefs.exit, for what process.exit_code cannot say: a signal (with
@@ -493,7 +533,7 @@ static void append_exit(GString *out, gboolean *first, const struct journal_proc
 		return;
 	append_key(out, first, "exit");
 	if (proc->exit_kind != LIN_EXIT_SIGNAL) {
-		g_string_append(out, "{\"kind\":\"unknown\"}");
+		append_str(out, "{\"kind\":\"unknown\"}");
 		return;
 	}
 	g_string_append_printf(out, "{\"kind\":\"signal\",\"status\":%u", status);
@@ -501,7 +541,7 @@ static void append_exit(GString *out, gboolean *first, const struct journal_proc
 	if (abbrev)
 		g_string_append_printf(out, ",\"signal\":\"SIG%s\"", abbrev);
 	if (WCOREDUMP(status))
-		g_string_append(out, ",\"core_dumped\":true");
+		append_str(out, ",\"core_dumped\":true");
 	g_string_append_c(out, '}');
 }
 
@@ -523,7 +563,7 @@ static void append_guess(GString *out, gboolean *first, const struct lin_creator
 		                       (int)guess->candidates[i].pid,
 		                       guess->candidates[i].start_ticks & G_MAXINT64,
 		                       guess->candidates[i].instance);
-	g_string_append(out, "]}");
+	append_str(out, "]}");
 }
 
 /* ---- the context and history (context.h) ---- */
@@ -557,17 +597,17 @@ static void append_process_context(GString *out, gboolean *first, const struct l
 	}
 	if (c->has & LIN_CTX_COPY_IDS) {
 		append_key(out, first, "session_leader");
-		g_string_append(out, "{\"pid\":");
+		append_str(out, "{\"pid\":");
 		append_int(out, c->sid);
 		g_string_append_c(out, '}');
 		append_key(out, first, "group_leader");
-		g_string_append(out, "{\"pid\":");
+		append_str(out, "{\"pid\":");
 		append_int(out, c->pgid);
 		g_string_append_c(out, '}');
 	}
 	if ((c->has & LIN_CTX_COPY_HASH) && c->sha256[0]) {
 		append_key(out, first, "hash");
-		g_string_append(out, "{\"sha256\":");
+		append_str(out, "{\"sha256\":");
 		journal_append_string(out, c->sha256, strnlen(c->sha256, sizeof(c->sha256)));
 		g_string_append_c(out, '}');
 	}
@@ -589,7 +629,7 @@ static void append_container(GString *out, const struct lin_context_copy *c)
 	if (!(c->has & LIN_CTX_COPY_CGROUP) ||
 	    !container_parse(c->cgroup, c->cgroup_len, &container))
 		return;
-	g_string_append(out, ",\"container\":{\"id\":");
+	append_str(out, ",\"container\":{\"id\":");
 	journal_append_string(out, container.id, strlen(container.id));
 	g_string_append_printf(out, ",\"runtime\":\"%s\"}",
 	                       container_runtime_name(container.runtime));
@@ -633,16 +673,16 @@ static void append_history_entry(GString *out, const struct lin_hist_copy *h)
 				append_b64(out, &first, "cmdline_b64", h->cmdline, h->cmdline_len);
 			if (cut) {
 				append_key(out, &first, "args_cut");
-				g_string_append(out, "true");
+				append_str(out, "true");
 			}
 		}
 		if (h->flags & LIN_HIST_CMDLINE_MISSED) {
 			append_key(out, &first, "cmdline_missed");
-			g_string_append(out, "true");
+			append_str(out, "true");
 		}
 		if (h->flags & LIN_HIST_CMDLINE_TRUNCATED) {
 			append_key(out, &first, "cmdline_truncated");
-			g_string_append(out, "true");
+			append_str(out, "true");
 		}
 	}
 	g_string_append_c(out, '}');
@@ -762,7 +802,7 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 	append_head(out, host, event_ns, whole ? "state" : "event", action_types[action],
 	            action_names[action], seq);
 
-	g_string_append(out, ",\"process\":{");
+	append_str(out, ",\"process\":{");
 	journal_entity_id(host, proc->pid, proc->start_ticks, proc->instance, id);
 	append_key(out, &first, "entity_id");
 	append_quoted(out, id);
@@ -791,11 +831,11 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 		if (fields & JOURNAL_HAS_CREATOR_START) {
 			journal_entity_id(host, proc->creator_pid, proc->creator_start_ticks,
 			                  proc->creator_instance, id);
-			g_string_append(out, "\"entity_id\":");
+			append_str(out, "\"entity_id\":");
 			append_quoted(out, id);
 			g_string_append_c(out, ',');
 		}
-		g_string_append(out, "\"pid\":");
+		append_str(out, "\"pid\":");
 		append_int(out, proc->creator_pid);
 		g_string_append_c(out, '}');
 	}
@@ -831,7 +871,7 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 	g_string_append_c(out, '}');
 	if (with_ctx)
 		append_container(out, &proc->ctx);
-	g_string_append(out, ",\"lineagefs\":{");
+	append_str(out, ",\"lineagefs\":{");
 
 	first = TRUE;
 	append_key(out, &first, "v");
@@ -848,7 +888,7 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 	}
 	if (inherited) {
 		append_key(out, &first, "image");
-		g_string_append(out, "\"inherited\"");
+		append_str(out, "\"inherited\"");
 	}
 	/* A fork, or an exec that tells its fork, implies fork_seen; a plain
 	 * exec states only its image's flags; no flags: no key. */
@@ -898,7 +938,7 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 	}
 	if (cut) {
 		append_key(out, &first, "args_cut");
-		g_string_append(out, "true");
+		append_str(out, "true");
 	}
 	if (cmdline_inexact)
 		append_b64(out, &first, "cmdline_b64", proc->cmdline, proc->cmdline_len);
@@ -909,7 +949,7 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 	if (with_ctx)
 		append_lineagefs_context(out, &first, &proc->ctx, ctx_inexact, event_ns, line_start,
 		                         &hist_done);
-	g_string_append(out, "}}\n");
+	append_str(out, "}}\n");
 	return hist_done;
 }
 
@@ -930,9 +970,9 @@ guint journal_encode_history(GString *out, const struct journal_host *host, guin
 		                       proc->start_ticks);
 	if (proc->instance != 1)
 		g_string_append_printf(out, ",\"instance\":%u", proc->instance);
-	g_string_append(out, ",\"history\":");
+	append_str(out, ",\"history\":");
 	next = append_history(out, &proc->ctx, from, line_start);
-	g_string_append(out, "}}\n");
+	append_str(out, "}}\n");
 	return next;
 }
 

@@ -78,6 +78,60 @@ void journal_item_plan(struct tracker *t, const struct lin_process *p, enum jour
 	plan->bytes = n;
 }
 
+/* ---- spare blocks ---- */
+
+void journal_item_pool_init(struct journal_item_pool *pool, guint slots)
+{
+	g_return_if_fail(slots > 0 && (slots & (slots - 1)) == 0);
+	memset(pool, 0, sizeof(*pool));
+	pool->ring = g_new0(gpointer, slots);
+	pool->slots = slots;
+}
+
+/* The feeder's side. NULL when there is no spare block. */
+static gpointer pool_take(struct journal_item_pool *pool)
+{
+	guint take = pool->take;
+	gpointer block;
+
+	if (take == __atomic_load_n(&pool->put, __ATOMIC_ACQUIRE))
+		return NULL;
+	block = pool->ring[take & (pool->slots - 1)];
+	__atomic_store_n(&pool->take, take + 1, __ATOMIC_RELEASE);
+	return block;
+}
+
+/* The freeing thread's side. FALSE when the ring is full. */
+static gboolean pool_put(struct journal_item_pool *pool, gpointer block)
+{
+	guint put = pool->put;
+
+	if (put - __atomic_load_n(&pool->take, __ATOMIC_ACQUIRE) >= pool->slots)
+		return FALSE;
+	pool->ring[put & (pool->slots - 1)] = block;
+	__atomic_store_n(&pool->put, put + 1, __ATOMIC_RELEASE);
+	return TRUE;
+}
+
+void journal_item_pool_clear(struct journal_item_pool *pool)
+{
+	gpointer block;
+
+	if (!pool->ring)
+		return;
+	while ((block = pool_take(pool)) != NULL)
+		g_free(block);
+	g_clear_pointer(&pool->ring, g_free);
+	pool->slots = 0; /* an item freed later is g_free()d */
+}
+
+gsize journal_item_size(const struct journal_item_plan *plan, const struct journal_item_pool *pool)
+{
+	return pool && plan->bytes <= JOURNAL_ITEM_BLOCK ? JOURNAL_ITEM_BLOCK : plan->bytes;
+}
+
+/* ---- items ---- */
+
 static const char *copy_str(char **at, const struct lin_str *s, gsize *len)
 {
 	const char *start = *at;
@@ -88,16 +142,37 @@ static const char *copy_str(char **at, const struct lin_str *s, gsize *len)
 	return start;
 }
 
+static struct journal_item *item_alloc(const struct journal_item_plan *plan,
+                                       struct journal_item_pool *pool)
+{
+	gsize size = journal_item_size(plan, pool);
+	struct journal_item *item = NULL;
+
+	if (size == JOURNAL_ITEM_BLOCK && pool) {
+		item = pool_take(pool);
+		if (!item) {
+			pool->misses++;
+			item = g_malloc(size);
+		}
+	} else {
+		pool = NULL;
+		item = g_malloc(size);
+	}
+	memset(item, 0, sizeof(*item));
+	item->pool = pool;
+	item->bytes = size;
+	return item;
+}
+
 struct journal_item *journal_item_new(struct tracker *t, const struct lin_process *p,
-                                      const struct journal_item_plan *plan)
+                                      const struct journal_item_plan *plan,
+                                      struct journal_item_pool *pool)
 {
 	guint32 fields = plan->fields;
-	struct journal_item *item = g_malloc(plan->bytes);
+	struct journal_item *item = item_alloc(plan, pool);
 	struct journal_proc *proc = &item->proc;
 	char *at = item->data;
 
-	memset(item, 0, sizeof(*item));
-	item->bytes = plan->bytes;
 	item->serial = p->serial;
 	item->action = plan->action;
 	proc->has = JOURNAL_HAS_UIDS | JOURNAL_HAS_GIDS | JOURNAL_HAS_COUNTS | JOURNAL_HAS_CMDLINE |
@@ -161,6 +236,8 @@ void journal_item_free(gpointer data)
 	struct journal_item *item = data;
 
 	exe_hash_entry_unref(item->hash);
+	if (item->pool && pool_put(item->pool, item))
+		return;
 	g_free(item);
 }
 

@@ -14,12 +14,15 @@
 #include "journal_encode.h"
 #include "tracker.h"
 
+struct journal_item_pool;
+
 struct journal_item {
-	guint64 serial;   /* the record's */
-	guint64 applied;  /* the writer's applied count after this event */
-	guint64 event_ns; /* CLOCK_REALTIME; 0: when written */
-	gsize bytes;      /* counted against the queue's byte bound */
-	gboolean held;    /* carried over a drain once already */
+	struct journal_item_pool *pool; /* the block goes back there; NULL: g_free() */
+	guint64 serial;                 /* the record's */
+	guint64 applied;                /* the writer's applied count after this event */
+	guint64 event_ns;               /* CLOCK_REALTIME; 0: when written */
+	gsize bytes;                    /* its block's size, counted against the queue's bound */
+	gboolean held;                  /* carried over a drain once already */
 	enum journal_action action;
 	struct journal_proc proc;
 	/* The exe hash entry whose hex the line carries once it is done: the
@@ -41,15 +44,45 @@ struct journal_item_plan {
 	gsize bytes; /* the item's whole size */
 };
 
+/*
+ * Spare item blocks, so that the feeding thread does not call malloc per
+ * event: the journal thread frees the items, and a block malloc'd on one
+ * thread and freed on another takes the allocator's slow path, under the
+ * arena's lock both threads share. An item that fits a block of
+ * JOURNAL_ITEM_BLOCK bytes (most exec, exit, fork and comm lines) takes a
+ * spare one; freeing it hands the block back. A single-producer,
+ * single-consumer ring: one thread frees (puts), the feeder allocates
+ * (takes); it holds at most its slots' blocks, the rest are freed.
+ */
+#define JOURNAL_ITEM_BLOCK 1024
+
+struct journal_item_pool {
+	gpointer *ring;
+	guint slots;    /* a power of two */
+	guint put;      /* atomic: written by the freeing thread only */
+	guint take;     /* atomic: written by the feeder only */
+	guint64 misses; /* the feeder's: blocks it had to malloc */
+};
+
+void journal_item_pool_init(struct journal_item_pool *pool, guint slots);
+/* Frees the spare blocks: no thread may take or free items of it now. */
+void journal_item_pool_clear(struct journal_item_pool *pool);
+/* The block size an item of plan takes, for the queue's byte bound. */
+gsize journal_item_size(const struct journal_item_plan *plan, const struct journal_item_pool *pool);
+
 /* Plans the item for action on p, of table t. Caller holds t's lock. */
 void journal_item_plan(struct tracker *t, const struct lin_process *p, enum journal_action action,
                        struct journal_item_plan *plan);
-/* The item planned; caller holds t's lock, as for the plan. */
+/* The item planned; caller holds t's lock, as for the plan. pool: where
+ * its block comes from (only the pool's feeder may pass it), or NULL. */
 struct journal_item *journal_item_new(struct tracker *t, const struct lin_process *p,
-                                      const struct journal_item_plan *plan);
+                                      const struct journal_item_plan *plan,
+                                      struct journal_item_pool *pool);
 /* Takes the exe hash once the hash thread finished it, waiting a little:
  * only the journal thread may call it. */
 void journal_item_take_hash(struct journal_item *item);
+/* Frees item, or hands its block back to its pool: only the pool's
+ * freeing thread (or any thread once the feeder has stopped). */
 void journal_item_free(gpointer item);
 
 #endif

@@ -42,6 +42,10 @@
 
 #define JOURNAL_QUEUE_SLOTS (64 * 1024)
 #define JOURNAL_QUEUE_BYTES (64ull * 1024 * 1024)
+/* Spare item blocks the journal thread hands back to the feeder: a
+ * storm's items of one linger (1,500 processes a second, two or three
+ * items each, a tenth of a second), and at most 1 MiB kept. */
+#define JOURNAL_ITEM_SPARES 1024
 /* Records copied per read-locked step of a checkpoint: the feeder waits at
  * most for one step (tens of microseconds). */
 #define JOURNAL_CHUNK 256
@@ -99,10 +103,11 @@ struct journal_writer {
 	guint slots;
 	guint64 max_queue_bytes;
 	guint tail, head;
-	guint64 queued_bytes; /* atomic */
-	guint64 dropped;      /* atomic: dropped by the feeder, not yet in a gap line */
-	int sleeping;         /* atomic: the thread waits for a wakeup */
-	int stop;             /* atomic */
+	guint64 queued_bytes;          /* atomic */
+	struct journal_item_pool pool; /* the feeder takes, the journal thread puts */
+	guint64 dropped;               /* atomic: dropped by the feeder, not yet in a gap line */
+	int sleeping;                  /* atomic: the thread waits for a wakeup */
+	int stop;                      /* atomic */
 
 	/* protected by the tracker's lock: written under its write lock */
 	guint64 applied;
@@ -323,12 +328,12 @@ void journal_writer_record(struct journal_writer *jw, enum journal_action action
 
 	journal_item_plan(jw->tracker, p, action, &plan);
 	jw->applied++;
-	if (!queue_has_room(jw, plan.bytes)) {
+	if (!queue_has_room(jw, journal_item_size(&plan, &jw->pool))) {
 		__atomic_add_fetch(&jw->dropped, 1, __ATOMIC_RELAXED);
 		stat_add(&jw->stats.lines_lost, 1);
 		return;
 	}
-	item = journal_item_new(jw->tracker, p, &plan);
+	item = journal_item_new(jw->tracker, p, &plan, &jw->pool);
 	item->applied = jw->applied;
 	item->event_ns = event_ns;
 	queue_push(jw, item);
@@ -597,7 +602,7 @@ static guint checkpoint_chunk(struct journal_writer *jw, struct tracker *t, guin
 		struct journal_item_plan plan;
 
 		journal_item_plan(t, p, JOURNAL_CHECKPOINT, &plan);
-		g_ptr_array_add(items, journal_item_new(t, p, &plan));
+		g_ptr_array_add(items, journal_item_new(t, p, &plan, NULL));
 		*after = p->serial;
 	}
 	tracker_read_unlock(t);
@@ -912,6 +917,7 @@ struct journal_writer *journal_writer_new(const struct journal_config *cfg, GErr
 	jw->boots = g_array_new(FALSE, TRUE, sizeof(struct earlier_boot));
 	jw->buf = g_string_sized_new(JOURNAL_BATCH_BYTES + 64 * 1024);
 	jw->ring = g_new0(struct journal_item *, jw->slots);
+	journal_item_pool_init(&jw->pool, JOURNAL_ITEM_SPARES);
 	if (scan_segments(jw) < 0) {
 		int err = errno;
 
@@ -1006,6 +1012,7 @@ void journal_writer_free(struct journal_writer *jw)
 			journal_item_free(g_ptr_array_index(jw->held, i));
 		g_ptr_array_unref(jw->held);
 	}
+	journal_item_pool_clear(&jw->pool);
 	g_free(jw->dir);
 	g_free(jw);
 }

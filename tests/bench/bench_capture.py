@@ -94,6 +94,11 @@ def line(storm, rnd, label, got):
     fk_name = float(got["cmdline"][5])
     fk_full = float(got["full"][2]) if "full" in got else float("nan")
     cpu, fk_cpu = float(got["cpu"][0]), float(got["cpu"][1])
+    # CPU from schedstat (nanoseconds) when bench_storm gave it, rather
+    # than from stat's 10 ms ticks.
+    usage = [USAGE.match(cell) for cell in got.get("threads", ())]
+    if len(usage) == 2 and all(usage):
+        cpu, fk_cpu = float(usage[0].group(1)), float(usage[1].group(1))
     ratio = cpu / fk_cpu if fk_cpu else float("nan")
     print("%-10s %2d %-9s %11s %8.3f%% %7.3f%% %7s | %7.2f%% %7.2f%% | %7.1f %7.1f %6.2fx %5s %5s"
           % (storm, rnd, label, lfs_cmd, lfs_pct, exe_pct, got.get("missed", ("?",))[0],
@@ -101,10 +106,14 @@ def line(storm, rnd, label, got):
     if "threads" in got:
         lfs, fk = (USAGE.match(cell) for cell in got["threads"])
         if lfs and fk:
-            calls = ("; syscalls %s vs %s" % (lfs.group(3), fk.group(3))
-                     if lfs.group(3) and fk.group(3) else "")
-            print("%-10s    per process: wakeups %s vs %s%s" % ("", lfs.group(2), fk.group(2),
-                                                                 calls))
+            # The machine's other processes are in both counts alike:
+            # their ratio is the figure to compare between runs.
+            calls = ("; syscalls %s vs %s (%.2fx)" % (
+                lfs.group(3), fk.group(3), float(lfs.group(3)) / float(fk.group(3)))
+                if lfs.group(3) and fk.group(3) and float(fk.group(3)) else "")
+            print("%-10s    per process: wakeups %s vs %s (%.2fx)%s" % (
+                "", lfs.group(2), fk.group(2),
+                float(lfs.group(2)) / float(fk.group(2)) if float(fk.group(2)) else 0, calls))
     if "huge" in got:
         print("%-10s    huge exec: %s; the 50 after it: %s/%s cmdlines"
               % ("", got["huge"][0], got["after"][0] if "after" in got else "?",
@@ -132,7 +141,7 @@ def main():
                 line(storm, rnd, label, run_storm(binary, env_extra))
     print("cmdline/exe: storm processes with cmdline \"/bin/true\\0\" / exe .../true; flagged: "
           "Cmdline: missed; fk name/full: forkstat exec lines naming \"true\" / giving "
-          "\"/bin/true\"; ms: CPU per 1,000 processes; ratio: lineagefs / forkstat; wakeups: "
+          "\"/bin/true\"; ms: CPU per 1,000 processes (schedstat, every thread); ratio: lineagefs / forkstat; wakeups: "
           "voluntary context switches per process, all threads; syscalls (with "
           "BENCH_STORM_SYSCALLS=1): system calls per process")
     return 0

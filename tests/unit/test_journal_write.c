@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "fakeproc.h"
+#include "journal_item.h"
 #include "journal_read.h"
 #include "journal_write.h"
 #include "restore.h"
@@ -610,6 +611,75 @@ static void test_refuses_unsafe_dir(void **state)
 	unlink(f->dir);
 }
 
+/* The feeder's items come from spare blocks the freeing thread hands
+ * back: a block freed goes back to the pool and is taken again, the pool
+ * keeps at most its slots' blocks, and an item too large for a block is
+ * malloc'd and freed as it always was. */
+static void test_item_blocks_reused(void **state)
+{
+	struct fixture *f = *state;
+	g_autofree char *big = g_strnfill(3 * JOURNAL_ITEM_BLOCK, 'x');
+	struct fakeproc_proc large = {
+	    .pid = 200,
+	    .ppid = 100,
+	    .start_ticks = 60,
+	    .comm = "large",
+	    .cmdline = big,
+	    .cmdline_len = strlen(big) + 1,
+	    .exe = "/usr/bin/large",
+	};
+	struct journal_item_pool pool;
+	struct journal_item_plan plan;
+	struct journal_item *items[3], *again[3], *item;
+	struct lin_process *p = tracker_find_pid(f->t, 100);
+
+	assert_non_null(p);
+	journal_item_pool_init(&pool, 2);
+	tracker_read_lock(f->t);
+	journal_item_plan(f->t, p, JOURNAL_EXEC, &plan);
+	assert_true(plan.bytes <= JOURNAL_ITEM_BLOCK);
+	assert_int_equal(journal_item_size(&plan, &pool), JOURNAL_ITEM_BLOCK);
+	assert_int_equal(journal_item_size(&plan, NULL), plan.bytes);
+	for (int i = 0; i < 3; i++) {
+		items[i] = journal_item_new(f->t, p, &plan, &pool);
+		assert_ptr_equal(items[i]->pool, &pool);
+	}
+	assert_int_equal(pool.misses, 3);
+	/* Two go back to the pool, the third is freed: the pool is full. */
+	for (int i = 0; i < 3; i++)
+		journal_item_free(items[i]);
+	for (int i = 0; i < 3; i++)
+		again[i] = journal_item_new(f->t, p, &plan, &pool);
+	assert_ptr_equal(again[0], items[0]);
+	assert_ptr_equal(again[1], items[1]);
+	assert_int_equal(pool.misses, 4);
+	/* A reused block is a whole item again, not what it held before. */
+	assert_int_equal(again[0]->proc.pid, 100);
+	assert_int_equal(again[0]->bytes, JOURNAL_ITEM_BLOCK);
+	assert_int_equal(again[0]->proc.cmdline_len, p->cmdline->len);
+	assert_memory_equal(again[0]->proc.cmdline, p->cmdline->data, p->cmdline->len);
+	for (int i = 0; i < 3; i++)
+		journal_item_free(again[i]);
+	tracker_read_unlock(f->t);
+
+	/* A command line longer than a block: its own allocation. */
+	fakeproc_add(f->fp, &large);
+	assert_int_equal(tracker_rescan(f->t), 0);
+	p = tracker_find_pid(f->t, 200);
+	assert_non_null(p);
+	tracker_read_lock(f->t);
+	journal_item_plan(f->t, p, JOURNAL_EXEC, &plan);
+	assert_true(plan.bytes > JOURNAL_ITEM_BLOCK);
+	item = journal_item_new(f->t, p, &plan, &pool);
+	assert_null(item->pool);
+	assert_int_equal(item->bytes, plan.bytes);
+	assert_int_equal(item->proc.cmdline_len, p->cmdline->len);
+	journal_item_free(item);
+	tracker_read_unlock(f->t);
+	assert_int_equal(pool.misses, 4);
+	journal_item_pool_clear(&pool);
+}
+
 /* An earlier boot's table (as restored from the journal) goes into every
  * segment's checkpoint with its own boot id and clock: once the segments
  * that first told it are deleted, a reader still finds it whole. */
@@ -711,6 +781,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_earlier_boots_in_every_checkpoint, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_next_segment_number, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_item_blocks_reused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuses_unsafe_dir, setup, teardown),
 	};
 
