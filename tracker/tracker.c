@@ -314,8 +314,9 @@ struct lin_process *tracker_next_newest(struct tracker *t, guint64 after)
 void tracker_get_stats(struct tracker *t, struct tracker_stats *out)
 {
 	*out = t->stats;
-	/* Each record costs its struct plus a by-serial slot, each pid a
-	 * by-pid slot (a key and a hash each, tables at most half full). */
+	/* Each record costs its struct and its by-serial slot (the array's
+	 * bytes), each pid a by-pid slot (a key and a hash each, the table at
+	 * most half full). */
 	out->record_bytes =
 	    t->records * sizeof(struct lin_process) + serial_index_bytes(&t->by_serial) +
 	    g_hash_table_size(t->by_pid) * 2 * (sizeof(gpointer) + 4) + tracker_ctx_bytes(t);
