@@ -28,8 +28,9 @@ void serial_index_add(struct serial_index *ix, guint64 serial, gpointer record)
 	ix->len++;
 }
 
-/* The index of serial in ix, or -1. */
-static gssize position(const struct serial_index *ix, guint64 serial)
+/* The index of the first slot whose serial is not below serial (len:
+ * none). */
+static gsize lower_bound(const struct serial_index *ix, guint64 serial)
 {
 	gsize lo = 0, hi = ix->len;
 
@@ -41,7 +42,15 @@ static gssize position(const struct serial_index *ix, guint64 serial)
 		else
 			hi = mid;
 	}
-	return lo < ix->len && ix->serials[lo] == serial ? (gssize)lo : -1;
+	return lo;
+}
+
+/* The index of serial in ix, or -1. */
+static gssize position(const struct serial_index *ix, guint64 serial)
+{
+	gsize at = lower_bound(ix, serial);
+
+	return at < ix->len && ix->serials[at] == serial ? (gssize)at : -1;
 }
 
 gpointer serial_index_find(const struct serial_index *ix, guint64 serial)
@@ -49,6 +58,16 @@ gpointer serial_index_find(const struct serial_index *ix, guint64 serial)
 	gssize at = position(ix, serial);
 
 	return at < 0 ? NULL : ix->records[at];
+}
+
+gpointer serial_index_first_after(const struct serial_index *ix, guint64 serial)
+{
+	/* Holes are at most an eighth of the slots: a short walk. */
+	for (gsize at = serial == G_MAXUINT64 ? ix->len : lower_bound(ix, serial + 1); at < ix->len;
+	     at++)
+		if (ix->records[at])
+			return ix->records[at];
+	return NULL;
 }
 
 static void compact(struct serial_index *ix)

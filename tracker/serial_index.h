@@ -24,6 +24,8 @@ struct serial_index {
 void serial_index_add(struct serial_index *ix, guint64 serial, gpointer record);
 /* The record of serial, or NULL. */
 gpointer serial_index_find(const struct serial_index *ix, guint64 serial);
+/* The record with the smallest serial above serial, or NULL. */
+gpointer serial_index_first_after(const struct serial_index *ix, guint64 serial);
 /* Forgets serial (added before; a serial not held is ignored). */
 void serial_index_remove(struct serial_index *ix, guint64 serial);
 void serial_index_clear(struct serial_index *ix);

@@ -295,11 +295,9 @@ struct lin_process *tracker_first_after(struct tracker *t, guint64 after)
 	p = tracker_find_serial(t, after);
 	if (p)
 		return p->all_next;
-	/* The cursor's record was forgotten meanwhile: serials increase along
-	 * the list, so the first larger one is where to resume. */
-	for (p = t->all_head; p && p->serial <= after; p = p->all_next)
-		;
-	return p;
+	/* The cursor's record was forgotten meanwhile: the first larger
+	 * serial is where to resume. */
+	return serial_index_first_after(&t->by_serial, after);
 }
 
 struct lin_process *tracker_next_newest(struct tracker *t, guint64 after)

@@ -35,6 +35,19 @@ static void assert_holds(const struct serial_index *ix, const gboolean *gone, gu
 	}
 	assert_null(serial_index_find(ix, 0));
 	assert_null(serial_index_find(ix, serial_of(count)));
+	/* From any serial, the next record held. */
+	for (guint i = 0; i < count; i++) {
+		guint next = i;
+
+		while (next < count && gone[next])
+			next++;
+		assert_ptr_equal(serial_index_first_after(ix, serial_of(i) - 1),
+		                 next < count ? GUINT_TO_POINTER(next + 1) : NULL);
+		if (i % 97 == 0)
+			assert_ptr_equal(serial_index_first_after(ix, serial_of(i) - 3),
+			                 serial_index_first_after(ix, serial_of(i) - 1));
+	}
+	assert_null(serial_index_first_after(ix, G_MAXUINT64));
 }
 
 static void test_oldest_first_then_scattered(void **state)
