@@ -21,7 +21,11 @@ Needs root and /dev/fuse (exit 77 otherwise).
 
 Where the CPU goes: CPU time, wakeups and (BENCH_STORM_SYSCALLS=1, with
 perf) system calls per storm process, for the daemon's threads and for
-forkstat.
+forkstat. With BENCH_STORM_BESIDE=/path/to/another/lineagefs, that binary
+runs on its own mount through the same storm at the same time (no
+journal), and the same figures are printed for it: the second of two
+real-time event threads woken by one event pays a little more, so run it
+twice with the binaries swapped (LINEAGEFS_BIN).
 
 With BENCH_STORM_HUGE=BYTES, a /bin/true with that many bytes of arguments
 is exec'd in the middle of the storm (the second half starts at once, so
@@ -52,6 +56,9 @@ JOURNAL = os.environ.get("BENCH_STORM_JOURNAL", "1") != "0"
 # perf stat counts the daemon's and forkstat's system calls (a little
 # overhead on both, so off by default).
 SYSCALLS = os.environ.get("BENCH_STORM_SYSCALLS", "0") == "1"
+# Another lineagefs binary (an older build) on the same storm, at the same
+# time: before and after under the very same events and load.
+BESIDE = os.environ.get("BENCH_STORM_BESIDE", "")
 FORKSTAT_LINE = re.compile(r"^\d\d:\d\d:\d\d\s+(exec|exit)\s+(\d+)\s?(.*)$")
 # forkstat shows the cmdline when it could read it ("/bin/true "), else the
 # comm ("true"), else a placeholder.
@@ -203,7 +210,7 @@ def parse_forkstat(path, pids):
     return {key: len(value) for key, value in seen.items()}
 
 
-def print_threads(threads, fk_threads, syscalls, n):
+def print_threads(threads, fk_threads, syscalls, n, label="per process, all threads"):
     """Where the CPU goes, per thread name: ms per 1,000 processes, wakeups
     (voluntary context switches) and, with BENCH_STORM_SYSCALLS=1, system
     calls per storm process. The counts do not depend on the machine's
@@ -221,7 +228,7 @@ def print_threads(threads, fk_threads, syscalls, n):
         return text
 
     total = [sum(row[i] for row in threads.values()) for i in range(3)]
-    bl.row("per process, all threads (CPU/1,000)", "%s | forkstat %s" % (
+    bl.row(label + " (CPU/1,000)", "%s | forkstat %s" % (
         cells(total, sum(calls.values()) if calls is not None else None),
         cells([sum(row[i] for row in fk_threads.values()) for i in range(3)],
               sum(fk_calls.values()) if fk_calls is not None else None)
@@ -247,6 +254,7 @@ def main():
     forkstat_out = os.path.join(data, "forkstat.txt")
 
     daemon = bl.Daemon("--max-exited=200000").start()
+    beside = bl.Daemon("--max-exited=200000", binary=BESIDE).start() if BESIDE else None
     journaled = None
     if JOURNAL:
         journal_dir = os.path.join(data, "journal")
@@ -270,7 +278,10 @@ def main():
     counters = []
     if SYSCALLS:
         counters = [bl.SyscallCounter(daemon.pid).start(),
-                    bl.SyscallCounter(forkstat.pid).start() if forkstat else None]
+                    bl.SyscallCounter(forkstat.pid).start() if forkstat else None,
+                    bl.SyscallCounter(beside.pid).start() if beside else None]
+    b_threads0 = bl.thread_usage(beside.pid) if beside else {}
+    b_stats0 = beside.stats() if beside else None
     threads0 = bl.thread_usage(daemon.pid)
     fk_threads0 = bl.thread_usage(forkstat.pid) if forkstat else {}
     stats0 = daemon.stats()
@@ -305,6 +316,9 @@ def main():
     # Bounded wait for the daemon to have applied every exit of the storm.
     bl.wait_for(lambda: daemon.stats()["events_exit"] - stats0["events_exit"]
                 >= summary["spawned"], 60, what="the daemon to count the exits")
+    if beside:
+        bl.wait_for(lambda: beside.stats()["events_exit"] - b_stats0["events_exit"]
+                    >= summary["spawned"], 60, what="the daemon beside to count the exits")
     if journaled:
         bl.wait_for(lambda: journaled.stats()["events_exit"] - j_stats0["events_exit"]
                     >= summary["spawned"], 60, what="the journaled daemon to count the exits")
@@ -315,6 +329,7 @@ def main():
     cpu1 = daemon.cpu_ticks()
     threads1 = bl.thread_usage(daemon.pid)
     fk_threads1 = bl.thread_usage(forkstat.pid) if forkstat else {}
+    b_threads1 = bl.thread_usage(beside.pid) if beside else {}
     syscalls = [c.stop() if c else None for c in counters]
     stats1 = daemon.stats()
     j_cpu1 = journaled.cpu_ticks() if journaled else 0
@@ -370,6 +385,19 @@ def main():
     print_threads(bl.thread_usage_delta(threads0, threads1),
                   bl.thread_usage_delta(fk_threads0, fk_threads1) if forkstat else None,
                   syscalls, n)
+    if beside:
+        b_counts, _, _ = check_directories(beside, records, since_ticks)
+        print()
+        bl.row("", "lineagefs beside: %s" % BESIDE)
+        bl.row("cmdline == \"/bin/true\\0\" | exe -> .../true", "%s | %s" % (
+            pct(b_counts["cmdline"], n), pct(b_counts["exe"], n)))
+        bl.row("status Cmdline: missed (storm pids)", b_counts["cmdline_missed_status"])
+        print_threads(bl.thread_usage_delta(b_threads0, b_threads1),
+                      bl.thread_usage_delta(fk_threads0, fk_threads1) if forkstat else None,
+                      [syscalls[2], syscalls[1]] if len(syscalls) > 2 else [], n,
+                      label="beside: per process, all threads")
+        bl.row("daemon beside: VmRSS after", "%d kB" % beside.rss_kb())
+        beside.stop()
     bl.row("daemon VmRSS after", "%d kB" % daemon.rss_kb())
     if huge:
         bl.row("huge exec (%d bytes of arguments)" % HUGE, check_huge(daemon, *huge_name))

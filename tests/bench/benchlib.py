@@ -218,8 +218,9 @@ def walk(reps, *targets, timeout=600):
 class Daemon:
     """lineagefs -f on a fresh temporary mountpoint; stop() always unmounts."""
 
-    def __init__(self, *options):
+    def __init__(self, *options, binary=None):
         self.options = list(options)
+        self.binary = binary or lineagefs_bin()
         self.mountpoint = tempfile.mkdtemp(prefix="lineagefs-bench-")
         self.stderr_path = self.mountpoint + ".stderr"
         self.proc = None
@@ -227,7 +228,7 @@ class Daemon:
     def start(self, timeout=20):
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [lineagefs_bin(), "-f"] + self.options + [self.mountpoint],
+            [self.binary, "-f"] + self.options + [self.mountpoint],
             stdout=subprocess.DEVNULL, stderr=self._stderr, start_new_session=True)
         _daemons.append(self)
         ready = wait_for(lambda: self.proc.poll() is not None or (
