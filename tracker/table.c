@@ -204,7 +204,7 @@ struct lin_process *tracker_process_new(struct tracker *t, pid_t pid, guint64 st
 	else
 		t->all_head = p;
 	t->all_tail = p;
-	g_hash_table_add(t->by_serial, p);
+	serial_index_add(&t->by_serial, p->serial, p);
 	by_pid_insert(t, p);
 	t->records++;
 	t->stats.processes_live++;
@@ -321,7 +321,7 @@ void tracker_process_forget(struct tracker *t, struct lin_process *p)
 	}
 	child_unlink(p);
 	by_pid_remove(t, p);
-	g_hash_table_remove(t->by_serial, p);
+	serial_index_remove(&t->by_serial, p->serial);
 	if (p->all_prev)
 		p->all_prev->all_next = p->all_next;
 	else

@@ -13,6 +13,7 @@
 
 #include "exe_hash.h"
 #include "index.h"
+#include "serial_index.h"
 #include "tracker.h"
 
 /* The connector's numbering of one CPU's messages. */
@@ -30,11 +31,11 @@ struct tracker {
 	/* Everything below is protected by lock, and written only by the
 	 * feeding thread. */
 	struct lin_strpool *strings;
-	GHashTable *by_serial;    /* set of struct lin_process *, hashed by serial */
-	GHashTable *by_pid;       /* set of the newest record of each pid, hashed by pid */
-	GHashTable *threads;      /* tid -> struct lin_process * (non-leader threads) */
-	GHashTable *pending;      /* pid -> struct pending * */
-	GPtrArray *leader_exited; /* records with LIN_PROC_LEADER_EXITED */
+	struct serial_index by_serial; /* struct lin_process * by serial */
+	GHashTable *by_pid;            /* set of the newest record of each pid, hashed by pid */
+	GHashTable *threads;           /* tid -> struct lin_process * (non-leader threads) */
+	GHashTable *pending;           /* pid -> struct pending * */
+	GPtrArray *leader_exited;      /* records with LIN_PROC_LEADER_EXITED */
 	struct lin_process *all_head, *all_tail;
 	struct lin_process *evict_head, *evict_tail;
 	struct lin_process *free_records; /* recycled, linked through all_next */

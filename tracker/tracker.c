@@ -156,16 +156,6 @@ static gboolean pid_equal(gconstpointer a, gconstpointer b)
 	return ((const struct lin_process *)a)->pid == ((const struct lin_process *)b)->pid;
 }
 
-static guint serial_hash(gconstpointer key)
-{
-	return g_int64_hash(key);
-}
-
-static gboolean serial_equal(gconstpointer a, gconstpointer b)
-{
-	return g_int64_equal(a, b);
-}
-
 struct tracker *tracker_new(const struct tracker_config *cfg)
 {
 	struct tracker *t = g_new0(struct tracker, 1);
@@ -182,7 +172,6 @@ struct tracker *tracker_new(const struct tracker_config *cfg)
 		t->cfg.hz = 100;
 	t->strings = lin_strpool_new();
 	/* A record's serial is its first field, so the record itself is the key. */
-	t->by_serial = g_hash_table_new(serial_hash, serial_equal);
 	t->record_blocks = g_ptr_array_new_with_free_func(g_free);
 	/* The newest record of a pid is its own key, hashed by pid. */
 	t->by_pid = g_hash_table_new(pid_hash, pid_equal);
@@ -216,7 +205,7 @@ void tracker_free(struct tracker *t)
 		tracker_ctx_release(t, p);
 	}
 	g_ptr_array_unref(t->record_blocks);
-	g_hash_table_unref(t->by_serial);
+	serial_index_clear(&t->by_serial);
 	g_hash_table_unref(t->threads);
 	g_hash_table_unref(t->pending);
 	g_ptr_array_unref(t->leader_exited);
@@ -285,7 +274,7 @@ struct lin_process *tracker_find_name(struct tracker *t, const struct lin_name *
 
 struct lin_process *tracker_find_serial(struct tracker *t, guint64 serial)
 {
-	return g_hash_table_lookup(t->by_serial, &serial);
+	return serial_index_find(&t->by_serial, serial);
 }
 
 struct lin_process *tracker_find_tid(struct tracker *t, pid_t tid)
@@ -306,11 +295,9 @@ struct lin_process *tracker_first_after(struct tracker *t, guint64 after)
 	p = tracker_find_serial(t, after);
 	if (p)
 		return p->all_next;
-	/* The cursor's record was forgotten meanwhile: serials increase along
-	 * the list, so the first larger one is where to resume. */
-	for (p = t->all_head; p && p->serial <= after; p = p->all_next)
-		;
-	return p;
+	/* The cursor's record was forgotten meanwhile: the first larger
+	 * serial is where to resume. */
+	return serial_index_first_after(&t->by_serial, after);
 }
 
 struct lin_process *tracker_next_newest(struct tracker *t, guint64 after)
@@ -325,11 +312,12 @@ struct lin_process *tracker_next_newest(struct tracker *t, guint64 after)
 void tracker_get_stats(struct tracker *t, struct tracker_stats *out)
 {
 	*out = t->stats;
-	/* Each record costs its struct plus a by-serial slot, each pid a
-	 * by-pid slot (a key and a hash each, tables at most half full). */
-	out->record_bytes = t->records * (sizeof(struct lin_process) + 2 * (sizeof(gpointer) + 4)) +
-	                    g_hash_table_size(t->by_pid) * 2 * (sizeof(gpointer) + 4) +
-	                    tracker_ctx_bytes(t);
+	/* Each record costs its struct and its by-serial slot (the array's
+	 * bytes), each pid a by-pid slot (a key and a hash each, the table at
+	 * most half full). */
+	out->record_bytes =
+	    t->records * sizeof(struct lin_process) + serial_index_bytes(&t->by_serial) +
+	    g_hash_table_size(t->by_pid) * 2 * (sizeof(gpointer) + 4) + tracker_ctx_bytes(t);
 	out->history_entries = t->history.entries;
 	out->history_dropped = t->history.dropped;
 	out->string_bytes = lin_strpool_bytes(t->strings);

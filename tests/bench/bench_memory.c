@@ -12,7 +12,10 @@
  * counter, scripts with an id). Pids are recycled over pid_max
  * (BENCH_PID_MAX, default 32768, the kernel default) as on a real machine.
  * A second run with a retention limit of max/10 times events when every
- * exit forgets the oldest record. Figures are printed, never asserted.
+ * exit forgets the oldest record (its VmRSS growth per retained process
+ * includes what the churn leaves in malloc's heap). The goal, 300 bytes
+ * per retained process all in, is judged on VmRSS growth. Figures are
+ * printed, never asserted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -242,6 +245,7 @@ static void run(int proc_fd, guint processes, guint pid_max, guint max_exited)
 	struct tracker *t;
 	guint64 rss_before, rss_after, started, elapsed;
 	guint64 retained, events;
+	double rss_per_retained;
 
 	tracker_config_init_system(&cfg, proc_fd);
 	cfg.max_exited = max_exited;
@@ -280,14 +284,18 @@ static void run(int proc_fd, guint processes, guint pid_max, guint max_exited)
 	       (double)stats.string_bytes / (double)retained);
 	printf("%-44s %.1f bytes/process\n", "record_bytes + string_bytes:",
 	       (double)(stats.record_bytes + stats.string_bytes) / (double)retained);
+	rss_per_retained = ((double)rss_after - (double)rss_before) / (double)retained;
 	printf("%-44s %+.1f MiB = %.1f bytes/process (of %u fed)\n",
 	       "VmRSS growth (malloc overhead included):",
 	       ((double)rss_after - (double)rss_before) / 1048576.0,
 	       ((double)rss_after - (double)rss_before) / (double)processes, processes);
-	printf(
-	    "%-44s %s (%.1f bytes/process of records vs goal <= %.0f + unique strings)\n",
-	    "goal:", (double)stats.record_bytes / (double)retained <= GOAL_BYTES ? "met" : "MISSED",
-	    (double)stats.record_bytes / (double)retained, GOAL_BYTES);
+	printf("%-44s %.1f bytes/process\n",
+	       "VmRSS growth per retained process:", rss_per_retained);
+	/* All in: the records, their indexes, histories and strings, and
+	 * what malloc adds, as the kernel counts it. */
+	printf("%-44s %s (%.1f bytes per retained process, VmRSS growth, vs <= %.0f)\n",
+	       "goal (all in):", rss_per_retained <= GOAL_BYTES ? "met" : "MISSED",
+	       rss_per_retained, GOAL_BYTES);
 	fflush(stdout);
 	tracker_free(t);
 }
