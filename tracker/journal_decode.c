@@ -22,9 +22,6 @@
 
 void journal_line_clear(struct line *l)
 {
-	g_free(l->comm_bytes);
-	g_free(l->exe_bytes);
-	g_free(l->cmdline_bytes);
 	if (l->owned)
 		g_ptr_array_unref(l->owned);
 }
@@ -154,6 +151,24 @@ static int get_base64(json_t *obj, const char *key, guchar **out, gsize *len)
 	}
 	*out = g_base64_decode(text, len);
 	return 1;
+}
+
+/* A string of at most max bytes: its exact bytes from key_b64 under
+ * lineagefs when present, else the UTF-8 value of key in obj. 1, 0
+ * (absent) or -1. */
+static int get_exact(struct line *l, json_t *obj, const char *key, json_t *lineagefs,
+                     const char *key_b64, gsize max, const char **out, gsize *len)
+{
+	guchar *bytes = NULL;
+	int ret = lineagefs ? get_base64(lineagefs, key_b64, &bytes, len) : 0;
+
+	if (ret == 1)
+		*out = line_own(l, bytes);
+	else if (ret == 0)
+		ret = get_string(obj, key, out, len);
+	if (ret == 1 && *len > max)
+		return -1;
+	return ret;
 }
 
 /* ---- one line ---- */
@@ -345,6 +360,7 @@ static gboolean parse_process(const struct journal_read_options *opts, json_t *p
 	guint64 pid, start_ticks, value;
 	guint32 id, real_id;
 	const char *text;
+	guchar *bytes = NULL;
 	int ret;
 
 	if (get_uint(process, "pid", LIN_PID_MAX, &pid) != 1 || pid == 0 ||
@@ -378,31 +394,25 @@ static gboolean parse_process(const struct journal_read_options *opts, json_t *p
 	}
 
 	/* Exact bytes first; the UTF-8 fields only when they are exact. */
-	ret = get_base64(lineagefs, "comm_b64", &l->comm_bytes, &rs->comm_len);
-	if (ret == 1)
-		rs->comm = (const char *)l->comm_bytes;
-	else if (ret == 0)
-		ret = get_string(process, "name", &rs->comm, &rs->comm_len);
-	if (ret < 0 || rs->comm_len > COMM_MAX)
+	ret = get_exact(l, process, "name", lineagefs, "comm_b64", COMM_MAX, &rs->comm,
+	                &rs->comm_len);
+	if (ret < 0)
 		return FALSE;
 	if (ret == 1)
 		rs->has |= TRACKER_RESTORE_COMM;
 
-	ret = get_base64(lineagefs, "exe_b64", &l->exe_bytes, &rs->exe_len);
-	if (ret == 1)
-		rs->exe = (const char *)l->exe_bytes;
-	else if (ret == 0)
-		ret = get_string(process, "executable", &rs->exe, &rs->exe_len);
-	if (ret < 0 || rs->exe_len > EXE_MAX)
+	ret = get_exact(l, process, "executable", lineagefs, "exe_b64", EXE_MAX, &rs->exe,
+	                &rs->exe_len);
+	if (ret < 0)
 		return FALSE;
 	if (ret == 1)
 		rs->has |= TRACKER_RESTORE_EXE;
 
-	ret = get_base64(lineagefs, "cmdline_b64", &l->cmdline_bytes, &rs->cmdline_len);
+	ret = get_base64(lineagefs, "cmdline_b64", &bytes, &rs->cmdline_len);
 	if (ret < 0)
 		return FALSE;
 	if (ret == 1) {
-		rs->cmdline = (const char *)l->cmdline_bytes;
+		rs->cmdline = line_own(l, bytes);
 		rs->has |= TRACKER_RESTORE_CMDLINE;
 	} else if ((v = json_object_get(process, "args")) != NULL && !json_is_null(v)) {
 		if (!parse_args(l, v, &rs->cmdline, &rs->cmdline_len))
@@ -521,48 +531,6 @@ static gboolean parse_process(const struct journal_read_options *opts, json_t *p
 #define CONTEXT_STRING_MAX (64 * 1024)
 #define HISTORY_MAX        4096
 
-/* A string: its exact bytes from key_b64 under lineagefs when present,
- * else the UTF-8 value of key in obj. 1, 0 (absent) or -1. */
-static int get_exact(struct line *l, json_t *obj, const char *key, json_t *lineagefs,
-                     const char *key_b64, const char **out, gsize *len)
-{
-	guchar *bytes = NULL;
-	int ret = lineagefs ? get_base64(lineagefs, key_b64, &bytes, len) : 0;
-
-	if (ret == 1)
-		*out = line_own(l, bytes);
-	else if (ret == 0)
-		ret = get_string(obj, key, out, len);
-	if (ret == 1 && *len > CONTEXT_STRING_MAX)
-		return -1;
-	return ret;
-}
-
-/* The strings of a JSON array, each followed by a NUL, into a buffer the
- * line owns. */
-static gboolean join_strings(struct line *l, json_t *array, const char **out, gsize *len)
-{
-	GByteArray *bytes;
-	gsize i;
-	json_t *v;
-
-	if (!json_is_array(array))
-		return FALSE;
-	bytes = g_byte_array_new();
-	json_array_foreach(array, i, v)
-	{
-		if (!json_is_string(v) || bytes->len + json_string_length(v) > JOURNAL_LINE_MAX) {
-			g_byte_array_unref(bytes);
-			return FALSE;
-		}
-		g_byte_array_append(bytes, (const guint8 *)json_string_value(v),
-		                    (guint)json_string_length(v) + 1);
-	}
-	*len = bytes->len;
-	*out = line_own(l, g_byte_array_free(bytes, FALSE));
-	return TRUE;
-}
-
 static gboolean parse_history_entry(struct line *l, json_t *e, struct lin_hist_copy *h)
 {
 	static const char *const kinds[] = {
@@ -593,13 +561,13 @@ static gboolean parse_history_entry(struct line *l, json_t *e, struct lin_hist_c
 		h->ids[i] = (guint32)json_integer_value(v);
 	}
 	if (h->kind == LIN_HIST_COMM) {
-		ret = get_exact(l, e, "name", e, "name_b64", &h->exe, &h->exe_len);
-		return ret >= 0 && h->exe_len <= COMM_MAX;
+		ret = get_exact(l, e, "name", e, "name_b64", COMM_MAX, &h->exe, &h->exe_len);
+		return ret >= 0;
 	}
 	if (h->kind != LIN_HIST_EXEC && h->kind != LIN_HIST_FOUND)
 		return TRUE;
-	ret = get_exact(l, e, "executable", e, "executable_b64", &h->exe, &h->exe_len);
-	if (ret < 0 || h->exe_len > EXE_MAX)
+	ret = get_exact(l, e, "executable", e, "executable_b64", EXE_MAX, &h->exe, &h->exe_len);
+	if (ret < 0)
 		return FALSE;
 	/* The same command line as the entry that many before: the restore
 	 * takes it from there. */
@@ -614,7 +582,7 @@ static gboolean parse_history_entry(struct line *l, json_t *e, struct lin_hist_c
 		if (ret == 1)
 			h->cmdline = line_own(l, bytes);
 		else if ((v = json_object_get(e, "args")) != NULL &&
-		         !join_strings(l, v, &h->cmdline, &h->cmdline_len))
+		         !parse_args(l, v, &h->cmdline, &h->cmdline_len))
 			return FALSE;
 	}
 	if (json_is_true(json_object_get(e, "cmdline_missed")))
@@ -661,13 +629,13 @@ static gboolean parse_context(struct line *l, json_t *process, json_t *lineagefs
 	int ret, ret2;
 
 	ret = get_exact(l, process, "working_directory", lineagefs, "working_directory_b64",
-	                &c->cwd, &c->cwd_len);
+	                CONTEXT_STRING_MAX, &c->cwd, &c->cwd_len);
 	if (ret < 0)
 		return FALSE;
 	if (ret == 1)
 		c->has |= LIN_CTX_COPY_CWD;
-	ret =
-	    get_exact(l, lineagefs, "cgroup", lineagefs, "cgroup_b64", &c->cgroup, &c->cgroup_len);
+	ret = get_exact(l, lineagefs, "cgroup", lineagefs, "cgroup_b64", CONTEXT_STRING_MAX,
+	                &c->cgroup, &c->cgroup_len);
 	if (ret < 0)
 		return FALSE;
 	if (ret == 1)
@@ -679,7 +647,7 @@ static gboolean parse_context(struct line *l, json_t *process, json_t *lineagefs
 		line_own(l, (gpointer)c->env);
 		c->has |= LIN_CTX_COPY_ENV;
 	} else if ((v = json_object_get(process, "env_vars")) != NULL) {
-		if (!join_strings(l, v, &c->env, &c->env_len))
+		if (!parse_args(l, v, &c->env, &c->env_len))
 			return FALSE;
 		c->has |= LIN_CTX_COPY_ENV;
 	}

@@ -58,8 +58,7 @@ struct line {
 	gboolean implies_fork;     /* fork: fork_seen goes without saying */
 	gboolean exec_line;
 	struct tracker_restore rs;
-	guchar *comm_bytes, *exe_bytes, *cmdline_bytes; /* decoded base64, g_free'd */
-	GPtrArray *owned; /* the context's decoded bytes and history entries, g_free'd */
+	GPtrArray *owned; /* decoded bytes, joined strings and history entries, g_free'd */
 };
 
 /* Fills the zeroed l from a parsed line (root: NULL but for

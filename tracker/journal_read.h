@@ -81,6 +81,7 @@ struct journal_reader;
 
 /* The domain of the reader's GErrors. */
 GQuark journal_read_error_quark(void);
+#define JOURNAL_READ_ERROR journal_read_error_quark()
 
 struct journal_reader *journal_reader_new(const struct journal_read_options *opts);
 /* Frees the reader and the tables it made, unless taken with
