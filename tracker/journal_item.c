@@ -82,47 +82,19 @@ void journal_item_plan(struct tracker *t, const struct lin_process *p, enum jour
 
 void journal_item_pool_init(struct journal_item_pool *pool, guint slots)
 {
-	g_return_if_fail(slots > 0 && (slots & (slots - 1)) == 0);
 	memset(pool, 0, sizeof(*pool));
-	pool->ring = g_new0(gpointer, slots);
-	pool->slots = slots;
-}
-
-/* The feeder's side. NULL when there is no spare block. */
-static gpointer pool_take(struct journal_item_pool *pool)
-{
-	guint take = pool->take;
-	gpointer block;
-
-	if (take == __atomic_load_n(&pool->put, __ATOMIC_ACQUIRE))
-		return NULL;
-	block = pool->ring[take & (pool->slots - 1)];
-	__atomic_store_n(&pool->take, take + 1, __ATOMIC_RELEASE);
-	return block;
-}
-
-/* The freeing thread's side. FALSE when the ring is full. */
-static gboolean pool_put(struct journal_item_pool *pool, gpointer block)
-{
-	guint put = pool->put;
-
-	if (put - __atomic_load_n(&pool->take, __ATOMIC_ACQUIRE) >= pool->slots)
-		return FALSE;
-	pool->ring[put & (pool->slots - 1)] = block;
-	__atomic_store_n(&pool->put, put + 1, __ATOMIC_RELEASE);
-	return TRUE;
+	lin_ring_init(&pool->ring, slots);
 }
 
 void journal_item_pool_clear(struct journal_item_pool *pool)
 {
 	gpointer block;
 
-	if (!pool->ring)
+	if (!pool->ring.slot)
 		return;
-	while ((block = pool_take(pool)) != NULL)
+	while ((block = lin_ring_take(&pool->ring)) != NULL)
 		g_free(block);
-	g_clear_pointer(&pool->ring, g_free);
-	pool->slots = 0; /* an item freed later is g_free()d */
+	lin_ring_clear(&pool->ring); /* size 0: an item freed later is g_free()d */
 }
 
 gsize journal_item_size(const struct journal_item_plan *plan, const struct journal_item_pool *pool)
@@ -149,7 +121,7 @@ static struct journal_item *item_alloc(const struct journal_item_plan *plan,
 	struct journal_item *item = NULL;
 
 	if (size == JOURNAL_ITEM_BLOCK && pool) {
-		item = pool_take(pool);
+		item = lin_ring_take(&pool->ring);
 		if (!item) {
 			pool->misses++;
 			item = g_malloc(size);
@@ -236,7 +208,7 @@ void journal_item_free(gpointer data)
 	struct journal_item *item = data;
 
 	exe_hash_entry_unref(item->hash);
-	if (item->pool && pool_put(item->pool, item))
+	if (item->pool && lin_ring_put(&item->pool->ring, item))
 		return;
 	g_free(item);
 }

@@ -12,6 +12,7 @@
 
 #include "exe_hash.h"
 #include "journal_encode.h"
+#include "spsc_ring.h"
 #include "tracker.h"
 
 struct journal_item_pool;
@@ -57,11 +58,8 @@ struct journal_item_plan {
 #define JOURNAL_ITEM_BLOCK 1024
 
 struct journal_item_pool {
-	gpointer *ring;
-	guint slots;    /* a power of two */
-	guint put;      /* atomic: written by the freeing thread only */
-	guint take;     /* atomic: written by the feeder only */
-	guint64 misses; /* the feeder's: blocks it had to malloc */
+	struct lin_ring ring; /* the freeing thread puts, the feeder takes */
+	guint64 misses;       /* the feeder's: blocks it had to malloc */
 };
 
 void journal_item_pool_init(struct journal_item_pool *pool, guint slots);

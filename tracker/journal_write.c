@@ -97,12 +97,9 @@ struct journal_writer {
 	pthread_t thread;
 	gboolean started;
 
-	/* The queue. ring and slots are fixed; tail is written by the feeder
-	 * only, head by the journal thread only, both read by both (atomics). */
-	struct journal_item **ring;
-	guint slots;
+	/* The queue: the feeder puts items, the journal thread takes them. */
+	struct lin_ring queue;
 	guint64 max_queue_bytes;
-	guint tail, head;
 	guint64 queued_bytes;          /* atomic */
 	struct journal_item_pool pool; /* the feeder takes, the journal thread puts */
 	guint64 dropped;               /* atomic: dropped by the feeder, not yet in a gap line */
@@ -279,44 +276,37 @@ static int open_dir(const char *path, GError **error)
 
 static guint queue_len(const struct journal_writer *jw)
 {
-	return __atomic_load_n(&jw->tail, __ATOMIC_ACQUIRE) -
-	       __atomic_load_n(&jw->head, __ATOMIC_ACQUIRE);
+	return lin_ring_len(&jw->queue);
 }
 
-/* Feeder side. FALSE when full (the item is not taken). */
-static gboolean queue_push(struct journal_writer *jw, struct journal_item *item)
+/* Feeder side, once queue_has_room() said so: only this thread puts, so
+ * the ring still has room. The bytes count before the item is visible,
+ * so that the journal thread's take never subtracts them first. */
+static void queue_push(struct journal_writer *jw, struct journal_item *item)
 {
-	guint tail = jw->tail; /* only this thread writes it */
-
-	jw->ring[tail & (jw->slots - 1)] = item;
 	__atomic_add_fetch(&jw->queued_bytes, item->bytes, __ATOMIC_RELAXED);
-	__atomic_store_n(&jw->tail, tail + 1, __ATOMIC_SEQ_CST);
-	lin_gauge_raise(&jw->stats.queue_high_water,
-	                tail + 1 - __atomic_load_n(&jw->head, __ATOMIC_ACQUIRE));
-	/* Pairs with the thread's store of sleeping then load of tail. */
+	lin_ring_put(&jw->queue, item);
+	lin_gauge_raise(&jw->stats.queue_high_water, lin_ring_len(&jw->queue));
+	/* Pairs with the thread's store of sleeping then load of the tail
+	 * (lin_ring_put() stores it sequentially consistent). */
 	if (__atomic_load_n(&jw->sleeping, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&jw->sleeping, 0, __ATOMIC_SEQ_CST))
 		eventfd_write(jw->wake_fd, 1);
-	return TRUE;
 }
 
 static gboolean queue_has_room(const struct journal_writer *jw, gsize bytes)
 {
-	return jw->tail - __atomic_load_n(&jw->head, __ATOMIC_ACQUIRE) < jw->slots &&
+	return lin_ring_len(&jw->queue) < jw->queue.size &&
 	       __atomic_load_n(&jw->queued_bytes, __ATOMIC_RELAXED) + bytes <= jw->max_queue_bytes;
 }
 
 /* Journal thread side. NULL when empty. */
 static struct journal_item *queue_pop(struct journal_writer *jw)
 {
-	guint head = jw->head;
-	struct journal_item *item;
+	struct journal_item *item = lin_ring_take(&jw->queue);
 
-	if (head == __atomic_load_n(&jw->tail, __ATOMIC_ACQUIRE))
-		return NULL;
-	item = jw->ring[head & (jw->slots - 1)];
-	__atomic_sub_fetch(&jw->queued_bytes, item->bytes, __ATOMIC_RELAXED);
-	__atomic_store_n(&jw->head, head + 1, __ATOMIC_RELEASE);
+	if (item)
+		__atomic_sub_fetch(&jw->queued_bytes, item->bytes, __ATOMIC_RELAXED);
 	return item;
 }
 
@@ -891,12 +881,12 @@ static void *journal_thread(void *data)
 struct journal_writer *journal_writer_new(const struct journal_config *cfg, GError **error)
 {
 	g_autofree struct journal_writer *jw = g_new0(struct journal_writer, 1);
+	guint slots = cfg->queue_slots ? cfg->queue_slots : JOURNAL_QUEUE_SLOTS;
 
+	g_return_val_if_fail((slots & (slots - 1)) == 0, NULL);
 	jw->cfg = *cfg;
 	if (jw->cfg.max_bytes == 0)
 		jw->cfg.max_bytes = JOURNAL_DEFAULT_MAX;
-	jw->slots = cfg->queue_slots ? cfg->queue_slots : JOURNAL_QUEUE_SLOTS;
-	g_return_val_if_fail((jw->slots & (jw->slots - 1)) == 0, NULL);
 	jw->max_queue_bytes = cfg->queue_bytes ? cfg->queue_bytes : JOURNAL_QUEUE_BYTES;
 	jw->dir_fd = open_dir(cfg->dir, error);
 	if (jw->dir_fd < 0)
@@ -916,7 +906,7 @@ struct journal_writer *journal_writer_new(const struct journal_config *cfg, GErr
 	jw->held = g_ptr_array_new();
 	jw->boots = g_array_new(FALSE, TRUE, sizeof(struct earlier_boot));
 	jw->buf = g_string_sized_new(JOURNAL_BATCH_BYTES + 64 * 1024);
-	jw->ring = g_new0(struct journal_item *, jw->slots);
+	lin_ring_init(&jw->queue, slots);
 	journal_item_pool_init(&jw->pool, JOURNAL_ITEM_SPARES);
 	if (scan_segments(jw) < 0) {
 		int err = errno;
@@ -998,7 +988,7 @@ void journal_writer_free(struct journal_writer *jw)
 		close(jw->wake_fd);
 	if (jw->dir_fd >= 0)
 		close(jw->dir_fd);
-	g_free(jw->ring);
+	lin_ring_clear(&jw->queue);
 	if (jw->buf)
 		g_string_free(jw->buf, TRUE);
 	if (jw->segments)
