@@ -658,8 +658,12 @@ void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, stru
 
 	/* Read /proc before locking: readers must not hold up the feeder. */
 	if (rd->begun) {
+		const struct lin_process *p = running_pid(t, ev->tgid);
+
 		if (!exec_needs_status(t, ev))
 			rd->proc.what &= ~(guint)PROC_READ_STATUS;
+		if (p && p->ctx && (p->ctx->known & LIN_CTX_KNOWN_AUDIT))
+			proc_scan_know_audit(&rd->proc, p->ctx->loginuid, p->ctx->sessionid);
 		proc_scan_finish(&rd->proc, 0, &info);
 		rd->begun = FALSE;
 	} else if (ev->type == CNPROC_EV_FORK && ev->pid == ev->tgid) {

@@ -180,7 +180,47 @@ void proc_context_read_early(int dirfd, const struct proc_context_opts *opts,
 	}
 }
 
-void proc_context_read_late(int dirfd, struct lin_proc_context *out)
+/* A decimal /proc file such as loginuid: 0 or -errno. */
+static int read_u32_at(int dirfd, const char *name, guint32 *value)
+{
+	char text[CONTEXT_TEXT_MAX];
+	size_t len;
+	int err = proc_scan_read_file_at(dirfd, name, text, sizeof(text), TRUE, &len);
+
+	return err < 0 ? err : proc_context_parse_u32(text, len, value);
+}
+
+/*
+ * The audit login uid and session. The kernel changes them only together,
+ * when a process writes its own loginuid (audit_set_loginuid()): a valid
+ * login uid takes a new session id from one global counter, an unset one
+ * unsets both. So a session id names its login uid, and a process whose
+ * sessionid is the one known for it (inherited from its creator, or read
+ * at an earlier exec) has the known login uid: loginuid is not read, three
+ * system calls fewer at nearly every exec. Otherwise both are read, and
+ * sessionid again after: a write between the reads would pair a login
+ * uid with another session, so that pair is dropped (what the process
+ * had before stays).
+ */
+static void read_audit(int dirfd, const struct proc_audit_ids *known, struct lin_proc_context *out)
+{
+	guint32 sessionid, loginuid, again;
+
+	if (read_u32_at(dirfd, "sessionid", &sessionid) < 0)
+		return;
+	if (known && sessionid == known->sessionid) {
+		loginuid = known->loginuid;
+	} else if (read_u32_at(dirfd, "loginuid", &loginuid) < 0 ||
+	           read_u32_at(dirfd, "sessionid", &again) < 0 || again != sessionid) {
+		return;
+	}
+	out->loginuid = loginuid;
+	out->sessionid = sessionid;
+	out->read_ok |= PROC_CTX_LOGINUID | PROC_CTX_SESSIONID;
+}
+
+void proc_context_read_late(int dirfd, const struct proc_audit_ids *known,
+                            struct lin_proc_context *out)
 {
 	char text[CONTEXT_TEXT_MAX];
 	const char *path;
@@ -190,7 +230,7 @@ void proc_context_read_late(int dirfd, struct lin_proc_context *out)
 
 	/* cwd and the namespace go at exit too, but reading them here keeps
 	 * them off the path of the next EXEC's urgent reads; a process gone
-	 * by now keeps what it inherited at fork. The three files come whole
+	 * by now keeps what it inherited at fork. The small files come whole
 	 * in one read() (see proc_scan_read_file_at()): one system call each
 	 * fewer per exec. */
 	out->cwd = read_link(dirfd, "cwd");
@@ -205,12 +245,7 @@ void proc_context_read_late(int dirfd, struct lin_proc_context *out)
 		out->cgroup = g_strndup(path, path_len);
 		out->read_ok |= PROC_CTX_CGROUP;
 	}
-	if (proc_scan_read_file_at(dirfd, "loginuid", text, sizeof(text), TRUE, &len) == 0 &&
-	    proc_context_parse_u32(text, len, &out->loginuid) == 0)
-		out->read_ok |= PROC_CTX_LOGINUID;
-	if (proc_scan_read_file_at(dirfd, "sessionid", text, sizeof(text), TRUE, &len) == 0 &&
-	    proc_context_parse_u32(text, len, &out->sessionid) == 0)
-		out->read_ok |= PROC_CTX_SESSIONID;
+	read_audit(dirfd, known, out);
 }
 
 void proc_context_clear(struct lin_proc_context *ctx)

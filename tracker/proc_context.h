@@ -65,14 +65,22 @@ struct lin_proc_context {
 	guint read_ok; /* PROC_CTX_* that succeeded */
 };
 
+/* A process's audit login uid and session, as the kernel sets them: together. */
+struct proc_audit_ids {
+	guint32 loginuid, sessionid;
+};
+
 /* The opt-in reads that race the exit: environ (when names are asked),
  * the exe's identity (when asked). */
 void proc_context_read_early(int dirfd, const struct proc_context_opts *opts,
                              struct lin_proc_context *out);
 /* The rest, once the event socket is dry: cwd and ns/pid (gone at exit:
  * a short-lived process keeps what it inherited), cgroup, loginuid,
- * sessionid (until reaped). */
-void proc_context_read_late(int dirfd, struct lin_proc_context *out);
+ * sessionid (until reaped). known: the audit ids the process is known to
+ * have had (from its creator, or an earlier read), or NULL; loginuid is
+ * read only when its sessionid is not the known one. */
+void proc_context_read_late(int dirfd, const struct proc_audit_ids *known,
+                            struct lin_proc_context *out);
 void proc_context_clear(struct lin_proc_context *ctx);
 
 /* The cgroup v2 path of /proc/<pid>/cgroup text (the "0::" line): 0 with

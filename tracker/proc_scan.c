@@ -710,6 +710,13 @@ void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what, gsize max_cmd
 		proc_context_read_early(r->dirfd, ctx_opts, &info->ctx);
 }
 
+void proc_scan_know_audit(struct proc_read *r, guint32 loginuid, guint32 sessionid)
+{
+	r->audit_known = TRUE;
+	r->audit.loginuid = loginuid;
+	r->audit.sessionid = sessionid;
+}
+
 const struct lin_stat *proc_scan_begun_stat(const struct proc_read *r)
 {
 	return r->err == 0 && (r->info.read_ok & PROC_READ_STAT) ? &r->info.stat : NULL;
@@ -736,7 +743,7 @@ int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_
 	 * context first: cwd and ns/pid go at exit, status lasts until the
 	 * process is reaped. */
 	if (r->what & PROC_READ_CONTEXT) {
-		proc_context_read_late(r->dirfd, &out->ctx);
+		proc_context_read_late(r->dirfd, r->audit_known ? &r->audit : NULL, &out->ctx);
 		/* NsPid (status's NStgid) is needed only outside /proc's own
 		 * pid namespace: there it is the pid itself. */
 		if ((out->ctx.read_ok & PROC_CTX_PIDNS) &&

@@ -153,6 +153,8 @@ struct proc_read {
 	int cmdline_fd;                           /* >= 0: the rest of the command line is unread */
 	const struct proc_context_opts *ctx_opts; /* not owned; may be NULL */
 	struct lin_proc_info info;                /* read so far */
+	gboolean audit_known;                     /* see proc_scan_know_audit() */
+	struct proc_audit_ids audit;
 };
 
 void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
@@ -166,6 +168,9 @@ gboolean proc_scan_cmdline_pending(const struct proc_read *r);
 /* Reads the rest of the command line, keeps both ends when it is longer
  * than the cap, and sets its length and SHA-256. Touches r alone. */
 void proc_scan_cmdline_finish(struct proc_read *r);
+/* The audit ids the process is known to have had (see
+ * proc_context_read_late()), for the finish's context reads. */
+void proc_scan_know_audit(struct proc_read *r, guint32 loginuid, guint32 sessionid);
 /* The stat a begun read found, or NULL when the process was already gone. */
 const struct lin_stat *proc_scan_begun_stat(const struct proc_read *r);
 int proc_scan_finish(struct proc_read *r, guint64 expect_start, struct lin_proc_info *out);

@@ -235,6 +235,47 @@ def test_loginuid_and_session(mnt, procs):
     assert status(mnt, name)["SessionId"] == session
 
 
+def sleeps_under(pid):
+    """{argv[1]: pid} of the running `sleep N` children of pid."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            argv = read_bytes("/proc/%s/cmdline" % entry).split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid and len(argv) >= 2 and argv[0] == b"sleep":
+            found[argv[1].decode()] = int(entry)
+    return found
+
+
+def test_loginuid_of_children_and_later_logins(mnt, procs):
+    """A login (a write to /proc/self/loginuid) gives a new session id;
+    the daemon reads loginuid only when a process's session is not the one
+    it inherited. Children of a logged-in shell, and a child that logs in
+    again, show what /proc shows."""
+    inner = 'sleep 300 & sh -c "echo 555 > /proc/self/loginuid && exec sleep 301" & wait'
+    script = "echo 4321 > /proc/self/loginuid && exec sh -c '%s'" % inner
+    p = spawn(procs, ["sh", "-c", script], stderr=subprocess.PIPE)
+    wait_for(lambda: p.poll() is not None or len(sleeps_under(p.pid)) == 2, DEFAULT_TIMEOUT,
+             "the two sleeps")
+    if p.poll() is not None:
+        pytest.skip("cannot set loginuid here: %s" % p.stderr.read().decode().strip())
+    sleeps = sleeps_under(p.pid)
+    for pid in [p.pid] + sorted(sleeps.values()):
+        name = proc_name(pid)
+        loginuid = read_text("/proc/%d/loginuid" % pid).strip()
+        session = read_text("/proc/%d/sessionid" % pid).strip()
+        assert loginuid == ("555" if pid == sleeps["301"] else "4321")
+        wait_status(mnt, name, "LoginUid", loginuid)
+        assert status(mnt, name)["SessionId"] == session
+    assert (read_text("/proc/%d/sessionid" % sleeps["301"]) !=
+            read_text("/proc/%d/sessionid" % sleeps["300"]))
+
+
 def proc_comm_is(pid, comm):
     try:
         return read_text("/proc/%d/comm" % pid).strip() == comm

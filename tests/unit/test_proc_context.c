@@ -244,6 +244,72 @@ static void test_read_context(void **state)
 	fakeproc_free(fp);
 }
 
+/* The finish of an EXEC read with the audit ids known for the process. */
+static int read_with_audit(struct fakeproc *fp, const struct proc_audit_ids *known,
+                           struct lin_proc_info *info)
+{
+	struct proc_read r;
+
+	proc_scan_begin(fakeproc_root_fd(fp), 42, PROC_READ_ALL | PROC_READ_CONTEXT, 0, &r);
+	if (known)
+		proc_scan_know_audit(&r, known->loginuid, known->sessionid);
+	return proc_scan_finish(&r, 0, info);
+}
+
+static void test_audit_ids_from_session(void **state)
+{
+	struct fakeproc *fp = fakeproc_new();
+	struct fakeproc_proc proc = {
+	    .pid = 42,
+	    .ppid = 1,
+	    .start_ticks = 500,
+	    .comm = "login",
+	    .cmdline = "login",
+	    .cmdline_len = 6,
+	    .exe = "/bin/login",
+	    .audit_set = TRUE,
+	    .loginuid = 1000,
+	    .sessionid = 3,
+	};
+	/* The kernel never pairs session 3 with another login uid: 2000 can
+	 * only come from what was known, not from the file. */
+	const struct proc_audit_ids same_session = {.loginuid = 2000, .sessionid = 3};
+	const struct proc_audit_ids other_session = {.loginuid = 2000, .sessionid = 2};
+	g_autofree char *loginuid_path = NULL;
+	struct lin_proc_info info;
+
+	(void)state;
+	fakeproc_add(fp, &proc);
+
+	assert_int_equal(read_with_audit(fp, &same_session, &info), 0);
+	assert_true(info.ctx.read_ok & PROC_CTX_LOGINUID);
+	assert_true(info.ctx.read_ok & PROC_CTX_SESSIONID);
+	assert_int_equal(info.ctx.loginuid, 2000);
+	assert_int_equal(info.ctx.sessionid, 3);
+	lin_proc_info_clear(&info);
+
+	/* Another session: a login happened since, both are read. */
+	assert_int_equal(read_with_audit(fp, &other_session, &info), 0);
+	assert_int_equal(info.ctx.loginuid, 1000);
+	assert_int_equal(info.ctx.sessionid, 3);
+	lin_proc_info_clear(&info);
+
+	/* Without loginuid, the known session still tells it; a changed
+	 * session without loginuid tells nothing. */
+	loginuid_path = g_strdup_printf("%s/42/loginuid", fakeproc_path(fp));
+	assert_int_equal(unlink(loginuid_path), 0);
+	assert_int_equal(read_with_audit(fp, &same_session, &info), 0);
+	assert_int_equal(info.ctx.loginuid, 2000);
+	lin_proc_info_clear(&info);
+	assert_int_equal(read_with_audit(fp, &other_session, &info), 0);
+	assert_false(info.ctx.read_ok & (PROC_CTX_LOGINUID | PROC_CTX_SESSIONID));
+	lin_proc_info_clear(&info);
+	assert_int_equal(read_with_audit(fp, NULL, &info), 0);
+	assert_false(info.ctx.read_ok & (PROC_CTX_LOGINUID | PROC_CTX_SESSIONID));
+	lin_proc_info_clear(&info);
+	fakeproc_free(fp);
+}
+
 static void test_exe_identity(void **state)
 {
 	struct proc_context_opts opts = {.exe_identity = TRUE};
@@ -273,10 +339,15 @@ static void test_exe_identity(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_cgroup), cmocka_unit_test(test_parse_ns_link),
-	    cmocka_unit_test(test_parse_u32),    cmocka_unit_test(test_filter_environ),
-	    cmocka_unit_test(test_stat_fields),  cmocka_unit_test(test_status_ns_tgid),
-	    cmocka_unit_test(test_read_context), cmocka_unit_test(test_exe_identity),
+	    cmocka_unit_test(test_parse_cgroup),
+	    cmocka_unit_test(test_parse_ns_link),
+	    cmocka_unit_test(test_parse_u32),
+	    cmocka_unit_test(test_filter_environ),
+	    cmocka_unit_test(test_stat_fields),
+	    cmocka_unit_test(test_status_ns_tgid),
+	    cmocka_unit_test(test_read_context),
+	    cmocka_unit_test(test_exe_identity),
+	    cmocka_unit_test(test_audit_ids_from_session),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
