@@ -3,9 +3,10 @@
  * Applying what the sources report: cn_proc events (FORK, EXEC, EXIT,
  * COMM, UID/GID, thread forks and exits, out of order or lost), the
  * begin/finish split that reads /proc before taking the write lock so that
- * readers never delay the capture of a short-lived process's cmdline, the
- * bootstrap and repairing rescans of /proc, and the periodic tick that
- * expires pending events and checks leaders whose threads outlive them.
+ * readers never delay the capture of a short-lived process's cmdline, and
+ * the periodic tick that expires pending events and checks leaders whose
+ * threads outlive them. The scans of all of /proc that start the table and
+ * repair it after lost events are scan.c's.
  */
 #include "config.h"
 #include "tracker-private.h"
@@ -13,8 +14,6 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/wait.h>
-
-#include "restore.h"
 
 /* How long an EXIT may wait for the FORK that announces its process
  * (events from different CPUs can be delivered out of order). */
@@ -52,8 +51,7 @@ static enum lin_exit_kind exit_kind_of(guint32 status)
 	return WIFSIGNALED(status) ? LIN_EXIT_SIGNAL : LIN_EXIT_CODE;
 }
 
-/* The running record the kernel means by pid, or NULL. */
-static struct lin_process *running_pid(struct tracker *t, pid_t pid)
+struct lin_process *tracker_running_pid(struct tracker *t, pid_t pid)
 {
 	struct lin_process *p = tracker_find_pid(t, pid);
 
@@ -67,7 +65,7 @@ static struct lin_process *process_from_info(struct tracker *t, const struct lin
                                              guint64 seen_ns, guint extra_flags)
 {
 	struct lin_process *p = tracker_find(t, info->stat.pid, info->stat.start_ticks);
-	struct lin_process *old = running_pid(t, info->stat.pid);
+	struct lin_process *old = tracker_running_pid(t, info->stat.pid);
 
 	if (p) {
 		tracker_process_revive(t, p);
@@ -80,13 +78,10 @@ static struct lin_process *process_from_info(struct tracker *t, const struct lin
 	p->creator_pid = info->stat.ppid;
 	tracker_apply_info(t, p, info);
 	tracker_ctx_found(t, p, info);
-	tracker_set_creator(t, p, running_pid(t, info->stat.ppid));
+	tracker_set_creator(t, p, tracker_running_pid(t, info->stat.ppid));
 	tracker_queue_change(t, LIN_CHANGE_NEW, p);
 	return p;
 }
-
-static void apply_ids(struct tracker *t, struct lin_process *p, gboolean uid, guint32 real,
-                      guint32 effective, guint64 timestamp_ns);
 
 static void apply_pending(struct tracker *t, struct lin_process *p)
 {
@@ -99,11 +94,11 @@ static void apply_pending(struct tracker *t, struct lin_process *p)
 	if ((pending->uid_seen || pending->gid_seen) &&
 	    event_start_ticks(t, pending->ids_timestamp_ns) >= p->start_ticks) {
 		if (pending->uid_seen)
-			apply_ids(t, p, TRUE, pending->uid[0], pending->uid[1],
-			          pending->ids_timestamp_ns);
+			tracker_apply_ids(t, p, TRUE, pending->uid[0], pending->uid[1],
+			                  pending->ids_timestamp_ns);
 		if (pending->gid_seen)
-			apply_ids(t, p, FALSE, pending->gid[0], pending->gid[1],
-			          pending->ids_timestamp_ns);
+			tracker_apply_ids(t, p, FALSE, pending->gid[0], pending->gid[1],
+			                  pending->ids_timestamp_ns);
 	}
 	if (pending->exec_missed) {
 		guint32 old_ids[4];
@@ -143,7 +138,7 @@ static void handle_thread_fork(struct tracker *t, const struct cnproc_event *ev)
 	struct lin_process *p;
 
 	t->stats.events_thread_fork++;
-	p = running_pid(t, ev->tgid);
+	p = tracker_running_pid(t, ev->tgid);
 	if (p)
 		tracker_thread_add(t, p, ev->pid);
 }
@@ -187,7 +182,7 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
                         const struct lin_proc_info *got)
 {
 	struct lin_process *p = tracker_find_pid(t, ev->pid);
-	struct lin_process *creator = running_pid(t, ev->u.fork.parent_tgid);
+	struct lin_process *creator = tracker_running_pid(t, ev->u.fork.parent_tgid);
 	struct lin_process *old_creator;
 	struct lin_proc_info gone = {0};
 	const struct lin_proc_info *child = got;
@@ -218,7 +213,7 @@ static void handle_fork(struct tracker *t, const struct cnproc_event *ev,
 		tracker_queue_creator_change(t, p, old_creator);
 		return;
 	}
-	p = running_pid(t, ev->pid);
+	p = tracker_running_pid(t, ev->pid);
 	if (p)
 		tracker_process_set_exited(t, p, LIN_EXIT_UNKNOWN, 0,
 		                           event_realtime(t, ev->timestamp_ns));
@@ -293,7 +288,7 @@ static void count_read_errors(struct tracker *t, const struct lin_proc_info *inf
 static void handle_exec(struct tracker *t, const struct cnproc_event *ev,
                         const struct lin_proc_info *info)
 {
-	struct lin_process *p = running_pid(t, ev->tgid);
+	struct lin_process *p = tracker_running_pid(t, ev->tgid);
 	guint32 old_ids[4];
 
 	t->stats.events_exec++;
@@ -341,7 +336,7 @@ static void handle_exit(struct tracker *t, const struct cnproc_event *ev)
 {
 	guint32 status = ev->u.exit.code;
 	enum lin_exit_kind kind = exit_kind_of(status);
-	struct lin_process *p = running_pid(t, ev->tgid);
+	struct lin_process *p = tracker_running_pid(t, ev->tgid);
 	guint64 exit_ns = event_realtime(t, ev->timestamp_ns);
 
 	if (ev->pid != ev->tgid) {
@@ -385,7 +380,7 @@ static void handle_exit(struct tracker *t, const struct cnproc_event *ev)
 
 static void handle_comm(struct tracker *t, const struct cnproc_event *ev)
 {
-	struct lin_process *p = running_pid(t, ev->tgid);
+	struct lin_process *p = tracker_running_pid(t, ev->tgid);
 
 	t->stats.events_comm++;
 	/* A thread's name is not the process's: /proc/<pid>/comm is the leader's. */
@@ -398,8 +393,8 @@ static void handle_comm(struct tracker *t, const struct cnproc_event *ev)
 	tracker_queue_change(t, LIN_CHANGE_COMM, p);
 }
 
-static void apply_ids(struct tracker *t, struct lin_process *p, gboolean uid, guint32 real,
-                      guint32 effective, guint64 timestamp_ns)
+void tracker_apply_ids(struct tracker *t, struct lin_process *p, gboolean uid, guint32 real,
+                       guint32 effective, guint64 timestamp_ns)
 {
 	guint32 old_real, old_eff;
 
@@ -427,7 +422,7 @@ static void apply_ids(struct tracker *t, struct lin_process *p, gboolean uid, gu
  */
 static void handle_id(struct tracker *t, const struct cnproc_event *ev)
 {
-	struct lin_process *p = running_pid(t, ev->tgid);
+	struct lin_process *p = tracker_running_pid(t, ev->tgid);
 	gboolean uid = ev->type == CNPROC_EV_UID;
 
 	if (uid)
@@ -455,7 +450,7 @@ static void handle_id(struct tracker *t, const struct cnproc_event *ev)
 		pending->ids_timestamp_ns = ev->timestamp_ns;
 		return;
 	}
-	apply_ids(t, p, uid, ev->u.id.real, ev->u.id.effective, ev->timestamp_ns);
+	tracker_apply_ids(t, p, uid, ev->u.id.real, ev->u.id.effective, ev->timestamp_ns);
 }
 
 /* Most machines have few CPUs; a bogus cpu number from a corrupt message
@@ -586,7 +581,7 @@ void tracker_event_give_child_image(struct tracker_read *fork_rd, const struct l
 
 guint64 tracker_event_parent_image(struct tracker *t, const struct cnproc_event *ev)
 {
-	const struct lin_process *parent = running_pid(t, ev->u.fork.parent_tgid);
+	const struct lin_process *parent = tracker_running_pid(t, ev->u.fork.parent_tgid);
 
 	return parent && ev->type == CNPROC_EV_FORK ? parent->start_stack : 0;
 }
@@ -613,7 +608,7 @@ void tracker_event_give_child_stat(struct tracker_read *fork_rd, const struct li
 static gboolean fork_image_differs(struct tracker *t, const struct cnproc_event *ev,
                                    const struct lin_proc_info *child)
 {
-	const struct lin_process *parent = running_pid(t, ev->u.fork.parent_tgid);
+	const struct lin_process *parent = tracker_running_pid(t, ev->u.fork.parent_tgid);
 
 	return parent && (child->read_ok & PROC_READ_STAT) && parent->start_stack != 0 &&
 	       child->stat.start_stack != 0 && !(child->stat.flags & LIN_PF_KTHREAD) &&
@@ -647,7 +642,7 @@ static void read_own_image(struct tracker *t, const struct cnproc_event *ev,
  */
 static gboolean exec_needs_status(struct tracker *t, const struct cnproc_event *ev)
 {
-	const struct lin_process *p = running_pid(t, ev->tgid);
+	const struct lin_process *p = tracker_running_pid(t, ev->tgid);
 
 	return !p || !(p->flags & LIN_PROC_IDS_KNOWN) || t->ids_uncertain;
 }
@@ -714,184 +709,6 @@ void tracker_handle_event(struct tracker *t, const struct cnproc_event *ev)
 
 	tracker_event_begin(t, ev, &rd);
 	tracker_event_finish(t, ev, &rd);
-}
-
-/* ---- /proc scans ---- */
-
-struct scanned {
-	struct lin_proc_info info;
-	GArray *tids;
-};
-
-static void scanned_clear(gpointer data)
-{
-	struct scanned *s = data;
-
-	lin_proc_info_clear(&s->info);
-	if (s->tids)
-		g_array_unref(s->tids);
-}
-
-struct scan_ctx {
-	struct tracker *t;
-	GArray *found; /* struct scanned */
-};
-
-static void scan_one(const struct lin_proc_info *info, void *data)
-{
-	struct scan_ctx *ctx = data;
-	struct scanned s = {.info = *info};
-
-	s.info.cmdline = g_memdup2(info->cmdline, info->cmdline_len);
-	s.info.exe = g_strdup(info->exe);
-	s.info.ctx.cwd = g_strdup(info->ctx.cwd);
-	s.info.ctx.cgroup = g_strdup(info->ctx.cgroup);
-	s.info.ctx.env = g_memdup2(info->ctx.env, info->ctx.env_len);
-	if (info->status.threads > 1) {
-		s.tids = g_array_new(FALSE, FALSE, sizeof(pid_t));
-		proc_scan_threads(ctx->t->cfg.proc_root_fd, info->stat.pid, s.tids);
-	}
-	g_array_append_val(ctx->found, s);
-}
-
-/* A running record's ids, as status says now: a UID or GID event may
- * have been lost. The change is dated now, as /proc cannot tell when. A
- * record whose ids were never known has its status read at its next EXEC
- * (see exec_needs_status()). */
-static void refresh_ids(struct tracker *t, struct lin_process *p, const struct lin_proc_info *info)
-{
-	guint64 now = tracker_now_monotonic(t);
-
-	if (!(info->read_ok & PROC_READ_STATUS) || !(p->flags & LIN_PROC_IDS_KNOWN))
-		return;
-	if (p->ruid != info->status.ruid || p->euid != info->status.euid)
-		apply_ids(t, p, TRUE, info->status.ruid, info->status.euid, now);
-	if (p->rgid != info->status.rgid || p->egid != info->status.egid)
-		apply_ids(t, p, FALSE, info->status.rgid, info->status.egid, now);
-}
-
-/* Reads all of /proc (without the lock), then reconciles. repair: running
- * records /proc no longer has exited unseen. restored: the records come
- * from a journal, and this is the bootstrap after it (see restore.c). */
-static int scan_and_apply(struct tracker *t, gboolean repair, gboolean restored)
-{
-	g_autoptr(GArray) found = g_array_new(FALSE, TRUE, sizeof(struct scanned));
-	g_autoptr(GHashTable) alive = g_hash_table_new(NULL, NULL);
-	struct scan_ctx ctx = {.t = t, .found = found};
-	guint64 seen_ns;
-	int n;
-
-	g_array_set_clear_func(found, scanned_clear);
-	n = proc_scan_foreach(t->cfg.proc_root_fd, t->cfg.max_cmdline, scan_one, &ctx);
-	if (n < 0)
-		return n;
-	seen_ns = tracker_now_monotonic(t);
-
-	tracker_write_lock(t);
-	for (guint i = 0; i < found->len; i++) {
-		struct scanned *s = &g_array_index(found, struct scanned, i);
-
-		g_hash_table_insert(alive, GINT_TO_POINTER(s->info.stat.pid), s);
-	}
-	if (repair) {
-		/* Running records that /proc no longer has (or has with another
-		 * start) exited while we were not told. */
-		for (struct lin_process *p = t->all_head; p; p = p->all_next) {
-			struct scanned *s;
-
-			if (!lin_process_running(p))
-				continue;
-			s = g_hash_table_lookup(alive, GINT_TO_POINTER(p->pid));
-			if (s && s->info.stat.start_ticks == p->start_ticks)
-				continue;
-			tracker_process_set_exited(t, p, LIN_EXIT_UNKNOWN, 0,
-			                           tracker_now_realtime(t));
-			if (restored)
-				t->stats.exits_while_down++;
-		}
-	}
-	/* Two passes so that a parent listed after its child is found. */
-	for (guint i = 0; i < found->len; i++) {
-		struct scanned *s = &g_array_index(found, struct scanned, i);
-		struct lin_process *p = tracker_find(t, s->info.stat.pid, s->info.stat.start_ticks);
-
-		if (p && restored)
-			tracker_restore_reconcile(t, p, &s->info, s->tids);
-		else if (p && lin_process_running(p))
-			refresh_ids(t, p, &s->info);
-		if (p)
-			continue;
-		p = tracker_process_new(t, s->info.stat.pid, s->info.stat.start_ticks, seen_ns);
-		p->flags |= LIN_PROC_FROM_SCAN;
-		p->creator_pid = s->info.stat.ppid;
-		tracker_apply_info(t, p, &s->info);
-		tracker_ctx_found(t, p, &s->info);
-		for (guint j = 0; s->tids && j < s->tids->len; j++)
-			tracker_thread_add(t, p, g_array_index(s->tids, pid_t, j));
-		/* A zombie already sent its EXIT, before we listened. */
-		if ((s->info.stat.state == 'Z' || s->info.stat.state == 'X') &&
-		    p->live_threads == 0)
-			tracker_process_set_exited(t, p, LIN_EXIT_UNKNOWN, 0,
-			                           tracker_now_realtime(t));
-	}
-	for (guint i = 0; i < found->len; i++) {
-		struct scanned *s = &g_array_index(found, struct scanned, i);
-		struct lin_process *p = tracker_find(t, s->info.stat.pid, s->info.stat.start_ticks);
-
-		if (!p || !(p->flags & LIN_PROC_FROM_SCAN) || p->creator || p->seen_ns != seen_ns)
-			continue;
-		tracker_set_creator(t, p, running_pid(t, s->info.stat.ppid));
-		tracker_queue_change(t, LIN_CHANGE_NEW, p);
-	}
-	tracker_enforce_retention(t);
-	tracker_write_unlock(t);
-	return n;
-}
-
-int tracker_bootstrap(struct tracker *t)
-{
-	/* Records before the first scan can only come from a restore. */
-	gboolean restored = t->records > 0;
-
-	return scan_and_apply(t, restored, restored);
-}
-
-int tracker_rescan(struct tracker *t)
-{
-	int ret;
-
-	tracker_write_lock(t);
-	t->stats.rescans++;
-	t->rescan_wanted = FALSE;
-	/* The scan reads every running process's ids (see refresh_ids());
-	 * a change after its read comes as an event. */
-	t->ids_uncertain = FALSE;
-	tracker_write_unlock(t);
-	ret = scan_and_apply(t, TRUE, FALSE);
-	if (ret < 0) {
-		tracker_write_lock(t);
-		t->ids_uncertain = TRUE;
-		tracker_write_unlock(t);
-	}
-	return MIN(ret, 0);
-}
-
-void tracker_overflow(struct tracker *t)
-{
-	tracker_write_lock(t);
-	t->stats.overflows++;
-	tracker_write_unlock(t);
-	tracker_rescan(t);
-}
-
-gboolean tracker_rescan_wanted(struct tracker *t)
-{
-	gboolean wanted;
-
-	pthread_rwlock_rdlock(&t->lock);
-	wanted = t->rescan_wanted;
-	pthread_rwlock_unlock(&t->lock);
-	return wanted;
 }
 
 void tracker_count_malformed(struct tracker *t)

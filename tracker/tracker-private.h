@@ -3,8 +3,8 @@
  * What the rooms of tracker/ share, private to them: struct tracker and
  * the helpers one room provides to another. tracker.c holds the tracker's
  * life cycle, clocks, lock, change delivery and reading side; table.c the
- * records, their indexes and retention; events.c applies events and /proc
- * scans through table.c's primitives. The write-side helpers are called
+ * records, their indexes and retention; events.c applies events and
+ * scan.c scans of all of /proc through table.c's primitives. The write-side helpers are called
  * by the feeding thread with the write lock held.
  */
 #pragma once
@@ -104,6 +104,15 @@ guint64 tracker_event_realtime(const struct tracker *t, guint64 timestamp_ns);
 void tracker_hook_change(struct tracker *t, enum lin_change_kind kind, struct lin_process *p);
 /* Unlocks, then delivers the queued changes. */
 void tracker_write_unlock(struct tracker *t);
+
+/* ---- events.c: caller holds the write lock ---- */
+
+/* The running record the kernel means by pid, or NULL. */
+struct lin_process *tracker_running_pid(struct tracker *t, pid_t pid);
+/* Sets p's real and effective uids (uid) or gids, as a UID or GID event
+ * at timestamp_ns (monotonic) does: history entry and change queued. */
+void tracker_apply_ids(struct tracker *t, struct lin_process *p, gboolean uid, guint32 real,
+                       guint32 effective, guint64 timestamp_ns);
 
 /* ---- table.c: caller holds the write lock ---- */
 
