@@ -653,7 +653,7 @@ void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, stru
 
 	/* Read /proc before locking: readers must not hold up the feeder. */
 	if (rd->begun) {
-		const struct lin_process *p = running_pid(t, ev->tgid);
+		const struct lin_process *p = tracker_running_pid(t, ev->tgid);
 
 		if (!exec_needs_status(t, ev))
 			rd->proc.what &= ~(guint)PROC_READ_STATUS;
