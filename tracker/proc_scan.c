@@ -514,6 +514,75 @@ static char *sink_take(struct cmdline_sink *k, gsize *len)
 	return out;
 }
 
+/* The bytes of the argv area its stat announces (0: none, or unknown). */
+static guint64 cmdline_announced(const struct lin_proc_info *info)
+{
+	if (!(info->read_ok & PROC_READ_STAT) || info->stat.arg_end <= info->stat.arg_start)
+		return 0;
+	return info->stat.arg_end - info->stat.arg_start;
+}
+
+/*
+ * The end of a long command line, read while the process surely still has
+ * it: the rest is read later, and a process that exits meanwhile would
+ * take its last bytes along, where padding puts a payload. One pread() of
+ * at most LIN_CMDLINE_INLINE bytes, only when the head filled its read.
+ */
+static void read_cmdline_tail(struct proc_read *r)
+{
+	guint64 announced = cmdline_announced(&r->info);
+	gsize want;
+	ssize_t n;
+
+	if (r->cmdline_fd < 0 || announced <= r->info.cmdline_len)
+		return;
+	want = (gsize)MIN(announced - r->info.cmdline_len,
+	                  (guint64)MIN((gsize)LIN_CMDLINE_INLINE, r->max_cmdline / 2));
+	if (want == 0)
+		return;
+	r->cmdline_tail = g_malloc(want);
+	r->cmdline_tail_at = announced - want;
+	do
+		n = pread(r->cmdline_fd, r->cmdline_tail, want, (off_t)r->cmdline_tail_at);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		g_clear_pointer(&r->cmdline_tail, g_free);
+		return;
+	}
+	r->cmdline_tail_len = (gsize)n;
+}
+
+/*
+ * A command line whose process exited during the long read: what was read
+ * of it (kept, kept_len: the sink's head and tail ends, read_len bytes
+ * fed), then the part of the early tail read beyond it, the two ends cut
+ * to the cap if they overlap it. Returns the new bytes; frees kept.
+ */
+static char *join_early_tail(struct proc_read *r, char *kept, gsize kept_len, guint64 read_len,
+                             gsize head_keep, gsize tail_keep, gsize *len)
+{
+	guint64 tail_end = r->cmdline_tail_at + r->cmdline_tail_len;
+	gsize skip, extra, total;
+	char *out;
+
+	if (!r->cmdline_tail || tail_end <= read_len) {
+		*len = kept_len;
+		return kept;
+	}
+	skip = read_len > r->cmdline_tail_at ? (gsize)(read_len - r->cmdline_tail_at) : 0;
+	extra = r->cmdline_tail_len - skip;
+	total = kept_len + extra;
+	out = g_realloc(kept, total);
+	memcpy(out + kept_len, r->cmdline_tail + skip, extra);
+	if (total > head_keep + tail_keep) {
+		memmove(out + head_keep, out + total - tail_keep, tail_keep);
+		total = head_keep + tail_keep;
+		out = g_realloc(out, total);
+	}
+	*len = total;
+	return out;
+}
+
 gboolean proc_scan_cmdline_pending(const struct proc_read *r)
 {
 	return r->cmdline_fd >= 0;
@@ -560,13 +629,16 @@ void proc_scan_cmdline_finish(struct proc_read *r)
 	 * end is missing. A process whose memory is still there (exe still
 	 * readable) read to its real end, even if setproctitle() shortened
 	 * it below that area. */
-	if ((info->read_ok & PROC_READ_STAT) && info->stat.arg_end > info->stat.arg_start)
-		announced = info->stat.arg_end - info->stat.arg_start;
+	announced = cmdline_announced(info);
 	if (!cut_short && sink.total < announced &&
 	    readlinkat(r->dirfd, "exe", exe, sizeof(exe)) < 0)
 		cut_short = TRUE;
 
 	info->cmdline = sink_take(&sink, &info->cmdline_len);
+	if (cut_short)
+		info->cmdline = join_early_tail(r, info->cmdline, info->cmdline_len, sink.total,
+		                                sink.head_keep, sink.tail_keep, &info->cmdline_len);
+	g_clear_pointer(&r->cmdline_tail, g_free);
 	if (cut_short) {
 		info->cmdline_truncated = TRUE;
 		info->cmdline_full_len = MAX(announced, sink.total);
@@ -690,6 +762,7 @@ void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what, gsize max_cmd
 	if (r->err < 0)
 		return;
 	info->read_ok |= PROC_READ_STAT;
+	read_cmdline_tail(r);
 	if (exe_missing && (info->stat.flags & LIN_PF_KTHREAD))
 		info->read_ok |= PROC_READ_EXE;
 	else if (exe_missing)
@@ -780,6 +853,7 @@ void proc_scan_abandon(struct proc_read *r)
 	if (r->cmdline_fd >= 0)
 		close(r->cmdline_fd);
 	r->cmdline_fd = -1;
+	g_clear_pointer(&r->cmdline_tail, g_free);
 	if (r->dirfd >= 0)
 		close(r->dirfd);
 	r->dirfd = -1;

@@ -93,7 +93,8 @@ struct lin_proc_info {
 	 * it was longer than LIN_CMDLINE_INLINE or cut; otherwise 0 and ""
 	 * (the kept bytes are the whole). When the process vanished during
 	 * the read, cmdline_truncated is set, cmdline_full_len is what its
-	 * stat announced and cmdline_sha256 stays "". */
+	 * stat announced and cmdline_sha256 stays "": the bytes are what was
+	 * read of the head, then the end read early (see struct proc_read). */
 	gsize cmdline_full_len;
 	char cmdline_sha256[LIN_SHA256_HEX_SIZE];
 	char *exe; /* absolute path, or NULL (kernel thread, unreadable) */
@@ -144,13 +145,21 @@ int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, gu
  * proc_scan_begin(): reading megabytes takes milliseconds, during which
  * other short-lived processes' command lines vanish. Its fd stays open
  * (proc_scan_cmdline_pending()) and proc_scan_cmdline_finish() reads the
- * rest, on any one thread; proc_scan_finish() calls it when nobody did. */
+ * rest, on any one thread; proc_scan_finish() calls it when nobody did.
+ * Its last LIN_CMDLINE_INLINE bytes (at most the cap's tail half) are
+ * read at once too, right after stat says where the argv area ends: a
+ * short-lived process that exits during the long read still has both ends
+ * of its command line kept, so padding cannot push a payload out of sight
+ * even when the process outruns the reader. */
 struct proc_read {
 	int dirfd; /* -1 when the open failed (err says why) or once finished */
 	int err;   /* the open or stat read failed: the process is gone */
 	guint what;
-	gsize max_cmdline;                        /* bytes kept */
-	int cmdline_fd;                           /* >= 0: the rest of the command line is unread */
+	gsize max_cmdline;  /* bytes kept */
+	int cmdline_fd;     /* >= 0: the rest of the command line is unread */
+	char *cmdline_tail; /* the argv area's last bytes, read early, or NULL */
+	gsize cmdline_tail_len;
+	guint64 cmdline_tail_at;                  /* their offset in the command line */
 	const struct proc_context_opts *ctx_opts; /* not owned; may be NULL */
 	struct lin_proc_info info;                /* read so far */
 	gboolean audit_known;                     /* see proc_scan_know_audit() */

@@ -253,8 +253,10 @@ def test_huge_exec_in_a_storm(mnt):
         st = status(mnt, name)
         data = read_bytes(os.path.join(mnt, name, "cmdline"))
         if is_huge:
-            # Whole, or honestly cut (it may exit during the read): its
-            # length is still the whole's, never a short line passed as ok.
+            # Whole, or honestly cut (it exits during the read of its
+            # megabytes): its length is still the whole's, never a short
+            # line passed as ok, and its end, read right after its stat,
+            # still shows the payload behind the padding.
             if st["Cmdline"] == "ok":
                 assert data.startswith(b"/bin/true\0")
                 assert data.endswith(b"PAYLOAD-AT-THE-END\0")
@@ -263,6 +265,8 @@ def test_huge_exec_in_a_storm(mnt):
                 assert st["Cmdline"] in ("truncated", "missed")
                 if st["Cmdline"] == "truncated":
                     assert int(st["CmdlineLength"]) > len(data)
+                    assert data.startswith(b"/bin/true\0")
+                    assert data.endswith(b"PAYLOAD-AT-THE-END\0")
         elif data != b"/bin/true\0":
             missed.append((name, st["Cmdline"]))
     # Never another's command line; misses flagged, and as rare as in a

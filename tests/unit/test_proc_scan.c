@@ -750,38 +750,73 @@ static void test_read_process_cmdline(void **state)
 	check_cmdline(*state, LIN_CMDLINE_KERNEL_MAX + 1, 0);
 }
 
+/* A long command line whose process exits during the read (after the
+ * read that begins it): the rest of the file and the exe link go. */
+static void vanish_during_read(struct fakeproc *fp, pid_t pid, gsize left)
+{
+	g_autofree char *cmdline = g_strdup_printf("%s/%d/cmdline", fakeproc_path(fp), pid);
+	g_autofree char *exe = g_strdup_printf("%s/%d/exe", fakeproc_path(fp), pid);
+
+	assert_int_equal(truncate(cmdline, (off_t)left), 0);
+	assert_int_equal(unlink(exe), 0);
+}
+
 /* A long command line whose process exits during the read: the kernel
  * ends the file early. Its stat announced the length: what was read is
- * flagged cut, with that length and no hash, never passed off as whole. */
+ * flagged cut, with that length and no hash, never passed off as whole;
+ * its last bytes, where padding pushes a payload, were read first. */
 static void test_read_process_cmdline_vanished(void **state)
 {
 	struct fakeproc *fp = *state;
 	gsize len = 300 * 1000;
+	gsize tail = LIN_CMDLINE_INLINE;
 	g_autofree char *argv = g_malloc0(len);
 	g_autofree char *path = NULL;
 	struct fakeproc_proc proc = {.pid = 410, .ppid = 1, .start_ticks = 9, .exe = "/bin/sh"};
 	struct lin_proc_info info;
 	struct proc_read r;
 
-	memset(argv, 'p', len - 1);
+	for (gsize i = 0; i + 1 < len; i++)
+		argv[i] = i % 1000 == 999 ? '\0' : (char)('a' + i / 1000 % 26);
+	memcpy(argv + len - 9, "payload!", 8);
 	proc.cmdline = argv;
 	proc.cmdline_len = len;
 	fakeproc_add(fp, &proc);
 	proc_scan_begin(fakeproc_root_fd(fp), 410, PROC_READ_ALL, 0, &r);
 	assert_true(proc_scan_cmdline_pending(&r));
-	/* Gone: the rest of the file and the exe link with it. */
-	path = g_strdup_printf("%s/410/cmdline", fakeproc_path(fp));
-	assert_int_equal(truncate(path, 100 * 1000), 0);
-	g_free(path);
-	path = g_strdup_printf("%s/410/exe", fakeproc_path(fp));
-	assert_int_equal(unlink(path), 0);
+	vanish_during_read(fp, 410, 100 * 1000);
 	proc_scan_cmdline_finish(&r);
 	assert_false(proc_scan_cmdline_pending(&r));
 	assert_int_equal(proc_scan_finish(&r, 9, &info), 0);
 	assert_true(info.cmdline_truncated);
-	assert_int_equal(info.cmdline_len, 100 * 1000);
+	assert_int_equal(info.cmdline_len, 100 * 1000 + tail);
+	assert_memory_equal(info.cmdline, argv, 100 * 1000);
+	assert_memory_equal(info.cmdline + 100 * 1000, argv + len - tail, tail);
 	assert_int_equal(info.cmdline_full_len, len);
 	assert_string_equal(info.cmdline_sha256, "");
+	lin_proc_info_clear(&info);
+
+	/* Gone after more than the early tail's start: no byte twice. */
+	fakeproc_add(fp, &proc);
+	proc_scan_begin(fakeproc_root_fd(fp), 410, PROC_READ_ALL, 0, &r);
+	vanish_during_read(fp, 410, len - 1000);
+	assert_int_equal(proc_scan_finish(&r, 9, &info), 0);
+	assert_true(info.cmdline_truncated);
+	assert_int_equal(info.cmdline_len, len);
+	assert_memory_equal(info.cmdline, argv, len);
+	lin_proc_info_clear(&info);
+
+	/* With a cap, the two ends of the cap, the early tail's share of it
+	 * included. */
+	fakeproc_add(fp, &proc);
+	proc_scan_begin(fakeproc_root_fd(fp), 410, PROC_READ_ALL, 100 * 1000, &r);
+	vanish_during_read(fp, 410, 100 * 1000);
+	assert_int_equal(proc_scan_finish(&r, 9, &info), 0);
+	assert_true(info.cmdline_truncated);
+	assert_int_equal(info.cmdline_len, 100 * 1000);
+	assert_memory_equal(info.cmdline, argv, 50 * 1000);
+	assert_memory_equal(info.cmdline + 50 * 1000, argv + len - 50 * 1000, 50 * 1000);
+	assert_int_equal(info.cmdline_full_len, len);
 	lin_proc_info_clear(&info);
 
 	/* Shorter than its argv area (setproctitle), but alive: whole. */
