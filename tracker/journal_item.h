@@ -3,7 +3,7 @@
  * A journal queue item: what a journal line needs of a record, copied on
  * the feeding thread under the tracker's lock (the string pool's reference
  * counts belong to that thread), to be encoded later by the journal thread.
- * Private to the journal writer (journal_write.c).
+ * Private to the journal writer (journal_write.c, journal_segment.c).
  */
 #ifndef LINEAGEFS_JOURNAL_ITEM_H
 #define LINEAGEFS_JOURNAL_ITEM_H

@@ -74,8 +74,8 @@ struct lin_metrics {
 	struct lin_histogram journal_sync;  /* each fdatasync() */
 };
 
-/* The journal writer's counters (journal_write.c), one set that both the
- * stats file and the metrics file render. */
+/* The journal writer's counters (journal_write.c, journal_segment.c), one
+ * set that both the stats file and the metrics file render. */
 struct lin_journal_stats {
 	guint64 lines;            /* lines written */
 	guint64 lines_lost;       /* dropped (full queue) or not written (disk) */
