@@ -414,6 +414,18 @@ static void event_thread_take_execs(struct event_thread *et)
 	}
 }
 
+/* A FORK handed out ev->pid: a begun EXEC of that pid still queued may
+ * have read the new holder (see tracker_event_superseded()). */
+static void event_thread_pid_reused(struct event_thread *et, const struct cnproc_event *ev)
+{
+	for (guint i = 0; i < et->backlog_len; i++) {
+		struct queued_event *q = backlog_at(et, i);
+
+		if (q->ev.type == CNPROC_EV_EXEC && q->ev.tgid == ev->pid)
+			tracker_event_superseded(&q->rd, ev);
+	}
+}
+
 /*
  * Every event is begun the moment it is parsed: for an EXEC that reads the
  * cmdline and exe, which vanish a few hundred microseconds later when a
@@ -431,6 +443,8 @@ static void event_thread_on_event(const struct cnproc_event *ev, void *data)
 	/* Only a datagram with more events than room gets here full. */
 	if (et->backlog_len == EVENT_BACKLOG)
 		event_thread_finish_oldest(et);
+	if (ev->type == CNPROC_EV_FORK)
+		event_thread_pid_reused(et, ev);
 	q = backlog_at(et, et->backlog_len);
 	q->ev = *ev;
 	if (et->metrics->enabled) {

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 /* How long an EXIT may wait for the FORK that announces its process
  * (events from different CPUs can be delivered out of order). */
@@ -526,7 +527,13 @@ void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struc
 	rd->exe_hash = NULL;
 	rd->child_execd = FALSE;
 	memset(&rd->child_image, 0, sizeof(rd->child_image));
+	rd->superseded = FALSE;
 	if (rd->begun) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		rd->read_ns =
+		    (guint64)now.tv_sec * G_GUINT64_CONSTANT(1000000000) + (guint64)now.tv_nsec;
 		/* The context after cmdline, exe and stat, never before. */
 		proc_scan_begin_with(t->cfg.proc_root_fd, ev->tgid,
 		                     PROC_READ_ALL | PROC_READ_CONTEXT, t->cfg.max_cmdline,
@@ -540,12 +547,25 @@ gboolean tracker_event_cmdline_pending(const struct tracker_read *rd)
 	return rd->begun && proc_scan_cmdline_pending(&rd->proc);
 }
 
+gboolean tracker_event_superseded(struct tracker_read *rd, const struct cnproc_event *fork)
+{
+	if (!rd->begun || rd->superseded || fork->timestamp_ns >= rd->read_ns)
+		return FALSE;
+	rd->superseded = TRUE;
+	return TRUE;
+}
+
 gboolean tracker_event_lend_stat(const struct tracker_read *exec_rd, struct tracker_read *fork_rd)
 {
 	const struct lin_stat *stat;
 
 	if (!exec_rd->begun)
 		return FALSE;
+	/* Perhaps the later holder's stat: the child's is unknown. */
+	if (exec_rd->superseded) {
+		tracker_event_give_child_stat(fork_rd, NULL);
+		return TRUE;
+	}
 	stat = proc_scan_begun_stat(&exec_rd->proc);
 	if (stat) {
 		tracker_event_give_child_stat(fork_rd, stat);
@@ -659,7 +679,13 @@ void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, stru
 			rd->proc.what &= ~(guint)PROC_READ_STATUS;
 		if (p && p->ctx && (p->ctx->known & LIN_CTX_KNOWN_AUDIT))
 			proc_scan_know_audit(&rd->proc, p->ctx->loginuid, p->ctx->sessionid);
-		proc_scan_finish(&rd->proc, 0, &info);
+		if (rd->superseded) {
+			/* As if the process had been gone: a miss. */
+			proc_scan_abandon(&rd->proc);
+			info.read_gone = rd->proc.what;
+		} else {
+			proc_scan_finish(&rd->proc, 0, &info);
+		}
 		rd->begun = FALSE;
 	} else if (ev->type == CNPROC_EV_FORK && ev->pid == ev->tgid) {
 		/* The child's start time names it. */

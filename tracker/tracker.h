@@ -327,6 +327,11 @@ enum tracker_child_stat {
 struct tracker_read {
 	struct proc_read proc;
 	gboolean begun;
+	/* EXEC: CLOCK_MONOTONIC when its read opened /proc/<pid>, the clock
+	 * of the kernel's event timestamps; and whether the pid had a new
+	 * holder by then (see tracker_event_superseded()). */
+	guint64 read_ns;
+	gboolean superseded;
 	/* EXEC with --hash-exe: the hash entry of the executable (a reference). */
 	struct exe_hash_entry *exe_hash;
 	/* FORK: the child's stat, when it was read elsewhere than in the
@@ -344,6 +349,17 @@ void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struc
  * proc_scan_cmdline_finish(&rd->proc), on any thread, before the finish
  * (which otherwise reads it itself). */
 gboolean tracker_event_cmdline_pending(const struct tracker_read *rd);
+/*
+ * A FORK (of a process or a thread) that handed out pid at timestamp_ns,
+ * received while rd, a begun EXEC of that pid, waits: if its read opened
+ * /proc/<pid> after that, it may have read the new holder, not the
+ * process that exec'd. The start time cannot tell them apart when both
+ * started in the same clock tick (a pid handed out again at once with
+ * clone3's set_tid or ns_last_pid), so the read is dropped and the EXEC
+ * counts as missed, never as the other's command line. Returns whether
+ * it was.
+ */
+gboolean tracker_event_superseded(struct tracker_read *rd, const struct cnproc_event *fork);
 /* A FORK's finish reads the child's stat; when the child's EXEC, queued
  * behind it, read stat on arrival, this hands that over instead (the same
  * process: nothing else can hold the pid between the two events), or that

@@ -111,6 +111,9 @@ def test_by_exe_name_resolves_after_the_first_exec(mnt, procs):
     python = exe_dir(mnt, os.readlink("/proc/self/exe"))
     wait_for(lambda: proc_name(os.getpid()) in os.listdir(python), DEFAULT_TIMEOUT,
              "this test's python under its exe")
+    # Its FORK and EXEC applied (events other than an EXEC may wait a few
+    # milliseconds to be taken together).
+    barrier(mnt)
     assert name not in os.listdir(python)
     assert os.readlink(os.path.join(python, name)).endswith("/" + name)
     p.stdin.write(b"go\n")

@@ -327,12 +327,76 @@ static void test_deferral_ends(void **state)
 	wait_state(f, CHILD, 5000, EXITED);
 }
 
+/* An event of this test's own clock: seconds after boot, well before
+ * now on any machine that runs it, so before every read the thread makes. */
+static void send_at(struct fixture *f, int fd, struct proc_event ev, guint64 ms)
+{
+	ev.timestamp_ns = ms * 1000000ull;
+	send_event(fd, &ev, f->seq);
+}
+
+/*
+ * A pid handed out again at once (clone3's set_tid): the first holder's
+ * EXEC read opens /proc/<pid> only after the second holder's FORK, in the
+ * same clock tick as its own start, so the start time cannot tell whose
+ * command line it read. The read is dropped, and the first holder's exec
+ * counts as missed, never as the second's. Made certain: the read waits
+ * on a FIFO until every event is queued.
+ */
+static void test_exec_read_after_pid_reuse(void **state)
+{
+	struct fixture *f = *state;
+	g_autofree char *cmdline = NULL;
+	struct proc_event exec_ev = exec_event(f, CHILD);
+	struct proc_event exit_ev = make_event(PROC_EVENT_EXIT, 0);
+	struct lin_process *first, *second;
+	int fd;
+
+	start_thread(f, 0);
+	fakeproc_add_simple(f->fp, CHILD, PARENT, 150, "true", "/bin/true");
+	cmdline = g_strdup_printf("%s/%d/cmdline", fakeproc_path(f->fp), CHILD);
+	assert_int_equal(unlink(cmdline), 0);
+	assert_int_equal(mkfifo(cmdline, 0600), 0);
+
+	f->seq = 1;
+	send_at(f, f->exec_fds[1], exec_ev, 2001);
+	f->seq = 0;
+	send_at(f, f->main_fds[1], fork_event(f, PARENT, CHILD), 2000);
+	send_at(f, f->main_fds[1], exec_ev, 2001);
+	f->seq++;
+	exit_ev.event_data.exit.process_pid = CHILD;
+	exit_ev.event_data.exit.process_tgid = CHILD;
+	send_at(f, f->main_fds[1], exit_ev, 2002);
+	send_at(f, f->main_fds[1], fork_event(f, PARENT, CHILD), 2003);
+
+	/* Opens once the thread is in the first EXEC's read. The second
+	 * holder's command line, as /proc would show it by then. */
+	fd = open(cmdline, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "/bin/true", sizeof("/bin/true")), sizeof("/bin/true"));
+	close(fd);
+	wait_state(f, CHILD, 200, EXITED);
+
+	tracker_read_lock(f->t);
+	first = tracker_find(f->t, CHILD, 200);
+	second = tracker_find(f->t, CHILD, 150);
+	assert_non_null(first);
+	assert_true(first->flags & LIN_PROC_CMDLINE_MISSED);
+	assert_true(first->flags & LIN_PROC_START_ESTIMATED);
+	assert_null(first->cmdline);
+	assert_int_equal(first->exec_count, 1);
+	/* The second holder: its FORK alone, nothing of the first's exec. */
+	assert_true(second == NULL || second->exec_count == 0);
+	tracker_read_unlock(f->t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_exit_waits_for_next_exec, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_catch_up_applies_deferred, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deferral_ends, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_read_after_pid_reuse, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
