@@ -5,7 +5,8 @@
  * fast enough that several holders share a start tick. Holder k renames
  * itself "holder-k" (a COMM event) and exits with status k.
  *
- *   helper_pid_reuse COUNT
+ *   helper_pid_reuse COUNT          holder k renames itself, exits k
+ *   helper_pid_reuse COUNT exec     holder k execs "/bin/true holder-k"
  *
  * Prints one line per holder, "<pid> <start ticks> <k>", the start read
  * from /proc while the holder is a zombie, then "done". Holder 0 is the
@@ -71,11 +72,12 @@ static pid_t clone_with_tid(pid_t tid)
 int main(int argc, char **argv)
 {
 	int count = argc > 1 ? atoi(argv[1]) : 0;
+	int exec_holders = argc > 2 && strcmp(argv[2], "exec") == 0;
 	unsigned long long starts[HOLDERS_MAX + 1];
 	pid_t pid;
 
-	if (count < 1 || count > HOLDERS_MAX) {
-		fprintf(stderr, "usage: %s COUNT (1..%d)\n", argv[0], HOLDERS_MAX);
+	if (count < 1 || count > HOLDERS_MAX || (argc > 2 && !exec_holders)) {
+		fprintf(stderr, "usage: %s COUNT (1..%d) [exec]\n", argv[0], HOLDERS_MAX);
 		return 2;
 	}
 	/* Real-time, inherited by the holders, when allowed: on a busy
@@ -117,6 +119,12 @@ int main(int argc, char **argv)
 			char name[32];
 
 			snprintf(name, sizeof(name), "holder-%d", k);
+			if (exec_holders) {
+				char *const holder_argv[] = {"/bin/true", name, NULL};
+
+				execv(holder_argv[0], holder_argv);
+				_exit(127);
+			}
 			prctl(PR_SET_NAME, name);
 			_exit(k);
 		}
