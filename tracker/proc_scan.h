@@ -120,6 +120,9 @@ int proc_scan_parse_stat(const char *buf, size_t len, struct lin_stat *out);
  * Returns 0 or -EINVAL when a required line is missing or malformed. */
 int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out);
 
+/* The pid a /proc directory entry name is, or 0 for anything else. */
+pid_t proc_scan_parse_pid_name(const char *name);
+
 /* Reads /proc/<pid> (relative to proc_root_fd) into out, keeping at most
  * max_cmdline bytes of the command line (0: LIN_CMDLINE_KERNEL_MAX): cmdline and exe
  * first, then stat, then status, all through one directory fd, so that a
