@@ -8,45 +8,21 @@
  * JSON requires (quotes, backslashes, control bytes) and what breaks
  * JavaScript-based shippers (U+2028, U+2029), and never writes invalid
  * UTF-8: bytes that are not UTF-8 are written with U+FFFD in the ECS field
- * and exactly, in base64, in a lineagefs.*_b64 field.
+ * and exactly, in base64, in a lineagefs.*_b64 field. A process's context
+ * and history are journal_encode_context.c's, written with the pieces
+ * journal_encode-private.h shares.
  */
 #include "config.h"
-#include "journal_encode.h"
+#include "journal_encode-private.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 
-#include "container.h"
 #include "tracker.h"
 
 #define NS_PER_SEC 1000000000ull
-/* 9999-12-31T23:59:59Z: ISO 8601 without an expanded year. */
-#define ISO_MAX_SECONDS 253402300799ull
-
-/* Appends without a call when the buffer has room, as it nearly always has
- * (the journal thread's is sized for a batch): in this GLib every
- * g_string_append() and g_string_append_len() is a call into
- * g_string_insert_len(), and a line makes dozens of them. */
-static inline void append_len(GString *out, const char *s, gsize len)
-{
-	if (len == 0)
-		return;
-	if (G_LIKELY(out->len + len < out->allocated_len)) {
-		memcpy(out->str + out->len, s, len);
-		out->len += len;
-		out->str[out->len] = '\0';
-		return;
-	}
-	g_string_append_len(out, s, (gssize)len);
-}
-
-static inline void append_str(GString *out, const char *s)
-{
-	if (s)
-		append_len(out, s, strlen(s));
-}
 
 static const char *const action_names[JOURNAL_ACTION_COUNT] = {
     [JOURNAL_FOUND] = JOURNAL_ACTION_FOUND,   [JOURNAL_FORK] = JOURNAL_ACTION_FORK,
@@ -189,7 +165,7 @@ void journal_entity_id(const struct journal_host *host, pid_t pid, guint64 start
 /* Decimal numbers without printf: a line has a dozen of them, and
  * g_string_append_printf() (vasprintf and a malloc underneath) was a third
  * of the encoder's time. */
-static void append_u64(GString *out, guint64 v)
+void journal_append_u64(GString *out, guint64 v)
 {
 	char buf[20];
 	gsize at = sizeof(buf);
@@ -198,24 +174,24 @@ static void append_u64(GString *out, guint64 v)
 		buf[--at] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	append_len(out, buf + at, sizeof(buf) - at);
+	journal_append_len(out, buf + at, sizeof(buf) - at);
 }
 
-static void append_int(GString *out, gint64 v)
+void journal_append_int(GString *out, gint64 v)
 {
 	if (v < 0) {
 		g_string_append_c(out, '-');
-		append_u64(out, (guint64)0 - (guint64)v);
+		journal_append_u64(out, (guint64)0 - (guint64)v);
 		return;
 	}
-	append_u64(out, (guint64)v);
+	journal_append_u64(out, (guint64)v);
 }
 
 /* A string that needs no escapes (names from this file's tables, hex). */
-static void append_quoted(GString *out, const char *s)
+void journal_append_quoted(GString *out, const char *s)
 {
 	g_string_append_c(out, '"');
-	append_str(out, s);
+	journal_append_str(out, s);
 	g_string_append_c(out, '"');
 }
 
@@ -270,13 +246,13 @@ static void append_escaped_valid(GString *out, const char *s, gsize len)
 			u[6] = '\0';
 			esc = u;
 		}
-		append_len(out, s + run, i - run);
-		append_str(out, esc);
+		journal_append_len(out, s + run, i - run);
+		journal_append_str(out, esc);
 		if (c == 0xe2)
 			i += 2;
 		run = i + 1;
 	}
-	append_len(out, s + run, len - run);
+	journal_append_len(out, s + run, len - run);
 }
 
 /* Appends s as JSON string contents (no quotes); FALSE when it was not
@@ -292,7 +268,7 @@ static gboolean append_escaped(GString *out, const char *s, gsize len)
 	while (plain < len && plain_ascii[(guchar)s[plain]])
 		plain++;
 	if (plain == len) {
-		append_len(out, s, len);
+		journal_append_len(out, s, len);
 		return TRUE;
 	}
 	if (g_utf8_validate_len(s, len, NULL)) {
@@ -316,23 +292,23 @@ gboolean journal_append_string(GString *out, const char *s, gsize len)
 	return valid;
 }
 
-static void append_key(GString *out, gboolean *first, const char *key)
+void journal_append_key(GString *out, gboolean *first, const char *key)
 {
 	if (!*first)
 		g_string_append_c(out, ',');
 	*first = FALSE;
 	g_string_append_c(out, '"');
-	append_str(out, key);
-	append_str(out, "\":");
+	journal_append_str(out, key);
+	journal_append_str(out, "\":");
 }
 
-static void append_b64(GString *out, gboolean *first, const char *key, const char *s, gsize len)
+void journal_append_b64(GString *out, gboolean *first, const char *key, const char *s, gsize len)
 {
 	g_autofree char *b64 = g_base64_encode((const guchar *)s, len);
 
-	append_key(out, first, key);
+	journal_append_key(out, first, key);
 	g_string_append_c(out, '"');
-	append_str(out, b64);
+	journal_append_str(out, b64);
 	g_string_append_c(out, '"');
 }
 
@@ -350,7 +326,7 @@ static char *put_digits(char *at, guint v, int width)
 
 /* Appends "YYYY-MM-DDThh:mm:ss.nnnnnnnnnZ" with its quotes; FALSE (and
  * nothing appended) beyond year 9999. */
-static gboolean append_time(GString *out, guint64 seconds, guint32 nanos)
+gboolean journal_append_time(GString *out, guint64 seconds, guint32 nanos)
 {
 	/* The date and time of the last second formatted on this thread:
 	 * the lines of a storm share a handful of seconds. */
@@ -358,7 +334,7 @@ static gboolean append_time(GString *out, guint64 seconds, guint32 nanos)
 	static __thread char cached[sizeof("YYYY-MM-DDThh:mm:ss")];
 	char text[sizeof("\"YYYY-MM-DDThh:mm:ss.nnnnnnnnnZ\"")];
 
-	if (seconds > ISO_MAX_SECONDS)
+	if (seconds > JOURNAL_ISO_MAX_SECONDS)
 		return FALSE;
 	if (seconds != cached_seconds) {
 		time_t t = (time_t)seconds;
@@ -387,13 +363,13 @@ static gboolean append_time(GString *out, guint64 seconds, guint32 nanos)
 	put_digits(text + sizeof(cached) + 1, nanos % NS_PER_SEC, 9);
 	text[sizeof(text) - 3] = 'Z';
 	text[sizeof(text) - 2] = '"';
-	append_len(out, text, sizeof(text) - 1);
+	journal_append_len(out, text, sizeof(text) - 1);
 	return TRUE;
 }
 
-static gboolean append_time_ns(GString *out, guint64 ns)
+gboolean journal_append_time_ns(GString *out, guint64 ns)
 {
-	return append_time(out, ns / NS_PER_SEC, (guint32)(ns % NS_PER_SEC));
+	return journal_append_time(out, ns / NS_PER_SEC, (guint32)(ns % NS_PER_SEC));
 }
 
 /* process.start: the boot's wall clock plus the start ticks, without
@@ -407,37 +383,38 @@ static void append_start(GString *out, gboolean *first, const struct journal_hos
 	guint64 nanos = host->boot_realtime_ns % NS_PER_SEC + (start_ticks % hz) * NS_PER_SEC / hz;
 	gsize before;
 
-	if (ticks_s > ISO_MAX_SECONDS || boot_s > ISO_MAX_SECONDS)
+	if (ticks_s > JOURNAL_ISO_MAX_SECONDS || boot_s > JOURNAL_ISO_MAX_SECONDS)
 		return;
 	/* pid came first: the key's comma is part of what is undone. */
 	before = out->len;
-	append_key(out, first, "start");
-	if (!append_time(out, boot_s + ticks_s + nanos / NS_PER_SEC, (guint32)(nanos % NS_PER_SEC)))
+	journal_append_key(out, first, "start");
+	if (!journal_append_time(out, boot_s + ticks_s + nanos / NS_PER_SEC,
+	                         (guint32)(nanos % NS_PER_SEC)))
 		g_string_truncate(out, before);
 }
 
 /* ---- the line's common parts ---- */
 
-static void append_head(GString *out, const struct journal_host *host, guint64 event_ns,
-                        const char *kind, const char *type, const char *action, guint64 seq)
+void journal_append_head(GString *out, const struct journal_host *host, guint64 event_ns,
+                         const char *kind, const char *type, const char *action, guint64 seq)
 {
-	append_str(out, "{\"@timestamp\":");
-	if (!append_time_ns(out, event_ns))
-		append_time(out, ISO_MAX_SECONDS, 0);
-	append_str(out, ",\"event\":{\"kind\":");
-	append_quoted(out, kind);
-	append_str(out, ",\"category\":[\"process\"],\"type\":[");
-	append_quoted(out, type);
-	append_str(out, "],\"action\":");
-	append_quoted(out, action);
-	append_str(out, ",\"sequence\":");
-	append_u64(out, seq & G_MAXINT64);
-	append_str(out, "},\"host\":{\"id\":");
+	journal_append_str(out, "{\"@timestamp\":");
+	if (!journal_append_time_ns(out, event_ns))
+		journal_append_time(out, JOURNAL_ISO_MAX_SECONDS, 0);
+	journal_append_str(out, ",\"event\":{\"kind\":");
+	journal_append_quoted(out, kind);
+	journal_append_str(out, ",\"category\":[\"process\"],\"type\":[");
+	journal_append_quoted(out, type);
+	journal_append_str(out, "],\"action\":");
+	journal_append_quoted(out, action);
+	journal_append_str(out, ",\"sequence\":");
+	journal_append_u64(out, seq & G_MAXINT64);
+	journal_append_str(out, "},\"host\":{\"id\":");
 	journal_append_string(out, host->machine_id,
 	                      strnlen(host->machine_id, sizeof(host->machine_id)));
-	append_str(out, ",\"boot\":{\"id\":");
+	journal_append_str(out, ",\"boot\":{\"id\":");
 	journal_append_string(out, host->boot_id, strnlen(host->boot_id, sizeof(host->boot_id)));
-	append_str(out, "}}");
+	journal_append_str(out, "}}");
 }
 
 /* ---- process lines ---- */
@@ -446,7 +423,7 @@ static void append_head(GString *out, const struct journal_host *host, guint64 e
  * JOURNAL_CMDLINE_MAX, the middle cut out (the whole goes to
  * lineagefs.cmdline_b64). Returns a buffer to free, or NULL when proc's own
  * bytes serve. */
-static char *cut_cmdline(const char *cmdline, gsize cmdline_len, gsize *len)
+char *journal_cut_cmdline(const char *cmdline, gsize cmdline_len, gsize *len)
 {
 	gsize half = JOURNAL_CMDLINE_MAX / 2;
 	char *cut;
@@ -470,7 +447,7 @@ static char *cut_cmdline(const char *cmdline, gsize cmdline_len, gsize *len)
  */
 /* The JSON array of the NUL-terminated strings in cmd[0..len); FALSE when
  * it does not give the bytes back (see append_args()). */
-static gboolean append_string_array(GString *out, const char *cmd, gsize len)
+gboolean journal_append_string_array(GString *out, const char *cmd, gsize len)
 {
 	gsize body = len > 0 && cmd[len - 1] == '\0' ? len - 1 : len;
 	gboolean exact = body < len;
@@ -496,10 +473,10 @@ static gboolean append_args(GString *out, gboolean *first, const char *cmd, gsiz
 	gboolean exact;
 	gsize start;
 
-	append_key(out, first, "args");
-	exact = append_string_array(out, cmd, len);
+	journal_append_key(out, first, "args");
+	exact = journal_append_string_array(out, cmd, len);
 
-	append_key(out, first, "command_line");
+	journal_append_key(out, first, "command_line");
 	g_string_append_c(out, '"');
 	start = 0;
 	for (gsize i = 0; i <= body; i++) {
@@ -516,10 +493,10 @@ static gboolean append_args(GString *out, gboolean *first, const char *cmd, gsiz
 
 static void append_id(GString *out, gboolean *first, const char *key, guint32 id)
 {
-	append_key(out, first, key);
-	append_str(out, "{\"id\":\"");
-	append_u64(out, id);
-	append_str(out, "\"}");
+	journal_append_key(out, first, key);
+	journal_append_str(out, "{\"id\":\"");
+	journal_append_u64(out, id);
+	journal_append_str(out, "\"}");
 }
 
 /* lineagefs.exit, for what process.exit_code cannot say: a signal (with
@@ -531,9 +508,9 @@ static void append_exit(GString *out, gboolean *first, const struct journal_proc
 
 	if (proc->exit_kind == LIN_EXIT_CODE)
 		return;
-	append_key(out, first, "exit");
+	journal_append_key(out, first, "exit");
 	if (proc->exit_kind != LIN_EXIT_SIGNAL) {
-		append_str(out, "{\"kind\":\"unknown\"}");
+		journal_append_str(out, "{\"kind\":\"unknown\"}");
 		return;
 	}
 	g_string_append_printf(out, "{\"kind\":\"signal\",\"status\":%u", status);
@@ -541,7 +518,7 @@ static void append_exit(GString *out, gboolean *first, const struct journal_proc
 	if (abbrev)
 		g_string_append_printf(out, ",\"signal\":\"SIG%s\"", abbrev);
 	if (WCOREDUMP(status))
-		append_str(out, ",\"core_dumped\":true");
+		journal_append_str(out, ",\"core_dumped\":true");
 	g_string_append_c(out, '}');
 }
 
@@ -552,7 +529,7 @@ static void append_guess(GString *out, gboolean *first, const struct lin_creator
 {
 	guint named = MIN(guess->count, LIN_CANDIDATES_MAX);
 
-	append_key(out, first, "creator_guess");
+	journal_append_key(out, first, "creator_guess");
 	g_string_append_printf(out, "{\"check\":\"%s\",\"count\":%u,\"candidates\":[",
 	                       guess->check == LIN_PARENT_NOT_CREATOR ? "not_creator"
 	                       : guess->check == LIN_PARENT_UNCERTAIN ? "uncertain"
@@ -563,211 +540,7 @@ static void append_guess(GString *out, gboolean *first, const struct lin_creator
 		                       (int)guess->candidates[i].pid,
 		                       guess->candidates[i].start_ticks & G_MAXINT64,
 		                       guess->candidates[i].instance);
-	append_str(out, "]}");
-}
-
-/* ---- the context and history (context.h) ---- */
-
-static const char *const hist_kinds[] = {
-    [LIN_HIST_EXEC] = "exec", [LIN_HIST_FOUND] = "found", [LIN_HIST_COMM] = "comm",
-    [LIN_HIST_UID] = "uid",   [LIN_HIST_GID] = "gid",
-};
-
-/* A string field, and its exact bytes under lineagefs when it is not
- * UTF-8: *inexact says so. */
-static void append_str_field(GString *out, gboolean *first, const char *key, const char *s,
-                             gsize len, gboolean *inexact)
-{
-	append_key(out, first, key);
-	*inexact = !journal_append_string(out, s, len);
-}
-
-/* process.working_directory, tty, session_leader, group_leader, hash,
- * env_vars and vpid. */
-static void append_process_context(GString *out, gboolean *first, const struct lin_context_copy *c,
-                                   gboolean inexact[3])
-{
-	if (c->has & LIN_CTX_COPY_CWD)
-		append_str_field(out, first, "working_directory", c->cwd, c->cwd_len, &inexact[0]);
-	if ((c->has & LIN_CTX_COPY_IDS) && c->tty_nr != 0) {
-		append_key(out, first, "tty");
-		g_string_append_printf(out, "{\"char_device\":{\"major\":%u,\"minor\":%u}}",
-		                       (c->tty_nr >> 8) & 0xfff,
-		                       (c->tty_nr & 0xff) | ((c->tty_nr >> 12) & 0xfff00));
-	}
-	if (c->has & LIN_CTX_COPY_IDS) {
-		append_key(out, first, "session_leader");
-		append_str(out, "{\"pid\":");
-		append_int(out, c->sid);
-		g_string_append_c(out, '}');
-		append_key(out, first, "group_leader");
-		append_str(out, "{\"pid\":");
-		append_int(out, c->pgid);
-		g_string_append_c(out, '}');
-	}
-	if ((c->has & LIN_CTX_COPY_HASH) && c->sha256[0]) {
-		append_key(out, first, "hash");
-		append_str(out, "{\"sha256\":");
-		journal_append_string(out, c->sha256, strnlen(c->sha256, sizeof(c->sha256)));
-		g_string_append_c(out, '}');
-	}
-	if (c->has & LIN_CTX_COPY_ENV) {
-		append_key(out, first, "env_vars");
-		inexact[1] = !append_string_array(out, c->env, c->env_len);
-	}
-	if (c->has & LIN_CTX_COPY_NS_PID) {
-		append_key(out, first, "vpid");
-		append_int(out, c->ns_pid);
-	}
-}
-
-/* container.id and container.runtime, from the cgroup path. */
-static void append_container(GString *out, const struct lin_context_copy *c)
-{
-	struct container_id container;
-
-	if (!(c->has & LIN_CTX_COPY_CGROUP) ||
-	    !container_parse(c->cgroup, c->cgroup_len, &container))
-		return;
-	append_str(out, ",\"container\":{\"id\":");
-	journal_append_string(out, container.id, strlen(container.id));
-	g_string_append_printf(out, ",\"runtime\":\"%s\"}",
-	                       container_runtime_name(container.runtime));
-}
-
-static void append_history_entry(GString *out, const struct lin_hist_copy *h)
-{
-	gboolean first = TRUE;
-
-	g_string_append_c(out, '{');
-	append_key(out, &first, "@timestamp");
-	if (!append_time_ns(out, h->time_ns))
-		append_time(out, ISO_MAX_SECONDS, 0);
-	append_key(out, &first, "kind");
-	append_quoted(out, hist_kinds[h->kind]);
-	append_key(out, &first, "ids");
-	g_string_append_printf(out, "[%u,%u,%u,%u]", h->ids[0], h->ids[1], h->ids[2], h->ids[3]);
-	if (h->kind == LIN_HIST_COMM) {
-		append_key(out, &first, "name");
-		if (!journal_append_string(out, h->exe, h->exe_len))
-			append_b64(out, &first, "name_b64", h->exe, h->exe_len);
-	} else if (h->kind == LIN_HIST_EXEC || h->kind == LIN_HIST_FOUND) {
-		if (h->exe_len) {
-			append_key(out, &first, "executable");
-			if (!journal_append_string(out, h->exe, h->exe_len))
-				append_b64(out, &first, "executable_b64", h->exe, h->exe_len);
-		}
-		if (h->cmdline_back) {
-			/* The same long command line as that entry's. */
-			append_key(out, &first, "args_back");
-			append_u64(out, h->cmdline_back);
-		} else if (h->cmdline_len) {
-			/* Whole, as an exec line has it: both ends in args
-			 * when it is over JOURNAL_CMDLINE_MAX, every byte in
-			 * cmdline_b64. */
-			gsize len;
-			g_autofree char *cut = cut_cmdline(h->cmdline, h->cmdline_len, &len);
-
-			append_key(out, &first, "args");
-			if (!append_string_array(out, cut ? cut : h->cmdline, len) || cut)
-				append_b64(out, &first, "cmdline_b64", h->cmdline, h->cmdline_len);
-			if (cut) {
-				append_key(out, &first, "args_cut");
-				append_str(out, "true");
-			}
-		}
-		if (h->flags & LIN_HIST_CMDLINE_MISSED) {
-			append_key(out, &first, "cmdline_missed");
-			append_str(out, "true");
-		}
-		if (h->flags & LIN_HIST_CMDLINE_TRUNCATED) {
-			append_key(out, &first, "cmdline_truncated");
-			append_str(out, "true");
-		}
-	}
-	g_string_append_c(out, '}');
-}
-
-/* The entries c->hist[from..) as a JSON array, as many as the line
- * begun at line_start holds (JOURNAL_HISTORY_LINE_ENTRIES, and no more
- * once JOURNAL_HISTORY_LINE_BYTES of it are used; at least one). Returns
- * the index after the last one written. */
-static guint append_history(GString *out, const struct lin_context_copy *c, guint from,
-                            gsize line_start)
-{
-	guint i, n = 0;
-
-	g_string_append_c(out, '[');
-	for (i = from; i < c->hist_count && n < JOURNAL_HISTORY_LINE_ENTRIES; i++) {
-		if (n > 0 && out->len - line_start >= JOURNAL_HISTORY_LINE_BYTES)
-			break;
-		if (c->hist[i].kind >= G_N_ELEMENTS(hist_kinds))
-			continue;
-		if (n++ > 0)
-			g_string_append_c(out, ',');
-		append_history_entry(out, &c->hist[i]);
-	}
-	g_string_append_c(out, ']');
-	return i;
-}
-
-/* lineagefs.cgroup, pid_ns, login_uid, session_id, exec_time, history and
- * the exact bytes of the context strings that are not UTF-8. *hist_done:
- * the history entries written (see append_history()). */
-static void append_lineagefs_context(GString *out, gboolean *first,
-                                     const struct lin_context_copy *c, const gboolean inexact[3],
-                                     guint64 event_ns, gsize line_start, guint *hist_done)
-{
-	if (c->has & LIN_CTX_COPY_CGROUP) {
-		gboolean cgroup_inexact;
-
-		append_str_field(out, first, "cgroup", c->cgroup, c->cgroup_len, &cgroup_inexact);
-		if (cgroup_inexact)
-			append_b64(out, first, "cgroup_b64", c->cgroup, c->cgroup_len);
-	}
-	if (c->has & LIN_CTX_COPY_PIDNS) {
-		append_key(out, first, "pid_ns");
-		append_u64(out, c->pidns);
-	}
-	if (c->has & LIN_CTX_COPY_AUDIT) {
-		append_key(out, first, "login_uid");
-		append_u64(out, c->loginuid);
-		append_key(out, first, "session_id");
-		append_u64(out, c->sessionid);
-	}
-	if (c->has & LIN_CTX_COPY_EXEC) {
-		gsize before = out->len;
-
-		append_key(out, first, "exec_time");
-		if (!append_time_ns(out, c->exec_ns))
-			g_string_truncate(out, before);
-	}
-	/* A found line is written at the time it was seen: said again only
-	 * by a checkpoint, written later. */
-	if ((c->has & LIN_CTX_COPY_SEEN) && c->seen_ns != event_ns) {
-		gsize before = out->len;
-
-		append_key(out, first, "seen");
-		if (!append_time_ns(out, c->seen_ns))
-			g_string_truncate(out, before);
-	}
-	if (inexact[0])
-		append_b64(out, first, "working_directory_b64", c->cwd, c->cwd_len);
-	if (inexact[1])
-		append_b64(out, first, "env_b64", c->env, c->env_len);
-	if (c->has & LIN_CTX_COPY_HISTORY) {
-		/* A line already long (a huge command line) leaves all of it
-		 * to the "history" lines. */
-		*hist_done = 0;
-		if (c->hist_count > 0 && out->len - line_start < JOURNAL_HISTORY_LINE_BYTES) {
-			append_key(out, first, "history");
-			*hist_done = append_history(out, c, 0, line_start);
-		}
-		if (c->hist_dropped > 0) {
-			append_key(out, first, "history_dropped");
-			append_u64(out, c->hist_dropped);
-		}
-	}
+	journal_append_str(out, "]}");
 }
 
 guint journal_encode_process(GString *out, const struct journal_host *host,
@@ -799,44 +572,44 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 	/* Inherited: the image and ids are the creator's, not written. */
 	if (inherited)
 		fields &= ~(JOURNAL_HAS_EXE | JOURNAL_HAS_CMDLINE | IDS);
-	append_head(out, host, event_ns, whole ? "state" : "event", action_types[action],
-	            action_names[action], seq);
+	journal_append_head(out, host, event_ns, whole ? "state" : "event", action_types[action],
+	                    action_names[action], seq);
 
-	append_str(out, ",\"process\":{");
+	journal_append_str(out, ",\"process\":{");
 	journal_entity_id(host, proc->pid, proc->start_ticks, proc->instance, id);
-	append_key(out, &first, "entity_id");
-	append_quoted(out, id);
-	append_key(out, &first, "pid");
-	append_int(out, proc->pid);
+	journal_append_key(out, &first, "entity_id");
+	journal_append_quoted(out, id);
+	journal_append_key(out, &first, "pid");
+	journal_append_int(out, proc->pid);
 	if (starts)
 		append_start(out, &first, host, proc->start_ticks);
 	if ((fields & JOURNAL_HAS_COMM) && proc->comm) {
-		append_key(out, &first, "name");
+		journal_append_key(out, &first, "name");
 		comm_inexact = !journal_append_string(out, proc->comm, proc->comm_len);
 	}
 	if ((fields & JOURNAL_HAS_EXE) && proc->exe) {
-		append_key(out, &first, "executable");
+		journal_append_key(out, &first, "executable");
 		exe_inexact = !journal_append_string(out, proc->exe, proc->exe_len);
 	}
 	if ((fields & JOURNAL_HAS_CMDLINE) && proc->cmdline && proc->cmdline_len > 0) {
-		cut = cut_cmdline(proc->cmdline, proc->cmdline_len, &cmdline_len);
+		cut = journal_cut_cmdline(proc->cmdline, proc->cmdline_len, &cmdline_len);
 		if (cut)
 			cmdline = cut;
 		/* A cut one's exact bytes, whole, go to cmdline_b64. */
 		cmdline_inexact = append_args(out, &first, cmdline, cmdline_len) || cut;
 	}
 	if ((fields & JOURNAL_HAS_CREATOR) && proc->creator_pid > 0) {
-		append_key(out, &first, "parent");
+		journal_append_key(out, &first, "parent");
 		g_string_append_c(out, '{');
 		if (fields & JOURNAL_HAS_CREATOR_START) {
 			journal_entity_id(host, proc->creator_pid, proc->creator_start_ticks,
 			                  proc->creator_instance, id);
-			append_str(out, "\"entity_id\":");
-			append_quoted(out, id);
+			journal_append_str(out, "\"entity_id\":");
+			journal_append_quoted(out, id);
 			g_string_append_c(out, ',');
 		}
-		append_str(out, "\"pid\":");
-		append_int(out, proc->creator_pid);
+		journal_append_str(out, "\"pid\":");
+		journal_append_int(out, proc->creator_pid);
 		g_string_append_c(out, '}');
 	}
 	/* real_user and real_group only when they differ: a reader takes the
@@ -857,38 +630,38 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 		if (proc->exit_ns && (action != JOURNAL_EXIT || proc->exit_ns != event_ns)) {
 			gsize before = out->len;
 
-			append_key(out, &first, "end");
-			if (!append_time_ns(out, proc->exit_ns))
+			journal_append_key(out, &first, "end");
+			if (!journal_append_time_ns(out, proc->exit_ns))
 				g_string_truncate(out, before);
 		}
 		if (proc->exit_kind == LIN_EXIT_CODE) {
-			append_key(out, &first, "exit_code");
-			append_u64(out, (proc->exit_status >> 8) & 0xff);
+			journal_append_key(out, &first, "exit_code");
+			journal_append_u64(out, (proc->exit_status >> 8) & 0xff);
 		}
 	}
 	if (with_ctx)
-		append_process_context(out, &first, &proc->ctx, ctx_inexact);
+		journal_append_process_context(out, &first, &proc->ctx, ctx_inexact);
 	g_string_append_c(out, '}');
 	if (with_ctx)
-		append_container(out, &proc->ctx);
-	append_str(out, ",\"lineagefs\":{");
+		journal_append_container(out, &proc->ctx);
+	journal_append_str(out, ",\"lineagefs\":{");
 
 	first = TRUE;
-	append_key(out, &first, "v");
-	append_int(out, JOURNAL_FORMAT_VERSION);
+	journal_append_key(out, &first, "v");
+	journal_append_int(out, JOURNAL_FORMAT_VERSION);
 	/* JSON readers hold integers in an int64: a larger value (only
 	 * from corrupt input) would make the whole line unreadable. */
 	if (proc->start_ticks <= G_MAXINT64) {
-		append_key(out, &first, "start_ticks");
-		append_u64(out, proc->start_ticks);
+		journal_append_key(out, &first, "start_ticks");
+		journal_append_u64(out, proc->start_ticks);
 	}
 	if (proc->instance != 1) {
-		append_key(out, &first, "instance");
-		append_u64(out, proc->instance);
+		journal_append_key(out, &first, "instance");
+		journal_append_u64(out, proc->instance);
 	}
 	if (inherited) {
-		append_key(out, &first, "image");
-		append_str(out, "\"inherited\"");
+		journal_append_key(out, &first, "image");
+		journal_append_str(out, "\"inherited\"");
 	}
 	/* A fork, or an exec that tells its fork, implies fork_seen; a plain
 	 * exec states only its image's flags; no flags: no key. */
@@ -901,7 +674,7 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 	if ((fields & JOURNAL_HAS_FLAGS) && (starts || action == JOURNAL_EXEC)) {
 		gboolean first_flag = TRUE;
 
-		append_key(out, &first, "flags");
+		journal_append_key(out, &first, "flags");
 		g_string_append_c(out, '[');
 		for (gsize i = 0; i < G_N_ELEMENTS(flag_names); i++) {
 			if (!(flags & flag_names[i].flag))
@@ -909,16 +682,16 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 			if (!first_flag)
 				g_string_append_c(out, ',');
 			first_flag = FALSE;
-			append_quoted(out, flag_names[i].name);
+			journal_append_quoted(out, flag_names[i].name);
 		}
 		g_string_append_c(out, ']');
 	}
 	if ((fields & JOURNAL_HAS_COUNTS) && whole) {
-		append_key(out, &first, "execs");
-		append_u64(out, proc->exec_count);
+		journal_append_key(out, &first, "execs");
+		journal_append_u64(out, proc->exec_count);
 		if (proc->threads > 0) {
-			append_key(out, &first, "threads");
-			append_u64(out, proc->threads);
+			journal_append_key(out, &first, "threads");
+			journal_append_u64(out, proc->threads);
 		}
 	}
 	if (exited)
@@ -927,59 +700,36 @@ guint journal_encode_process(GString *out, const struct journal_host *host,
 		append_guess(out, &first, &proc->guess);
 	if ((fields & JOURNAL_HAS_CMDLINE) && proc->cmdline && proc->cmdline_len > 0) {
 		if (proc->cmdline_full_len > 0) {
-			append_key(out, &first, "cmdline_full_len");
-			append_u64(out, proc->cmdline_full_len);
+			journal_append_key(out, &first, "cmdline_full_len");
+			journal_append_u64(out, proc->cmdline_full_len);
 		}
 		if (proc->cmdline_sha256) {
-			append_key(out, &first, "cmdline_sha256");
+			journal_append_key(out, &first, "cmdline_sha256");
 			journal_append_string(out, proc->cmdline_sha256,
 			                      strlen(proc->cmdline_sha256));
 		}
 	}
 	if (cut) {
-		append_key(out, &first, "args_cut");
-		append_str(out, "true");
+		journal_append_key(out, &first, "args_cut");
+		journal_append_str(out, "true");
 	}
 	if (cmdline_inexact)
-		append_b64(out, &first, "cmdline_b64", proc->cmdline, proc->cmdline_len);
+		journal_append_b64(out, &first, "cmdline_b64", proc->cmdline, proc->cmdline_len);
 	if (comm_inexact)
-		append_b64(out, &first, "comm_b64", proc->comm, proc->comm_len);
+		journal_append_b64(out, &first, "comm_b64", proc->comm, proc->comm_len);
 	if (exe_inexact)
-		append_b64(out, &first, "exe_b64", proc->exe, proc->exe_len);
+		journal_append_b64(out, &first, "exe_b64", proc->exe, proc->exe_len);
 	if (with_ctx)
-		append_lineagefs_context(out, &first, &proc->ctx, ctx_inexact, event_ns, line_start,
-		                         &hist_done);
-	append_str(out, "}}\n");
+		journal_append_lineagefs_context(out, &first, &proc->ctx, ctx_inexact, event_ns,
+		                                 line_start, &hist_done);
+	journal_append_str(out, "}}\n");
 	return hist_done;
-}
-
-guint journal_encode_history(GString *out, const struct journal_host *host, guint64 event_ns,
-                             guint64 seq, const struct journal_proc *proc, guint from)
-{
-	gsize line_start = out->len;
-	char id[JOURNAL_ENTITY_ID_LEN + 1];
-	guint next;
-
-	append_head(out, host, event_ns, "state", "info", JOURNAL_ACTION_HISTORY, seq);
-	journal_entity_id(host, proc->pid, proc->start_ticks, proc->instance, id);
-	g_string_append_printf(out, ",\"process\":{\"entity_id\":\"%s\",\"pid\":%d}", id,
-	                       (int)proc->pid);
-	g_string_append_printf(out, ",\"lineagefs\":{\"v\":%d", JOURNAL_FORMAT_VERSION);
-	if (proc->start_ticks <= G_MAXINT64)
-		g_string_append_printf(out, ",\"start_ticks\":%" G_GUINT64_FORMAT,
-		                       proc->start_ticks);
-	if (proc->instance != 1)
-		g_string_append_printf(out, ",\"instance\":%u", proc->instance);
-	append_str(out, ",\"history\":");
-	next = append_history(out, &proc->ctx, from, line_start);
-	append_str(out, "}}\n");
-	return next;
 }
 
 void journal_encode_open(GString *out, const struct journal_host *host, guint64 now_ns, guint64 seq,
                          guint64 segment)
 {
-	append_head(out, host, now_ns, "state", "info", JOURNAL_ACTION_OPEN, seq);
+	journal_append_head(out, host, now_ns, "state", "info", JOURNAL_ACTION_OPEN, seq);
 	g_string_append_printf(
 	    out,
 	    ",\"lineagefs\":{\"v\":%d,\"segment\":%" G_GUINT64_FORMAT
@@ -991,7 +741,7 @@ void journal_encode_open(GString *out, const struct journal_host *host, guint64 
 void journal_encode_gap(GString *out, const struct journal_host *host, guint64 now_ns, guint64 seq,
                         guint64 lost_lines)
 {
-	append_head(out, host, now_ns, "pipeline_error", "info", JOURNAL_ACTION_GAP, seq);
+	journal_append_head(out, host, now_ns, "pipeline_error", "info", JOURNAL_ACTION_GAP, seq);
 	g_string_append_printf(out,
 	                       ",\"lineagefs\":{\"v\":%d,\"lost_lines\":%" G_GUINT64_FORMAT "}}\n",
 	                       JOURNAL_FORMAT_VERSION, lost_lines & G_MAXINT64);

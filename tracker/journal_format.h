@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The journal's on-disk format: the one contract between the writer
- * (journal_write.c, journal_segment.c, journal_encode.c), the reader
- * (journal_read.c), the shippers and jq. Both sides include this file; a
- * change here changes the format version.
+ * (journal_write.c, journal_segment.c, journal_encode.c,
+ * journal_encode_context.c), the reader (journal_read.c), the shippers and
+ * jq. Both sides include this file; a change here changes the format
+ * version.
  *
  * Directory: DIR/ holds segment files named "lineagefs-%010llu.jsonl", the
  * number increasing across rotations and restarts (a new daemon opens the
