@@ -204,6 +204,11 @@ static void render_event_thread(GString *out, const struct lin_metrics *m)
 	          "From the receipt of an event to its application to the table, when a new "
 	          "lookup in the mount shows it.",
 	          &m->event_visible);
+	histogram(out, "lineagefs_exec_read_delay_seconds",
+	          "From the kernel's timestamp of an exec to the start of its /proc reads. A "
+	          "short-lived process's command line is gone a few hundred microseconds after "
+	          "its exec: a tail near that means missed command lines.",
+	          &m->exec_delay);
 	histogram(out, "lineagefs_exec_proc_read_seconds",
 	          "Duration of the /proc reads (cmdline, exe, stat) made when an exec arrives.",
 	          &m->exec_read);

@@ -326,6 +326,16 @@ static void event_thread_flush(struct event_thread *et)
 		event_thread_finish_oldest(et);
 }
 
+/* An EXEC's read begun: how late after the kernel's timestamp, and how
+ * long the reads took. */
+static void event_thread_observe_exec(struct event_thread *et, const struct cnproc_event *ev,
+                                      const struct tracker_read *rd, guint64 received_ns)
+{
+	lin_histogram_observe(&et->metrics->exec_delay,
+	                      rd->read_ns > ev->timestamp_ns ? rd->read_ns - ev->timestamp_ns : 0);
+	lin_histogram_observe_since(&et->metrics->exec_read, received_ns);
+}
+
 /* Whether a and b are the one message the kernel sent both sockets. */
 static gboolean same_message(const struct cnproc_event *a, const struct cnproc_event *b)
 {
@@ -365,7 +375,7 @@ static void event_thread_on_early(const struct cnproc_event *ev, void *data)
 	e->at_us = g_get_monotonic_time();
 	tracker_event_begin(et->tracker, &e->ev, &e->rd);
 	if (et->metrics->enabled)
-		lin_histogram_observe_since(&et->metrics->exec_read, received_ns);
+		event_thread_observe_exec(et, &e->ev, &e->rd, received_ns);
 }
 
 /* Moves the reads of the EXEC socket's copy of ev into rd: the kernel sent
@@ -458,7 +468,7 @@ static void event_thread_on_event(const struct cnproc_event *ev, void *data)
 	if (!event_thread_take_early(et, ev, &q->rd)) {
 		tracker_event_begin(et->tracker, &q->ev, &q->rd);
 		if (et->metrics->enabled && ev->type == CNPROC_EV_EXEC)
-			lin_histogram_observe_since(&et->metrics->exec_read, q->received_ns);
+			event_thread_observe_exec(et, &q->ev, &q->rd, q->received_ns);
 	}
 	q->tag = et->next_tag++;
 	q->asked = FALSE;

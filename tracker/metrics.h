@@ -60,6 +60,7 @@ struct lin_metrics {
 	struct lin_histogram event_delay;   /* kernel timestamp -> received */
 	struct lin_histogram event_visible; /* received -> applied to the table */
 	struct lin_histogram exec_read;     /* /proc reads of an EXEC on arrival */
+	struct lin_histogram exec_delay;    /* EXEC's kernel timestamp -> its reads begin */
 	guint64 backlog_depth;              /* events received, not yet applied */
 	guint64 backlog_high_water;         /* the most ever waiting at once */
 	guint64 backlog_capacity;           /* set once at start */
