@@ -18,7 +18,8 @@ exactly "/bin/true\\0" and whose exe is .../true, the misses it flagged
 (`Cmdline: missed`), its CPU time per 1,000 processes; for forkstat, the
 exec lines that named the program at all ("true") or gave the full
 command line, and its CPU time; and the ratio of the two CPU times, with
-the load average when the round ended. Asserts nothing.
+the load average when the round ended; then, per storm and binary, the
+median ratio over the rounds and the captures added up. Asserts nothing.
 
 With BENCH_CAPTURE_BASELINE=/path/to/an/older/lineagefs, every round runs
 that binary too, right before the current one: old, new and forkstat
@@ -65,6 +66,26 @@ PATTERNS = {
 USAGE = re.compile(r"([\d.]+) ms, ([\d.]+) wakeups(?:, ([\d.]+) syscalls)?")
 
 
+# (storm, binary) -> [(ratio, captured, processes)] of each round.
+SUMMARY = {}
+
+
+def summarize():
+    """Over the rounds of each storm and binary: the median CPU ratio to
+    forkstat (CPU time on a shared virtual machine moves by 15% from one
+    round to the next, forkstat's as much as the daemon's), the worst and
+    best round, and the captures added up."""
+    for (storm, label), rounds in SUMMARY.items():
+        ratios = sorted(r for r, _, _ in rounds)
+        mid = len(ratios) // 2
+        median = ratios[mid] if len(ratios) % 2 else (ratios[mid - 1] + ratios[mid]) / 2
+        got, total = sum(g for _, g, _ in rounds), sum(t for _, _, t in rounds)
+        print("%-10s %2s %-9s median ratio %.2fx (rounds %.2fx to %.2fx), cmdline and exe "
+              "%d / %d (%.3f%%) over %d round(s)"
+              % (storm, "", label, median, ratios[0], ratios[-1], got, total,
+                 100.0 * got / total if total else 0.0, len(rounds)))
+
+
 def run_storm(binary, env_extra):
     env = dict(os.environ, BENCH_STORM_JOURNAL="0", **env_extra)
     if binary:
@@ -100,6 +121,8 @@ def line(storm, rnd, label, got):
     if len(usage) == 2 and all(usage):
         cpu, fk_cpu = float(usage[0].group(1)), float(usage[1].group(1))
     ratio = cpu / fk_cpu if fk_cpu else float("nan")
+    SUMMARY.setdefault((storm, label), []).append((ratio, int(got["cmdline"][0]),
+                                                  int(got["cmdline"][1])))
     print("%-10s %2d %-9s %11s %8.3f%% %7.3f%% %7s | %7.2f%% %7.2f%% | %7.1f %7.1f %6.2fx %5s %5s"
           % (storm, rnd, label, lfs_cmd, lfs_pct, exe_pct, got.get("missed", ("?",))[0],
              fk_name, fk_full, cpu, fk_cpu, ratio, got.get("rate", ("?",))[0], got["load"]))
@@ -139,6 +162,7 @@ def main():
         for rnd in range(1, ROUNDS + 1):
             for label, binary in binaries:
                 line(storm, rnd, label, run_storm(binary, env_extra))
+    summarize()
     print("cmdline/exe: storm processes with cmdline \"/bin/true\\0\" / exe .../true; flagged: "
           "Cmdline: missed; fk name/full: forkstat exec lines naming \"true\" / giving "
           "\"/bin/true\"; ms: CPU per 1,000 processes (schedstat, every thread); ratio: lineagefs / forkstat; wakeups: "
