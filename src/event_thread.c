@@ -222,7 +222,10 @@ static gboolean event_thread_fork_ready(struct event_thread *et, guint index)
 			continue;
 		if (later->ev.type == CNPROC_EV_EXEC)
 			return tracker_event_lend_stat(&later->rd, &fork->rd);
-		return later->ev.type == CNPROC_EV_EXIT && later->ev.pid == later->ev.tgid;
+		if (later->ev.type != CNPROC_EV_EXIT || later->ev.pid != later->ev.tgid)
+			return FALSE;
+		fork->rd.child_gone = TRUE;
+		return TRUE;
 	}
 	return FALSE;
 }
@@ -433,6 +436,10 @@ static void event_thread_pid_reused(struct event_thread *et, const struct cnproc
 
 		if (q->ev.type == CNPROC_EV_EXEC && q->ev.tgid == ev->pid)
 			tracker_event_superseded(&q->rd, ev);
+		/* A FORK whose child's stat is still to be read: whatever
+		 * now holds the pid is not that child. */
+		if (q->ev.type == CNPROC_EV_FORK && q->ev.pid == q->ev.tgid && q->ev.pid == ev->pid)
+			q->rd.child_gone = TRUE;
 	}
 }
 

@@ -526,6 +526,7 @@ void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struc
 	rd->child = TRACKER_CHILD_UNREAD;
 	rd->exe_hash = NULL;
 	rd->child_execd = FALSE;
+	rd->child_gone = FALSE;
 	memset(&rd->child_image, 0, sizeof(rd->child_image));
 	rd->superseded = FALSE;
 	if (rd->begun) {
@@ -708,7 +709,11 @@ void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, stru
 			 * an option. */
 			proc_scan_read_process(t->cfg.proc_root_fd, ev->pid, 0, PROC_READ_STAT, 0,
 			                       &info);
-			if (fork_image_differs(t, ev, &info))
+			/* Once the child has exited, an image at its pid is a
+			 * later holder's (in the same tick, the start time
+			 * cannot tell): an exited process has no memory map,
+			 * its stat shows no stack. */
+			if (!rd->child_gone && fork_image_differs(t, ev, &info))
 				read_own_image(t, ev, &info);
 			break;
 		}

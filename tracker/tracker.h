@@ -338,6 +338,9 @@ struct tracker_read {
 	 * FORK's finish (see tracker_event_give_child_stat()). */
 	enum tracker_child_stat child;
 	gboolean child_execd; /* that stat came from the child's EXEC: after execve() */
+	/* The child's EXIT, or a FORK handing its pid out again, was received
+	 * before the finish reads its stat: set by the event thread. */
+	gboolean child_gone;
 	struct lin_stat child_stat;
 	/* The child's own image, read with its stat because it was not its
 	 * parent's (see tracker_event_give_child_image()). */

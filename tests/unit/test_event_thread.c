@@ -390,6 +390,52 @@ static void test_exec_read_after_pid_reuse(void **state)
 	tracker_read_unlock(f->t);
 }
 
+/*
+ * A child that exits at once, its pid handed out again within the same
+ * clock tick (clone3's set_tid) to a process running another image: the
+ * FORK's finish reads the stat at that pid only once the child's EXIT is
+ * queued, and finds the later holder, whose start time is the child's and
+ * whose stack is not the parent's. That is not the child's image (an
+ * exited process has no memory map): the child keeps its parent's, as a
+ * fork does, never the later holder's command line.
+ */
+static void test_fork_read_after_child_exit(void **state)
+{
+	struct fixture *f = *state;
+	struct fakeproc_proc later = {
+	    .pid = CHILD,
+	    .ppid = PARENT,
+	    .start_ticks = 5000,
+	    .comm = "true",
+	    .cmdline = "/bin/true",
+	    .cmdline_len = sizeof("/bin/true"),
+	    .exe = "/bin/true",
+	    .start_stack = FAKEPROC_START_STACK + 4096,
+	};
+	struct proc_event fork_ev, exit_ev;
+	struct lin_process *child;
+
+	fakeproc_add(f->fp, &later);
+	fork_ev = fork_event(f, PARENT, CHILD);
+	exit_ev = make_event(PROC_EVENT_EXIT, ++f->seq);
+	exit_ev.event_data.exit.process_pid = CHILD;
+	exit_ev.event_data.exit.process_tgid = CHILD;
+	/* Both queued before the thread runs: the FORK's finish finds the
+	 * EXIT behind it, and reads the stat itself. */
+	send_event(f->main_fds[1], &fork_ev, f->seq - 1);
+	send_event(f->main_fds[1], &exit_ev, f->seq);
+	start_thread(f, 0);
+	wait_state(f, CHILD, 5000, EXITED);
+
+	tracker_read_lock(f->t);
+	child = tracker_find(f->t, CHILD, 5000);
+	assert_non_null(child);
+	assert_non_null(child->cmdline);
+	assert_memory_equal(child->cmdline->data, "-bash", sizeof("-bash"));
+	assert_null(lin_process_guess(child));
+	tracker_read_unlock(f->t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +443,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_catch_up_applies_deferred, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deferral_ends, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_read_after_pid_reuse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_read_after_child_exit, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
