@@ -151,6 +151,9 @@ struct event_thread {
 	/* The last receive or poll found the socket empty, at dry_since_us. */
 	gboolean socket_dry;
 	gint64 dry_since_us;
+	/* A receive from the main socket last found it empty at this time:
+	 * every event stamped before was received by then. */
+	gint64 main_empty_us;
 	guint main_datagrams; /* received from the main socket since the wakeup */
 	/* With an EXEC socket: the main socket is not polled until then. */
 	gint64 main_deferred_until_us;
@@ -200,6 +203,15 @@ static void backlog_drop_oldest(struct event_thread *et)
 		lin_gauge_set(&et->metrics->backlog_depth, et->backlog_len);
 }
 
+/* Whether ev says that the child of the queued FORK q is gone: its EXIT,
+ * or a FORK (of a process or a thread) handing its pid out again. */
+static gboolean event_thread_ends_child(const struct queued_event *q, const struct cnproc_event *ev)
+{
+	if (q->ev.type != CNPROC_EV_FORK || q->ev.pid != q->ev.tgid || ev->pid != q->ev.pid)
+		return FALSE;
+	return ev->type == CNPROC_EV_FORK || (ev->type == CNPROC_EV_EXIT && ev->pid == ev->tgid);
+}
+
 /*
  * Whether the FORK at index can be finished without a read that may block.
  * Its finish reads the child's stat for its start time, and a child still
@@ -213,6 +225,17 @@ static gboolean event_thread_fork_ready(struct event_thread *et, guint index)
 {
 	struct queued_event *fork = backlog_at(et, index);
 
+	/* An image read for the child (see tracker_event_give_child_image())
+	 * is its own only if the child was still there: its EXIT, or a FORK
+	 * handing its pid out again, stamped before the read says otherwise,
+	 * and the main socket may still hold it (deferred, or not looked at
+	 * since). Rare (the child ran another image than its parent), so the
+	 * socket is read now rather than waited for. */
+	if (fork->rd.child_read_ns != 0 &&
+	    (guint64)et->main_empty_us * 1000 < fork->rd.child_read_ns) {
+		et->socket_dry = FALSE;
+		return FALSE;
+	}
 	if (!tracker_event_wants_child_stat(&fork->ev, &fork->rd))
 		return TRUE;
 	for (guint i = index + 1; i < et->backlog_len; i++) {
@@ -224,7 +247,7 @@ static gboolean event_thread_fork_ready(struct event_thread *et, guint index)
 			return tracker_event_lend_stat(&later->rd, &fork->rd);
 		if (later->ev.type != CNPROC_EV_EXIT || later->ev.pid != later->ev.tgid)
 			return FALSE;
-		fork->rd.child_gone = TRUE;
+		tracker_event_child_gone(&fork->rd, later->ev.timestamp_ns);
 		return TRUE;
 	}
 	return FALSE;
@@ -285,9 +308,15 @@ static void event_thread_collect(struct event_thread *et)
 				continue;
 			if (a.job == STAT_READER_CMDLINE)
 				q->cmdline_out = FALSE;
-			else if (tracker_event_wants_child_stat(&q->ev, &q->rd))
+			else if (tracker_event_wants_child_stat(&q->ev, &q->rd)) {
 				tracker_event_give_child_image(&q->rd, a.err == 0 ? &a.stat : NULL,
-				                               &a.image);
+				                               &a.image, a.read_ns);
+				/* The child's end may be queued already. */
+				for (guint j = i + 1; j < et->backlog_len; j++)
+					if (event_thread_ends_child(q, &backlog_at(et, j)->ev))
+						tracker_event_child_gone(
+						    &q->rd, backlog_at(et, j)->ev.timestamp_ns);
+			}
 			break;
 		}
 		lin_proc_info_clear(&a.image);
@@ -428,18 +457,19 @@ static void event_thread_take_execs(struct event_thread *et)
 }
 
 /* A FORK handed out ev->pid: a begun EXEC of that pid still queued may
- * have read the new holder (see tracker_event_superseded()). */
-static void event_thread_pid_reused(struct event_thread *et, const struct cnproc_event *ev)
+ * have read the new holder (see tracker_event_superseded()). A FORK or an
+ * EXIT ends a queued FORK's child, whose image, if read after that, was
+ * another process's (see tracker_event_child_gone()). */
+static void event_thread_pid_changed(struct event_thread *et, const struct cnproc_event *ev)
 {
 	for (guint i = 0; i < et->backlog_len; i++) {
 		struct queued_event *q = backlog_at(et, i);
 
-		if (q->ev.type == CNPROC_EV_EXEC && q->ev.tgid == ev->pid)
+		if (ev->type == CNPROC_EV_FORK && q->ev.type == CNPROC_EV_EXEC &&
+		    q->ev.tgid == ev->pid)
 			tracker_event_superseded(&q->rd, ev);
-		/* A FORK whose child's stat is still to be read: whatever
-		 * now holds the pid is not that child. */
-		if (q->ev.type == CNPROC_EV_FORK && q->ev.pid == q->ev.tgid && q->ev.pid == ev->pid)
-			q->rd.child_gone = TRUE;
+		if (event_thread_ends_child(q, ev))
+			tracker_event_child_gone(&q->rd, ev->timestamp_ns);
 	}
 }
 
@@ -460,8 +490,8 @@ static void event_thread_on_event(const struct cnproc_event *ev, void *data)
 	/* Only a datagram with more events than room gets here full. */
 	if (et->backlog_len == EVENT_BACKLOG)
 		event_thread_finish_oldest(et);
-	if (ev->type == CNPROC_EV_FORK)
-		event_thread_pid_reused(et, ev);
+	if (ev->type == CNPROC_EV_FORK || ev->type == CNPROC_EV_EXIT)
+		event_thread_pid_changed(et, ev);
 	q = backlog_at(et, et->backlog_len);
 	q->ev = *ev;
 	if (et->metrics->enabled) {
@@ -555,8 +585,10 @@ static void event_thread_took(struct event_thread *et, const struct cnproc_batch
 	}
 	et->main_datagrams += batch->datagrams;
 	et->socket_dry = batch->dry;
-	if (batch->dry)
+	if (batch->dry) {
 		et->dry_since_us = g_get_monotonic_time();
+		et->main_empty_us = et->dry_since_us;
+	}
 }
 
 /*
@@ -602,8 +634,12 @@ static enum drain_result event_thread_drain(struct event_thread *et)
 			if (et->backlog_len == 0)
 				return DRAIN_DRY;
 			event_thread_collect(et);
-			if (!event_thread_oldest_ready(et))
+			if (!event_thread_oldest_ready(et)) {
+				/* It may want the socket read first. */
+				if (!et->socket_dry)
+					continue;
 				return DRAIN_WAITING;
+			}
 			event_thread_finish_oldest(et);
 			continue;
 		}
@@ -618,6 +654,7 @@ static enum drain_result event_thread_drain(struct event_thread *et)
 		case EAGAIN:
 			et->socket_dry = TRUE;
 			et->dry_since_us = g_get_monotonic_time();
+			et->main_empty_us = et->dry_since_us;
 			break;
 		case EINTR:
 			break;

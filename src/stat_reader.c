@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "harden.h"
+#include "metrics.h"
 
 /* One below the event thread's (event_thread.c), for the reason above. */
 #define STAT_READER_FIFO_PRIORITY 9
@@ -71,6 +72,7 @@ static void *stat_reader_main(void *data)
 			break;
 		switch (a->job) {
 		case STAT_READER_STAT:
+			a->read_ns = lin_metrics_now_ns();
 			a->err = proc_scan_read_process(sr->proc_root_fd, a->pid, 0, PROC_READ_STAT,
 			                                0, &info);
 			if (a->err == 0) {

@@ -41,6 +41,9 @@ struct stat_reader_answer {
 	 * directory fd (read_ok says what). Owned by the answer; the caller
 	 * takes it or clears it. */
 	struct lin_proc_info image;
+	/* STAT: CLOCK_MONOTONIC, the clock of the kernel's event timestamps,
+	 * just before the stat was opened. */
+	guint64 read_ns;
 	guint64 parent_start_stack;
 	gsize max_cmdline;
 	struct proc_read *read; /* CMDLINE: finished in place */

@@ -526,7 +526,8 @@ void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struc
 	rd->child = TRACKER_CHILD_UNREAD;
 	rd->exe_hash = NULL;
 	rd->child_execd = FALSE;
-	rd->child_gone = FALSE;
+	rd->child_gone_ns = 0;
+	rd->child_read_ns = 0;
 	memset(&rd->child_image, 0, sizeof(rd->child_image));
 	rd->superseded = FALSE;
 	if (rd->begun) {
@@ -589,11 +590,24 @@ gboolean tracker_event_wants_child_stat(const struct cnproc_event *ev,
 	       rd->child == TRACKER_CHILD_UNREAD;
 }
 
+void tracker_event_child_gone(struct tracker_read *fork_rd, guint64 timestamp_ns)
+{
+	if (fork_rd->child_gone_ns == 0 || timestamp_ns < fork_rd->child_gone_ns)
+		fork_rd->child_gone_ns = timestamp_ns;
+	/* Whatever the image was, the child shows its parent's. */
+	if (fork_rd->child_read_ns > timestamp_ns) {
+		lin_proc_info_clear(&fork_rd->child_image);
+		fork_rd->child_read_ns = 0;
+	}
+}
+
 void tracker_event_give_child_image(struct tracker_read *fork_rd, const struct lin_stat *stat,
-                                    struct lin_proc_info *image)
+                                    struct lin_proc_info *image, guint64 read_ns)
 {
 	tracker_event_give_child_stat(fork_rd, stat);
-	if (stat && (image->read_ok & (PROC_READ_CMDLINE | PROC_READ_EXE))) {
+	if (stat && (image->read_ok & (PROC_READ_CMDLINE | PROC_READ_EXE)) &&
+	    (fork_rd->child_gone_ns == 0 || read_ns < fork_rd->child_gone_ns)) {
+		fork_rd->child_read_ns = read_ns;
 		lin_proc_info_clear(&fork_rd->child_image);
 		fork_rd->child_image = *image;
 		memset(image, 0, sizeof(*image));
@@ -713,7 +727,7 @@ void tracker_event_finish(struct tracker *t, const struct cnproc_event *ev, stru
 			 * later holder's (in the same tick, the start time
 			 * cannot tell): an exited process has no memory map,
 			 * its stat shows no stack. */
-			if (!rd->child_gone && fork_image_differs(t, ev, &info))
+			if (rd->child_gone_ns == 0 && fork_image_differs(t, ev, &info))
 				read_own_image(t, ev, &info);
 			break;
 		}

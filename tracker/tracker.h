@@ -339,8 +339,9 @@ struct tracker_read {
 	enum tracker_child_stat child;
 	gboolean child_execd; /* that stat came from the child's EXEC: after execve() */
 	/* The child's EXIT, or a FORK handing its pid out again, was received
-	 * before the finish reads its stat: set by the event thread. */
-	gboolean child_gone;
+	 * before the finish reads its stat (see tracker_event_child_gone()). */
+	guint64 child_gone_ns; /* its stamp; 0: none */
+	guint64 child_read_ns; /* CLOCK_MONOTONIC when child_image was read */
 	struct lin_stat child_stat;
 	/* The child's own image, read with its stat because it was not its
 	 * parent's (see tracker_event_give_child_image()). */
@@ -377,11 +378,18 @@ gboolean tracker_event_wants_child_stat(const struct cnproc_event *ev,
  * the read can block while the child is in execve()); NULL when that read
  * found the child already reaped. */
 void tracker_event_give_child_stat(struct tracker_read *fork_rd, const struct lin_stat *stat);
+/* The child's EXIT, or a FORK that handed its pid out again, stamped
+ * timestamp_ns: from then on an image at the child's pid is another
+ * process's (in the same clock tick, the start time cannot tell). A stat
+ * the finish reads itself is taken for the start time alone, and an image
+ * read after timestamp_ns is dropped: the child keeps its parent's. */
+void tracker_event_child_gone(struct tracker_read *fork_rd, guint64 timestamp_ns);
 /* tracker_event_give_child_stat(), and the child's own image when the
  * reader found its stack address was not its parent's: moved out of
- * image, which is left empty. */
+ * image, which is left empty. read_ns: CLOCK_MONOTONIC when the read
+ * began; an image read after the child was gone is not taken. */
 void tracker_event_give_child_image(struct tracker_read *fork_rd, const struct lin_stat *stat,
-                                    struct lin_proc_info *image);
+                                    struct lin_proc_info *image, guint64 read_ns);
 /* The stack address of the image a FORK's parent runs, 0 when unknown:
  * for the reader of the child's stat (stat_reader_ask_child()). On the
  * feeding thread only. */

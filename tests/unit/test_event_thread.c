@@ -436,6 +436,90 @@ static void test_fork_read_after_child_exit(void **state)
 	tracker_read_unlock(f->t);
 }
 
+/*
+ * The same, when the child's stat is read by the stat reader after the
+ * FORK's grace, while its EXIT still waits in the deferred main socket:
+ * the child had exited before the read, and the image found at its pid,
+ * not its parent's, is a later holder's. The FORK is finished only once
+ * the socket was read after that read, and the EXIT, stamped before it,
+ * drops the image. Made certain: the child's stat is a FIFO, so the
+ * stat reader waits in its reads until the EXIT is sent.
+ */
+static void test_fork_read_before_exit_received(void **state)
+{
+	struct fixture *f = *state;
+	struct fakeproc_proc later = {
+	    .pid = LATER + 1,
+	    .ppid = PARENT,
+	    .start_ticks = 6000,
+	    .comm = "true",
+	    .cmdline = "/bin/true",
+	    .cmdline_len = sizeof("/bin/true"),
+	    .exe = "/bin/true",
+	    .start_stack = FAKEPROC_START_STACK + 4096,
+	};
+	g_autofree char *stat_path = NULL;
+	g_autofree char *stat_text = NULL;
+	gsize stat_len;
+	struct proc_event fork_ev, exec_ev, exit_ev;
+	struct lin_process *child;
+	gint64 deadline;
+	gboolean applied = FALSE;
+	int fd;
+
+	start_thread(f, DEFER_FOREVER_US);
+	start_child_deferring(f);
+
+	fakeproc_add(f->fp, &later);
+	stat_path = g_strdup_printf("%s/%d/stat", fakeproc_path(f->fp), LATER + 1);
+	assert_true(g_file_get_contents(stat_path, &stat_text, &stat_len, NULL));
+	assert_int_equal(unlink(stat_path), 0);
+	assert_int_equal(mkfifo(stat_path, 0600), 0);
+	fakeproc_add_simple(f->fp, LATER, PARENT, 5001, "true", "/bin/true");
+
+	/* The FORK comes with an EXEC's wakeup, which defers the main
+	 * socket again: the EXIT sent later stays in it. */
+	fork_ev = fork_event(f, PARENT, LATER + 1);
+	exec_ev = exec_event(f, LATER);
+	send_event(f->main_fds[1], &fork_ev, f->seq - 1);
+	send_event(f->main_fds[1], &exec_ev, f->seq);
+	send_event(f->exec_fds[1], &exec_ev, f->seq);
+
+	/* Opens once the stat reader is in its read of the child's stat. */
+	fd = open(stat_path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	exit_ev = make_event(PROC_EVENT_EXIT, ++f->seq);
+	exit_ev.event_data.exit.process_pid = LATER + 1;
+	exit_ev.event_data.exit.process_tgid = LATER + 1;
+	send_event(f->main_fds[1], &exit_ev, f->seq);
+	assert_int_equal(write(fd, stat_text, stat_len), (ssize_t)stat_len);
+	close(fd);
+	/* Its stack is not the parent's: the reader reads the stat again,
+	 * with the image. */
+	fd = open(stat_path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, stat_text, stat_len), (ssize_t)stat_len);
+	close(fd);
+	assert_int_equal(unlink(stat_path), 0);
+	assert_true(g_file_set_contents(stat_path, stat_text, (gssize)stat_len, NULL));
+
+	deadline = g_get_monotonic_time() + WAIT_MAX_US;
+	while (!applied) {
+		if (g_get_monotonic_time() > deadline)
+			fail_msg("the FORK was not applied");
+		g_usleep(1000);
+		tracker_read_lock(f->t);
+		applied = tracker_find(f->t, LATER + 1, 6000) != NULL;
+		tracker_read_unlock(f->t);
+	}
+	tracker_read_lock(f->t);
+	child = tracker_find(f->t, LATER + 1, 6000);
+	assert_non_null(child->cmdline);
+	assert_memory_equal(child->cmdline->data, "-bash", sizeof("-bash"));
+	assert_null(lin_process_guess(child));
+	tracker_read_unlock(f->t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +528,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_deferral_ends, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_read_after_pid_reuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork_read_after_child_exit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_read_before_exit_received, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
