@@ -306,6 +306,7 @@ void proc_scan_cmdline_finish(struct proc_read *r)
 	g_autofree char *chunk = NULL;
 	char exe[8];
 	gboolean cut_short = FALSE;
+	gboolean whole = FALSE;
 	guint64 announced = 0;
 
 	/* Every finish comes here: the checksum only for a long command line
@@ -342,12 +343,28 @@ void proc_scan_cmdline_finish(struct proc_read *r)
 	    readlinkat(r->dirfd, "exe", exe, sizeof(exe)) < 0)
 		cut_short = TRUE;
 
+	/* The early tail may hold all that the long read missed (the
+	 * process exited after the read passed the tail's start): then every
+	 * byte was read after all, and the hash is the whole's. */
+	if (cut_short && r->cmdline_tail && sink.total >= r->cmdline_tail_at &&
+	    r->cmdline_tail_at + r->cmdline_tail_len == announced && announced > sink.total) {
+		gsize skip = (gsize)(sink.total - r->cmdline_tail_at);
+
+		g_checksum_update(sink.sum, (const guchar *)r->cmdline_tail + skip,
+		                  (gssize)(r->cmdline_tail_len - skip));
+		whole = TRUE;
+	}
 	info->cmdline = sink_take(&sink, &info->cmdline_len);
 	if (cut_short)
 		info->cmdline = join_early_tail(r, info->cmdline, info->cmdline_len, sink.total,
 		                                sink.head_keep, sink.tail_keep, &info->cmdline_len);
 	g_clear_pointer(&r->cmdline_tail, g_free);
-	if (cut_short) {
+	if (whole) {
+		info->cmdline_truncated = announced > info->cmdline_len;
+		info->cmdline_full_len = announced;
+		g_strlcpy(info->cmdline_sha256, g_checksum_get_string(sink.sum),
+		          sizeof(info->cmdline_sha256));
+	} else if (cut_short) {
 		info->cmdline_truncated = TRUE;
 		info->cmdline_full_len = MAX(announced, sink.total);
 		info->cmdline_sha256[0] = '\0';

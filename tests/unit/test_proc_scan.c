@@ -796,14 +796,22 @@ static void test_read_process_cmdline_vanished(void **state)
 	assert_string_equal(info.cmdline_sha256, "");
 	lin_proc_info_clear(&info);
 
-	/* Gone after more than the early tail's start: no byte twice. */
+	/* Gone after more than the early tail's start: no byte twice, and
+	 * every byte read, so whole, with the whole's hash. */
 	fakeproc_add(fp, &proc);
 	proc_scan_begin(fakeproc_root_fd(fp), 410, PROC_READ_ALL, 0, &r);
 	vanish_during_read(fp, 410, len - 1000);
 	assert_int_equal(proc_scan_finish(&r, 9, &info), 0);
-	assert_true(info.cmdline_truncated);
+	assert_false(info.cmdline_truncated);
 	assert_int_equal(info.cmdline_len, len);
 	assert_memory_equal(info.cmdline, argv, len);
+	assert_int_equal(info.cmdline_full_len, len);
+	{
+		g_autofree char *sum =
+		    g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)argv, len);
+
+		assert_string_equal(info.cmdline_sha256, sum);
+	}
 	lin_proc_info_clear(&info);
 
 	/* With a cap, the two ends of the cap, the early tail's share of it
