@@ -140,9 +140,26 @@ enum fold {
 	FOLD_UNKNOWN, /* nothing of the child after it yet */
 };
 
+/* Whether item is an exec of the fork's creator: it may change the
+ * creator's context (cwd, cgroup...). */
+static gboolean is_creator_exec(const struct journal_item *fork, const struct journal_item *item)
+{
+	const struct journal_proc *child = &fork->proc;
+
+	return item->action == JOURNAL_EXEC && (child->has & JOURNAL_HAS_CREATOR_START) &&
+	       item->proc.pid == child->creator_pid &&
+	       item->proc.start_ticks == child->creator_start_ticks &&
+	       item->proc.instance == child->creator_instance;
+}
+
 /* If the next line of a forked child within a few items is its exec, the
  * exec line tells the fork too (its creator and start), and the fork's own
- * line is left out: a short process costs two lines, not three. */
+ * line is left out: a short process costs two lines, not three. Not when
+ * its creator exec'd in between: a reader gives a folded child its
+ * creator's context as of the exec line, and the exec line carries only
+ * what the child's exec changed, so the child would take the context the
+ * creator's exec read (a shell that forks, cds and execs) instead of the
+ * one it had at the fork. */
 static enum fold fold_fork(struct journal_item **items, guint i, guint n)
 {
 	struct journal_item *fork = items[i];
@@ -152,6 +169,8 @@ static enum fold fold_fork(struct journal_item **items, guint i, guint n)
 	for (guint j = i + 1; j < n && j <= i + JOURNAL_FOLD_WINDOW; j++) {
 		struct journal_item *next = items[j];
 
+		if (is_creator_exec(fork, next))
+			return FOLD_NO;
 		if (next->serial != fork->serial)
 			continue;
 		if (next->action != JOURNAL_EXEC)

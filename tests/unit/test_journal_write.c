@@ -342,6 +342,91 @@ static void test_events_in_order(void **state)
 	assert_true(stats.syncs >= 1);
 }
 
+/* Puts pid into the fake /proc as comm, running from directory cwd. */
+static void add_in(struct fixture *f, pid_t pid, pid_t ppid, guint64 start, const char *comm,
+                   const char *cwd)
+{
+	g_autofree char *exe = g_strconcat("/usr/bin/", comm, NULL);
+	struct fakeproc_proc proc = {
+	    .pid = pid,
+	    .ppid = ppid,
+	    .start_ticks = start,
+	    .comm = comm,
+	    .uid = 1000,
+	    .gid = 1000,
+	    .cmdline = comm,
+	    .cmdline_len = strlen(comm) + 1,
+	    .exe = exe,
+	    .cwd = cwd,
+	};
+
+	fakeproc_add(f->fp, &proc);
+}
+
+/* The cwd of pid/start in the table of the journal's newest boot. */
+static char *replayed_cwd(struct fixture *f, pid_t pid, guint64 start)
+{
+	struct journal_read_options opts = {.hz = HZ, .threads = TRUE};
+	g_autoptr(GError) error = NULL;
+	struct journal_reader *r = journal_reader_new(&opts);
+	struct journal_boot *b;
+	struct lin_process *p;
+	char *cwd;
+
+	assert_true(journal_reader_read_path(r, f->dir, &error));
+	journal_reader_finish(r);
+	assert_int_equal(journal_reader_boots(r)->len, 1);
+	b = g_ptr_array_index(journal_reader_boots(r), 0);
+	p = tracker_find(b->tracker, pid, start);
+	assert_non_null(p);
+	assert_non_null(p->ctx);
+	assert_non_null(p->ctx->cwd);
+	cwd = g_strndup(p->ctx->cwd->data, p->ctx->cwd->len);
+	journal_reader_free(r);
+	return cwd;
+}
+
+/* A shell forks a child, changes directory and execs; the child execs
+ * after that, from the directory it was forked in. Its exec line tells
+ * no cwd (the exec did not change it), and a reader gives a folded fork
+ * its creator's context as of the exec line, which by then is the
+ * shell's new one: the fork must keep a line of its own. */
+static void test_fork_before_its_creator_exec(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GPtrArray) lines = NULL;
+	g_autofree char *cwd = NULL;
+	struct lin_process *p;
+	guint forks = 0;
+
+	f->jw = writer_new(f, 0, 0);
+	writer_start(f);
+	add_in(f, 100, 1, 50, "bash", "/home/a");
+	ev_simple(f, CNPROC_EV_EXEC, 100);
+	add_in(f, 200, 100, 70, "bash", "/home/a");
+	ev_fork(f, 100, 200);
+	add_in(f, 100, 1, 50, "make", "/srv/b");
+	ev_simple(f, CNPROC_EV_EXEC, 100);
+	add_in(f, 200, 100, 70, "ls", "/home/a");
+	ev_simple(f, CNPROC_EV_EXEC, 200);
+	tracker_read_lock(f->t);
+	p = tracker_find(f->t, 200, 70);
+	assert_non_null(p);
+	assert_string_equal(p->ctx->cwd->data, "/home/a");
+	assert_string_equal(tracker_find(f->t, 100, 50)->ctx->cwd->data, "/srv/b");
+	tracker_read_unlock(f->t);
+	writer_stop(f);
+
+	lines = read_journal(f, NULL);
+	for (guint i = 0; i < lines->len; i++)
+		if (pid_of(g_ptr_array_index(lines, i)) == 200 &&
+		    strcmp(action_of(g_ptr_array_index(lines, i)), "fork") == 0)
+			forks++;
+	assert_int_equal(forks, 1);
+	cwd = replayed_cwd(f, 200, 70);
+	assert_string_equal(cwd, "/home/a");
+}
+
 static void test_missed_exit_and_forget(void **state)
 {
 	struct fixture *f = *state;
@@ -773,6 +858,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_events_in_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_before_its_creator_exec, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missed_exit_and_forget, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forget_by_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_full_gap_and_no_duplicates, setup, teardown),
