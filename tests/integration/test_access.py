@@ -18,8 +18,8 @@ import sys
 import pytest
 
 from conftest import running_daemon
-from helpers import (DEFAULT_TIMEOUT, proc_name, read_bytes, spawn_zombie, wait_exited,
-                     wait_for)
+from helpers import (DEFAULT_TIMEOUT, proc_name, read_bytes, settle, spawn_zombie, status,
+                     wait_exited, wait_for)
 
 NOBODY = 65534
 NOGROUP = 65534
@@ -88,8 +88,18 @@ def as_nobody_argv(*argv):
     return ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOGROUP, "--clear-groups", *argv]
 
 
-def live(procs, argv, comm="sleep"):
-    """Starts argv; returns (popen, name) once it has exec'd comm."""
+def live(procs, mnt, argv, comm="sleep"):
+    """Starts argv; returns (popen, name) once it has exec'd comm and the
+    mount shows that exec, and every listing and attribute the kernel
+    cached from before is dropped.
+
+    /proc shows the exec before the daemon has applied it, and a readers'
+    check right after would race the daemon: its fork (a listing the
+    kernel cached at start lacks the name until the notifier drops it),
+    and for a process that changed user before its exec (setpriv), the
+    uid its directory's modes say (root's until the UID event is
+    applied). The events are applied in order, so the exec shown means
+    the uid is too."""
     p = subprocess.Popen(argv)
     procs.append(p)
 
@@ -98,7 +108,11 @@ def live(procs, argv, comm="sleep"):
             return f.read().strip() == comm
 
     wait_for(exec_seen, DEFAULT_TIMEOUT, "pid %d to exec %s" % (p.pid, comm))
-    return p, proc_name(p.pid)
+    name = proc_name(p.pid)
+    wait_for(lambda: status(mnt, name)["Name"] == comm, DEFAULT_TIMEOUT,
+             "the mount to show %s exec %s" % (name, comm))
+    settle(mnt)
+    return p, name
 
 
 def exited(mnt, argv):
@@ -109,7 +123,7 @@ def exited(mnt, argv):
 
 
 def test_nobody_cannot_readlink_root_exe(shared, procs):
-    _, name = live(procs, ["sleep", "60"])
+    _, name = live(procs, shared.mnt, ["sleep", "60"])
     d = os.path.join(shared.mnt, name)
     r = as_user([("readlink", d + "/exe"), ("read", d + "/cmdline"), ("read", d + "/status"),
                  ("read", d + "/ancestry"), ("read", d + "/comm"), ("listdir", d),
@@ -138,7 +152,7 @@ def test_nobody_refused_root_exited_process(shared):
 
 
 def test_own_processes_read_fine(shared, procs):
-    p, name = live(procs, as_nobody_argv("sleep", "61"))
+    p, name = live(procs, shared.mnt, as_nobody_argv("sleep", "61"))
     d = os.path.join(shared.mnt, name)
     r = as_user([("readlink", d + "/exe"), ("read", d + "/cmdline"), ("read", d + "/status")])
     assert r[0] == (True, os.path.realpath("/usr/bin/sleep")), r
@@ -154,7 +168,7 @@ def test_own_processes_read_fine(shared, procs):
 
 
 def test_group_member_sees_everything(shared, procs):
-    _, name = live(procs, ["sleep", "62"])
+    _, name = live(procs, shared.mnt, ["sleep", "62"])
     gone = exited(shared.mnt, ["sh", "-c", "exit 5", "--db-pass=s3cret"])
     d, g = os.path.join(shared.mnt, name), os.path.join(shared.mnt, gone)
     r = as_user([("readlink", d + "/exe"), ("read", d + "/cmdline"), ("read", d + "/status"),
@@ -166,7 +180,7 @@ def test_group_member_sees_everything(shared, procs):
 
 def test_root_reads_first_nobody_still_refused(shared, procs):
     """The kernel's caches hold what root read: nobody must not get it."""
-    _, name = live(procs, ["sleep", "63"])
+    _, name = live(procs, shared.mnt, ["sleep", "63"])
     gone = exited(shared.mnt, ["sh", "-c", "exit 6", "--db-pass=s3cret"])
     paths = []
     for n in (name, gone):
@@ -187,8 +201,8 @@ def test_root_reads_first_nobody_still_refused(shared, procs):
 
 def test_hidepid_invisible(procs):
     with policy_daemon("gid=%d" % AUDIT_GID, "hidepid=invisible") as d:
-        _, name = live(procs, ["sleep", "64"])
-        p2, own = live(procs, as_nobody_argv("sleep", "65"))
+        _, name = live(procs, d.mnt, ["sleep", "64"])
+        p2, own = live(procs, d.mnt, as_nobody_argv("sleep", "65"))
         gone = exited(d.mnt, ["sh", "-c", "exit 7"])
         # Root looks everything up first: the kernel now has the entries.
         for n in (name, gone):
@@ -217,8 +231,8 @@ def test_hidepid_invisible(procs):
 
 def test_hidepid_noaccess(procs):
     with policy_daemon("hidepid=noaccess") as d:
-        _, name = live(procs, ["sleep", "66"])
-        _, own = live(procs, as_nobody_argv("sleep", "67"))
+        _, name = live(procs, d.mnt, ["sleep", "66"])
+        _, own = live(procs, d.mnt, as_nobody_argv("sleep", "67"))
         r = as_user([("listdir", d.mnt), ("listdir", os.path.join(d.mnt, name)),
                      ("read", os.path.join(d.mnt, name, "comm")),
                      ("listdir", os.path.join(d.mnt, own))])
