@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The event thread: poll() on the cn_proc socket, a second one subscribed
- * to EXECs alone (Linux 6.6+), the stat reader's answers, the readers'
+ * to EXECs alone (Linux 6.6+; its reads wait in early_execs.c for the main
+ * socket's copy), the stat reader's answers, the readers'
  * catch-up requests and a stop eventfd, every event begun as it arrives and
  * applied in order (see event_thread_on_event()), a /proc rescan when the
  * kernel says it dropped events, and tracker_tick() about every 100 ms. An
@@ -43,6 +44,7 @@
 #include <unistd.h>
 
 #include "cnproc.h"
+#include "early_execs.h"
 #include "harden.h"
 #include "stat_reader.h"
 #include "tracker.h"
@@ -79,14 +81,6 @@
  * EXEC wakes the thread anyway. In a storm that is one wakeup per process
  * instead of one per event. */
 #define EVENT_DEFER_US (10 * 1000)
-/* EXECs read from the EXEC socket and not yet met on the main socket;
- * one met by none within EVENT_EARLY_MAX_AGE_US was lost there (an
- * overflow): its read is dropped. */
-#define EVENT_EARLY_MAX 64
-/* EXECs the main socket brought first, remembered so that the EXEC
- * socket's copy, read after, is not read again. */
-#define EVENT_MET_MAX          64
-#define EVENT_EARLY_MAX_AGE_US (1000 * 1000)
 /* How long a reader waits at most for event_thread_catch_up(). */
 #define EVENT_CATCH_UP_MAX_US (100 * 1000)
 /* After an overflow report, datagrams still read before the rescan at most
@@ -121,15 +115,6 @@ struct queued_event {
 	gboolean cmdline_out;
 };
 
-/* An EXEC from the EXEC socket, its reads begun on arrival, waiting for
- * the same event from the main socket, in order (see
- * event_thread_take_early()). */
-struct early_exec {
-	struct cnproc_event ev;
-	struct tracker_read rd;
-	gint64 at_us; /* g_get_monotonic_time() at receipt */
-};
-
 struct event_thread {
 	struct tracker *tracker;     /* not owned */
 	struct lin_metrics *metrics; /* the tracker's; this thread writes its event fields */
@@ -157,12 +142,9 @@ struct event_thread {
 	guint main_datagrams; /* received from the main socket since the wakeup */
 	/* With an EXEC socket: the main socket is not polled until then. */
 	gint64 main_deferred_until_us;
-	/* EXECs from the EXEC socket, oldest first. */
-	struct early_exec early[EVENT_EARLY_MAX];
-	guint early_len;
-	/* The last EXECs begun from the main socket, a ring. */
-	struct cnproc_event met[EVENT_MET_MAX];
-	guint met_next;
+	/* EXECs begun from the EXEC socket, and those the main socket
+	 * brought first. */
+	struct early_execs early;
 
 	/* Catch-up requests (event_thread_catch_up()): readers count them
 	 * in catch_asked and write catch_fd; the thread answers all asked
@@ -368,79 +350,25 @@ static void event_thread_observe_exec(struct event_thread *et, const struct cnpr
 	lin_histogram_observe_since(&et->metrics->exec_read, received_ns);
 }
 
-/* Whether a and b are the one message the kernel sent both sockets. */
-static gboolean same_message(const struct cnproc_event *a, const struct cnproc_event *b)
-{
-	return a->cpu == b->cpu && a->seq == b->seq && a->timestamp_ns == b->timestamp_ns &&
-	       a->tgid == b->tgid;
-}
-
-static void early_drop(struct event_thread *et, guint i)
-{
-	et->early_len--;
-	memmove(&et->early[i], &et->early[i + 1], (et->early_len - i) * sizeof(et->early[0]));
-}
-
 /* An EXEC from the EXEC socket: its reads begun at once, before it is met
  * on the main socket behind the events before it. */
 static void event_thread_on_early(const struct cnproc_event *ev, void *data)
 {
 	struct event_thread *et = data;
-	struct early_exec *e;
+	struct tracker_read *rd;
 	guint64 received_ns = 0;
 
 	/* Until the filter was set, it had the rest too. */
 	if (ev->type != CNPROC_EV_EXEC)
 		return;
-	/* The main socket brought it first, and it was read then. */
-	for (guint i = 0; i < EVENT_MET_MAX; i++)
-		if (same_message(&et->met[i], ev))
-			return;
-	if (et->early_len == EVENT_EARLY_MAX) {
-		tracker_event_abandon(&et->early[0].rd);
-		early_drop(et, 0);
-	}
+	rd = early_execs_add(&et->early, ev);
+	if (!rd)
+		return;
 	if (et->metrics->enabled)
 		received_ns = lin_metrics_now_ns();
-	e = &et->early[et->early_len++];
-	e->ev = *ev;
-	e->at_us = g_get_monotonic_time();
-	tracker_event_begin(et->tracker, &e->ev, &e->rd);
+	tracker_event_begin(et->tracker, ev, rd);
 	if (et->metrics->enabled)
-		event_thread_observe_exec(et, &e->ev, &e->rd, received_ns);
-}
-
-/* Moves the reads of the EXEC socket's copy of ev into rd: the kernel sent
- * both sockets the same message (cpu, seq and timestamp). */
-static gboolean event_thread_take_early(struct event_thread *et, const struct cnproc_event *ev,
-                                        struct tracker_read *rd)
-{
-	if (ev->type != CNPROC_EV_EXEC)
-		return FALSE;
-	for (guint i = 0; i < et->early_len; i++) {
-		if (!same_message(&et->early[i].ev, ev))
-			continue;
-		*rd = et->early[i].rd;
-		early_drop(et, i);
-		return TRUE;
-	}
-	if (et->execs) {
-		et->met[et->met_next] = *ev;
-		et->met_next = (et->met_next + 1) % EVENT_MET_MAX;
-	}
-	return FALSE;
-}
-
-/* Drops the early reads that no event of the main socket claimed in time,
- * or all of them. */
-static void event_thread_expire_early(struct event_thread *et, gboolean all)
-{
-	gint64 now = g_get_monotonic_time();
-
-	while (et->early_len > 0 && (all || now - et->early[0].at_us > EVENT_EARLY_MAX_AGE_US)) {
-		tracker_event_abandon(&et->early[0].rd);
-		early_drop(et, 0);
-	}
+		event_thread_observe_exec(et, ev, rd, received_ns);
 }
 
 /* Reads what the EXEC socket holds. Its errors need nothing: an EXEC lost
@@ -502,7 +430,7 @@ static void event_thread_on_event(const struct cnproc_event *ev, void *data)
 		    q->received_ns > ev->timestamp_ns ? q->received_ns - ev->timestamp_ns : 0);
 	}
 	/* An EXEC the EXEC socket brought was read then. */
-	if (!event_thread_take_early(et, ev, &q->rd)) {
+	if (!early_execs_take(&et->early, ev, et->execs != NULL, &q->rd)) {
 		tracker_event_begin(et->tracker, &q->ev, &q->rd);
 		if (et->metrics->enabled && ev->type == CNPROC_EV_EXEC)
 			event_thread_observe_exec(et, &q->ev, &q->rd, q->received_ns);
@@ -694,7 +622,7 @@ static void event_thread_maybe_tick(struct event_thread *et)
 	if (now < et->next_tick_us)
 		return;
 	tracker_tick(et->tracker);
-	event_thread_expire_early(et, FALSE);
+	early_execs_expire(&et->early, FALSE);
 	et->next_tick_us = now + EVENT_TICK_US;
 }
 
@@ -998,7 +926,7 @@ void event_thread_stop(struct event_thread *et)
 		;
 	pthread_join(et->thread, NULL);
 	stat_reader_stop(et->reader);
-	event_thread_expire_early(et, TRUE);
+	early_execs_expire(&et->early, TRUE);
 	while (et->backlog_len > 0) {
 		tracker_event_abandon(&backlog_at(et, 0)->rd);
 		backlog_drop_oldest(et);

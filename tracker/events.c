@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 
 /* How long an EXIT may wait for the FORK that announces its process
  * (events from different CPUs can be delivered out of order). */
@@ -531,11 +530,7 @@ void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struc
 	memset(&rd->child_image, 0, sizeof(rd->child_image));
 	rd->superseded = FALSE;
 	if (rd->begun) {
-		struct timespec now;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		rd->read_ns =
-		    (guint64)now.tv_sec * G_GUINT64_CONSTANT(1000000000) + (guint64)now.tv_nsec;
+		rd->read_ns = lin_metrics_now_ns();
 		/* The context after cmdline, exe and stat, never before. */
 		proc_scan_begin_with(t->cfg.proc_root_fd, ev->tgid,
 		                     PROC_READ_ALL | PROC_READ_CONTEXT, t->cfg.max_cmdline,
