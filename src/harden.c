@@ -14,7 +14,8 @@
  *  - CAP_SYS_PTRACE: /proc/<pid>/exe (and cwd, ns, environ) of a process
  *    of another uid, or of a non-dumpable one, is behind a ptrace access
  *    check; the event thread reads exe at every EXEC and rescans /proc on
- *    an overflow.
+ *    an overflow. The same check guards process_vm_readv(), with which it
+ *    reads a short command line from the process's memory.
  *  - CAP_DAC_READ_SEARCH, only when read_any_file: files mode 0400 of
  *    other uids (/proc/<pid>/environ) and executables root cannot read
  *    without it (hashing a 0700 binary of another user).
@@ -503,10 +504,15 @@ static int harden_rules(scmp_filter_ctx ctx)
 	    "wait4",
 	    "waitid",
 	};
+	/* A short command line read from the process's memory (proc_scan.c);
+	 * also LeakSanitizer's at exit. */
+	static const char *const other_memory[] = {
+	    "process_vm_readv",
+	};
 #if HARDEN_SANITIZED
 	/* LeakSanitizer's stop-the-world at exit, ASan's reports. */
 	static const char *const sanitizer[] = {
-	    "ptrace", "prctl", "process_vm_readv", "kill", "tgkill", "tkill", "clone", "getdents",
+	    "ptrace", "prctl", "kill", "tgkill", "tkill", "clone", "getdents",
 	};
 #endif
 	static const struct {
@@ -522,6 +528,7 @@ static int harden_rules(scmp_filter_ctx ctx)
 		{identity, G_N_ELEMENTS(identity)},
 		{priority, G_N_ELEMENTS(priority)},
 		{helper, G_N_ELEMENTS(helper)},
+		{other_memory, G_N_ELEMENTS(other_memory)},
 #if HARDEN_SANITIZED
 		{sanitizer, G_N_ELEMENTS(sanitizer)},
 #endif

@@ -48,6 +48,10 @@ struct proc_context_opts {
 	 * a process in it has NsPid = pid, so status is read for its NStgid
 	 * only in another. */
 	guint32 own_pidns;
+	/* The reads are of the daemon's own live /proc
+	 * (tracker_config.live_proc): a short command line is read from the
+	 * process's memory (proc_scan.c). */
+	gboolean argv_in_memory;
 };
 
 /* One process's context. Strings are g_malloc'd; clear with

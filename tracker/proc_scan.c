@@ -16,7 +16,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 /* Large enough for any stat line (52 numbers and a 64-byte comm take ~1.2 KiB)
@@ -104,6 +107,51 @@ int proc_scan_read_file_at(int dirfd, const char *name, char *buf, size_t size, 
 {
 	return read_file_at(dirfd, name, buf, size, short_ends ? READ_SHORT_ENDS : READ_TO_EOF,
 	                    len);
+}
+
+/* The bytes of the argv area its stat announces (0: none, or unknown). */
+static guint64 cmdline_announced(const struct lin_proc_info *info)
+{
+	if (!(info->read_ok & PROC_READ_STAT) || info->stat.arg_end <= info->stat.arg_start)
+		return 0;
+	return info->stat.arg_end - info->stat.arg_start;
+}
+
+/*
+ * Reads a short command line straight from the process's memory, the argv
+ * area its stat announced, with one process_vm_readv() instead of the
+ * open, read and close of /proc/<pid>/cmdline: the same bytes, as the
+ * kernel's cmdline read copies that area too (access_remote_vm() under
+ * the same ptrace check). Only for an area of at most PROC_TEXT_MAX bytes
+ * that ends in a NUL: a process that rewrote its argv area without one
+ * (setproctitle()) has its cmdline file continue into the environment,
+ * and a longer one takes the file's head-and-tail reading. The caller
+ * proves the pid still names this process afterwards (its exe link read
+ * through the pinned directory). 0, or -errno (-EAGAIN: use the file).
+ */
+static int read_cmdline_memory(struct proc_read *r, pid_t pid)
+{
+	guint64 announced = cmdline_announced(&r->info);
+	char buf[PROC_TEXT_MAX];
+	struct iovec local, remote;
+	ssize_t n;
+
+	if (announced == 0 || announced > sizeof(buf) || announced > r->max_cmdline ||
+	    r->info.stat.arg_start > UINTPTR_MAX)
+		return -EAGAIN;
+	local.iov_base = buf;
+	local.iov_len = (size_t)announced;
+	remote.iov_base = (void *)(uintptr_t)r->info.stat.arg_start;
+	remote.iov_len = (size_t)announced;
+	n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (n < 0 && errno == ESRCH)
+		return -ESRCH;
+	if (n != (ssize_t)announced || buf[n - 1] != '\0')
+		return -EAGAIN;
+	r->info.cmdline = g_memdup2(buf, (gsize)n);
+	r->info.cmdline_len = (gsize)n;
+	r->cmdline_from_memory = TRUE;
+	return 0;
 }
 
 /*
@@ -220,14 +268,6 @@ static char *sink_take(struct cmdline_sink *k, gsize *len)
 	k->kept = NULL;
 	*len = cap;
 	return out;
-}
-
-/* The bytes of the argv area its stat announces (0: none, or unknown). */
-static guint64 cmdline_announced(const struct lin_proc_info *info)
-{
-	if (!(info->read_ok & PROC_READ_STAT) || info->stat.arg_end <= info->stat.arg_start)
-		return 0;
-	return info->stat.arg_end - info->stat.arg_start;
 }
 
 /*
@@ -424,13 +464,34 @@ void proc_scan_begin(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
 	proc_scan_begin_with(proc_root_fd, pid, what, max_cmdline, NULL, r);
 }
 
+/* Reads and parses stat into r->info (sets r->err). */
+static void read_stat(struct proc_read *r)
+{
+	char text[PROC_TEXT_MAX];
+	size_t len;
+
+	r->err = read_file_at(r->dirfd, "stat", text, sizeof(text), READ_ONE_RECORD, &len);
+	if (r->err == 0)
+		r->err = proc_scan_parse_stat(text, len, &r->info.stat);
+	if (r->err == 0)
+		r->info.read_ok |= PROC_READ_STAT;
+}
+
+/* Records how a command line read went. */
+static void note_cmdline(struct proc_read *r, int ret)
+{
+	if (ret == 0)
+		r->info.read_ok |= PROC_READ_CMDLINE;
+	else if (ret == -ESRCH || ret == -ENOENT)
+		r->info.read_gone |= PROC_READ_CMDLINE;
+}
+
 void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what, gsize max_cmdline,
                           const struct proc_context_opts *ctx_opts, struct proc_read *r)
 {
 	char name[16];
-	char text[PROC_TEXT_MAX];
-	size_t len;
 	gboolean exe_missing = FALSE;
+	gboolean stat_first;
 	struct lin_proc_info *info = &r->info;
 
 	memset(r, 0, sizeof(*r));
@@ -454,19 +515,29 @@ void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what, gsize max_cmd
 		return;
 	}
 
-	/* cmdline and exe first: they vanish when the process releases its
+	/* cmdline and exe early: they vanish when the process releases its
 	 * memory at exit, a few hundred microseconds after a short-lived
 	 * process's EXEC event, while stat and status last until it is
 	 * reaped. The directory fd pins the task it was opened for, so a
 	 * recycled pid can only make these reads fail, never return another
-	 * process's data; stat then tells whether it is the process asked for. */
+	 * process's data; stat then tells whether it is the process asked for.
+	 * On the live /proc, stat comes first when both are wanted: it gives
+	 * the argv area that read_cmdline_memory() reads in one system call
+	 * (two fewer than the file), and the exe read after it proves the pid
+	 * still named this process then. */
+	stat_first = ctx_opts && ctx_opts->argv_in_memory && (what & PROC_READ_CMDLINE) &&
+	             (what & PROC_READ_EXE);
+	if (stat_first) {
+		read_stat(r);
+		if (r->err < 0)
+			return;
+	}
 	if (what & PROC_READ_CMDLINE) {
-		int cmdline_ret = read_cmdline(r);
+		int ret = stat_first ? read_cmdline_memory(r, pid) : -EAGAIN;
 
-		if (cmdline_ret == 0)
-			info->read_ok |= PROC_READ_CMDLINE;
-		else if (cmdline_ret == -ESRCH || cmdline_ret == -ENOENT)
-			info->read_gone |= PROC_READ_CMDLINE;
+		if (ret == -EAGAIN)
+			ret = read_cmdline(r);
+		note_cmdline(r, ret);
 	}
 	if (what & PROC_READ_EXE) {
 		int exe_ret = read_exe(r->dirfd, info);
@@ -478,15 +549,23 @@ void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what, gsize max_cmd
 		else if (exe_ret == -ENOENT)
 			exe_missing = TRUE;
 	}
+	if (r->cmdline_from_memory && !(info->read_ok & PROC_READ_EXE)) {
+		/* Nothing proves the pid named this process at the memory
+		 * read: the file, read through the pinned directory, says. */
+		g_clear_pointer(&info->cmdline, g_free);
+		info->cmdline_len = 0;
+		info->read_ok &= ~(guint)PROC_READ_CMDLINE;
+		r->cmdline_from_memory = FALSE;
+		note_cmdline(r, read_cmdline(r));
+	}
 
 	/* Then stat, at once too: it names the process these reads came
 	 * from, and can be read only until the process is reaped. */
-	r->err = read_file_at(r->dirfd, "stat", text, sizeof(text), READ_ONE_RECORD, &len);
-	if (r->err == 0)
-		r->err = proc_scan_parse_stat(text, len, &info->stat);
-	if (r->err < 0)
-		return;
-	info->read_ok |= PROC_READ_STAT;
+	if (!stat_first) {
+		read_stat(r);
+		if (r->err < 0)
+			return;
+	}
 	read_cmdline_tail(r);
 	if (exe_missing && (info->stat.flags & LIN_PF_KTHREAD))
 		info->read_ok |= PROC_READ_EXE;
@@ -592,6 +671,22 @@ int proc_scan_read_process(int proc_root_fd, pid_t pid, guint64 expect_start, gu
 
 	proc_scan_begin(proc_root_fd, pid, what, max_cmdline, &r);
 	return proc_scan_finish(&r, expect_start, out);
+}
+
+gboolean proc_scan_is_live(int proc_root_fd)
+{
+	struct statfs fs;
+	char link[16], self[16];
+	ssize_t n;
+
+	if (fstatfs(proc_root_fd, &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC)
+		return FALSE;
+	n = readlinkat(proc_root_fd, "self", link, sizeof(link) - 1);
+	if (n <= 0)
+		return FALSE;
+	link[n] = '\0';
+	format_pid(getpid(), self);
+	return strcmp(link, self) == 0;
 }
 
 void lin_proc_info_clear(struct lin_proc_info *info)

@@ -123,6 +123,12 @@ int proc_scan_parse_status(const char *buf, size_t len, struct lin_status *out);
 /* The pid a /proc directory entry name is, or 0 for anything else. */
 pid_t proc_scan_parse_pid_name(const char *name);
 
+/* Whether proc_root_fd is the /proc of the daemon's own pid namespace (a
+ * procfs whose "self" is our pid), where a pid read there can be handed
+ * to process_vm_readv(); a fake tree in the tests, or another namespace's
+ * /proc, is not. */
+gboolean proc_scan_is_live(int proc_root_fd);
+
 /* Reads /proc/<pid> (relative to proc_root_fd) into out, keeping at most
  * max_cmdline bytes of the command line (0: LIN_CMDLINE_KERNEL_MAX): cmdline and exe
  * first, then stat, then status, all through one directory fd, so that a
@@ -163,6 +169,7 @@ struct proc_read {
 	char *cmdline_tail; /* the argv area's last bytes, read early, or NULL */
 	gsize cmdline_tail_len;
 	guint64 cmdline_tail_at;                  /* their offset in the command line */
+	gboolean cmdline_from_memory;             /* read with process_vm_readv(), not the file */
 	const struct proc_context_opts *ctx_opts; /* not owned; may be NULL */
 	struct lin_proc_info info;                /* read so far */
 	gboolean audit_known;                     /* see proc_scan_know_audit() */

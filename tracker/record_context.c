@@ -145,6 +145,7 @@ void tracker_ctx_init(struct tracker *t)
 	t->ctx_opts.env_names = t->cfg.env_names;
 	t->ctx_opts.exe_identity = t->cfg.hash_exe;
 	t->ctx_opts.own_pidns = t->cfg.host_pidns;
+	t->ctx_opts.argv_in_memory = t->cfg.live_proc;
 }
 
 void tracker_ctx_release(struct tracker *t, struct lin_process *p)

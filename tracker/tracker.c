@@ -61,6 +61,7 @@ void tracker_config_init_system(struct tracker_config *cfg, int proc_root_fd)
 	cfg->boot_realtime_ns = real > boot ? real - boot : 0;
 	cfg->hz = hz > 0 ? (guint)hz : 100;
 	cfg->host_pidns = host_pidns(proc_root_fd);
+	cfg->live_proc = proc_scan_is_live(proc_root_fd);
 }
 
 guint64 tracker_now_monotonic(const struct tracker *t)

@@ -186,6 +186,7 @@ struct tracker_config {
 	guint64 boot_realtime_ns; /* CLOCK_REALTIME of boot (ticks 0) */
 	guint hz;                 /* clock ticks per second (sysconf(_SC_CLK_TCK)) */
 	guint32 host_pidns;       /* inode of the daemon's pid namespace; 0: unknown */
+	gboolean live_proc;       /* proc_root_fd is our own /proc (proc_scan_is_live()) */
 	/* --env: the environment variables kept at exec, NULL-terminated;
 	 * NULL: none. Not owned, must outlive the tracker. */
 	char **env_names;

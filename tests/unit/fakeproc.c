@@ -149,6 +149,7 @@ static void write_stat(int dirfd, const struct fakeproc_proc *proc, const char *
 {
 	g_autoptr(GString) text = g_string_new(NULL);
 	gboolean kthread = (proc->flags & LIN_PF_KTHREAD) != 0;
+	guint64 arg_start = proc->arg_start ? proc->arg_start : FAKEPROC_ARG_START;
 
 	/* Fields 1-22: pid comm state ppid pgrp session tty_nr tpgid flags
 	 * minflt cminflt majflt cmajflt utime stime cutime cstime priority nice
@@ -172,9 +173,8 @@ static void write_stat(int dirfd, const struct fakeproc_proc *proc, const char *
 		    "94416175329920 94416336392192 "
 		    "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
 		    " 140726679769067 0\n",
-		    proc->start_stack ? proc->start_stack : FAKEPROC_START_STACK,
-		    FAKEPROC_ARG_START, FAKEPROC_ARG_START + (guint64)proc->cmdline_len,
-		    FAKEPROC_ARG_START + (guint64)proc->cmdline_len);
+		    proc->start_stack ? proc->start_stack : FAKEPROC_START_STACK, arg_start,
+		    arg_start + (guint64)proc->cmdline_len, arg_start + (guint64)proc->cmdline_len);
 	write_text_at(dirfd, "stat", text);
 }
 

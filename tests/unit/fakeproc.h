@@ -38,6 +38,8 @@ struct fakeproc_proc {
 	/* Field 28 of stat; 0: FAKEPROC_START_STACK. Arg start and end
 	 * (48, 49) say cmdline_len bytes. */
 	guint64 start_stack;
+	/* Field 48 of stat, where the argv area starts; 0: FAKEPROC_ARG_START. */
+	guint64 arg_start;
 	const pid_t *tids;
 	gsize ntids;
 	/* The context files (proc_context.h): written when set. */

@@ -14,8 +14,12 @@
 #include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1067,6 +1071,273 @@ static void test_real_foreach(void **state)
 	close(proc_fd);
 }
 
+/* Reads pid as the event thread does on the live /proc (argv_in_memory);
+ * *from_memory: whether the command line came from process_vm_readv(). */
+static int read_as_events(int root_fd, pid_t pid, gboolean *from_memory, struct lin_proc_info *out)
+{
+	const struct proc_context_opts opts = {.argv_in_memory = TRUE};
+	struct proc_read r;
+
+	proc_scan_begin_with(root_fd, pid, PROC_READ_ALL, 0, &opts, &r);
+	*from_memory = r.cmdline_from_memory;
+	return proc_scan_finish(&r, 0, out);
+}
+
+/* The memory read takes the argv area stat gives, in the process the pid
+ * names; a fake tree for this very process points it at a buffer of ours
+ * whose bytes differ from the cmdline file's, so the result tells which
+ * was read. */
+static void test_argv_memory_needs_exe(void **state)
+{
+	static char memory[] = "memo\0ry";    /* 8 bytes with the last NUL */
+	static char retitled[] = "memo\0ryX"; /* no NUL at the end */
+	static const char file[] = "file\0xx";
+	struct fakeproc *fp = *state;
+	struct fakeproc_proc proc = {
+	    .pid = getpid(),
+	    .ppid = 1,
+	    .start_ticks = 5000,
+	    .comm = "t",
+	    .cmdline = file,
+	    .cmdline_len = sizeof(file),
+	    .exe = "/usr/bin/t",
+	    .arg_start = (guint64)(uintptr_t)memory,
+	};
+	g_autofree char *long_file = g_malloc0(8192);
+	g_autofree char *long_memory = g_malloc0(8192);
+	struct lin_proc_info info;
+	gboolean from_memory;
+
+	fakeproc_add(fp, &proc);
+	assert_int_equal(read_as_events(fakeproc_root_fd(fp), getpid(), &from_memory, &info), 0);
+	assert_true(from_memory);
+	assert_int_equal(info.read_ok, PROC_READ_ALL);
+	assert_int_equal(info.cmdline_len, sizeof(memory));
+	assert_memory_equal(info.cmdline, memory, sizeof(memory));
+	lin_proc_info_clear(&info);
+
+	/* Without the option (a fake tree, another namespace's /proc), the
+	 * file. */
+	assert_int_equal(
+	    proc_scan_read_process(fakeproc_root_fd(fp), getpid(), 0, PROC_READ_ALL, 0, &info), 0);
+	assert_memory_equal(info.cmdline, file, sizeof(file));
+	lin_proc_info_clear(&info);
+
+	/* No exe: nothing proves the pid was this process at the memory read,
+	 * so the file, read through the pinned directory, is taken. */
+	proc.exe = NULL;
+	fakeproc_add(fp, &proc);
+	assert_int_equal(read_as_events(fakeproc_root_fd(fp), getpid(), &from_memory, &info), 0);
+	assert_false(from_memory);
+	assert_true(info.read_ok & PROC_READ_CMDLINE);
+	assert_int_equal(info.cmdline_len, sizeof(file));
+	assert_memory_equal(info.cmdline, file, sizeof(file));
+	lin_proc_info_clear(&info);
+	proc.exe = "/usr/bin/t";
+
+	/* An argv area that does not end in a NUL (setproctitle()): the file,
+	 * which the kernel continues into the environment. */
+	proc.arg_start = (guint64)(uintptr_t)retitled;
+	fakeproc_add(fp, &proc);
+	assert_int_equal(read_as_events(fakeproc_root_fd(fp), getpid(), &from_memory, &info), 0);
+	assert_false(from_memory);
+	assert_memory_equal(info.cmdline, file, sizeof(file));
+	lin_proc_info_clear(&info);
+
+	/* An address not mapped: the file. */
+	proc.arg_start = 4096;
+	fakeproc_add(fp, &proc);
+	assert_int_equal(read_as_events(fakeproc_root_fd(fp), getpid(), &from_memory, &info), 0);
+	assert_false(from_memory);
+	assert_memory_equal(info.cmdline, file, sizeof(file));
+	lin_proc_info_clear(&info);
+
+	/* Longer than one page: the file's head-and-tail reading. */
+	memset(long_file, 'f', 8191);
+	memset(long_memory, 'm', 8191);
+	proc.cmdline = long_file;
+	proc.cmdline_len = 8192;
+	proc.arg_start = (guint64)(uintptr_t)long_memory;
+	fakeproc_add(fp, &proc);
+	assert_int_equal(read_as_events(fakeproc_root_fd(fp), getpid(), &from_memory, &info), 0);
+	assert_false(from_memory);
+	assert_int_equal(info.cmdline_len, 8192);
+	assert_memory_equal(info.cmdline, long_file, 8192);
+	lin_proc_info_clear(&info);
+}
+
+/* Forks and execs argv; returns once /proc shows the new image with its
+ * arguments (a bounded poll: the exe link changes before the kernel sets
+ * the argv area, the cmdline file is empty in between), the pid. */
+static pid_t spawn_execd(char *const argv[])
+{
+	g_autofree char *real = realpath(argv[0], NULL);
+	g_autofree char *exe_path = NULL, *cmdline_path = NULL;
+	pid_t pid;
+
+	assert_non_null(real);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* Gone with the test program, even when an assertion fails. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	exe_path = g_strdup_printf("/proc/%d/exe", pid);
+	cmdline_path = g_strdup_printf("/proc/%d/cmdline", pid);
+	for (int i = 0; i < 5000; i++) {
+		g_autofree char *exe = g_file_read_link(exe_path, NULL);
+		g_autofree char *cmdline = NULL;
+		gsize len = 0;
+
+		if (exe && strcmp(exe, real) == 0 &&
+		    g_file_get_contents(cmdline_path, &cmdline, &len, NULL) && len > 0)
+			return pid;
+		g_usleep(1000);
+	}
+	fail_msg("%s did not exec within 5 s", argv[0]);
+	return -1;
+}
+
+static void reap(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* The same bytes as /proc/<pid>/cmdline, from memory when short. */
+static void test_real_argv_memory(void **state)
+{
+	g_autofree char *big = g_strnfill(5000, 'a');
+	char *short_argv[] = {"/bin/sleep", "1000", "--", NULL};
+	char *long_argv[] = {"/bin/sleep", "1000", big, NULL};
+	struct lin_proc_info info;
+	gboolean from_memory;
+	int proc_fd;
+	pid_t pid;
+
+	(void)state;
+	proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(proc_fd >= 0);
+	assert_true(proc_scan_is_live(proc_fd));
+
+	pid = spawn_execd(short_argv);
+	{
+		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+		g_autofree char *file = NULL;
+		gsize file_len;
+
+		assert_true(g_file_get_contents(path, &file, &file_len, NULL));
+		assert_int_equal(read_as_events(proc_fd, pid, &from_memory, &info), 0);
+		assert_true(from_memory);
+		assert_int_equal(info.read_ok, PROC_READ_ALL);
+		assert_int_equal(info.cmdline_len, file_len);
+		assert_memory_equal(info.cmdline, file, file_len);
+		assert_memory_equal(info.cmdline,
+		                    "/bin/sleep\0"
+		                    "1000\0--",
+		                    file_len);
+		lin_proc_info_clear(&info);
+	}
+	/* A zombie has no memory: nothing read, and said so. */
+	kill(pid, SIGKILL);
+	{
+		siginfo_t si;
+
+		memset(&si, 0, sizeof(si));
+		assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	}
+	assert_int_equal(read_as_events(proc_fd, pid, &from_memory, &info), 0);
+	assert_false(from_memory);
+	assert_false(info.read_ok & PROC_READ_CMDLINE);
+	assert_true(info.read_gone & PROC_READ_CMDLINE);
+	lin_proc_info_clear(&info);
+	reap(pid);
+
+	pid = spawn_execd(long_argv);
+	assert_int_equal(read_as_events(proc_fd, pid, &from_memory, &info), 0);
+	assert_false(from_memory);
+	assert_int_equal(info.cmdline_len, strlen("/bin/sleep") + 1 + 5 + 5001);
+	assert_memory_equal(info.cmdline + info.cmdline_len - 5001, big, 5001);
+	lin_proc_info_clear(&info);
+	reap(pid);
+	close(proc_fd);
+}
+
+/* A process that overwrote the NUL ending its argv area (setproctitle()
+ * does): what the cmdline file shows, never the raw area. */
+static void test_real_argv_retitled(void **state)
+{
+	g_autofree char *path = NULL, *file = NULL;
+	struct lin_proc_info info;
+	gboolean from_memory;
+	gsize file_len;
+	int ready[2], hold[2], proc_fd;
+	char byte;
+	pid_t pid;
+
+	(void)state;
+	proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(proc_fd >= 0);
+	assert_int_equal(pipe(ready), 0);
+	/* The child waits for the end of hold, which comes at the end of
+	 * this test or, after a failed assertion, of the test program. */
+	assert_int_equal(pipe(hold), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct lin_proc_info self;
+
+		close(ready[0]);
+		close(hold[1]);
+		if (proc_scan_read_process(proc_fd, getpid(), 0, PROC_READ_STAT, 0, &self) != 0)
+			_exit(1);
+		*(char *)(uintptr_t)(self.stat.arg_end - 1) = 'X';
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		while (read(hold[0], &byte, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	assert_int_equal(read(ready[0], &byte, 1), 1);
+	close(ready[0]);
+	path = g_strdup_printf("/proc/%d/cmdline", pid);
+	assert_true(g_file_get_contents(path, &file, &file_len, NULL));
+	assert_int_equal(read_as_events(proc_fd, pid, &from_memory, &info), 0);
+	assert_false(from_memory);
+	assert_int_equal(info.cmdline_len, file_len);
+	assert_memory_equal(info.cmdline, file, file_len);
+	lin_proc_info_clear(&info);
+	close(hold[1]);
+	reap(pid);
+	close(proc_fd);
+}
+
+/* Only our own namespace's procfs is live. */
+static void test_is_live(void **state)
+{
+	struct fakeproc *fp = *state;
+	int proc_fd, tmp_fd;
+
+	proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	tmp_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(proc_fd >= 0 && tmp_fd >= 0);
+	assert_true(proc_scan_is_live(proc_fd));
+	assert_false(proc_scan_is_live(tmp_fd));
+	assert_false(proc_scan_is_live(fakeproc_root_fd(fp)));
+	/* A fake tree whose "self" names us is still not procfs. */
+	assert_int_equal(symlinkat("1", fakeproc_root_fd(fp), "self"), 0);
+	assert_false(proc_scan_is_live(fakeproc_root_fd(fp)));
+	close(proc_fd);
+	close(tmp_fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1096,6 +1367,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_threads, setup_fake, teardown_fake),
 	    cmocka_unit_test(test_real_self),
 	    cmocka_unit_test(test_real_foreach),
+	    cmocka_unit_test_setup_teardown(test_argv_memory_needs_exe, setup_fake, teardown_fake),
+	    cmocka_unit_test(test_real_argv_memory),
+	    cmocka_unit_test(test_real_argv_retitled),
+	    cmocka_unit_test_setup_teardown(test_is_live, setup_fake, teardown_fake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
