@@ -237,6 +237,24 @@ static void wait_polled_again(struct fixture *f)
 	}
 }
 
+/* Opens the FIFO path for writing once a reader has it open: a bounded
+ * poll, so a reader that never comes fails the test (what says which step
+ * waited) instead of hanging it. Blocking again for the write. */
+static int open_fifo_writer(const char *path, const char *what)
+{
+	gint64 deadline = g_get_monotonic_time() + WAIT_MAX_US;
+	int fd;
+
+	while ((fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		assert_int_equal(errno, ENXIO);
+		if (g_get_monotonic_time() > deadline)
+			fail_msg("no reader opened %s: %s", path, what);
+		g_usleep(200);
+	}
+	assert_int_equal(fcntl(fd, F_SETFL, 0), 0);
+	return fd;
+}
+
 /*
  * Starts CHILD with a FORK and an EXEC that one wakeup takes together,
  * which defers the main socket. Made certain, not likely: CHILD's cmdline
@@ -264,8 +282,7 @@ static void start_child_deferring(struct fixture *f)
 	send_event(f->main_fds[1], &exec_ev, f->seq);
 
 	/* Opens once the thread opened the read end: it is in its EXEC read. */
-	fd = open(cmdline, O_WRONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
+	fd = open_fifo_writer(cmdline, "the EXEC read of the deferring child");
 	assert_int_equal(write(fd, "/bin/true", sizeof("/bin/true")), sizeof("/bin/true"));
 	close(fd);
 	wait_state(f, CHILD, 5000, RUNNING_EXECD);
@@ -371,8 +388,7 @@ static void test_exec_read_after_pid_reuse(void **state)
 
 	/* Opens once the thread is in the first EXEC's read. The second
 	 * holder's command line, as /proc would show it by then. */
-	fd = open(cmdline, O_WRONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
+	fd = open_fifo_writer(cmdline, "the first EXEC's read");
 	assert_int_equal(write(fd, "/bin/true", sizeof("/bin/true")), sizeof("/bin/true"));
 	close(fd);
 	wait_state(f, CHILD, 200, EXITED);
@@ -485,23 +501,30 @@ static void test_fork_read_before_exit_received(void **state)
 	send_event(f->main_fds[1], &exec_ev, f->seq);
 	send_event(f->exec_fds[1], &exec_ev, f->seq);
 
-	/* Opens once the stat reader is in its read of the child's stat. */
-	fd = open(stat_path, O_WRONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
+	/* Opens once the stat reader is in its read of the child's stat. A
+	 * new FIFO takes the path at once, so that the next read, which may
+	 * open the path before this one has closed its end, waits for a
+	 * writer of its own. */
+	fd = open_fifo_writer(stat_path, "the stat reader's read of the child's stat");
+	assert_int_equal(unlink(stat_path), 0);
+	assert_int_equal(mkfifo(stat_path, 0600), 0);
+	assert_int_equal(write(fd, stat_text, stat_len), (ssize_t)stat_len);
+	close(fd);
+	/* Its stack is not the parent's: the reader reads the stat again,
+	 * with the image. */
+	fd = open_fifo_writer(stat_path, "the stat reader's second read, with the image");
+	/* The EXIT, stamped before that read and sent while it waits: once
+	 * the event thread has it queued, it may read the child's stat
+	 * itself, which finds a plain file, not the FIFO the stat reader
+	 * holds open. */
+	assert_int_equal(unlink(stat_path), 0);
+	assert_true(g_file_set_contents(stat_path, stat_text, (gssize)stat_len, NULL));
 	exit_ev = make_event(PROC_EVENT_EXIT, ++f->seq);
 	exit_ev.event_data.exit.process_pid = LATER + 1;
 	exit_ev.event_data.exit.process_tgid = LATER + 1;
 	send_event(f->main_fds[1], &exit_ev, f->seq);
 	assert_int_equal(write(fd, stat_text, stat_len), (ssize_t)stat_len);
 	close(fd);
-	/* Its stack is not the parent's: the reader reads the stat again,
-	 * with the image. */
-	fd = open(stat_path, O_WRONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, stat_text, stat_len), (ssize_t)stat_len);
-	close(fd);
-	assert_int_equal(unlink(stat_path), 0);
-	assert_true(g_file_set_contents(stat_path, stat_text, (gssize)stat_len, NULL));
 
 	deadline = g_get_monotonic_time() + WAIT_MAX_US;
 	while (!applied) {
