@@ -210,6 +210,30 @@ def parse_forkstat(path, pids):
     return {key: len(value) for key, value in seen.items()}
 
 
+DELAY_LIMITS = ("0.0001", "0.00025", "0.0005", "0.001")
+
+
+def exec_delays(daemon):
+    """The daemon's exec_read_delay histogram, cumulative: {le: count}."""
+    out = {}
+    pattern = re.compile(r'^lineagefs_exec_read_delay_seconds_bucket\{le="([^"]+)"\} (\d+)$')
+    for line in bl.read_text(daemon.path("metrics")).splitlines():
+        m = pattern.match(line)
+        if m:
+            out[m.group(1)] = int(m.group(2))
+    return out
+
+
+def delay_tail(before, after):
+    """How many EXECs of the window were read later than each limit."""
+    total = after.get("+Inf", 0) - before.get("+Inf", 0)
+    cells = []
+    for le in DELAY_LIMITS:
+        within = after.get(le, 0) - before.get(le, 0)
+        cells.append("%d" % (total - within))
+    return "%s of %d" % (" / ".join(cells), total)
+
+
 def print_threads(threads, fk_threads, syscalls, n, label="per process, all threads"):
     """Where the CPU goes, per thread name: ms per 1,000 processes, wakeups
     (voluntary context switches) and, with BENCH_STORM_SYSCALLS=1, system
@@ -285,6 +309,7 @@ def main():
     threads0 = bl.thread_usage(daemon.pid)
     fk_threads0 = bl.thread_usage(forkstat.pid) if forkstat else {}
     stats0 = daemon.stats()
+    delays0 = exec_delays(daemon)
     cpu0 = daemon.cpu_ticks()
     j_stats0 = journaled.stats() if journaled else None
     j_cpu0 = journaled.cpu_ticks() if journaled else 0
@@ -332,6 +357,7 @@ def main():
     b_threads1 = bl.thread_usage(beside.pid) if beside else {}
     syscalls = [c.stop() if c else None for c in counters]
     stats1 = daemon.stats()
+    delays1 = exec_delays(daemon)
     j_cpu1 = journaled.cpu_ticks() if journaled else 0
     j_stats1 = journaled.stats() if journaled else None
     fk_cpu1 = bl.proc_cpu_ticks(forkstat.pid) if forkstat else 0
@@ -372,6 +398,8 @@ def main():
     bl.row("ExitCode: exited 0 | exit status 0",
            "%-34s %s" % (pct(counts["exited0"], n), pct(fk["exit0"], n) if fk else "n/a"))
     bl.row("status Cmdline: missed (storm pids)", counts["cmdline_missed_status"])
+    bl.row("EXECs read later than 100 / 250 / 500 us / 1 ms (all)",
+           delay_tail(delays0, delays1))
     bl.row("stats: overflows / events_lost / rescans / exits_missed", "%d / %d / %d / %d" % (
         delta.get("overflows", 0), delta.get("events_lost", 0), delta.get("rescans", 0),
         delta.get("exits_missed", 0)))
