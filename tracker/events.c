@@ -530,10 +530,13 @@ void tracker_event_begin(struct tracker *t, const struct cnproc_event *ev, struc
 	memset(&rd->child_image, 0, sizeof(rd->child_image));
 	rd->superseded = FALSE;
 	if (rd->begun) {
-		rd->read_ns = lin_metrics_now_ns();
 		/* The context after cmdline, exe and stat, never before. */
-		proc_scan_begin_with(t->cfg.proc_root_fd, ev->tgid,
-		                     PROC_READ_ALL | PROC_READ_CONTEXT, t->cfg.max_cmdline,
+		guint what = PROC_READ_ALL | PROC_READ_CONTEXT;
+
+		rd->read_ns = lin_metrics_now_ns();
+		if (rd->read_ns > ev->timestamp_ns + TRACKER_EXEC_LATE_NS)
+			what |= PROC_READ_URGENT;
+		proc_scan_begin_with(t->cfg.proc_root_fd, ev->tgid, what, t->cfg.max_cmdline,
 		                     &t->ctx_opts, &rd->proc);
 		tracker_ctx_begin(t, rd);
 	}

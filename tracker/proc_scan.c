@@ -524,9 +524,10 @@ void proc_scan_begin_with(int proc_root_fd, pid_t pid, guint what, gsize max_cmd
 	 * On the live /proc, stat comes first when both are wanted: it gives
 	 * the argv area that read_cmdline_memory() reads in one system call
 	 * (two fewer than the file), and the exe read after it proves the pid
-	 * still named this process then. */
+	 * still named this process then. Not when the read is urgent: stat
+	 * first puts the command line a stat read later. */
 	stat_first = ctx_opts && ctx_opts->argv_in_memory && (what & PROC_READ_CMDLINE) &&
-	             (what & PROC_READ_EXE);
+	             (what & PROC_READ_EXE) && !(what & PROC_READ_URGENT);
 	if (stat_first) {
 		read_stat(r);
 		if (r->err < 0)

@@ -76,6 +76,10 @@ enum {
 	/* The context (proc_context.h), on top of what is asked: its early
 	 * reads right after stat, its late ones after status. */
 	PROC_READ_CONTEXT = 1 << 4,
+	/* The process may be releasing its memory already (its EXEC is read
+	 * late): cmdline and exe before anything else, from the files, not
+	 * from memory after stat (proc_context_opts.argv_in_memory). */
+	PROC_READ_URGENT = 1 << 5,
 };
 
 /* One process as read from /proc. Strings are g_malloc'd; clear with

@@ -1116,6 +1116,20 @@ static void test_argv_memory_needs_exe(void **state)
 	assert_memory_equal(info.cmdline, memory, sizeof(memory));
 	lin_proc_info_clear(&info);
 
+	/* An urgent read (an EXEC read late): the file, before stat. */
+	{
+		const struct proc_context_opts opts = {.argv_in_memory = TRUE};
+		struct proc_read r;
+
+		proc_scan_begin_with(fakeproc_root_fd(fp), getpid(),
+		                     PROC_READ_ALL | PROC_READ_URGENT, 0, &opts, &r);
+		assert_false(r.cmdline_from_memory);
+		assert_int_equal(proc_scan_finish(&r, 0, &info), 0);
+		assert_int_equal(info.read_ok, PROC_READ_ALL);
+		assert_memory_equal(info.cmdline, file, sizeof(file));
+		lin_proc_info_clear(&info);
+	}
+
 	/* Without the option (a fake tree, another namespace's /proc), the
 	 * file. */
 	assert_int_equal(

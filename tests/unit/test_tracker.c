@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "fakeproc.h"
+#include "metrics.h"
 #include "tracker.h"
 
 #define HZ          100
@@ -340,6 +341,32 @@ static void test_exec_read_on_arrival(void **state)
 	tracker_event_abandon(&rd[0]);
 	assert_false(rd[0].begun);
 	tracker_event_abandon(&rd[0]);
+}
+
+/* An EXEC read late is read urgently (its command line first, from the
+ * file); one read soon may read stat first. */
+static void test_exec_read_late_is_urgent(void **state)
+{
+	struct fixture *f = *state;
+	struct cnproc_event ev = {.type = CNPROC_EV_EXEC, .pid = 216, .tgid = 216};
+	struct tracker_read rd;
+	guint64 now;
+
+	add_proc(f, 216, 100, 1106, "true", "/bin/true");
+	/* Stamped a little ahead: a slow test machine gets to the read
+	 * within TRACKER_EXEC_LATE_NS of it all the same. */
+	now = lin_metrics_now_ns();
+	ev.timestamp_ns = now + TRACKER_EXEC_LATE_NS;
+	tracker_event_begin(f->t, &ev, &rd);
+	assert_true(rd.begun);
+	assert_false(rd.proc.what & PROC_READ_URGENT);
+	tracker_event_abandon(&rd);
+
+	ev.timestamp_ns = now > TRACKER_EXEC_LATE_NS * 10 ? now - TRACKER_EXEC_LATE_NS * 10 : 0;
+	tracker_event_begin(f->t, &ev, &rd);
+	assert_true(rd.proc.what & PROC_READ_URGENT);
+	assert_non_null(rd.proc.info.cmdline);
+	tracker_event_abandon(&rd);
 }
 
 /* The event thread leaves a FORK's read of its child to the stat reader,
@@ -1324,6 +1351,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork_exec_exit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_read_on_arrival, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_read_late_is_urgent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork_child_stat_given, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_thread_fork_is_not_a_process, setup, teardown),
