@@ -1226,7 +1226,8 @@ static void reap(pid_t pid)
 /* The same bytes as /proc/<pid>/cmdline, from memory when short. */
 static void test_real_argv_memory(void **state)
 {
-	g_autofree char *big = g_strnfill(5000, 'a');
+	/* A valid interval for sleep, 5,000 bytes long: "000...01". */
+	g_autofree char *big = g_strnfill(5000, '0');
 	char *short_argv[] = {"/bin/sleep", "1000", "--", NULL};
 	char *long_argv[] = {"/bin/sleep", "1000", big, NULL};
 	struct lin_proc_info info;
@@ -1235,6 +1236,7 @@ static void test_real_argv_memory(void **state)
 	pid_t pid;
 
 	(void)state;
+	big[4999] = '1';
 	proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(proc_fd >= 0);
 	assert_true(proc_scan_is_live(proc_fd));
