@@ -1071,16 +1071,22 @@ static void test_real_foreach(void **state)
 	close(proc_fd);
 }
 
-/* Reads pid as the event thread does on the live /proc (argv_in_memory);
+/* Reads what of pid as the event thread does on the live /proc (argv_in_memory);
  * *from_memory: whether the command line came from process_vm_readv(). */
-static int read_as_events(int root_fd, pid_t pid, gboolean *from_memory, struct lin_proc_info *out)
+static int read_as_events_with(int root_fd, pid_t pid, guint what, gboolean *from_memory,
+                               struct lin_proc_info *out)
 {
 	const struct proc_context_opts opts = {.argv_in_memory = TRUE};
 	struct proc_read r;
 
-	proc_scan_begin_with(root_fd, pid, PROC_READ_ALL, 0, &opts, &r);
+	proc_scan_begin_with(root_fd, pid, what, 0, &opts, &r);
 	*from_memory = r.cmdline_from_memory;
 	return proc_scan_finish(&r, 0, out);
+}
+
+static int read_as_events(int root_fd, pid_t pid, gboolean *from_memory, struct lin_proc_info *out)
+{
+	return read_as_events_with(root_fd, pid, PROC_READ_ALL, from_memory, out);
 }
 
 /* The memory read takes the argv area stat gives, in the process the pid
@@ -1117,18 +1123,13 @@ static void test_argv_memory_needs_exe(void **state)
 	lin_proc_info_clear(&info);
 
 	/* An urgent read (an EXEC read late): the file, before stat. */
-	{
-		const struct proc_context_opts opts = {.argv_in_memory = TRUE};
-		struct proc_read r;
-
-		proc_scan_begin_with(fakeproc_root_fd(fp), getpid(),
-		                     PROC_READ_ALL | PROC_READ_URGENT, 0, &opts, &r);
-		assert_false(r.cmdline_from_memory);
-		assert_int_equal(proc_scan_finish(&r, 0, &info), 0);
-		assert_int_equal(info.read_ok, PROC_READ_ALL);
-		assert_memory_equal(info.cmdline, file, sizeof(file));
-		lin_proc_info_clear(&info);
-	}
+	assert_int_equal(read_as_events_with(fakeproc_root_fd(fp), getpid(),
+	                                     PROC_READ_ALL | PROC_READ_URGENT, &from_memory, &info),
+	                 0);
+	assert_false(from_memory);
+	assert_int_equal(info.read_ok, PROC_READ_ALL);
+	assert_memory_equal(info.cmdline, file, sizeof(file));
+	lin_proc_info_clear(&info);
 
 	/* Without the option (a fake tree, another namespace's /proc), the
 	 * file. */
